@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { ConfigError, loadConfig } from "./index.js";
+
+const KEY = Buffer.alloc(32, 1).toString("base64");
+
+describe("loadConfig", () => {
+  it("applies DESIGN.md's defaults", () => {
+    const config = loadConfig({});
+    assert.equal(config.databaseUrl, "postgres://postgres@127.0.0.1:5432/reviewflow");
+    assert.equal(config.natsUrl, "nats://127.0.0.1:4222");
+    assert.equal(config.googleQpm, 300);
+    assert.equal(config.tokenRefreshWindowSeconds, 300);
+    assert.deepEqual([config.tokenPort, config.fetcherPort, config.gatewayPort, config.emulatorPort], [8002, 8001, 8080, 8090]);
+    assert.equal(config.google.tokenUrl, "https://oauth2.googleapis.com/token");
+    assert.equal(config.encryptionKeys, undefined);
+    assert.ok(Object.isFrozen(config));
+  });
+
+  it("points every Google endpoint at one base URL (the emulator)", () => {
+    const config = loadConfig({ GOOGLE_OAUTH_URL: "http://127.0.0.1:8090/", GOOGLE_API_URL: "http://127.0.0.1:8090" });
+    assert.equal(config.google.authUrl, "http://127.0.0.1:8090/o/oauth2/v2/auth");
+    assert.equal(config.google.revokeUrl, "http://127.0.0.1:8090/revoke");
+    assert.equal(config.google.myBusinessUrl, "http://127.0.0.1:8090/");
+  });
+
+  const bad: [string, Record<string, string>, RegExp][] = [
+    ["a non-numeric port", { TOKEN_PORT: "eighty" }, /^TOKEN_PORT: must be a whole number/],
+    ["a port out of range", { GATEWAY_PORT: "70000" }, /^GATEWAY_PORT: must be between 0 and 65535/],
+    ["a zero quota", { GOOGLE_QPM: "0" }, /^GOOGLE_QPM: must be between 1/],
+    ["a malformed database URL", { DATABASE_URL: "not a url" }, /^DATABASE_URL: is not a valid URL/],
+    ["a database URL of another kind", { DATABASE_URL: "mysql://x@h/db" }, /^DATABASE_URL: must use postgres:/],
+    ["an unknown log level", { LOG_LEVEL: "loud" }, /^LOG_LEVEL: must be one of/],
+    ["a short key", { TOKEN_ENCRYPTION_KEY: Buffer.alloc(16).toString("base64") }, /^TOKEN_ENCRYPTION_KEY: key #1 must be base64 of exactly 32 bytes/],
+    ["a short admin key", { ADMIN_API_KEY: "short" }, /^ADMIN_API_KEY: must be at least 16/],
+  ];
+  for (const [what, env, message] of bad) {
+    it(`stops on ${what}, naming the variable`, () => {
+      assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && message.test(err.message));
+    });
+  }
+
+  it("never puts a secret's value in its error", () => {
+    const secretish = "c2VjcmV0LXZhbHVlLXRoYXQtaXMtbm90LTMyLWJ5dGVz";
+    try {
+      loadConfig({ TOKEN_ENCRYPTION_KEY: secretish });
+      assert.fail("expected a ConfigError");
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      assert.ok(!err.message.includes(secretish));
+    }
+    try {
+      loadConfig({ DATABASE_URL: "postgres://user:hunter2@host:port/db" });
+      assert.fail("expected a ConfigError");
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      assert.ok(!err.message.includes("hunter2"));
+    }
+  });
+
+  it("reads a keyring for rotation: the first key encrypts, all decrypt", () => {
+    const old = Buffer.alloc(32, 2).toString("base64");
+    const config = loadConfig({ TOKEN_ENCRYPTION_KEY: `new:${KEY},old:${old}` });
+    assert.equal(config.encryptionKeys?.active.id, "new");
+    assert.deepEqual([...config.encryptionKeys!.byId.keys()], ["new", "old"]);
+  });
+});

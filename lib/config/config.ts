@@ -1,0 +1,184 @@
+import { parseEncryptionKeys, type EncryptionKeyring } from "../crypto/keyring.js";
+
+/** Thrown when an environment variable is missing or malformed. Names the variable, never its value. */
+export class ConfigError extends Error {
+  constructor(readonly variable: string, reason: string) {
+    super(`${variable}: ${reason}`);
+    this.name = "ConfigError";
+  }
+}
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** Where the product reaches Google. Defaults are Google's real hosts; `npm start` points both at the emulator. */
+export interface GoogleEndpoints {
+  authUrl: string;
+  tokenUrl: string;
+  revokeUrl: string;
+  tokenInfoUrl: string;
+  accountManagementUrl: string;
+  businessInformationUrl: string;
+  myBusinessUrl: string;
+}
+
+export interface Config {
+  databaseUrl: string;
+  natsUrl: string;
+  /** Prefix for stream names and subjects, so test runs never collide; empty in production. */
+  natsNamespace: string;
+  /** Undefined when TOKEN_ENCRYPTION_KEY is unset; services that store secrets call `requireKeyring`. */
+  encryptionKeys: EncryptionKeyring | undefined;
+  google: GoogleEndpoints;
+  googleQpm: number;
+  tokenRefreshWindowSeconds: number;
+  tokenPort: number;
+  fetcherPort: number;
+  gatewayPort: number;
+  emulatorPort: number;
+  /** Where services reach each other over gRPC (h2c). */
+  tokenServiceUrl: string;
+  fetcherServiceUrl: string;
+  /** Public base URL of the gateway: login links and redirect URIs are built from it. */
+  publicUrl: string;
+  logLevel: LogLevel;
+  adminApiKey: string | undefined;
+  jobStallTimeoutSeconds: number;
+  reviewRetentionDays: number;
+  maxActiveJobs: number;
+  host: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+const GOOGLE_DEFAULTS: GoogleEndpoints = {
+  authUrl: "https://accounts.google.com/o/oauth2/v2/auth",
+  tokenUrl: "https://oauth2.googleapis.com/token",
+  revokeUrl: "https://oauth2.googleapis.com/revoke",
+  tokenInfoUrl: "https://oauth2.googleapis.com/tokeninfo",
+  accountManagementUrl: "https://mybusinessaccountmanagement.googleapis.com/",
+  businessInformationUrl: "https://mybusinessbusinessinformation.googleapis.com/",
+  myBusinessUrl: "https://mybusiness.googleapis.com/",
+};
+
+/** Parses the environment once into a frozen, typed object; a bad value stops start-up. */
+export function loadConfig(env: Env = process.env): Readonly<Config> {
+  const read = (name: string) => {
+    const value = env[name]?.trim();
+    return value === undefined || value === "" ? undefined : value;
+  };
+  const tokenPort = port(read, "TOKEN_PORT", 8002);
+  const fetcherPort = port(read, "FETCHER_PORT", 8001);
+  const gatewayPort = port(read, "GATEWAY_PORT", 8080);
+  const rawKey = read("TOKEN_ENCRYPTION_KEY");
+  let encryptionKeys: EncryptionKeyring | undefined;
+  if (rawKey !== undefined) {
+    try {
+      encryptionKeys = parseEncryptionKeys(rawKey);
+    } catch (err) {
+      // the parser's message describes the shape problem only, never the key bytes
+      throw new ConfigError("TOKEN_ENCRYPTION_KEY", (err as Error).message);
+    }
+  }
+  const config: Config = {
+    databaseUrl: url(read, "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/reviewflow", ["postgres:", "postgresql:"]),
+    natsUrl: url(read, "NATS_URL", "nats://127.0.0.1:4222", ["nats:", "tls:"]),
+    natsNamespace: pattern(read, "NATS_NAMESPACE", "", /^[A-Za-z0-9_-]*$/, "letters, digits, _ and - only"),
+    encryptionKeys,
+    google: googleEndpoints(read),
+    googleQpm: int(read, "GOOGLE_QPM", 300, 1, 1_000_000),
+    tokenRefreshWindowSeconds: int(read, "TOKEN_REFRESH_WINDOW_SECONDS", 300, 0, 86_400),
+    tokenPort,
+    fetcherPort,
+    gatewayPort,
+    emulatorPort: port(read, "EMULATOR_PORT", 8090),
+    tokenServiceUrl: url(read, "TOKEN_SERVICE_URL", `http://127.0.0.1:${tokenPort}`, ["http:", "https:"]),
+    fetcherServiceUrl: url(read, "FETCHER_SERVICE_URL", `http://127.0.0.1:${fetcherPort}`, ["http:", "https:"]),
+    publicUrl: url(read, "PUBLIC_URL", `http://localhost:${gatewayPort}`, ["http:", "https:"]).replace(/\/+$/, ""),
+    logLevel: oneOf(read, "LOG_LEVEL", "info", ["debug", "info", "warn", "error"] as const),
+    adminApiKey: secret(read, "ADMIN_API_KEY", 16),
+    jobStallTimeoutSeconds: int(read, "JOB_STALL_TIMEOUT_SECONDS", 600, 1, 86_400),
+    reviewRetentionDays: int(read, "REVIEW_RETENTION_DAYS", 30, 1, 3650),
+    maxActiveJobs: int(read, "FETCH_MAX_ACTIVE_JOBS", 100, 1, 100_000),
+    host: read("HOST") ?? "127.0.0.1",
+  };
+  return Object.freeze(config);
+}
+
+/** For services that encrypt or decrypt: the keyring, or a ConfigError naming the variable. */
+export function requireKeyring(config: Config): EncryptionKeyring {
+  if (!config.encryptionKeys) throw new ConfigError("TOKEN_ENCRYPTION_KEY", "is required (base64 of 32 bytes)");
+  return config.encryptionKeys;
+}
+
+type Read = (name: string) => string | undefined;
+
+function int(read: Read, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(name);
+  if (raw === undefined) return fallback;
+  if (!/^-?\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function port(read: Read, name: string, fallback: number): number {
+  return int(read, name, fallback, 0, 65_535);
+}
+
+function url(read: Read, name: string, fallback: string, protocols: string[]): string {
+  const raw = read(name) ?? fallback;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    // a URL can carry a password: describe the problem, not the value
+    throw new ConfigError(name, "is not a valid URL");
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `must use ${protocols.join(" or ")}, got ${parsed.protocol}`);
+  }
+  return raw;
+}
+
+function oneOf<T extends string>(read: Read, name: string, fallback: T, allowed: readonly T[]): T {
+  const raw = read(name)?.toLowerCase() ?? fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(", ")}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+function pattern(read: Read, name: string, fallback: string, re: RegExp, hint: string): string {
+  const raw = read(name) ?? fallback;
+  if (!re.test(raw)) throw new ConfigError(name, `must contain ${hint}`);
+  return raw;
+}
+
+function secret(read: Read, name: string, minLength: number): string | undefined {
+  const raw = read(name);
+  if (raw !== undefined && raw.length < minLength) {
+    throw new ConfigError(name, `must be at least ${minLength} characters long`);
+  }
+  return raw;
+}
+
+function googleEndpoints(read: Read): GoogleEndpoints {
+  const oauth = read("GOOGLE_OAUTH_URL");
+  const api = read("GOOGLE_API_URL");
+  const endpoints = { ...GOOGLE_DEFAULTS };
+  if (oauth !== undefined) {
+    const base = url(read, "GOOGLE_OAUTH_URL", oauth, ["http:", "https:"]).replace(/\/+$/, "");
+    endpoints.authUrl = `${base}/o/oauth2/v2/auth`;
+    endpoints.tokenUrl = `${base}/token`;
+    endpoints.revokeUrl = `${base}/revoke`;
+    endpoints.tokenInfoUrl = `${base}/tokeninfo`;
+  }
+  if (api !== undefined) {
+    // googleapis drops any path prefix of rootUrl, so one origin serves all three APIs
+    const base = `${url(read, "GOOGLE_API_URL", api, ["http:", "https:"]).replace(/\/+$/, "")}/`;
+    endpoints.accountManagementUrl = base;
+    endpoints.businessInformationUrl = base;
+    endpoints.myBusinessUrl = base;
+  }
+  return endpoints;
+}

@@ -1,0 +1,1 @@
+export { ConfigError, loadConfig, requireKeyring, type Config, type GoogleEndpoints, type LogLevel } from "./config.js";

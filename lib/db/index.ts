@@ -1,0 +1,5 @@
+export { writeAudit, type AuditEntry } from "./audit.js";
+export { openDatabase, runMigrations, type DatabaseOptions } from "./data-source.js";
+export { dropDatabase, ensureDatabase } from "./ensure-database.js";
+export { ApiKeyRow, AuditLogRow, foundationEntities, TenantRow, type RoleName } from "./entities/index.js";
+export { migrations } from "./migrations/index.js";

@@ -1,0 +1,46 @@
+import assert from "node:assert/strict";
+import { RetentionPolicy } from "@nats-io/jetstream";
+import { connectNats, deleteStreams, STAGES, streamNames } from "./index.js";
+import { TEST_NATS_URL, uniqueNamespace } from "../../test/helpers/streams.js";
+
+describe("JetStream streams and consumers", () => {
+  const namespace = uniqueNamespace();
+  const names = streamNames(namespace);
+
+  after(async () => {
+    const nats = await connectNats({ url: TEST_NATS_URL, namespace, skipEnsure: true });
+    await deleteStreams(nats.jsm, names);
+    await nats.close();
+  });
+
+  it("creates every stream and consumer, twice without error, with the configured retention", async () => {
+    for (let i = 0; i < 2; i++) {
+      const nats = await connectNats({ url: TEST_NATS_URL, namespace, retentionDays: 30, maxDeliver: 7 });
+      await nats.close();
+    }
+    const nats = await connectNats({ url: TEST_NATS_URL, namespace, skipEnsure: true });
+    try {
+      const fetch = await nats.jsm.streams.info(names.fetch.stream);
+      assert.equal(fetch.config.retention, RetentionPolicy.Workqueue);
+      assert.deepEqual(fetch.config.subjects, STAGES.map((s) => `${namespace}.fetch.${s}`));
+      const thirtyDays = 30 * 86_400 * 1e9;
+      for (const stream of [names.reviews.stream, names.deadLetters.stream, names.tokenEvents.stream]) {
+        const info = await nats.jsm.streams.info(stream);
+        assert.equal(info.config.retention, RetentionPolicy.Limits);
+        assert.equal(info.config.max_age, thirtyDays);
+      }
+      for (const stage of STAGES) {
+        const consumer = await nats.jsm.consumers.info(names.fetch.stream, `fetch-${stage}`);
+        assert.equal(consumer.config.filter_subject, `${namespace}.fetch.${stage}`);
+        assert.equal(consumer.config.max_deliver, 7);
+      }
+    } finally {
+      await nats.close();
+    }
+  });
+
+  it("keeps subject tokens free of dots", () => {
+    assert.equal(names.reviews.subject("c-1", "l-2"), `${namespace}.reviews.c-1.l-2`);
+    assert.throws(() => names.reviews.subject("a.b", "l"), /cannot be a NATS subject token/);
+  });
+});

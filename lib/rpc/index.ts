@@ -1,0 +1,18 @@
+export {
+  AlreadyExistsError,
+  DomainError,
+  FailedPreconditionError,
+  InvalidArgumentError,
+  NotFoundError,
+  PermissionDeniedError,
+  ResourceExhaustedError,
+  toConnectError,
+  UnauthenticatedError,
+  UnavailableError,
+} from "./errors.js";
+export { createHealthState, registerHealth, ServingStatus, type HealthState } from "./health.js";
+export { createAuthInterceptor, createLoggingInterceptor, type AuthInterceptorOptions } from "./interceptors.js";
+export { registerReflection } from "./reflection.js";
+export { createRpcServer, type RpcServer, type RpcServerOptions } from "./server.js";
+export { createStandardInterceptors } from "./standard-interceptors.js";
+export { createServiceClient } from "./service-client.js";

@@ -1,0 +1,61 @@
+import { randomUUID } from "node:crypto";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import type { Authenticator } from "../auth/api-key-store.js";
+import { callerKey } from "../auth/caller.js";
+import type { Logger } from "../log/logger.js";
+import { toConnectError } from "./errors.js";
+
+/** Methods anyone may call: health, reflection, and the consent steps whose one-time secret is the proof. */
+const ALWAYS_PUBLIC_SERVICES = ["grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"];
+
+export interface AuthInterceptorOptions {
+  authenticator: Authenticator;
+  /** Extra public methods, as `package.Service/Method`. */
+  publicMethods?: string[];
+}
+
+/**
+ * Authenticates `authorization: Bearer <api key>` and puts the caller in the handler context.
+ * The one auth interceptor every service uses; handlers check roles and tenants with lib/auth.
+ */
+export function createAuthInterceptor(options: AuthInterceptorOptions): Interceptor {
+  const publicMethods = new Set(options.publicMethods ?? []);
+  return (next) => async (req) => {
+    if (ALWAYS_PUBLIC_SERVICES.includes(req.service.typeName) || publicMethods.has(`${req.service.typeName}/${req.method.name}`)) {
+      return next(req);
+    }
+    const header = req.header.get("authorization") ?? "";
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    const caller = match ? await options.authenticator.authenticate(match[1]) : undefined;
+    if (!caller) {
+      throw new ConnectError(
+        match ? "invalid or revoked API key" : "missing API key: send `authorization: Bearer <api key>`",
+        Code.Unauthenticated,
+      );
+    }
+    req.contextValues.set(callerKey, caller);
+    return next(req);
+  };
+}
+
+/**
+ * Logs one line per call (method, code, duration, request id) and turns every error into the one
+ * Connect error a caller may see. Never logs headers or bodies: tokens live there.
+ */
+export function createLoggingInterceptor(logger: Logger): Interceptor {
+  return (next) => async (req) => {
+    const started = performance.now();
+    const requestId = req.header.get("x-request-id") ?? randomUUID();
+    const fields = { method: `${req.service.typeName}/${req.method.name}`, request_id: requestId };
+    try {
+      const res = await next(req);
+      if (!req.stream) logger.info("rpc", { ...fields, code: "ok", ms: Math.round(performance.now() - started) });
+      return res;
+    } catch (err) {
+      const connectErr = toConnectError(err, logger.child(fields));
+      const level = connectErr.code === Code.Internal || connectErr.code === Code.Unavailable ? "error" : "info";
+      logger[level]("rpc", { ...fields, code: Code[connectErr.code], ms: Math.round(performance.now() - started), error: connectErr.rawMessage });
+      throw connectErr;
+    }
+  };
+}

@@ -1,0 +1,21 @@
+import type { Interceptor } from "@connectrpc/connect";
+import { createValidateInterceptor } from "@connectrpc/validate";
+import type { Authenticator } from "../auth/api-key-store.js";
+import type { Logger } from "../log/logger.js";
+import { createAuthInterceptor, createLoggingInterceptor } from "./interceptors.js";
+
+/**
+ * The interceptor chain every service runs, outermost first: log + map errors, authenticate,
+ * then enforce the protovalidate rules of the .proto (INVALID_ARGUMENT with field violations).
+ */
+export function createStandardInterceptors(options: {
+  logger: Logger;
+  authenticator: Authenticator;
+  publicMethods?: string[];
+}): Interceptor[] {
+  return [
+    createLoggingInterceptor(options.logger),
+    createAuthInterceptor({ authenticator: options.authenticator, publicMethods: options.publicMethods }),
+    createValidateInterceptor(),
+  ];
+}

@@ -1,0 +1,4 @@
+export { TEST_POSTGRES_URL, uniqueDatabaseUrl, useTestDatabase, type TestDatabase } from "./database.js";
+export { captureLogs } from "./logs.js";
+export { TEST_NATS_URL, uniqueNamespace, useTestStreams, type TestStreams } from "./streams.js";
+export { TEST_ENCRYPTION_KEY, testConfig } from "./config.js";
