@@ -106,3 +106,21 @@ describe("createRpcServer", () => {
     await assert.rejects(fetch(`http://127.0.0.1:${port}/grpc.health.v1.Health/Check`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }));
   });
 });
+
+describe("createRpcServer metrics", () => {
+  it("serves Prometheus text at GET /metrics", async () => {
+    const { createMetricsRegistry, Counter } = await import("../metrics/index.js");
+    const registry = createMetricsRegistry("test", { processMetrics: false });
+    new Counter({ name: "reviewflow_test_total", help: "a test counter", registers: [registry] }).inc(3);
+    const server = createRpcServer({ services: [TokenService], routes: () => undefined, logger: silentLogger, metrics: registry });
+    const port = await server.listen(0);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+      assert.equal(res.status, 200);
+      assert.match(await res.text(), /reviewflow_test_total\{service="test"\} 3/);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/nope`)).status, 404);
+    } finally {
+      await server.close();
+    }
+  });
+});

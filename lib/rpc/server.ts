@@ -6,6 +6,7 @@ import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 type NodeHandlerFn = ReturnType<typeof connectNodeAdapter>;
 import type { Logger } from "../log/logger.js";
+import { serveMetrics, type Registry } from "../metrics/index.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { createHealthState, registerHealth, ServingStatus, type HealthState } from "./health.js";
 import { registerReflection } from "./reflection.js";
@@ -19,6 +20,8 @@ export interface RpcServerOptions {
   logger: Logger;
   /** Handles requests no RPC route matched (the gateway's REST and HTML routes). */
   fallback?: NodeHandlerFn;
+  /** Served at `GET /metrics` (Prometheus text) on the same port. */
+  metrics?: Registry;
   /** Largest accepted request message, in bytes. */
   readMaxBytes?: number;
   /** How long shutdown waits for in-flight calls before cutting connections. */
@@ -52,7 +55,12 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
       registerReflection(router, [...options.services, Health]);
     },
     interceptors: options.interceptors,
-    fallback: options.fallback,
+    fallback: (req, res) => {
+      if (options.metrics && serveMetrics(options.metrics, req as http.IncomingMessage, res as http.ServerResponse)) return;
+      if (options.fallback) return options.fallback(req, res);
+      res.writeHead(404, { "content-type": "application/json" });
+      res.end(JSON.stringify({ code: "not_found", message: "no such route" }));
+    },
     readMaxBytes: options.readMaxBytes ?? 4 * 1024 * 1024,
     shutdownSignal: shutdown.signal,
   });
