@@ -42,6 +42,8 @@ export interface Config {
   publicUrl: string;
   logLevel: LogLevel;
   adminApiKey: string | undefined;
+  /** The key a service presents when it calls another service (SERVICE_API_KEY, else ADMIN_API_KEY). */
+  serviceApiKey: string | undefined;
   jobStallTimeoutSeconds: number;
   reviewRetentionDays: number;
   maxActiveJobs: number;
@@ -96,6 +98,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     publicUrl: url(read, "PUBLIC_URL", `http://localhost:${gatewayPort}`, ["http:", "https:"]).replace(/\/+$/, ""),
     logLevel: oneOf(read, "LOG_LEVEL", "info", ["debug", "info", "warn", "error"] as const),
     adminApiKey: secret(read, "ADMIN_API_KEY", 16),
+    serviceApiKey: secret(read, "SERVICE_API_KEY", 16) ?? secret(read, "ADMIN_API_KEY", 16),
     jobStallTimeoutSeconds: int(read, "JOB_STALL_TIMEOUT_SECONDS", 600, 1, 86_400),
     reviewRetentionDays: int(read, "REVIEW_RETENTION_DAYS", 30, 1, 3650),
     maxActiveJobs: int(read, "FETCH_MAX_ACTIVE_JOBS", 100, 1, 100_000),
