@@ -1,0 +1,198 @@
+// Public types of the Google emulator. Other engineers code against these names: change them
+// only together with DESIGN.md and the issue note.
+
+/** Named data sizes; see seed-spec.ts for what each one means. */
+export type SeedName = "tiny" | "demo" | "large";
+
+/** Shape of the seeded data: every number is drawn from a PRNG seeded with `seed`. */
+export interface SeedSpec {
+  accounts: number;
+  locationsPerAccount: number;
+  reviewsPerLocation: [min: number, max: number];
+  seed?: number;
+}
+
+export interface EmulatorClient {
+  id: string;
+  secret: string;
+}
+
+export interface EmulatorOptions {
+  /** 0 = ephemeral (tests); main.ts defaults to 8090. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default "tiny". */
+  seed?: SeedName | SeedSpec;
+  /** Known OAuth clients; default the demo client. */
+  clients?: EmulatorClient[];
+  /** Authorize answers with an immediate redirect carrying a code (default false: a consent page). */
+  autoApprove?: boolean;
+  /** Lifetime of issued access tokens; default 3599 (Google's usual value). */
+  accessTokenTtlSeconds?: number;
+  /** Per project (= OAuth client id) per API; default 300; 0 = every API call answers 429. */
+  quotaPerMinute?: number;
+  /**
+   * Clock in epoch milliseconds, default Date.now. Seeded timestamps are placed relative to the
+   * clock's value at start, so a fixed clock gives byte-identical data across runs.
+   */
+  now?: () => number;
+}
+
+/** Endpoint names used by stats and faults. */
+export type EndpointName =
+  | "authorize"
+  | "token"
+  | "revoke"
+  | "tokeninfo"
+  | "accounts.list"
+  | "locations.list"
+  | "reviews.list"
+  | "reviews.batchGet";
+
+export const API_ENDPOINTS = ["accounts.list", "locations.list", "reviews.list", "reviews.batchGet"] as const;
+export type ApiEndpointName = (typeof API_ENDPOINTS)[number];
+
+/** Quota buckets, one per Google API host. */
+export type ApiName = "accountmanagement" | "businessinformation" | "mybusiness";
+export const API_NAMES: readonly ApiName[] = ["accountmanagement", "businessinformation", "mybusiness"];
+
+export interface GrantCounts {
+  authorization_code: number;
+  refresh_token: number;
+}
+
+export interface EmulatorStats {
+  requests: Record<string, number>;
+  byProject: Record<string, Record<string, number>>;
+  quotaRejections: Record<string, number>;
+  /** Highest number of API requests seen in any sliding 60-s window, per project and API. */
+  maxPerWindow: Record<string, Record<string, number>>;
+  grants: Record<string, GrantCounts>;
+  revocations: number;
+  faultsInjected: number;
+}
+
+export type FaultKind = "error" | "rate_limit" | "latency" | "forbidden";
+
+export interface FaultSpec {
+  /** An API endpoint name or "token"; default all API endpoints. */
+  endpoint?: string;
+  kind: FaultKind;
+  /** For "error": 500 (INTERNAL) or 503 (UNAVAILABLE); default 503. */
+  status?: number;
+  /** Probability 0..1 that a matching request is hit; default 1. */
+  rate?: number;
+  /** Stop after this many injections. */
+  count?: number;
+  /** For "latency". */
+  latencyMs?: number;
+  /** For "forbidden": "accounts/A/locations/L" or "locations/L". */
+  locations?: string[];
+}
+
+export interface FaultInfo extends FaultSpec {
+  id: string;
+  injected: number;
+}
+
+export interface QuotaSetting {
+  perMinute: number;
+  project?: string;
+  api?: string;
+}
+
+export type StarRating = "ONE" | "TWO" | "THREE" | "FOUR" | "FIVE";
+
+export interface ReviewEdit {
+  name: string;
+  /** null removes the comment (a rating-only review). */
+  comment?: string | null;
+  starRating?: StarRating;
+  /** A string sets the owner's reply, null removes it. */
+  reply?: string | null;
+}
+
+export interface ReviewAdd {
+  /** "accounts/A/locations/L". */
+  location: string;
+  comment?: string;
+  starRating?: StarRating;
+  reply?: string;
+  reviewer?: { displayName?: string; isAnonymous?: boolean };
+}
+
+/** A v4 Review as it travels on the wire. */
+export interface ReviewJson {
+  name: string;
+  reviewId: string;
+  reviewer: { profilePhotoUrl?: string; displayName?: string; isAnonymous?: boolean };
+  starRating: StarRating;
+  comment?: string;
+  createTime: string;
+  updateTime: string;
+  reviewReply?: { comment: string; updateTime: string };
+}
+
+export interface DataSummary {
+  accounts: {
+    name: string;
+    accountName: string;
+    type: string;
+    locations: { name: string; parent: string; title: string; reviewCount: number }[];
+  }[];
+  totalReviews: number;
+}
+
+export interface IssuedTokens {
+  access_token: string;
+  refresh_token: string;
+  expires_in: number;
+  scope: string;
+  token_type: "Bearer";
+}
+
+export interface EmulatorConfig {
+  accessTokenTtlSeconds: number;
+  autoApprove: boolean;
+}
+
+/** The in-process twin of the HTTP control API under /_emulator/. Throws ControlError on bad input. */
+export interface EmulatorControls {
+  stats(): EmulatorStats;
+  resetStats(): void;
+  listFaults(): FaultInfo[];
+  addFault(spec: FaultSpec): { id: string };
+  removeFault(id: string): boolean;
+  clearFaults(): void;
+  setQuota(setting: QuotaSetting): void;
+  /** Forget the requests counted against quotas so far (limits stay). */
+  resetQuotaUsage(): void;
+  editReview(edit: ReviewEdit): ReviewJson;
+  addReview(add: ReviewAdd): ReviewJson;
+  deleteReview(input: { name: string }): void;
+  expireTokens(input: { access_token?: string; client_id?: string }): { expired: number };
+  revokeGrants(input: { client_id?: string; refresh_token?: string }): { revoked: number };
+  issueTokens(input: { client_id: string; scope?: string }): IssuedTokens;
+  configure(input: Partial<EmulatorConfig>): EmulatorConfig;
+  data(): DataSummary;
+}
+
+export interface GoogleEmulator {
+  /** Origin without a trailing slash, e.g. http://127.0.0.1:8090. */
+  url: string;
+  port: number;
+  controls: EmulatorControls;
+  close(): Promise<void>;
+}
+
+/** Bad input to a control operation; `status` is the HTTP status the control API answers. */
+export class ControlError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ControlError";
+  }
+}
