@@ -1,7 +1,7 @@
 // Fixtures for the emulator's own tests: an emulator per suite, the real Google clients aimed
 // at it, and the consent dance as the product performs it.
-import { mybusinessaccountmanagement } from "@googleapis/mybusinessaccountmanagement";
-import { mybusinessbusinessinformation } from "@googleapis/mybusinessbusinessinformation";
+import { mybusinessaccountmanagement, type mybusinessaccountmanagement_v1 } from "@googleapis/mybusinessaccountmanagement";
+import { mybusinessbusinessinformation, type mybusinessbusinessinformation_v1 } from "@googleapis/mybusinessbusinessinformation";
 import { ClientAuthentication, CodeChallengeMethod, OAuth2Client } from "google-auth-library";
 import { DEFAULT_CLIENTS } from "./context.js";
 import { BUSINESS_SCOPE } from "./oauth-store.js";
@@ -74,12 +74,14 @@ export async function connectedClient(emu: GoogleEmulator, o: ConsentOptions = {
   return client;
 }
 
+// googleapis-common nests its own google-auth-library copy: the same class at runtime, a
+// different declaration to TypeScript, hence the casts.
 export function accountsApi(emu: GoogleEmulator, auth: OAuth2Client) {
-  return mybusinessaccountmanagement({ version: "v1", auth, rootUrl: `${emu.url}/` });
+  return mybusinessaccountmanagement({ version: "v1", auth: auth as unknown as mybusinessaccountmanagement_v1.Options["auth"], rootUrl: `${emu.url}/` });
 }
 
 export function locationsApi(emu: GoogleEmulator, auth: OAuth2Client) {
-  return mybusinessbusinessinformation({ version: "v1", auth, rootUrl: `${emu.url}/` });
+  return mybusinessbusinessinformation({ version: "v1", auth: auth as unknown as mybusinessbusinessinformation_v1.Options["auth"], rootUrl: `${emu.url}/` });
 }
 
 /** Raw HTTP against the control API. */
