@@ -31,6 +31,8 @@ export interface Config {
   google: GoogleEndpoints;
   googleQpm: number;
   tokenRefreshWindowSeconds: number;
+  /** How often the TokenService's sweeper refreshes tokens about to enter the window; 0 = off. */
+  tokenSweepIntervalSeconds: number;
   tokenPort: number;
   fetcherPort: number;
   gatewayPort: number;
@@ -47,6 +49,19 @@ export interface Config {
   jobStallTimeoutSeconds: number;
   reviewRetentionDays: number;
   maxActiveJobs: number;
+  /** ReviewFetcher workers: how long a task may be held before JetStream redelivers it (FETCH_ACK_WAIT_MS). */
+  fetchAckWaitMs: number;
+  /** Deliveries of a FETCH task before it is dead-lettered (FETCH_MAX_DELIVER). */
+  fetchMaxDeliver: number;
+  /** Tasks each stage runs at once per fetcher instance (FETCH_CONCURRENCY). */
+  fetchConcurrency: number;
+  /** First retry delay of a transient failure; doubles per attempt up to FETCH_RETRY_MAX_MS, with jitter. */
+  fetchRetryBaseMs: number;
+  fetchRetryMaxMs: number;
+  /** How often workers re-read pause switches and the maintenance loop runs (FETCH_POLL_MS). */
+  fetchPollMs: number;
+  /** Timeout of one Google API request (GOOGLE_TIMEOUT_MS); a timeout is retried. */
+  googleTimeoutMs: number;
   host: string;
 }
 
@@ -89,6 +104,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     google: googleEndpoints(read),
     googleQpm: int(read, "GOOGLE_QPM", 300, 1, 1_000_000),
     tokenRefreshWindowSeconds: int(read, "TOKEN_REFRESH_WINDOW_SECONDS", 300, 0, 86_400),
+    tokenSweepIntervalSeconds: int(read, "TOKEN_SWEEP_INTERVAL_SECONDS", 30, 0, 86_400),
     tokenPort,
     fetcherPort,
     gatewayPort,
@@ -102,6 +118,13 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     jobStallTimeoutSeconds: int(read, "JOB_STALL_TIMEOUT_SECONDS", 600, 1, 86_400),
     reviewRetentionDays: int(read, "REVIEW_RETENTION_DAYS", 30, 1, 3650),
     maxActiveJobs: int(read, "FETCH_MAX_ACTIVE_JOBS", 100, 1, 100_000),
+    fetchAckWaitMs: int(read, "FETCH_ACK_WAIT_MS", 30_000, 1_000, 3_600_000),
+    fetchMaxDeliver: int(read, "FETCH_MAX_DELIVER", 10, 2, 1_000),
+    fetchConcurrency: int(read, "FETCH_CONCURRENCY", 8, 1, 256),
+    fetchRetryBaseMs: int(read, "FETCH_RETRY_BASE_MS", 1_000, 1, 600_000),
+    fetchRetryMaxMs: int(read, "FETCH_RETRY_MAX_MS", 60_000, 1, 3_600_000),
+    fetchPollMs: int(read, "FETCH_POLL_MS", 1_000, 20, 60_000),
+    googleTimeoutMs: int(read, "GOOGLE_TIMEOUT_MS", 30_000, 100, 600_000),
     host: read("HOST") ?? "127.0.0.1",
   };
   return Object.freeze(config);

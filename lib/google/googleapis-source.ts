@@ -1,0 +1,195 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { mybusinessaccountmanagement, type mybusinessaccountmanagement_v1 } from "@googleapis/mybusinessaccountmanagement";
+import { mybusinessbusinessinformation, type mybusinessbusinessinformation_v1 } from "@googleapis/mybusinessbusinessinformation";
+import { OAuth2Client } from "google-auth-library";
+import type { GoogleEndpoints } from "../config/config.js";
+import { ReviewSchema, type Review } from "../../gen/reviewflow/reviews/v1/review_pb.js";
+import { classifyGoogleError, GoogleApiError } from "./google-error.js";
+import type { GoogleAccount, GoogleLocation, Page, PageOptions, ReviewPage, ReviewSource, TokenInfo } from "./review-source.js";
+
+export interface GoogleSourceOptions {
+  endpoints: Pick<GoogleEndpoints, "accountManagementUrl" | "businessInformationUrl" | "myBusinessUrl" | "tokenInfoUrl">;
+  /** Per-request timeout; a timeout is a transient failure. */
+  timeoutMs?: number;
+}
+
+/** Google's documented maxima: accounts 20, locations 100, reviews 50 a page. */
+const ACCOUNTS_PAGE = 20;
+const LOCATIONS_PAGE = 100;
+const REVIEWS_PAGE = 50;
+/** Only what the fetcher uses: Business Information requires a readMask. */
+const LOCATION_READ_MASK = "name,title";
+const STARS: Record<string, number> = { ONE: 1, TWO: 2, THREE: 3, FOUR: 4, FIVE: 5 };
+
+/**
+ * The ReviewSource on the real Google client libraries, aimed at `endpoints` (Google or the
+ * emulator). googleapis retries 429/5xx on its own by default; that is switched off on every
+ * call (`retry: false`) because retries belong to JetStream, where they are bounded, backed off
+ * and survive a crash.
+ */
+export function createGoogleReviewSource(options: GoogleSourceOptions): ReviewSource {
+  const timeout = options.timeoutMs ?? 30_000;
+  const accounts = mybusinessaccountmanagement({ version: "v1", rootUrl: options.endpoints.accountManagementUrl });
+  const information = mybusinessbusinessinformation({ version: "v1", rootUrl: options.endpoints.businessInformationUrl });
+  const reviewsBase = options.endpoints.myBusinessUrl.replace(/\/+$/, "");
+  const tokenInfoUrl = options.endpoints.tokenInfoUrl;
+
+  // One OAuth2Client per access token (it only carries the bearer value: no refresh token, so it
+  // never refreshes on its own); a small map avoids rebuilding one per page.
+  const clients = new Map<string, OAuth2Client>();
+  const authFor = (accessToken: string): OAuth2Client => {
+    let client = clients.get(accessToken);
+    if (!client) {
+      if (clients.size >= 200) clients.clear();
+      client = new OAuth2Client();
+      client.setCredentials({ access_token: accessToken });
+      clients.set(accessToken, client);
+    }
+    return client;
+  };
+  const callOptions = (signal?: AbortSignal) => ({ retry: false, timeout, signal: signal as never });
+
+  return {
+    async listAccounts(accessToken, page = {}) {
+      try {
+        const res = await accounts.accounts.list(
+          { pageSize: page.pageSize ?? ACCOUNTS_PAGE, pageToken: page.pageToken || undefined, auth: authFor(accessToken) as never },
+          callOptions(page.signal),
+        );
+        return pageOf((res.data.accounts ?? []).flatMap(toAccount), res.data.nextPageToken);
+      } catch (err) {
+        throw classifyGoogleError(err, "accounts.list", page.signal);
+      }
+    },
+
+    async listLocations(accessToken, accountName, page = {}) {
+      try {
+        const res = await information.accounts.locations.list(
+          {
+            parent: accountName,
+            readMask: LOCATION_READ_MASK,
+            pageSize: page.pageSize ?? LOCATIONS_PAGE,
+            pageToken: page.pageToken || undefined,
+            auth: authFor(accessToken) as never,
+          },
+          callOptions(page.signal),
+        );
+        return pageOf((res.data.locations ?? []).flatMap((l) => toLocation(accountName, l)), res.data.nextPageToken);
+      } catch (err) {
+        throw classifyGoogleError(err, "locations.list", page.signal);
+      }
+    },
+
+    async listReviews(accessToken, locationName, page: PageOptions = {}): Promise<ReviewPage> {
+      try {
+        const res = await authFor(accessToken).request<ListReviewsJson>({
+          url: `${reviewsBase}/v4/${locationName}/reviews`,
+          params: { pageSize: page.pageSize ?? REVIEWS_PAGE, ...(page.pageToken ? { pageToken: page.pageToken } : {}) },
+          method: "GET",
+          ...callOptions(page.signal),
+        });
+        const data = res.data ?? {};
+        const out: ReviewPage = pageOf((data.reviews ?? []).map((r) => toReview(locationName, r)), data.nextPageToken);
+        if (typeof data.totalReviewCount === "number") out.totalReviewCount = data.totalReviewCount;
+        return out;
+      } catch (err) {
+        throw classifyGoogleError(err, "reviews.list", page.signal);
+      }
+    },
+
+    async tokenInfo(accessToken, opts = {}): Promise<TokenInfo> {
+      try {
+        // google-auth-library's getTokenInfo retries without a timeout; the same POST, bounded
+        const res = await authFor(accessToken).transporter.request<Record<string, unknown>>({
+          method: "POST",
+          url: tokenInfoUrl,
+          headers: { "content-type": "application/x-www-form-urlencoded;charset=UTF-8", authorization: `Bearer ${accessToken}` },
+          ...callOptions(opts.signal),
+        });
+        const data = res.data ?? {};
+        const clientId = str(data.azp) ?? str(data.aud);
+        const expires = Number(data.expires_in);
+        return {
+          clientId,
+          expiresInSeconds: Number.isFinite(expires) ? expires : undefined,
+          scopes: (str(data.scope) ?? "").split(" ").filter(Boolean),
+        };
+      } catch (err) {
+        throw classifyGoogleError(err, "tokeninfo", opts.signal);
+      }
+    },
+  };
+}
+
+interface ReviewJson {
+  name?: string;
+  reviewId?: string;
+  reviewer?: { displayName?: string; profilePhotoUrl?: string; isAnonymous?: boolean };
+  starRating?: string;
+  comment?: string;
+  createTime?: string;
+  updateTime?: string;
+  reviewReply?: { comment?: string; updateTime?: string };
+}
+
+interface ListReviewsJson {
+  reviews?: ReviewJson[];
+  nextPageToken?: string;
+  totalReviewCount?: number;
+}
+
+function pageOf<T>(items: T[], next: string | null | undefined): Page<T> {
+  return next ? { items, nextPageToken: next } : { items };
+}
+
+function toAccount(a: mybusinessaccountmanagement_v1.Schema$Account): GoogleAccount[] {
+  if (!a.name) return [];
+  return [{ name: a.name, accountName: a.accountName ?? undefined, type: a.type ?? undefined }];
+}
+
+/** Business Information names a location `locations/{l}`; v4 reviews need `accounts/{a}/locations/{l}`. */
+function toLocation(accountName: string, l: mybusinessbusinessinformation_v1.Schema$Location): GoogleLocation[] {
+  const locationId = /^locations\/([^/]+)$/.exec(l.name ?? "")?.[1];
+  if (!locationId) return [];
+  return [{ name: `${accountName}/locations/${locationId}`, locationId, title: l.title ?? undefined }];
+}
+
+function toReview(locationName: string, r: ReviewJson): Review {
+  if (!r.name || !r.updateTime) {
+    // a review without identity or update time cannot be de-duplicated: treat the page as bad
+    throw new GoogleApiError("transient", 200, "DATA_LOSS", "reviews.list: a review without name or updateTime");
+  }
+  const reviewer = r.reviewer ?? {};
+  return create(ReviewSchema, {
+    name: r.name,
+    reviewId: r.reviewId ?? r.name.slice(r.name.lastIndexOf("/") + 1),
+    reviewer: {
+      displayName: reviewer.displayName || undefined,
+      profilePhotoUrl: reviewer.profilePhotoUrl || undefined,
+      isAnonymous: reviewer.isAnonymous === true,
+    },
+    starRating: STARS[r.starRating ?? ""] ?? 0,
+    comment: r.comment === undefined ? undefined : r.comment,
+    createTime: r.createTime ? parseRfc3339(r.createTime) : undefined,
+    updateTime: parseRfc3339(r.updateTime),
+    reply: r.reviewReply?.comment !== undefined
+      ? { comment: r.reviewReply.comment, updateTime: r.reviewReply.updateTime ? parseRfc3339(r.reviewReply.updateTime) : undefined }
+      : undefined,
+    locationName,
+  });
+}
+
+/** RFC 3339 with 0–9 fractional digits (Google's output), keeping nanoseconds exactly. */
+export function parseRfc3339(text: string): Timestamp {
+  const match = /^(.*T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/i.exec(text);
+  const ms = Date.parse(match ? `${match[1]}${match[3]}` : text);
+  if (!Number.isFinite(ms)) throw new GoogleApiError("transient", 200, "DATA_LOSS", "reviews.list: an unreadable timestamp");
+  const ts = timestampFromMs(ms);
+  if (match?.[2]) ts.nanos = Number(match[2].padEnd(9, "0"));
+  return ts;
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
+}

@@ -1,0 +1,58 @@
+import type { Review } from "../../gen/reviewflow/reviews/v1/review_pb.js";
+
+/**
+ * The narrow view of Google Business Profile the fetcher needs. Only `googleapis-source.ts`
+ * knows googleapis, gaxios and Google's wire format; everything else sees these shapes and
+ * `GoogleApiError`. Every call takes the access token explicitly (tokens are never stored here)
+ * and an optional AbortSignal.
+ */
+export interface ReviewSource {
+  /** One page of the accounts the token's grant can see (Account Management v1). */
+  listAccounts(accessToken: string, options?: PageOptions): Promise<Page<GoogleAccount>>;
+  /** One page of an account's locations (Business Information v1), named `accounts/{a}/locations/{l}`. */
+  listLocations(accessToken: string, accountName: string, options?: PageOptions): Promise<Page<GoogleLocation>>;
+  /** One page of a location's reviews, newest update first (My Business v4). */
+  listReviews(accessToken: string, locationName: string, options?: PageOptions): Promise<ReviewPage>;
+  /** Who a raw access token belongs to (`/tokeninfo`): its OAuth client = its Google project. */
+  tokenInfo(accessToken: string, options?: { signal?: AbortSignal }): Promise<TokenInfo>;
+}
+
+export interface PageOptions {
+  /** The previous page's `nextPageToken`; empty or unset for the first page. */
+  pageToken?: string;
+  pageSize?: number;
+  signal?: AbortSignal;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Absent on the last page. */
+  nextPageToken?: string;
+}
+
+export interface ReviewPage extends Page<Review> {
+  /** Google's count of the location's reviews, when it reports one. */
+  totalReviewCount?: number;
+}
+
+export interface GoogleAccount {
+  /** `accounts/{a}`. */
+  name: string;
+  accountName?: string;
+  type?: string;
+}
+
+export interface GoogleLocation {
+  /** The v4 review parent, `accounts/{a}/locations/{l}` (Business Information names it `locations/{l}`). */
+  name: string;
+  /** The `{l}` part. */
+  locationId: string;
+  title?: string;
+}
+
+export interface TokenInfo {
+  /** The OAuth client the token was issued to (`azp`, else `aud`). */
+  clientId?: string;
+  expiresInSeconds?: number;
+  scopes: string[];
+}
