@@ -56,10 +56,11 @@ export function chance(rng: Rng, p: number): boolean {
 const DIGITS = "0123456789";
 export const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
+/** Built from char codes in one go: `+=` per character would leave a rope of cons strings. */
 export function randomChars(rng: Rng, length: number, alphabet: string): string {
-  let out = "";
-  for (let i = 0; i < length; i++) out += alphabet[Math.floor(rng() * alphabet.length)];
-  return out;
+  const codes = new Array<number>(length);
+  for (let i = 0; i < length; i++) codes[i] = alphabet.charCodeAt(Math.floor(rng() * alphabet.length));
+  return String.fromCharCode(...codes);
 }
 
 /** A long decimal id without a leading zero, like Google's account and location ids. */
