@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { authorizeErrorPage, consentPage } from "./consent-page.js";
 import type { EmulatorContext } from "./context.js";
-import { parseParams, readBody, redirect, sendHtml } from "./http-io.js";
+import { BadJsonError, parseParams, readBody, redirect, sendHtml } from "./http-io.js";
 import type { AuthorizationRequest } from "./oauth-store.js";
 
 const CONSENT_TTL_MS = 10 * 60_000;
@@ -127,6 +127,7 @@ export function createAuthorizeHandler(ctx: EmulatorContext) {
       sendHtml(res, 200, html);
     } catch (e) {
       if (e instanceof PageError) return sendHtml(res, e.status, authorizeErrorPage(e.status, e.error, e.description));
+      if (e instanceof BadJsonError) return sendHtml(res, 400, authorizeErrorPage(400, "invalid_request", e.message));
       throw e;
     }
   };
