@@ -1,0 +1,272 @@
+// `npm start`: the whole system on one machine. Checks Postgres and NATS, makes development
+// secrets, migrates and creates the streams, starts the Google emulator and the three services
+// as child processes, seeds and connects a demo client, prints what to try, and on Ctrl-C stops
+// everything in order. The only file of the launcher with side effects.
+import path from "node:path";
+import { loadConfig, ConfigError, type Config } from "../lib/config/index.js";
+import { openDatabase } from "../lib/db/index.js";
+import { connectNats } from "../lib/nats/index.js";
+import { createServiceClient } from "../lib/rpc/service-client.js";
+import { TokenService } from "../gen/reviewflow/token/v1/token_service_pb.js";
+import { describeExit, REPO_ROOT, startChildService, type ChildService } from "./support/child-service.js";
+import { connectThroughConsent, type ConsentOutcome } from "./support/consent.js";
+import { seedDemo, type DemoBranch } from "./support/demo-seed.js";
+import { loadDevSecrets } from "./support/dev-secrets.js";
+import { grpcHealthy, httpHealthy, ServiceStartError, waitUntilHealthy } from "./support/health.js";
+import { formatNextSteps } from "./support/next-steps.js";
+import { isPortOpen } from "./support/ports.js";
+import { checkNats, checkPostgres, formatProblem } from "./support/prerequisites.js";
+
+const DEMO_GOOGLE_CLIENT = { id: "demo-client.apps.googleusercontent.com", secret: "demo-secret" };
+const say = (line = "") => process.stdout.write(`${line}\n`);
+
+function flag(value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined || value.trim() === "") return fallback;
+  return ["1", "true", "yes", "on"].includes(value.trim().toLowerCase());
+}
+
+interface Plan {
+  env: NodeJS.ProcessEnv;
+  config: Readonly<Config>;
+  useEmulator: boolean;
+  runDir: string;
+  logDir: string;
+  adminKeySource: string;
+  echoLogs: boolean;
+}
+
+function plan(): Plan {
+  const runDir = path.resolve(process.env.REVIEWFLOW_RUN_DIR ?? path.join(REPO_ROOT, ".run"));
+  const secrets = loadDevSecrets(runDir, process.env);
+  const env: NodeJS.ProcessEnv = { ...process.env, ...secrets.values, LOG_LEVEL: process.env.LOG_LEVEL ?? "info" };
+  // GOOGLE_* set by hand means "talk to that Google"; START_EMULATOR decides explicitly either way
+  const useEmulator = flag(env.START_EMULATOR, !env.GOOGLE_OAUTH_URL && !env.GOOGLE_API_URL);
+  if (useEmulator) {
+    const emulatorUrl = `http://127.0.0.1:${env.EMULATOR_PORT ?? "8090"}`;
+    env.GOOGLE_OAUTH_URL = emulatorUrl;
+    env.GOOGLE_API_URL = emulatorUrl;
+    env.EMULATOR_SEED ??= "demo";
+    env.EMULATOR_AUTO_APPROVE ??= "true";
+  }
+  const config = loadConfig(env);
+  const source = secrets.sources.ADMIN_API_KEY === "environment" ? "from ADMIN_API_KEY" : `kept in ${path.relative(process.cwd(), secrets.file) || secrets.file}`;
+  return {
+    env,
+    config,
+    useEmulator,
+    runDir,
+    logDir: path.join(runDir, "logs"),
+    adminKeySource: source,
+    echoLogs: process.argv.includes("--logs") || flag(env.START_LOGS, false),
+  };
+}
+
+/** The services in start order; stopped in reverse. */
+function serviceList(p: Plan): { name: string; entry: string; port: number; probe: () => Promise<boolean> }[] {
+  const c = p.config;
+  const list = [];
+  if (p.useEmulator) list.push({ name: "emulator", entry: "emulator/main.ts", port: c.emulatorPort, probe: () => httpHealthy(`http://127.0.0.1:${c.emulatorPort}/_emulator/config`) });
+  list.push(
+    { name: "token", entry: "services/token/main.ts", port: c.tokenPort, probe: () => grpcHealthy(`http://127.0.0.1:${c.tokenPort}`) },
+    { name: "fetcher", entry: "services/fetcher/main.ts", port: c.fetcherPort, probe: () => grpcHealthy(`http://127.0.0.1:${c.fetcherPort}`) },
+    { name: "gateway", entry: "services/gateway/main.ts", port: c.gatewayPort, probe: () => httpHealthy(`http://127.0.0.1:${c.gatewayPort}/ready`) },
+  );
+  return list;
+}
+
+/** Creates the database, runs every migration and creates the streams once, before the services race to. */
+async function prepareStorage(config: Readonly<Config>): Promise<void> {
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, entities: [], poolSize: 1 });
+  await db.destroy();
+  const nats = await connectNats({ url: config.natsUrl, namespace: config.natsNamespace, name: "reviewflow-start" });
+  await nats.close();
+}
+
+async function demoBranches(emulatorUrl: string): Promise<DemoBranch[]> {
+  const res = await fetch(`${emulatorUrl}/_emulator/data`);
+  const data = (await res.json()) as { accounts: { name: string; locations: { name: string; title: string; reviewCount: number }[] }[] };
+  const locations = data.accounts.flatMap((a) => a.locations).filter((l) => l.reviewCount > 0).slice(0, 3);
+  return locations.map((l, i) => {
+    const [, accountId, , locationId] = l.name.split("/");
+    return { branchId: `demo-${i + 1}`, name: l.title, accountId: accountId!, locationId: locationId!, managerEmail: `manager${i + 1}@demo.example` };
+  });
+}
+
+async function main(): Promise<number> {
+  let p: Plan;
+  try {
+    p = plan();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      say(`✗ configuration: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+  const c = p.config;
+  say(`reviewflow: starting ${p.useEmulator ? "against the Google emulator" : `against Google at ${c.google.authUrl}`}`);
+
+  const problems = (await Promise.all([checkPostgres(c.databaseUrl), checkNats(c.natsUrl)])).filter((x) => x !== undefined);
+  if (problems.length) {
+    for (const problem of problems) say(formatProblem(problem));
+    return 1;
+  }
+  say("✓ PostgreSQL and NATS JetStream answer");
+
+  const services = serviceList(p);
+  const busy = [];
+  for (const s of services) if (await isPortOpen(s.port)) busy.push(`${s.name} port ${s.port}`);
+  if (busy.length) {
+    say(`✗ already in use: ${busy.join(", ")}. Is another npm start running? Stop it, or choose other ports (TOKEN_PORT, FETCHER_PORT, GATEWAY_PORT, EMULATOR_PORT).`);
+    return 1;
+  }
+
+  await prepareStorage(c);
+  say(`✓ database migrated, streams ready${c.natsNamespace ? ` (namespace ${c.natsNamespace})` : ""}`);
+
+  const children: ChildService[] = [];
+  let stopping = false;
+  const stopAll = async (): Promise<boolean> => {
+    let clean = true;
+    for (const child of [...children].reverse()) {
+      const info = await child.stop(10_000);
+      const ok = info.code === 0 || info.signal === "SIGTERM" || info.signal === "SIGINT";
+      if (!ok) clean = false;
+      say(`  ${child.name} ${ok ? "stopped" : describeExit(info)}`);
+    }
+    return clean;
+  };
+  // a last resort if this process dies with children still running
+  process.once("exit", () => {
+    for (const child of children) {
+      try {
+        if (child.running()) process.kill(child.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  });
+
+  const shutdown = new Promise<number>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        say(`${signal} again: killing everything`);
+        for (const child of children) void child.kill();
+        resolve(130);
+        return;
+      }
+      stopping = true;
+      say(`\n${signal}: stopping`);
+      void stopAll().then((clean) => resolve(clean ? 0 : 1));
+    };
+    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal);
+  });
+
+  const crashed = new Promise<number>((resolve) => {
+    const watch = (child: ChildService) =>
+      void child.exited.then(async (info) => {
+        if (stopping) return;
+        stopping = true;
+        say(`✗ ${child.name} ${describeExit(info)}. Its last lines (${path.join(p.logDir, `${child.name}.log`)}):`);
+        for (const line of child.recentLines().slice(-15)) say(`    ${line}`);
+        await stopAll();
+        resolve(1);
+      });
+    const startOne = (s: (typeof services)[number]) => {
+      const child = startChildService({
+        name: s.name,
+        entry: s.entry,
+        env: p.env,
+        logFile: path.join(p.logDir, `${s.name}.log`),
+        onLine: p.echoLogs ? (line) => process.stdout.write(`[${s.name}] ${line}\n`) : undefined,
+      });
+      children.push(child);
+      watch(child);
+      return child;
+    };
+    void (async () => {
+      try {
+        // all at once: storage is ready, so nothing is left for them to race over
+        await Promise.all(
+          services.map(async (s) => {
+            const child = startOne(s);
+            await waitUntilHealthy(s.name, s.probe, { child, timeoutMs: 90_000 });
+            say(`✓ ${s.name} healthy on port ${s.port} (pid ${child.pid})`);
+          }),
+        );
+        await afterStart(p);
+      } catch (err) {
+        if (stopping) return;
+        stopping = true;
+        if (err instanceof ServiceStartError) {
+          say(`✗ ${err.message}. Its last lines:`);
+          for (const line of err.logLines.slice(-15)) say(`    ${line}`);
+        } else {
+          say(`✗ ${(err as Error).message}`);
+        }
+        await stopAll();
+        resolve(1);
+      }
+    })();
+  });
+  return Promise.race([shutdown, crashed]);
+}
+
+/** Seeds the demo, connects it, prints the next steps. */
+async function afterStart(p: Plan): Promise<void> {
+  const c = p.config;
+  const token = createServiceClient(TokenService, `http://127.0.0.1:${c.tokenPort}`, { apiKey: p.env.ADMIN_API_KEY });
+  let demo: Parameters<typeof formatNextSteps>[0]["demo"];
+  const emulatorUrl = p.useEmulator ? `http://127.0.0.1:${c.emulatorPort}` : undefined;
+  const googleClient = emulatorUrl
+    ? DEMO_GOOGLE_CLIENT
+    : p.env.GOOGLE_CLIENT_ID && p.env.GOOGLE_CLIENT_SECRET
+      ? { id: p.env.GOOGLE_CLIENT_ID, secret: p.env.GOOGLE_CLIENT_SECRET }
+      : undefined;
+  if (googleClient) {
+    const seed = await seedDemo(token, {
+      tenantName: "demo",
+      clientName: emulatorUrl ? "Demo client (emulated Google)" : "Demo client",
+      googleClientId: googleClient.id,
+      clientSecret: googleClient.secret,
+      redirectUri: `${c.publicUrl}/auth/callback`,
+      branches: emulatorUrl ? await demoBranches(emulatorUrl) : [],
+    });
+    say(`✓ demo data ${seed.created.length ? `created: ${seed.created.join(", ")}` : "reused from the last start"}`);
+    const outcome: ConsentOutcome = await connectThroughConsent(token, seed.client.id);
+    say(outcome.kind === "connected" ? "✓ demo client connected through the consent flow" : outcome.kind === "already-connected" ? "✓ demo client already connected" : "! the demo client needs a person to consent (link below)");
+    demo = {
+      tenantId: seed.tenantId,
+      clientId: seed.client.id,
+      googleClientId: googleClient.id,
+      branchIds: seed.branches.map((b) => b.branchId),
+      connected: outcome.kind !== "needs-person",
+      loginUrl: outcome.kind === "needs-person" ? outcome.loginUrl : undefined,
+    };
+  } else {
+    say("! no emulator and no GOOGLE_CLIENT_ID/GOOGLE_CLIENT_SECRET: no demo client was registered");
+  }
+  say(
+    formatNextSteps({
+      adminKey: p.env.ADMIN_API_KEY!,
+      adminKeySource: p.adminKeySource,
+      gatewayUrl: `http://localhost:${c.gatewayPort}`,
+      tokenPort: c.tokenPort,
+      fetcherPort: c.fetcherPort,
+      gatewayPort: c.gatewayPort,
+      emulatorUrl,
+      logDir: path.relative(process.cwd(), p.logDir) || p.logDir,
+      natsUrl: c.natsUrl,
+      natsNamespace: c.natsNamespace,
+      demo,
+    }),
+  );
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    say(`✗ npm start failed: ${(err as Error)?.stack ?? String(err)}`);
+    process.exit(1);
+  },
+);

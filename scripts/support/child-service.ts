@@ -1,0 +1,126 @@
+// A service run as a child process (`node --import tsx <main.ts>`), the way a person or a
+// supervisor would run it: its JSON log lines go to a file (and optionally to the console with a
+// prefix), its last lines are kept to explain a failure, and it is stopped with SIGTERM first.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+/** The repository root (scripts/support/ → ../..). */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+export interface ChildServiceOptions {
+  /** A short name: log prefix and log file name. */
+  name: string;
+  /** The entry file, relative to the repository root, e.g. `services/token/main.ts`. */
+  entry: string;
+  /** The whole environment of the child (callers merge process.env themselves when they want it). */
+  env: NodeJS.ProcessEnv;
+  /** Append the child's output to this file. */
+  logFile?: string;
+  /** Called with every output line (already prefixed by nothing: the caller decides). */
+  onLine?: (line: string, stream: "stdout" | "stderr") => void;
+}
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface ChildService {
+  readonly name: string;
+  readonly pid: number;
+  /** Resolves when the process has exited, however it ended. */
+  readonly exited: Promise<ExitInfo>;
+  /** Whether the process is still running. */
+  running(): boolean;
+  /** The last output lines, newest last: what to show when the service fails. */
+  recentLines(): string[];
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
+  stop(graceMs?: number): Promise<ExitInfo>;
+  /** SIGKILL now (the kill -9 drill); resolves when the process is gone. */
+  kill(): Promise<ExitInfo>;
+}
+
+const KEEP_LINES = 40;
+
+export function startChildService(options: ChildServiceOptions): ChildService {
+  let log: WriteStream | undefined;
+  if (options.logFile) {
+    mkdirSync(path.dirname(options.logFile), { recursive: true });
+    log = createWriteStream(options.logFile, { flags: "a" });
+  }
+  // its own process group: a Ctrl-C in the terminal reaches only the launcher, which then stops
+  // the services in order instead of all of them racing at once
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", options.entry], {
+    cwd: REPO_ROOT,
+    env: options.env,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  const recent: string[] = [];
+  const pipe = (stream: NodeJS.ReadableStream | null, kind: "stdout" | "stderr") => {
+    if (!stream) return;
+    const lines = createInterface({ input: stream, crlfDelay: Infinity });
+    lines.on("line", (line) => {
+      recent.push(line);
+      if (recent.length > KEEP_LINES) recent.shift();
+      log?.write(`${line}\n`);
+      options.onLine?.(line, kind);
+    });
+  };
+  pipe(child.stdout, "stdout");
+  pipe(child.stderr, "stderr");
+
+  let alive = child.pid !== undefined;
+  const exited = new Promise<ExitInfo>((resolve) => {
+    child.once("error", (err) => {
+      recent.push(`failed to spawn: ${err.message}`);
+      alive = false;
+      resolve({ code: 127, signal: null });
+    });
+    child.once("exit", (code, signal) => {
+      alive = false;
+      // let the last buffered output reach the file before anyone reads it
+      setImmediate(() => {
+        log?.end();
+        resolve({ code, signal });
+      });
+    });
+  });
+
+  const signal = (sig: NodeJS.Signals) => {
+    if (!alive || child.pid === undefined) return;
+    try {
+      process.kill(child.pid, sig);
+    } catch {
+      // already gone
+    }
+  };
+
+  return {
+    name: options.name,
+    pid: child.pid ?? -1,
+    exited,
+    running: () => alive,
+    recentLines: () => [...recent],
+    async stop(graceMs = 10_000) {
+      if (!alive) return exited;
+      signal("SIGTERM");
+      const timer = setTimeout(() => signal("SIGKILL"), graceMs);
+      const info = await exited;
+      clearTimeout(timer);
+      return info;
+    },
+    async kill() {
+      signal("SIGKILL");
+      return exited;
+    },
+  };
+}
+
+/** Describes how a process ended, for messages. */
+export function describeExit(info: ExitInfo): string {
+  return info.signal ? `killed by ${info.signal}` : `exited with code ${info.code}`;
+}
