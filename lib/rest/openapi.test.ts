@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { ReviewFetcher } from "../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
+import { TokenService } from "../../gen/reviewflow/token/v1/token_service_pb.js";
+import { collectRestRoutes, createOpenApiDocument, loadProtoComments, parseProtoComments } from "./index.js";
+
+type Json = Record<string, any>;
+
+describe("parseProtoComments", () => {
+  it("keys leading comments by full name and drops comments detached by a blank line", () => {
+    const comments = parseProtoComments(`
+      syntax = "proto3";
+      package a.v1;
+      // The service.
+      service S {
+        // Does it.
+        rpc Do(Req) returns (Res) { option (google.api.http) = { get: "/x/{id}" }; }
+      }
+      // detached
+
+      // The request.
+      message Req {
+        // The id.
+        string id = 1 [(buf.validate.field).string = { min_len: 1 }];
+        oneof target {
+          // By name.
+          string name = 2;
+        }
+        map<string, int32> counts = 3; // trailing comments are not leading
+        // Nested.
+        message Inner { /* Block. */ int32 n = 1; }
+      }
+      // States.
+      enum E {
+        // Nothing.
+        E_UNSPECIFIED = 0;
+      }
+    `);
+    assert.deepEqual(Object.fromEntries(comments), {
+      "a.v1.S": "The service.",
+      "a.v1.S.Do": "Does it.",
+      "a.v1.Req": "The request.",
+      "a.v1.Req.id": "The id.",
+      "a.v1.Req.name": "By name.",
+      "a.v1.Req.Inner": "Nested.",
+      "a.v1.Req.Inner.n": "Block.",
+      "a.v1.E": "States.",
+      "a.v1.E.E_UNSPECIFIED": "Nothing.",
+    });
+  });
+});
+
+describe("createOpenApiDocument", () => {
+  const comments = loadProtoComments([fileURLToPath(new URL("../../proto", import.meta.url))]);
+  const doc = createOpenApiDocument({
+    title: "reviewflow",
+    version: "1",
+    routes: collectRestRoutes([TokenService, ReviewFetcher]),
+    comments,
+    overrides: { "reviewflow.fetcher.v1.ReviewFetcher.CreateFetchJob": { status: 202 }, "reviewflow.token.v1.TokenService.CompleteOAuth": { public: true } },
+  }) as Json;
+
+  it("documents every route with its operation, proto comment and RPC name", () => {
+    assert.equal(doc.openapi, "3.1.0");
+    const create = doc.paths["/clients"].post;
+    assert.equal(create.operationId, "TokenService_CreateClient");
+    assert.equal(create.summary, "Registers a Google OAuth client for the caller's tenant.");
+    assert.match(create.description, /reviewflow\.token\.v1\.TokenService\/CreateClient/);
+    assert.deepEqual(create.requestBody.content["application/json"].schema, { $ref: "#/components/schemas/reviewflow.token.v1.CreateClientRequest" });
+    assert.ok(doc.paths["/api/v1/status/{job_id}"].get, "additional binding");
+    assert.ok(doc.paths["/api/v1/review-fetch"].post.responses["202"]);
+    assert.deepEqual(doc.paths["/auth/callback"].get.security, []);
+  });
+
+  it("derives path and query parameters from the request fields, with types and constraints", () => {
+    const list = doc.paths["/api/v1/reviews"].get.parameters as Json[];
+    const byName = Object.fromEntries(list.map((p) => [p.name, p]));
+    assert.deepEqual(Object.keys(byName).sort(), ["client_id", "location_id", "min_rating", "page_size", "page_token", "updated_after"]);
+    assert.equal(byName.updated_after.schema.format, "date-time");
+    assert.deepEqual([byName.min_rating.schema.minimum, byName.min_rating.schema.maximum], [0, 5]);
+    assert.equal(byName.client_id.schema.format, "uuid");
+    assert.match(byName.updated_after.description, /updated after/);
+    const get = doc.paths["/api/v1/jobs/{job_id}"].get.parameters as Json[];
+    assert.deepEqual(get.map((p) => [p.name, p.in, p.required]), [["job_id", "path", true]]);
+  });
+
+  it("leaves path-bound fields out of a PATCH body", () => {
+    const body = doc.paths["/clients/{id}"].patch.requestBody.content["application/json"].schema;
+    assert.ok(!("id" in body.properties));
+    assert.ok("client_secret" in body.properties);
+  });
+
+  it("describes messages with proto names, enums by name with their values' comments, int64 as strings", () => {
+    const job = doc.components.schemas["reviewflow.fetcher.v1.FetchJob"];
+    assert.ok(job.properties.job_id && job.properties.create_time.format === "date-time");
+    const status = doc.components.schemas["reviewflow.fetcher.v1.JobStatus"];
+    assert.ok(status.enum.includes("JOB_STATUS_RUNNING"));
+    assert.match(status.description, /`JOB_STATUS_FAILED`: Could not run/);
+    assert.equal(doc.components.schemas["reviewflow.fetcher.v1.JobCounters"].properties.accounts.type, "string");
+  });
+
+  it("resolves every $ref inside the document", () => {
+    const refs: string[] = [];
+    const walk = (node: unknown) => {
+      if (Array.isArray(node)) node.forEach(walk);
+      else if (node && typeof node === "object") {
+        for (const [key, value] of Object.entries(node)) key === "$ref" ? refs.push(value as string) : walk(value);
+      }
+    };
+    walk(doc);
+    assert.ok(refs.length > 50);
+    for (const ref of new Set(refs)) {
+      const target = ref.replace("#/", "").split("/").reduce((node: Json | undefined, key) => node?.[key], doc);
+      assert.ok(target, `unresolved ${ref}`);
+    }
+  });
+});

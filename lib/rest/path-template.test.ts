@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import { createRouteTable, matchPathTemplate, parsePathTemplate, PathDecodeError, PathTemplateError } from "./index.js";
+
+describe("parsePathTemplate / matchPathTemplate", () => {
+  it("binds single-segment variables and decodes them in full", () => {
+    const t = parsePathTemplate("/api/v1/jobs/{job_id}/events");
+    assert.equal(t.openApiPath, "/api/v1/jobs/{job_id}/events");
+    assert.deepEqual(matchPathTemplate(t, "/api/v1/jobs/abc/events"), { job_id: "abc" });
+    assert.deepEqual(matchPathTemplate(t, "/api/v1/jobs/a%2Fb%20c/events"), { job_id: "a/b c" });
+    assert.equal(matchPathTemplate(t, "/api/v1/jobs/abc"), undefined);
+    assert.equal(matchPathTemplate(t, "/api/v1/jobs//events"), undefined);
+    assert.equal(matchPathTemplate(t, "/api/v1/jobs/abc/events/more"), undefined);
+  });
+
+  it("binds multi-segment variables, ** and custom verbs", () => {
+    const t = parsePathTemplate("/v1/{name=shelves/*/books/*}:publish");
+    assert.deepEqual(matchPathTemplate(t, "/v1/shelves/s1/books/b2:publish"), { name: "shelves/s1/books/b2" });
+    assert.equal(matchPathTemplate(t, "/v1/shelves/s1/books/b2"), undefined);
+    assert.equal(matchPathTemplate(t, "/v1/racks/s1/books/b2:publish"), undefined);
+    const rest = parsePathTemplate("/files/{path=**}");
+    assert.deepEqual(matchPathTemplate(rest, "/files/a/b/c.txt"), { path: "a/b/c.txt" });
+  });
+
+  it("rejects malformed templates with the reason", () => {
+    for (const bad of ["api/v1", "/a/{b", "/a/{b}/{b}", "/a/**/c", "/a/{1x}"]) {
+      assert.throws(() => parsePathTemplate(bad), PathTemplateError, bad);
+    }
+  });
+
+  it("reports bad percent-encoding in a bound segment", () => {
+    assert.throws(() => matchPathTemplate(parsePathTemplate("/clients/{id}"), "/clients/%E0%A4%A"), PathDecodeError);
+  });
+});
+
+describe("createRouteTable", () => {
+  const entry = (httpMethod: string, path: string) => ({ httpMethod, template: parsePathTemplate(path), value: `${httpMethod} ${path}` });
+
+  it("prefers the more literal template whatever the declaration order", () => {
+    const table = createRouteTable([entry("GET", "/branches/{id}"), entry("GET", "/branches/by-branch-id"), entry("GET", "/branches/by-branch-id/{branch_id}")]);
+    const found = table.match("GET", "/branches/by-branch-id");
+    assert.equal(found.kind === "found" && found.value, "GET /branches/by-branch-id");
+    const deep = table.match("GET", "/branches/by-branch-id/B-1");
+    assert.deepEqual(deep.kind === "found" && deep.params, { branch_id: "B-1" });
+  });
+
+  it("tells a wrong method (405 with the allowed ones) from a missing path (404)", () => {
+    const table = createRouteTable([entry("GET", "/clients/{id}"), entry("DELETE", "/clients/{id}")]);
+    assert.deepEqual(table.match("PUT", "/clients/x"), { kind: "method_not_allowed", allowed: ["GET", "DELETE"] });
+    assert.equal(table.match("GET", "/nope").kind, "not_found");
+    assert.equal(table.match("HEAD", "/clients/x").kind, "found");
+  });
+
+  it("refuses two routes for the same method and shape", () => {
+    assert.throws(() => createRouteTable([entry("GET", "/a/{x}"), entry("GET", "/a/{y}")]), /two routes/);
+  });
+});
