@@ -62,6 +62,20 @@ export interface Config {
   fetchPollMs: number;
   /** Timeout of one Google API request (GOOGLE_TIMEOUT_MS); a timeout is retried. */
   googleTimeoutMs: number;
+  /** Gateway limits, requests per minute: per API key, per tenant (all its keys), per client IP for unauthenticated calls; 0 = no limit. */
+  gatewayRatePerKey: number;
+  gatewayRatePerTenant: number;
+  gatewayRatePerIp: number;
+  /** Where the gateway's limiters count: `memory` (per instance) or `postgres` (shared by all instances). */
+  gatewayRateStore: "memory" | "postgres";
+  /** Origins allowed to call the gateway from a browser (CORS_ORIGINS, comma-separated; `*` = any, without credentials). */
+  corsOrigins: readonly string[];
+  /** Largest request body the gateway accepts (GATEWAY_BODY_LIMIT_BYTES); larger is 413. */
+  gatewayBodyLimitBytes: number;
+  /** Deadline of one upstream call from the gateway (GATEWAY_UPSTREAM_TIMEOUT_MS); past it, 504. */
+  gatewayUpstreamTimeoutMs: number;
+  /** Interval of keep-alive comments on the gateway's Server-Sent Events streams (GATEWAY_SSE_KEEPALIVE_MS). */
+  gatewaySseKeepAliveMs: number;
   host: string;
 }
 
@@ -125,6 +139,14 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     fetchRetryMaxMs: int(read, "FETCH_RETRY_MAX_MS", 60_000, 1, 3_600_000),
     fetchPollMs: int(read, "FETCH_POLL_MS", 1_000, 20, 60_000),
     googleTimeoutMs: int(read, "GOOGLE_TIMEOUT_MS", 30_000, 100, 600_000),
+    gatewayRatePerKey: int(read, "GATEWAY_RATE_PER_KEY", 600, 0, 10_000_000),
+    gatewayRatePerTenant: int(read, "GATEWAY_RATE_PER_TENANT", 1_200, 0, 10_000_000),
+    gatewayRatePerIp: int(read, "GATEWAY_RATE_PER_IP", 120, 0, 10_000_000),
+    gatewayRateStore: oneOf(read, "GATEWAY_RATE_STORE", "memory", ["memory", "postgres"] as const),
+    corsOrigins: origins(read, "CORS_ORIGINS"),
+    gatewayBodyLimitBytes: int(read, "GATEWAY_BODY_LIMIT_BYTES", 1_048_576, 1_024, 64 * 1_048_576),
+    gatewayUpstreamTimeoutMs: int(read, "GATEWAY_UPSTREAM_TIMEOUT_MS", 30_000, 10, 600_000),
+    gatewaySseKeepAliveMs: int(read, "GATEWAY_SSE_KEEPALIVE_MS", 15_000, 10, 600_000),
     host: read("HOST") ?? "127.0.0.1",
   };
   return Object.freeze(config);
@@ -186,6 +208,26 @@ function secret(read: Read, name: string, minLength: number): string | undefined
     throw new ConfigError(name, `must be at least ${minLength} characters long`);
   }
   return raw;
+}
+
+/** A comma-separated list of browser origins (`scheme://host[:port]`, no path) or `*`. */
+function origins(read: Read, name: string): readonly string[] {
+  const raw = read(name);
+  if (raw === undefined) return Object.freeze([]);
+  const list = raw.split(",").map((o) => o.trim()).filter(Boolean);
+  for (const origin of list) {
+    if (origin === "*") continue;
+    let parsed: URL;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      throw new ConfigError(name, `"${origin}" is not an origin like https://app.example.com`);
+    }
+    if (!["http:", "https:"].includes(parsed.protocol) || parsed.origin !== origin.replace(/\/$/, "")) {
+      throw new ConfigError(name, `"${origin}" is not an origin like https://app.example.com (scheme, host and port only)`);
+    }
+  }
+  return Object.freeze(list.map((o) => (o === "*" ? o : new URL(o).origin)));
 }
 
 function googleEndpoints(read: Read): GoogleEndpoints {

@@ -26,6 +26,11 @@ export interface RpcServerOptions {
   readMaxBytes?: number;
   /** How long shutdown waits for in-flight calls before cutting connections. */
   shutdownGraceMs?: number;
+  /**
+   * Wraps the request handler for every request, RPC or not (the gateway's CORS, request ids,
+   * size limits and metrics). Connect interceptors cannot answer preflights or see REST routes.
+   */
+  wrapHandler?: (handler: NodeHandlerFn) => NodeHandlerFn;
 }
 
 export interface RpcServer {
@@ -64,8 +69,9 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
     readMaxBytes: options.readMaxBytes ?? 4 * 1024 * 1024,
     shutdownSignal: shutdown.signal,
   });
-  const h1 = http.createServer(handler);
-  const h2 = http2.createServer({}, handler);
+  const outer = options.wrapHandler ? options.wrapHandler(handler) : handler;
+  const h1 = http.createServer(outer);
+  const h2 = http2.createServer({}, outer);
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.Http2Session>();
   h2.on("session", (session) => {
