@@ -17,7 +17,16 @@ export class ConsentError extends Error {
   }
 }
 
-export async function connectThroughConsent(token: TokenClient, clientId: string): Promise<ConsentOutcome> {
+export interface ConsentOptions {
+  /**
+   * "redirect" (default) follows Google's redirect to the client's redirect URI, the gateway's
+   * /auth/callback, as a browser would. "token-service" hands the code and state straight to
+   * TokenService.CompleteOAuth: for harnesses that run no gateway.
+   */
+  completeVia?: "redirect" | "token-service";
+}
+
+export async function connectThroughConsent(token: TokenClient, clientId: string, options: ConsentOptions = {}): Promise<ConsentOutcome> {
   const status = await token.getConnectionStatus({ clientId });
   if (status.status === ConnectionStatus.CONNECTED) return { kind: "already-connected" };
 
@@ -31,6 +40,10 @@ export async function connectThroughConsent(token: TokenClient, clientId: string
   const redirect = new URL(location, start.authorizationUrl);
   if (redirect.searchParams.has("error")) {
     throw new ConsentError(`Google refused consent: ${redirect.searchParams.get("error")}`);
+  }
+  if (options.completeVia === "token-service") {
+    await token.completeOAuth({ code: redirect.searchParams.get("code") ?? "", state: redirect.searchParams.get("state") ?? "" });
+    return { kind: "connected" };
   }
   // the redirect URI is the gateway's /auth/callback; JSON instead of the HTML a browser gets
   const callback = await fetch(redirect, { headers: { accept: "application/json" }, redirect: "manual", signal: AbortSignal.timeout(15_000) });
