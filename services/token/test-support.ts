@@ -21,6 +21,8 @@ export const ADMIN_KEY = "test-admin-key-0123456789abcdef";
 export const DEMO_CLIENT: EmulatorClient = { id: "demo-client.apps.googleusercontent.com", secret: "demo-secret" };
 export const OTHER_CLIENT: EmulatorClient = { id: "other-client.apps.googleusercontent.com", secret: "other-secret" };
 export const REDIRECT_URI = "http://127.0.0.1:9/auth/callback";
+/** More Google OAuth clients the emulator knows, so each test counts the grants of its own. */
+export const GOOGLE_CLIENTS: EmulatorClient[] = Array.from({ length: 20 }, (_, i) => ({ id: `project-${i}.apps.googleusercontent.com`, secret: `secret-${i}-x` }));
 
 export const admin: CallOptions = { headers: { authorization: `Bearer ${ADMIN_KEY}` } };
 export const as = (key: string): CallOptions => ({ headers: { authorization: `Bearer ${key}` } });
@@ -83,7 +85,7 @@ export function useTokenEnv(options: TokenEnvOptions = {}): TokenEnv {
   };
   before(async function () {
     this.timeout(30_000);
-    state.emulator = await startGoogleEmulator({ port: 0, autoApprove: true, clients: [DEMO_CLIENT, OTHER_CLIENT], ...options.emulator });
+    state.emulator = await startGoogleEmulator({ port: 0, autoApprove: true, clients: [DEMO_CLIENT, OTHER_CLIENT, ...GOOGLE_CLIENTS], ...options.emulator });
     state.databaseUrl = uniqueDatabaseUrl();
     state.clock = createTestClock();
     state.logs = captureLogs();

@@ -120,7 +120,7 @@ export function createTokenManager(deps: TokenManagerDeps): TokenManager {
       const { mode } = request;
       // re-read inside the lock: another caller or instance may have refreshed while we waited
       if (mode.kind === "due" && (state.expiresAt?.getTime() ?? 0) - now > mode.thresholdMs) return { kind: "fresh", state };
-      if (mode.kind === "force" && (state.lastRefreshAt?.getTime() ?? -Infinity) >= mode.requestedAt) return { kind: "fresh", state };
+      if (mode.kind === "force" && (state.lastRefreshAt?.getTime() ?? -Infinity) > mode.requestedAt) return { kind: "fresh", state };
       if (state.retryAfter && state.retryAfter.getTime() > now) return { kind: "cooldown", state };
       if (!state.sealedRefreshToken) {
         return { kind: "error", error: new FailedPreconditionError(`client ${clientId} has no refresh token stored: run the consent flow again (StartOAuth)`) };
