@@ -75,8 +75,9 @@ function serviceList(p: Plan): { name: string; entry: string; port: number; prob
 }
 
 /** Creates the database, runs every migration and creates the streams once, before the services race to. */
+// the migration runner holds one connection for its advisory lock while migrating on another: pool ≥ 2
 async function prepareStorage(config: Readonly<Config>): Promise<void> {
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, entities: [], poolSize: 1 });
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, entities: [], poolSize: 3 });
   await db.destroy();
   const nats = await connectNats({ url: config.natsUrl, namespace: config.natsNamespace, name: "reviewflow-start" });
   await nats.close();

@@ -25,6 +25,10 @@ export interface EnvironmentOptions {
   stack?: Pick<StackOptions, "fetchers" | "gateway" | "env" | "echo">;
   /** Parent directory for the services' logs (default: a temporary directory). */
   logRoot?: string;
+  /** Emulator answers consent at once (default true); false shows the consent page a person clicks. */
+  autoApprove?: boolean;
+  /** Connect the client through the consent flow (default true). */
+  connect?: boolean;
 }
 
 export interface Environment {
@@ -51,7 +55,7 @@ export async function createEnvironment(options: EnvironmentOptions): Promise<En
   const namespace = `${options.label.replace(/[^A-Za-z0-9]/g, "").slice(0, 12)}${randomBytes(3).toString("hex")}`;
   const databaseUrl = scratchDatabaseUrl(options.label);
   const logDir = mkdtempSync(path.join(options.logRoot ?? os.tmpdir(), `rf-${options.label.replace(/[^A-Za-z0-9-]/g, "")}-`));
-  const emulator = await startGoogleEmulator({ ...options.emulator, port: 0, clients: [BENCH_CLIENT], autoApprove: true });
+  const emulator = await startGoogleEmulator({ ...options.emulator, port: 0, clients: [BENCH_CLIENT], autoApprove: options.autoApprove ?? true });
   let stack: Stack | undefined;
   let nats: NatsConnection | undefined;
   const names = streamNames(namespace);
@@ -76,7 +80,7 @@ export async function createEnvironment(options: EnvironmentOptions): Promise<En
       redirectUri: `${stack.gatewayUrl ?? "http://127.0.0.1:9"}/auth/callback`,
       branches: [],
     });
-    await connectThroughConsent(stack.token, seed.client.id, { completeVia: stack.gatewayUrl ? "redirect" : "token-service" });
+    if (options.connect ?? true) await connectThroughConsent(stack.token, seed.client.id, { completeVia: stack.gatewayUrl ? "redirect" : "token-service" });
     return { emulator, stack, databaseUrl, namespace, names, nats, clientId: seed.client.id, logDir, close };
   } catch (err) {
     await close();

@@ -34,7 +34,7 @@ export async function checkPostgres(databaseUrl: string, timeoutMs = 3_000): Pro
       detail: (err as Error).message || String((err as { code?: string }).code ?? err),
       howToFix: [
         "Debian/Ubuntu:  sudo pg_ctlcluster 15 main start      (install: sudo apt-get install postgresql)",
-        "Docker:         docker compose up -d postgres",
+        "Docker:         docker-compose up -d postgres",
         "Elsewhere:      set DATABASE_URL=postgres://user@host:5432/reviewflow",
       ],
     };
@@ -48,7 +48,7 @@ export async function checkNats(natsUrl: string, timeoutMs = 3_000): Promise<Pro
   const where = hostPort(natsUrl, 4222);
   const fix = [
     "Debian/Ubuntu:  nats-server -js -a 127.0.0.1 -p 4222 -sd .nats-data -m 8222 &     (install: sudo apt-get install nats-server)",
-    "Docker:         docker compose up -d nats",
+    "Docker:         docker-compose up -d nats",
     "Elsewhere:      set NATS_URL=nats://host:4222 (JetStream must be enabled)",
   ];
   let nc;

@@ -1,0 +1,253 @@
+// `npm start` as a newcomer runs it: on its own ports, database and NATS namespace, until it
+// prints its instructions; then the printed commands are run as printed, the subscriber reads
+// the demo job's reviews, and Ctrl-C (SIGINT) stops everything.
+import assert from "node:assert/strict";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { TokenService } from "../gen/reviewflow/token/v1/token_service_pb.js";
+import { dropDatabase } from "../lib/db/index.js";
+import { connectNats, deleteStreams } from "../lib/nats/index.js";
+import { createServiceClient } from "../lib/rpc/service-client.js";
+import { REPO_ROOT } from "../scripts/support/child-service.js";
+import { seedDemo } from "../scripts/support/demo-seed.js";
+import { natsServerBinary } from "../bench/harness/nats-server.js";
+import { freePorts, isPortOpen } from "../scripts/support/ports.js";
+import { TEST_NATS_URL, uniqueDatabaseUrl, uniqueNamespace } from "./helpers/index.js";
+
+const run = promisify(execFile);
+
+/** The indented lines under a heading of the printed instructions. */
+function commandsUnder(output: string, heading: string): string[] {
+  const lines = output.split("\n");
+  const start = lines.findIndex((l) => l.startsWith(heading));
+  assert.ok(start >= 0, `no "${heading}" section in:\n${output}`);
+  const out: string[] = [];
+  for (const line of lines.slice(start + 1)) {
+    if (!line.startsWith("    ")) break;
+    out.push(line.trim());
+  }
+  return out;
+}
+
+async function bash(script: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const { stdout } = await run("bash", ["-c", `set -euo pipefail\n${script}`], { cwd: REPO_ROOT, env, timeout: 60_000 });
+  return stdout;
+}
+
+describe("npm start", function () {
+  this.timeout(180_000);
+  const namespace = uniqueNamespace();
+  const databaseUrl = uniqueDatabaseUrl();
+  const runDir = mkdtempSync(path.join(os.tmpdir(), "rf-start-"));
+  let ports: { token: number; fetcher: number; gateway: number; emulator: number };
+  let env: NodeJS.ProcessEnv;
+  let child: ChildProcess | undefined;
+  let output = "";
+  let exited: Promise<number | null>;
+
+  before(async () => {
+    const [token, fetcher, gateway, emulator] = await freePorts(4);
+    ports = { token: token!, fetcher: fetcher!, gateway: gateway!, emulator: emulator! };
+    env = {
+      ...process.env,
+      REVIEWFLOW_RUN_DIR: runDir,
+      DATABASE_URL: databaseUrl,
+      NATS_URL: TEST_NATS_URL,
+      NATS_NAMESPACE: namespace,
+      TOKEN_PORT: String(ports.token),
+      FETCHER_PORT: String(ports.fetcher),
+      GATEWAY_PORT: String(ports.gateway),
+      EMULATOR_PORT: String(ports.emulator),
+      TOKEN_ENCRYPTION_KEY: "",
+      ADMIN_API_KEY: "",
+      GOOGLE_OAUTH_URL: "",
+      GOOGLE_API_URL: "",
+      START_EMULATOR: "",
+      PUBLIC_URL: "",
+      EMULATOR_SEED: "tiny",
+    };
+    child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    exited = new Promise((resolve) => child!.once("exit", (code) => resolve(code)));
+    child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const ready = await Promise.race([
+      new Promise<boolean>((resolve) => {
+        const check = setInterval(() => {
+          if (output.includes("Watch review events")) {
+            clearInterval(check);
+            // the whole block is printed in one write, but give the pipe a moment to flush it
+            setTimeout(() => resolve(true), 100);
+          }
+        }, 100);
+      }),
+      exited.then(() => false),
+    ]);
+    assert.ok(ready, `npm start did not reach a working state:\n${output}`);
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    if (child && child.exitCode === null) {
+      child.kill("SIGKILL");
+      await exited;
+    }
+    const nats = await connectNats({ url: TEST_NATS_URL, namespace, skipEnsure: true });
+    await deleteStreams(nats.jsm, nats.names);
+    await nats.close();
+    await dropDatabase(databaseUrl);
+    rmSync(runDir, { recursive: true, force: true });
+  });
+
+  it("prints the admin key, the URLs and the next steps, and keeps the development secrets in its run directory", () => {
+    assert.match(output, /✓ PostgreSQL and NATS JetStream answer/);
+    assert.match(output, /✓ demo client connected through the consent flow/);
+    assert.ok(existsSync(path.join(runDir, "dev-secrets.json")));
+    const key = commandsUnder(output, "Try it with curl:")[0]!;
+    assert.match(key, /^export RF_KEY=rf_dev_admin_/);
+    assert.ok(output.includes(`http://localhost:${ports.gateway}`));
+    assert.ok(output.includes(`localhost:${ports.token}`) && output.includes(`localhost:${ports.fetcher}`));
+    assert.ok(commandsUnder(output, "gRPC with grpcurl").some((l) => l.startsWith("grpcurl -plaintext") && l.endsWith(" list")));
+    assert.match(commandsUnder(output, "Watch review events")[0]!, new RegExp(`NATS_NAMESPACE=${namespace} npm run reviews:tail -- --from-start`));
+  });
+
+  it("runs the printed curl commands: a job is created, finishes, and its reviews and the demo branches are listed", async () => {
+    const [exportKey, createJob, getJob, listReviews, listBranches] = commandsUnder(output, "Try it with curl:");
+    const jobId = (await bash(`${exportKey}\n${createJob}\necho "$JOB_ID"`, env)).trim().split("\n").pop()!;
+    assert.match(jobId, /^[0-9a-f-]{36}$/);
+    let job: { job?: { status?: string; counters?: Record<string, string> } } = {};
+    for (let i = 0; i < 300 && job.job?.status !== "JOB_STATUS_SUCCEEDED"; i++) {
+      job = JSON.parse(await bash(`${exportKey}\nJOB_ID=${jobId}\n${getJob}`, env)) as typeof job;
+      if (job.job?.status === "JOB_STATUS_FAILED" || job.job?.status === "JOB_STATUS_PARTIAL") assert.fail(`job ended ${JSON.stringify(job)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(job.job?.status, "JOB_STATUS_SUCCEEDED");
+    const reviews = JSON.parse(await bash(`${exportKey}\n${listReviews}`, env)) as { reviews?: { review?: { name?: string } }[] };
+    assert.equal(reviews.reviews?.length, 3);
+    assert.match(reviews.reviews![0]!.review!.name!, /^accounts\/.+\/locations\/.+\/reviews\/.+/);
+    const branches = JSON.parse(await bash(`${exportKey}\n${listBranches}`, env)) as { branches?: { branch_id?: string }[] };
+    assert.deepEqual(branches.branches?.map((b) => b.branch_id).sort(), ["demo-1", "demo-2"]);
+  });
+
+  it("runs the printed buf curl commands over gRPC with reflection", async () => {
+    const [exportKey] = commandsUnder(output, "Try it with curl:");
+    const [listServices, listJobs] = commandsUnder(output, "... or with buf curl");
+    const services = await bash(listServices!, env);
+    assert.match(services, /reviewflow\.token\.v1\.TokenService/);
+    assert.match(services, /grpc\.health\.v1\.Health/);
+    const jobs = JSON.parse(await bash(`${exportKey}\n${listJobs}`, env)) as { jobs?: unknown[] };
+    assert.ok((jobs.jobs?.length ?? 0) >= 1);
+  });
+
+  it("runs the printed grpcurl commands when grpcurl is installed", async function () {
+    try {
+      await run("grpcurl", ["-version"]);
+    } catch {
+      console.log("      grpcurl is not installed (Debian does not package it): its commands were not run");
+      return this.skip();
+    }
+    const [exportKey] = commandsUnder(output, "Try it with curl:");
+    const [list, describeCmd] = commandsUnder(output, "gRPC with grpcurl");
+    assert.match(await bash(`${exportKey}\n${list}`, env), /reviewflow\.token\.v1\.TokenService/);
+    assert.match(await bash(`${exportKey}\n${describeCmd}`, env), /CreateFetchJob/);
+  });
+
+  it("serves Prometheus metrics on every service port", async () => {
+    for (const port of [ports.token, ports.fetcher, ports.gateway]) {
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+      assert.equal(res.status, 200, `port ${port}`);
+      assert.match(await res.text(), /^# HELP /m);
+    }
+  });
+
+  it("the printed reviews:tail command receives every review of the demo job", async () => {
+    const [tailCommand] = commandsUnder(output, "Watch review events");
+    const tail = spawn("bash", ["-c", `exec ${tailCommand!.replace("npm run reviews:tail --", "node --import tsx scripts/reviews-tail.ts")}`], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    let lines = "";
+    tail.stdout!.on("data", (c: Buffer) => (lines += c.toString()));
+    const data = (await (await fetch(`http://127.0.0.1:${ports.emulator}/_emulator/data`)).json()) as { totalReviews: number };
+    try {
+      for (let i = 0; i < 100 && lines.split("\n").filter(Boolean).length < data.totalReviews; i++) await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      tail.kill("SIGINT");
+    }
+    const events = lines.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { event_id: string; type: string; review: { name: string } });
+    assert.equal(events.length, data.totalReviews);
+    assert.equal(new Set(events.map((e) => e.event_id)).size, data.totalReviews);
+    assert.ok(events.every((e) => e.type === "REVIEW_EVENT_TYPE_CREATED"));
+  });
+
+  it("finds the demo data of an earlier start instead of creating it again", async () => {
+    const adminKey = commandsUnder(output, "Try it with curl:")[0]!.replace("export RF_KEY=", "");
+    const token = createServiceClient(TokenService, `http://127.0.0.1:${ports.token}`, { apiKey: adminKey });
+    const client = (await token.listClients({})).clients[0]!;
+    const again = await seedDemo(token, {
+      tenantName: "demo",
+      clientName: "ignored",
+      googleClientId: "demo-client.apps.googleusercontent.com",
+      clientSecret: "demo-secret",
+      redirectUri: client.redirectUri,
+      branches: [],
+    });
+    assert.deepEqual(again.created, []);
+    assert.equal(again.client.id, client.id);
+  });
+
+  it("stops every service on SIGINT and exits 0", async () => {
+    child!.kill("SIGINT");
+    assert.equal(await exited, 0, output);
+    for (const port of Object.values(ports)) assert.equal(await isPortOpen(port), false, `port ${port} still open`);
+    assert.match(output, /gateway stopped/);
+  });
+});
+
+describe("npm start without Postgres or NATS", () => {
+  it("says which one is missing and how to start it, and exits 1", async function () {
+    this.timeout(30_000);
+    const [pgPort, natsPort] = await freePorts(2);
+    const runDir = mkdtempSync(path.join(os.tmpdir(), "rf-start-"));
+    try {
+      const result = await run(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, REVIEWFLOW_RUN_DIR: runDir, DATABASE_URL: `postgres://postgres@127.0.0.1:${pgPort}/reviewflow`, NATS_URL: `nats://127.0.0.1:${natsPort}` },
+      }).then(
+        () => ({ code: 0, stdout: "" }),
+        (err: { code: number; stdout: string }) => err,
+      );
+      assert.equal(result.code, 1);
+      assert.match(result.stdout, new RegExp(`PostgreSQL is not reachable at 127\\.0\\.0\\.1:${pgPort}`));
+      assert.match(result.stdout, /pg_ctlcluster/);
+      assert.match(result.stdout, new RegExp(`NATS is not reachable at 127\\.0\\.0\\.1:${natsPort}`));
+      assert.match(result.stdout, /nats-server -js/);
+    } finally {
+      rmSync(runDir, { recursive: true, force: true });
+    }
+  });
+
+  it("tells a NATS without JetStream from a missing NATS", async function () {
+    this.timeout(30_000);
+    const binary = natsServerBinary();
+    if (!binary) return this.skip();
+    const [natsPort] = await freePorts(1);
+    const plain = spawn(binary, ["-a", "127.0.0.1", "-p", String(natsPort)], { stdio: "ignore" });
+    const runDir = mkdtempSync(path.join(os.tmpdir(), "rf-start-"));
+    try {
+      for (let i = 0; i < 100 && !(await isPortOpen(natsPort!)); i++) await new Promise((r) => setTimeout(r, 50));
+      const result = await run(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, REVIEWFLOW_RUN_DIR: runDir, NATS_URL: `nats://127.0.0.1:${natsPort}` },
+      }).then(
+        () => ({ code: 0, stdout: "" }),
+        (err: { code: number; stdout: string }) => err,
+      );
+      assert.equal(result.code, 1);
+      assert.match(result.stdout, /answers, but JetStream is not enabled/);
+      assert.doesNotMatch(result.stdout, /PostgreSQL is not reachable/);
+    } finally {
+      plain.kill("SIGTERM");
+      rmSync(runDir, { recursive: true, force: true });
+    }
+  });
+});
