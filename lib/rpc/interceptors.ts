@@ -47,15 +47,34 @@ export function createLoggingInterceptor(logger: Logger): Interceptor {
     const started = performance.now();
     const requestId = req.header.get("x-request-id") ?? randomUUID();
     const fields = { method: `${req.service.typeName}/${req.method.name}`, request_id: requestId };
-    try {
-      const res = await next(req);
-      if (!req.stream) logger.info("rpc", { ...fields, code: "ok", ms: Math.round(performance.now() - started) });
-      return res;
-    } catch (err) {
+    const fail = (err: unknown) => {
       const connectErr = toConnectError(err, logger.child(fields));
       const level = connectErr.code === Code.Internal || connectErr.code === Code.Unavailable ? "error" : "info";
       logger[level]("rpc", { ...fields, code: Code[connectErr.code], ms: Math.round(performance.now() - started), error: connectErr.rawMessage });
-      throw connectErr;
+      return connectErr;
+    };
+    try {
+      const res = await next(req);
+      if (!res.stream) {
+        logger.info("rpc", { ...fields, code: "ok", ms: Math.round(performance.now() - started) });
+        return res;
+      }
+      // a streaming handler runs as its messages are read, after this call returned: map (and
+      // log) what it throws then too, or a domain error mid-stream would reach the caller as INTERNAL
+      const messages = res.message;
+      return {
+        ...res,
+        message: (async function* () {
+          try {
+            yield* messages;
+            logger.info("rpc", { ...fields, code: "ok", ms: Math.round(performance.now() - started) });
+          } catch (err) {
+            throw fail(err);
+          }
+        })(),
+      };
+    } catch (err) {
+      throw fail(err);
     }
   };
 }
