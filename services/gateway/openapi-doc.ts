@@ -1,0 +1,77 @@
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { createOpenApiDocument, loadProtoComments, type OperationOverride, type RestRoute } from "../../lib/rest/index.js";
+
+/** Where the contracts live: beside the sources (tsx) or one level further up (compiled into dist/). */
+const PROTO_ROOTS = ["../../proto", "../../../proto"].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+
+const html = (description: string) => ({ description, content: { "text/html": { schema: { type: "string" } } } });
+
+/** Where the gateway's answers differ from "200 with the response message as JSON". */
+export const OPERATION_OVERRIDES: Record<string, OperationOverride> = {
+  "reviewflow.fetcher.v1.ReviewFetcher.CreateFetchJob": { status: 202 },
+  "reviewflow.token.v1.TokenService.OpenLoginLink": {
+    public: true,
+    successResponses: {
+      "302": { description: "Redirect to Google's consent page.", headers: { Location: { schema: { type: "string", format: "uri" } } } },
+      "200": {
+        description: "With `Accept: application/json`: the consent URL instead of a redirect.",
+        content: { "application/json": { schema: { type: "object", properties: { authorization_url: { type: "string", format: "uri" } } } } },
+      },
+    },
+  },
+  "reviewflow.token.v1.TokenService.CompleteOAuth": {
+    public: true,
+    successResponses: {
+      "200": {
+        ...html("A page naming the client now connected; the response message as JSON with `Accept: application/json`."),
+        content: {
+          "text/html": { schema: { type: "string" } },
+          "application/json": { schema: { $ref: "#/components/schemas/reviewflow.token.v1.CompleteOAuthResponse" } },
+        },
+      },
+      "400": html("Consent declined at Google, or the state is unknown, used or expired."),
+    },
+  },
+  "reviewflow.fetcher.v1.ReviewFetcher.WatchFetchJob": {
+    successResponses: {
+      "200": {
+        description:
+          "Server-Sent Events until the job ends: `event: job` with the job's JSON on every change (the first is the current state), " +
+          "`: keep-alive` comments while idle, `event: error` if the stream fails, and a final `event: end`.",
+        content: { "text/event-stream": { schema: { type: "string" } } },
+      },
+    },
+  },
+};
+
+const EXTRA_PATHS: Record<string, Record<string, unknown>> = {
+  "/health": { get: { operationId: "Gateway_Health", tags: ["Operations"], summary: "Liveness: the gateway process answers.", security: [], responses: { "200": { description: "Alive." } } } },
+  "/ready": {
+    get: {
+      operationId: "Gateway_Ready",
+      tags: ["Operations"],
+      summary: "Readiness: Postgres, NATS and both services answer.",
+      security: [],
+      responses: { "200": { description: "Ready, with each check's result." }, "503": { description: "Not ready; the checks say which dependency failed." } },
+    },
+  },
+  "/metrics": { get: { operationId: "Gateway_Metrics", tags: ["Operations"], summary: "Prometheus metrics (text format).", security: [], responses: { "200": { description: "Metrics.", content: { "text/plain": { schema: { type: "string" } } } } } } },
+  "/openapi.json": { get: { operationId: "Gateway_OpenApi", tags: ["Operations"], summary: "This document.", security: [], responses: { "200": { description: "OpenAPI 3.1 document." } } } },
+};
+
+/** The gateway's OpenAPI document, derived once at start-up from the same routes it serves. */
+export function buildGatewayOpenApi(routes: readonly RestRoute[], publicUrl: string): Record<string, unknown> {
+  return createOpenApiDocument({
+    title: "reviewflow gateway",
+    version: "1.0.0",
+    description:
+      "REST/JSON surface of reviewflow's TokenService and ReviewFetcher, derived from the `google.api.http` annotations of the contracts. " +
+      "Every call presents `Authorization: Bearer <api key>` except the consent pages. The same RPCs are also served over Connect, gRPC and gRPC-Web at `/<package>.<Service>/<Method>`.",
+    routes,
+    comments: loadProtoComments(PROTO_ROOTS.filter((p) => existsSync(p))),
+    overrides: OPERATION_OVERRIDES,
+    extraPaths: EXTRA_PATHS,
+    servers: [{ url: publicUrl }],
+  });
+}

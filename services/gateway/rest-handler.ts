@@ -1,0 +1,101 @@
+import { Code } from "@connectrpc/connect";
+import {
+  createRouteTable,
+  decodeRestRequest,
+  encodeRestResponse,
+  PathDecodeError,
+  restError,
+  type RestRoute,
+} from "../../lib/rest/index.js";
+import type { Logger } from "../../lib/log/index.js";
+import { requestState } from "./edge.js";
+import type { Gate } from "./gate.js";
+import { readJsonBody, restErrorFrom, sendError, sendJson, type HttpRequest, type HttpResponse } from "./http-io.js";
+import type { GatewayMetrics } from "./metrics.js";
+import type { OAuthPages } from "./oauth-pages.js";
+import { relayAsSse } from "./sse.js";
+import type { Upstream } from "./upstream.js";
+
+export interface RestHandlerDeps {
+  routes: readonly RestRoute[];
+  upstream: Upstream;
+  gate: Gate;
+  oauthPages: OAuthPages;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  bodyLimitBytes: number;
+  timeoutMs: number;
+  sseKeepAliveMs: number;
+  /** Success statuses other than 200, by RPC full name (`package.Service.Method`). */
+  successStatus: Readonly<Record<string, number>>;
+}
+
+/** Routes the browser consent flow owns instead of the generic JSON transcoding. */
+const PAGE_ROUTES = {
+  "reviewflow.token.v1.TokenService.OpenLoginLink": "login",
+  "reviewflow.token.v1.TokenService.CompleteOAuth": "callback",
+} as const;
+
+/**
+ * The REST surface: every route of the `google.api.http` annotations, answered generically —
+ * authenticate and limit, read the JSON body, build the request message (lib/rest), call the
+ * service over gRPC with the caller's credentials, write the response's REST JSON. Server
+ * streams become Server-Sent Events; the consent routes become browser pages. Resolves false
+ * when no route matched the path, so the caller can answer 404.
+ */
+export function createRestHandler(deps: RestHandlerDeps): (req: HttpRequest, res: HttpResponse) => Promise<boolean> {
+  const table = createRouteTable(deps.routes.map((route) => ({ httpMethod: route.httpMethod, template: route.template, value: route })));
+
+  return async (req, res) => {
+    const url = new URL(req.url ?? "/", "http://gateway");
+    let match;
+    try {
+      match = table.match(req.method ?? "GET", url.pathname);
+    } catch (err) {
+      if (!(err instanceof PathDecodeError)) throw err;
+      sendError(res, restError(400, Code.InvalidArgument, err.message));
+      return true;
+    }
+    if (match.kind === "not_found") return false;
+    if (match.kind === "method_not_allowed") {
+      sendError(res, restError(405, Code.Unimplemented, `${req.method} is not allowed on ${url.pathname}; use ${match.allowed.join(", ")}`, { allow: match.allowed.join(", ") }));
+      return true;
+    }
+    const route = match.value;
+    const state = requestState(req);
+    state.route = route.template.source;
+    const fullName = `${route.service.typeName}.${route.method.name}`;
+    try {
+      await deps.gate.admit({ procedure: `${route.service.typeName}/${route.method.name}`, authorization: req.headers.authorization, ip: state.ip });
+      const page = PAGE_ROUTES[fullName as keyof typeof PAGE_ROUTES];
+      if (page === "login") {
+        await deps.oauthPages.login(req, res, match.params, url.searchParams);
+        return true;
+      }
+      if (page === "callback") {
+        await deps.oauthPages.callback(req, res, url.searchParams);
+        return true;
+      }
+
+      const body = route.body ? await readJsonBody(req, deps.bodyLimitBytes) : undefined;
+      const input = decodeRestRequest(route, { params: match.params, query: url.searchParams, body });
+      if (route.method.methodKind === "server_streaming") {
+        const abort = new AbortController();
+        res.once("close", () => abort.abort());
+        const stream = deps.upstream.serverStream(route.method, input, { headers: req.headers, signal: abort.signal });
+        await relayAsSse(res, stream, {
+          output: route.method.output,
+          keepAliveMs: deps.sseKeepAliveMs,
+          abort,
+          onEnd: (outcome) => deps.metrics.sseStreams.inc({ outcome }),
+        });
+        return true;
+      }
+      const output = await deps.upstream.unary(route.method, input, { headers: req.headers, timeoutMs: deps.timeoutMs });
+      sendJson(res, deps.successStatus[fullName] ?? 200, encodeRestResponse(route, output));
+    } catch (err) {
+      sendError(res, restErrorFrom(err, deps.logger));
+    }
+    return true;
+  };
+}

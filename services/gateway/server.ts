@@ -1,0 +1,146 @@
+import type { DescService } from "@bufbuild/protobuf";
+import type { Client } from "@connectrpc/connect";
+import type { DataSource } from "typeorm";
+import { ReviewFetcher } from "../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
+import { TokenService } from "../../gen/reviewflow/token/v1/token_service_pb.js";
+import { createApiKeyStore, type Authenticator } from "../../lib/auth/index.js";
+import type { Config } from "../../lib/config/index.js";
+import type { Logger } from "../../lib/log/index.js";
+import type { Nats } from "../../lib/nats/index.js";
+import { collectRestRoutes } from "../../lib/rest/index.js";
+import { createRpcServer, createServiceClient } from "../../lib/rpc/index.js";
+import { createCors } from "./cors.js";
+import { createEdge } from "./edge.js";
+import { createGate, createGateInterceptor } from "./gate.js";
+import { sendJson } from "./http-io.js";
+import { createGatewayMetrics, type GatewayMetrics } from "./metrics.js";
+import { createOAuthPages } from "./oauth-pages.js";
+import { buildGatewayOpenApi } from "./openapi-doc.js";
+import { createOpsRoutes } from "./ops-routes.js";
+import { createProxyRoutes } from "./proxy-routes.js";
+import { createRateLimits } from "./rate-limits.js";
+import { createReadiness } from "./readiness.js";
+import { createRestHandler } from "./rest-handler.js";
+import { createUpstream } from "./upstream.js";
+
+export interface GatewayDeps {
+  config: Readonly<Config>;
+  /** Postgres: API keys (and the shared limiter counters with GATEWAY_RATE_STORE=postgres). */
+  dataSource: DataSource;
+  /** Only checked by /ready; without it the NATS check is reported as skipped. */
+  nats?: Nats;
+  logger: Logger;
+  /** Defaults: gRPC clients at TOKEN_SERVICE_URL / FETCHER_SERVICE_URL, carrying no key of their own. */
+  tokenClient?: Client<typeof TokenService>;
+  fetcherClient?: Client<typeof ReviewFetcher>;
+  /** Defaults to the API keys in `dataSource` plus ADMIN_API_KEY. */
+  authenticator?: Authenticator;
+  metrics?: GatewayMetrics;
+}
+
+export interface Gateway {
+  /** Listens on `port` (default GATEWAY_PORT; 0 = any) and resolves with the bound port. */
+  listen(port?: number, host?: string): Promise<number>;
+  /** Stops accepting, lets in-flight requests finish (streams are cut at the grace limit), closes. */
+  close(): Promise<void>;
+  readonly metrics: GatewayMetrics;
+  readonly openApi: Record<string, unknown>;
+}
+
+/** Consent steps whose one-time secret is the proof: no API key (DESIGN.md, Auth). */
+const PUBLIC_METHODS = ["reviewflow.token.v1.TokenService/OpenLoginLink", "reviewflow.token.v1.TokenService/CompleteOAuth"];
+
+/**
+ * The Connect gateway on one port, HTTP/1.1 and h2c: every RPC of TokenService and ReviewFetcher
+ * over Connect, gRPC and gRPC-Web (a generic proxy), the REST routes of their `google.api.http`
+ * annotations (a generic transcoder), job progress as Server-Sent Events, the browser consent
+ * pages, and /health, /ready, /metrics, /openapi.json. Returns the server unstarted.
+ */
+export function createGateway(deps: GatewayDeps): Gateway {
+  const { config, logger } = deps;
+  const metrics = deps.metrics ?? createGatewayMetrics();
+  const services: DescService[] = [TokenService, ReviewFetcher];
+  const upstream = createUpstream({
+    clients: new Map<DescService, unknown>([
+      [TokenService, deps.tokenClient ?? createServiceClient(TokenService, config.tokenServiceUrl)],
+      [ReviewFetcher, deps.fetcherClient ?? createServiceClient(ReviewFetcher, config.fetcherServiceUrl)],
+    ]),
+    logger,
+  });
+  const limits = createRateLimits({
+    perKey: config.gatewayRatePerKey,
+    perTenant: config.gatewayRatePerTenant,
+    perIp: config.gatewayRatePerIp,
+    store: config.gatewayRateStore,
+    dataSource: deps.dataSource,
+    logger,
+    onLimited: (scope) => metrics.limited.inc({ scope }),
+  });
+  const gate = createGate({
+    authenticator: deps.authenticator ?? createApiKeyStore({ dataSource: deps.dataSource, bootstrapAdminKey: config.adminApiKey }),
+    limits,
+    publicMethods: PUBLIC_METHODS,
+    logger,
+  });
+  const routes = collectRestRoutes(services);
+  const openApi = buildGatewayOpenApi(routes, config.publicUrl);
+  const rest = createRestHandler({
+    routes,
+    upstream,
+    gate,
+    oauthPages: createOAuthPages({ upstream, timeoutMs: config.gatewayUpstreamTimeoutMs }),
+    metrics,
+    logger,
+    bodyLimitBytes: config.gatewayBodyLimitBytes,
+    timeoutMs: config.gatewayUpstreamTimeoutMs,
+    sseKeepAliveMs: config.gatewaySseKeepAliveMs,
+    successStatus: { "reviewflow.fetcher.v1.ReviewFetcher.CreateFetchJob": 202 },
+  });
+  let closing = false;
+  const ops = createOpsRoutes({
+    readiness: createReadiness({
+      dataSource: deps.dataSource,
+      nats: deps.nats,
+      upstreams: [
+        { name: "token_service", service: TokenService.typeName, baseUrl: config.tokenServiceUrl },
+        { name: "review_fetcher", service: ReviewFetcher.typeName, baseUrl: config.fetcherServiceUrl },
+      ],
+      timeoutMs: 2_000,
+    }),
+    openApi,
+    isClosing: () => closing,
+  });
+
+  const rpcPaths = new Set(["/metrics", ...services.flatMap((s) => s.methods.map((m) => `/${s.typeName}/${m.name}`))]);
+  const server = createRpcServer({
+    services,
+    routes: createProxyRoutes({ upstream, timeoutMs: config.gatewayUpstreamTimeoutMs }),
+    interceptors: [createGateInterceptor(gate, new Set(services.map((s) => s.typeName)))],
+    logger,
+    metrics: metrics.registry,
+    readMaxBytes: config.gatewayBodyLimitBytes,
+    wrapHandler: createEdge({ cors: createCors(config.corsOrigins), metrics, logger, bodyLimitBytes: config.gatewayBodyLimitBytes, rpcPaths }),
+    fallback: (req, res) => {
+      void (async () => {
+        if (await ops(req, res)) return;
+        if (await rest(req, res)) return;
+        const path = (req.url ?? "/").split("?")[0];
+        sendJson(res, 404, { code: "not_found", message: `no route for ${req.method} ${path}; see /openapi.json` });
+      })().catch((err: unknown) => {
+        logger.error("unhandled gateway error", { err });
+        if (!res.headersSent) sendJson(res, 500, { code: "internal", message: "internal error" });
+        else res.end();
+      });
+    },
+  });
+
+  return {
+    metrics,
+    openApi,
+    listen: (port = config.gatewayPort, host = config.host) => server.listen(port, host),
+    async close() {
+      closing = true;
+      await server.close();
+    },
+  };
+}

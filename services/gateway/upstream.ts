@@ -1,0 +1,100 @@
+import type { DescMethod, DescService, Message } from "@bufbuild/protobuf";
+import { Code, ConnectError, type CallOptions } from "@connectrpc/connect";
+import type { Logger } from "../../lib/log/index.js";
+import { toConnectError } from "../../lib/rpc/index.js";
+
+/** Anything with one function per RPC, named by `localName`: a Connect `Client<S>` of any service. */
+type AnyClient = Record<string, (input: Message, options?: CallOptions) => unknown>;
+
+/** Caller headers that travel upstream: the caller's own credentials and the request id. Nothing else. */
+const FORWARDED_HEADERS = ["authorization", "x-request-id"];
+/** Upstream error metadata worth passing back to the caller; the rest is protocol noise. */
+const RETURNED_METADATA = ["retry-after"];
+
+export interface Upstream {
+  /** The services proxied, in the order routes are registered. */
+  readonly services: readonly DescService[];
+  unary(method: DescMethod, input: Message, call: UpstreamCall): Promise<Message>;
+  serverStream(method: DescMethod, input: Message, call: UpstreamCall): AsyncIterable<Message>;
+}
+
+export interface UpstreamCall {
+  /** The caller's request headers (Fetch `Headers` or Node's header object). */
+  headers: Headers | Record<string, string | string[] | undefined>;
+  signal?: AbortSignal;
+  /** Deadline of the call; undefined = none (event streams). */
+  timeoutMs?: number;
+}
+
+/**
+ * The gateway's way to the services: one gRPC client per service, called by method descriptor,
+ * with the caller's credentials (never a key of the gateway's own: each service enforces roles
+ * and tenants for the real caller). Errors come back cleaned: code, message and details kept,
+ * transport internals (addresses, protocol headers) dropped.
+ */
+export function createUpstream(options: { clients: ReadonlyMap<DescService, unknown>; logger: Logger }): Upstream {
+  const byService = new Map<string, { service: DescService; client: AnyClient }>();
+  for (const [service, client] of options.clients) byService.set(service.typeName, { service, client: client as AnyClient });
+  const fn = (method: DescMethod) => {
+    const entry = byService.get(method.parent.typeName);
+    const call = entry?.client[method.localName];
+    if (!call) throw new ConnectError(`${method.parent.typeName}/${method.name} is not proxied`, Code.Unimplemented);
+    return call;
+  };
+  const optionsOf = (call: UpstreamCall): CallOptions => ({ headers: forwardedHeaders(call.headers), signal: call.signal, timeoutMs: call.timeoutMs });
+  return {
+    services: [...byService.values()].map((e) => e.service),
+    async unary(method, input, call) {
+      try {
+        return (await fn(method)(input, optionsOf(call))) as Message;
+      } catch (err) {
+        throw cleanUpstreamError(err, method, options.logger);
+      }
+    },
+    async *serverStream(method, input, call) {
+      try {
+        yield* fn(method)(input, optionsOf(call)) as AsyncIterable<Message>;
+      } catch (err) {
+        throw cleanUpstreamError(err, method, options.logger);
+      }
+    },
+  };
+}
+
+export function forwardedHeaders(source: UpstreamCall["headers"]): Headers {
+  const out = new Headers();
+  for (const name of FORWARDED_HEADERS) {
+    const value = source instanceof Headers ? source.get(name) : source[name];
+    const text = Array.isArray(value) ? value[0] : value;
+    if (text) out.set(name, text);
+  }
+  return out;
+}
+
+/**
+ * What the caller may see of an upstream failure. A service's own answer (it sent a grpc-status)
+ * passes through; a failure to reach it (refused connection, reset, protocol error) becomes a
+ * plain "unavailable" without the address, and the cause goes to the log.
+ */
+export function cleanUpstreamError(err: unknown, method: DescMethod, logger: Logger): ConnectError {
+  if (!(err instanceof ConnectError)) return toConnectError(err, logger);
+  const answered = err.metadata.has("grpc-status");
+  const service = method.parent.name;
+  if (!answered && (err.code === Code.Unavailable || err.code === Code.Unknown || err.code === Code.Internal)) {
+    logger.warn("upstream unreachable", { service, method: method.name, code: Code[err.code], error: err.rawMessage });
+    return new ConnectError(`${service} is unavailable; retry later`, Code.Unavailable);
+  }
+  if (err.code === Code.DeadlineExceeded && !answered) {
+    return new ConnectError(`${service} did not answer in time`, Code.DeadlineExceeded);
+  }
+  if (err.code === Code.Canceled && !answered) return new ConnectError("request cancelled", Code.Canceled);
+  const metadata = new Headers();
+  for (const name of RETURNED_METADATA) {
+    const value = err.metadata.get(name);
+    if (value) metadata.set(name, value);
+  }
+  const clean = new ConnectError(err.rawMessage, err.code, metadata);
+  // details (e.g. protovalidate's field violations) are the service's answer too: keep them
+  clean.details.push(...err.details);
+  return clean;
+}
