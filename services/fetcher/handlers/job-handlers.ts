@@ -1,0 +1,169 @@
+import { randomUUID } from "node:crypto";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { callerOf, canSee, JOB_ROLES, requireRole, tenantScope, type Caller } from "../../../lib/auth/index.js";
+import { FailedPreconditionError, NotFoundError, ResourceExhaustedError } from "../../../lib/rpc/index.js";
+import type { ReviewFetcher } from "../../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
+import { publishRootTask, rootTaskId } from "../pipeline/root-task.js";
+import { sleep } from "../pipeline/sleep.js";
+import { sqlState, type Sql } from "../store/db.js";
+import { cancelJob, countActiveJobs, listJobs, loadJob, type JobRow } from "../store/job-store.js";
+import { isTerminal, modeName, statusName, toFetchJob } from "../store/job-mapper.js";
+import { upsertLocations } from "../store/location-store.js";
+import type { HandlerDeps } from "./handler-deps.js";
+import { resolveTarget, type JobTarget } from "./job-target.js";
+import { decodePageToken, encodePageToken, pageSize, UUID_PATTERN } from "./page-token.js";
+
+/** Serialises admission so concurrent creates cannot all slip under the bound together. */
+const ADMISSION_LOCK = 7_201_338;
+/** The retry hint when admission is full; jobs usually end within seconds to minutes. */
+const ADMISSION_RETRY_AFTER_SECONDS = 5;
+
+type JobMethods = Pick<ServiceImpl<typeof ReviewFetcher>, "createFetchJob" | "getFetchJob" | "listFetchJobs" | "watchFetchJob" | "cancelFetchJob">;
+
+export function jobHandlers(deps: HandlerDeps): JobMethods {
+  const { db } = deps;
+
+  /** A job the caller may see, or NOT_FOUND (another tenant's job looks missing). */
+  const visibleJob = async (caller: Caller, jobId: string): Promise<JobRow> => {
+    const row = await loadJob(db, jobId);
+    if (!row || !canSee(caller, row.tenant_id)) throw new NotFoundError("job", jobId);
+    return row;
+  };
+
+  const findByRequest = async (sql: Sql, scope: string, requestId: string) =>
+    (await sql.query<JobRow>("SELECT * FROM fetch_jobs WHERE request_scope = $1 AND request_id = $2", [scope, requestId])).rows[0];
+
+  const admit = (caller: Caller, target: JobTarget, mode: "incremental" | "full", requestScope: string, requestId: string) =>
+    db.tx(async (sql) => {
+      await sql.query("SELECT pg_advisory_xact_lock($1)", [ADMISSION_LOCK]);
+      if (requestId) {
+        const existing = await findByRequest(sql, requestScope, requestId);
+        if (existing) return existing;
+      }
+      const active = await countActiveJobs(sql);
+      if (active >= deps.config.maxActiveJobs) {
+        throw new ResourceExhaustedError(
+          `${active} fetch jobs are queued or running (FETCH_MAX_ACTIVE_JOBS=${deps.config.maxActiveJobs}); retry later`,
+          ADMISSION_RETRY_AFTER_SECONDS,
+        );
+      }
+      const jobId = randomUUID();
+      const sealed = target.accessToken ? deps.secretBox.seal(target.accessToken, jobId) : null;
+      const { rows } = await sql.query<JobRow>(
+        `INSERT INTO fetch_jobs (id, tenant_id, client_id, branch_id, target_location, scope_key, google_project, access_token_sealed,
+           mode, status, request_scope, request_id, created_by, tasks_total, locations)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'QUEUED', $10, $11, $12, 1, $13) RETURNING *`,
+        [jobId, target.tenantId, target.clientId, target.branchId, target.targetLocation, target.scopeKey, target.googleProject, sealed, mode,
+          requestId ? requestScope : null, requestId || null, caller.keyId, target.targetLocation ? 1 : 0],
+      );
+      if (target.targetLocation) {
+        await upsertLocations(sql, { scopeKey: target.scopeKey, tenantId: target.tenantId, clientId: target.clientId }, [{ name: target.targetLocation, title: target.locationTitle }]);
+      }
+      // the root task is counted with the job, so the job cannot look finished before it runs
+      await sql.query("INSERT INTO fetch_tasks (id, job_id, stage, state) VALUES ($1, $2, $3, 'pending')", [
+        await rootTaskId(sql, rows[0]),
+        jobId,
+        target.targetLocation ? "reviews" : "accounts",
+      ]);
+      return rows[0];
+    });
+
+  return {
+    async createFetchJob(req, ctx) {
+      const caller = callerOf(ctx);
+      requireRole(caller, JOB_ROLES, "create fetch jobs");
+      const requestScope = caller.tenantId ?? "admin";
+      if (req.requestId) {
+        const existing = await findByRequest(db, requestScope, req.requestId);
+        if (existing) return created(existing);
+      }
+      const target = await resolveTarget(deps, caller, req);
+      let row: JobRow;
+      try {
+        row = await admit(caller, target, modeName(req.mode), requestScope, req.requestId);
+      } catch (err) {
+        // the same request_id raced in from elsewhere (unique index): answer with that job
+        const existing = sqlState(err) === "23505" && req.requestId ? await findByRequest(db, requestScope, req.requestId) : undefined;
+        if (!existing) throw err;
+        row = existing;
+      }
+      if (!row.root_published && row.status === "QUEUED") {
+        // persisted first, published second: if this fails the maintenance sweep publishes it
+        await publishRootTask(deps.pipeline, row).catch((err: unknown) =>
+          deps.logger.warn("first task not published yet; the sweep will retry", { job_id: row.id, err: String((err as Error)?.message ?? err) }),
+        );
+      }
+      deps.logger.info("fetch job admitted", { job_id: row.id, tenant_id: row.tenant_id, client_id: row.client_id, mode: row.mode });
+      return created(row);
+    },
+
+    async getFetchJob(req, ctx) {
+      return { job: toFetchJob(await visibleJob(callerOf(ctx), req.jobId)) };
+    },
+
+    async listFetchJobs(req, ctx) {
+      const caller = callerOf(ctx);
+      const limit = pageSize(req.pageSize);
+      const after = decodePageToken(req.pageToken, UUID_PATTERN);
+      const rows = await listJobs(db, {
+        tenantId: tenantScope(caller),
+        clientId: req.clientId || undefined,
+        status: req.status ? statusName(req.status) : undefined,
+        after: after ? { createdAt: after.t, id: after.i } : undefined,
+        limit: limit + 1,
+      });
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        jobs: page.map(toFetchJob),
+        nextPageToken: rows.length > limit && last ? encodePageToken({ t: last.cursor_time, i: last.id }) : "",
+      };
+    },
+
+    async *watchFetchJob(req, ctx: HandlerContext) {
+      let row = await visibleJob(callerOf(ctx), req.jobId);
+      let last = fingerprint(row);
+      yield { job: toFetchJob(row) };
+      while (!isTerminal(row.status) && !ctx.signal.aborted) {
+        try {
+          await sleep(deps.watchIntervalMs, ctx.signal);
+        } catch {
+          return; // the caller went away
+        }
+        const next = await loadJob(db, req.jobId);
+        if (!next) return;
+        row = next;
+        const print = fingerprint(row);
+        if (print !== last) {
+          last = print;
+          yield { job: toFetchJob(row) };
+        }
+      }
+    },
+
+    async cancelFetchJob(req, ctx) {
+      const caller = callerOf(ctx);
+      requireRole(caller, JOB_ROLES, "cancel fetch jobs");
+      const row = await visibleJob(caller, req.jobId);
+      if (row.status !== "CANCELLED") {
+        if (isTerminal(row.status)) throw new FailedPreconditionError(`job "${row.id}" already ended (${row.status})`);
+        if (!(await cancelJob(db, row.id, caller.keyId))) {
+          const now = await visibleJob(caller, req.jobId);
+          if (now.status !== "CANCELLED") throw new FailedPreconditionError(`job "${row.id}" already ended (${now.status})`);
+        }
+        deps.logger.info("fetch job cancelled", { job_id: row.id, by: caller.keyId });
+      }
+      return { job: toFetchJob(await visibleJob(caller, req.jobId)) };
+    },
+  };
+}
+
+function created(row: JobRow) {
+  const job = toFetchJob(row);
+  return { jobId: row.id, status: job.status, job };
+}
+
+/** What a watcher sees change: status, counters, error. */
+function fingerprint(row: JobRow): string {
+  return [row.status, row.error, row.accounts, row.locations, row.pages, row.reviews_seen, row.created, row.updated, row.unchanged, row.deleted, row.retries, row.dead_lettered, row.tasks_total, row.tasks_done].join("|");
+}

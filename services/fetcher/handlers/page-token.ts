@@ -1,0 +1,35 @@
+import { InvalidArgumentError } from "../../../lib/rpc/index.js";
+
+/**
+ * Keyset page tokens: the last row's sort key (a timestamp as Postgres printed it, and the id),
+ * base64url JSON. Opaque to callers; a token that does not parse is INVALID_ARGUMENT.
+ */
+export interface Cursor {
+  t: string;
+  i: string;
+}
+
+export function encodePageToken(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString("base64url");
+}
+
+export function decodePageToken(token: string, idPattern: RegExp): Cursor | undefined {
+  if (!token) return undefined;
+  try {
+    const parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as Partial<Cursor>;
+    if (typeof parsed.t === "string" && !Number.isNaN(Date.parse(parsed.t)) && typeof parsed.i === "string" && idPattern.test(parsed.i)) {
+      return { t: parsed.t, i: parsed.i };
+    }
+  } catch {
+    // fall through
+  }
+  throw new InvalidArgumentError("page_token is not a token this list returned");
+}
+
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const BIGINT_PATTERN = /^\d{1,19}$/;
+
+/** Default 50, at most 500 (the proto's rules already bound it). */
+export function pageSize(requested: number): number {
+  return requested > 0 ? Math.min(requested, 500) : 50;
+}

@@ -1,0 +1,47 @@
+import { Counter, Gauge, Histogram, type Registry } from "../../lib/metrics/index.js";
+import { STAGES, type Nats } from "../../lib/nats/index.js";
+
+/** The fetcher's Prometheus metrics, registered on the service's own registry. */
+export interface FetcherMetrics {
+  tasks: Counter<"stage" | "outcome">;
+  retries: Counter<"stage">;
+  deadLetters: Counter<"stage" | "code">;
+  publishes: Counter<"kind">;
+  googleRequests: Counter<"endpoint" | "outcome">;
+  quotaWaits: Counter;
+  quotaWaitSeconds: Histogram;
+  quotaPenalties: Counter;
+  jobDuration: Histogram<"status">;
+}
+
+export function createFetcherMetrics(registry: Registry, nats?: Nats): FetcherMetrics {
+  const registers = [registry];
+  if (nats) {
+    // read from JetStream at scrape time, so it is right whichever instance is scraped
+    new Gauge({
+      name: "reviewflow_fetch_consumer_pending",
+      help: "Messages waiting for each FETCH stage consumer (num_pending), and delivered but unacknowledged (ack_pending).",
+      labelNames: ["stage", "kind"],
+      registers,
+      async collect() {
+        for (const stage of STAGES) {
+          const info = await nats.jsm.consumers.info(nats.names.fetch.stream, nats.names.fetch.consumer(stage)).catch(() => undefined);
+          if (!info) continue;
+          this.set({ stage, kind: "pending" }, info.num_pending);
+          this.set({ stage, kind: "ack_pending" }, info.num_ack_pending);
+        }
+      },
+    });
+  }
+  return {
+    tasks: new Counter({ name: "reviewflow_fetch_tasks_total", help: "FETCH tasks handled, by stage and outcome (done, retried, dead_lettered, dropped, deferred).", labelNames: ["stage", "outcome"], registers }),
+    retries: new Counter({ name: "reviewflow_fetch_retries_total", help: "Task attempts retried after a transient failure.", labelNames: ["stage"], registers }),
+    deadLetters: new Counter({ name: "reviewflow_fetch_dead_letters_total", help: "Tasks dead-lettered, by stage and error code.", labelNames: ["stage", "code"], registers }),
+    publishes: new Counter({ name: "reviewflow_fetch_publishes_total", help: "JetStream publishes, by kind (task, review_event, dead_letter).", labelNames: ["kind"], registers }),
+    googleRequests: new Counter({ name: "reviewflow_fetch_google_requests_total", help: "Google API calls, by endpoint and outcome.", labelNames: ["endpoint", "outcome"], registers }),
+    quotaWaits: new Counter({ name: "reviewflow_fetch_quota_waits_total", help: "Google calls that had to wait for a quota slot.", registers }),
+    quotaWaitSeconds: new Histogram({ name: "reviewflow_fetch_quota_wait_seconds", help: "How long calls that waited for a quota slot waited.", buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60], registers }),
+    quotaPenalties: new Counter({ name: "reviewflow_fetch_quota_penalties_total", help: "Times a project was held back after Google answered 429.", registers }),
+    jobDuration: new Histogram({ name: "reviewflow_fetch_job_duration_seconds", help: "From admission to end, by final status.", labelNames: ["status"], buckets: [1, 5, 15, 60, 300, 900, 3600], registers }),
+  };
+}

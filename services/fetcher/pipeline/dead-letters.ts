@@ -1,0 +1,64 @@
+import { timestampNow } from "@bufbuild/protobuf/wkt";
+import { publishMessage, type StageName } from "../../../lib/nats/index.js";
+import { DeadLetterSchema, Stage } from "../../../gen/reviewflow/reviews/v1/tasks_pb.js";
+import { failJob, finishTask, type FinishResult } from "../store/job-store.js";
+import type { PipelineContext } from "./pipeline-context.js";
+import { uuidFrom } from "./task-ids.js";
+
+export const STAGE_ENUM: Record<StageName, Stage> = { accounts: Stage.ACCOUNTS, locations: Stage.LOCATIONS, reviews: Stage.REVIEWS };
+
+export interface DeadLetterInput {
+  stage: StageName;
+  /** The FETCH subject the task came from. */
+  subject: string;
+  /** The original task message, as it was published. */
+  task: Uint8Array;
+  taskType: string;
+  jobId: string;
+  tenantId: string | null;
+  taskId: string;
+  generation: number;
+  resource: string;
+  code: string;
+  message: string;
+  httpStatus: number;
+  attempts: number;
+  /** Also end the job FAILED with this reason, in the same transaction (before the task's end could complete it). */
+  failJobWith?: string;
+}
+
+/**
+ * Dead-letters a task: first the DEAD_LETTERS stream (`deadletter.<stage>`, message id = the
+ * dead letter's id), then, in one transaction, the `dead_letters` row and the task's end
+ * (state dead, counted once). Only after this may the FETCH message be acked or deleted.
+ * The id is derived from the task and its replay generation, so doing it twice is harmless.
+ */
+export async function writeDeadLetter(ctx: PipelineContext, input: DeadLetterInput): Promise<FinishResult> {
+  const id = uuidFrom(`${input.taskId}#${input.generation}`);
+  await publishMessage(ctx.nats.js, ctx.nats.names.deadLetters.subject(input.stage), DeadLetterSchema, {
+    id,
+    stage: STAGE_ENUM[input.stage],
+    subject: input.subject,
+    task: input.task,
+    taskType: input.taskType,
+    jobId: input.jobId,
+    errorCode: input.code,
+    errorMessage: input.message,
+    httpStatus: input.httpStatus,
+    attempts: input.attempts,
+    failTime: timestampNow(),
+  }, { msgID: id });
+  ctx.metrics.publishes.inc({ kind: "dead_letter" });
+  const result = await ctx.db.tx(async (sql) => {
+    await sql.query(
+      `INSERT INTO dead_letters (id, job_id, tenant_id, task_id, stage, subject, task_type, task, resource, error_code, error_message, http_status, attempts)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING`,
+      [id, input.jobId, input.tenantId, input.taskId, input.stage, input.subject, input.taskType, Buffer.from(input.task), input.resource.slice(0, 400), input.code.slice(0, 64), input.message, input.httpStatus, input.attempts],
+    );
+    if (input.failJobWith) await failJob(sql, input.jobId, input.failJobWith);
+    return finishTask(sql, { jobId: input.jobId, taskId: input.taskId, stage: input.stage, state: "dead" });
+  });
+  ctx.metrics.deadLetters.inc({ stage: input.stage, code: input.code });
+  ctx.logger.warn("task dead-lettered", { stage: input.stage, job_id: input.jobId, task_id: input.taskId, dead_letter_id: id, code: input.code, error: input.message, attempts: input.attempts });
+  return result;
+}

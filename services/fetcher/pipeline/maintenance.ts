@@ -1,0 +1,64 @@
+import { failStalledJobs, type JobRow } from "../store/job-store.js";
+import { purgeOldReviews } from "../store/review-store.js";
+import type { PipelineContext } from "./pipeline-context.js";
+import { publishRootTask } from "./root-task.js";
+
+export interface MaintenanceOptions {
+  /** How often stalls and unpublished jobs are looked for. */
+  intervalMs: number;
+  /** How often old reviews are purged. */
+  purgeIntervalMs: number;
+  /** A job whose first publish has not been confirmed for this long is published again. */
+  republishAfterMs: number;
+}
+
+/**
+ * Periodic upkeep, safe to run on every instance at once (each step is one conditional
+ * statement or an idempotent publish): jobs without progress for JOB_STALL_TIMEOUT_SECONDS end
+ * FAILED, jobs whose first task never reached FETCH get it, and reviews not seen at Google for
+ * REVIEW_RETENTION_DAYS are purged.
+ */
+export function createMaintenance(ctx: PipelineContext, options: MaintenanceOptions) {
+  let timer: NodeJS.Timeout | undefined;
+  let lastPurge = 0;
+  let running: Promise<void> | undefined;
+
+  async function runOnce(): Promise<void> {
+    for (const job of await failStalledJobs(ctx.db, ctx.settings.stallSeconds)) {
+      ctx.logger.warn("job failed: stalled", { job_id: job.id });
+      ctx.metrics.jobDuration.observe({ status: "FAILED" }, (Date.now() - job.created_at.getTime()) / 1000);
+    }
+    const { rows } = await ctx.db.query<JobRow>(
+      `SELECT * FROM fetch_jobs WHERE status = 'QUEUED' AND NOT root_published AND created_at < now() - make_interval(secs => $1) LIMIT 100`,
+      [options.republishAfterMs / 1000],
+    );
+    for (const job of rows) {
+      await publishRootTask(ctx, job).catch((err: unknown) => ctx.logger.warn("first task still not published", { job_id: job.id, err: String((err as Error)?.message ?? err) }));
+    }
+    if (Date.now() - lastPurge >= options.purgeIntervalMs) {
+      lastPurge = Date.now();
+      const purged = await purgeOldReviews(ctx.db, ctx.settings.retentionDays);
+      if (purged > 0) ctx.logger.info("old reviews purged", { count: purged, retention_days: ctx.settings.retentionDays });
+    }
+  }
+
+  return {
+    runOnce,
+    start() {
+      if (timer) return;
+      const tick = () => {
+        running = runOnce()
+          .catch((err: unknown) => ctx.logger.warn("maintenance pass failed", { err: String((err as Error)?.message ?? err) }))
+          .finally(() => {
+            if (timer) timer = setTimeout(tick, options.intervalMs);
+          });
+      };
+      timer = setTimeout(tick, options.intervalMs);
+    },
+    async stop() {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      await running;
+    },
+  };
+}

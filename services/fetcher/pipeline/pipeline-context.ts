@@ -1,0 +1,87 @@
+import type { DescMessage, MessageInitShape } from "@bufbuild/protobuf";
+import type { ReviewSource } from "../../../lib/google/index.js";
+import { classifyGoogleError } from "../../../lib/google/index.js";
+import type { Logger } from "../../../lib/log/index.js";
+import { publishMessage, type Nats, type StageName } from "../../../lib/nats/index.js";
+import type { FetcherMetrics } from "../metrics.js";
+import type { Db } from "../store/db.js";
+import type { JobRow } from "../store/job-store.js";
+import type { Credentials } from "./credentials.js";
+import type { GoogleQuota } from "./google-quota.js";
+import { taskMessageId } from "./task-ids.js";
+
+export interface PipelineSettings {
+  ackWaitMs: number;
+  maxDeliver: number;
+  concurrency: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  pollMs: number;
+  stallSeconds: number;
+  retentionDays: number;
+}
+
+/** What every stage needs, built once per fetcher instance. */
+export interface PipelineContext {
+  db: Db;
+  nats: Nats;
+  source: ReviewSource;
+  credentials: Credentials;
+  quota: GoogleQuota;
+  metrics: FetcherMetrics;
+  logger: Logger;
+  settings: PipelineSettings;
+}
+
+/** One attempt of one task: cut short by shutdown, kept alive with `heartbeat` while waiting. */
+export interface TaskAttempt {
+  signal: AbortSignal;
+  heartbeat(): void;
+}
+
+/** Publishes a FETCH task under its deterministic message id (a duplicate is dropped by JetStream). */
+export async function publishTask<Desc extends DescMessage>(
+  ctx: PipelineContext,
+  stage: StageName,
+  schema: Desc,
+  task: MessageInitShape<Desc>,
+  taskId: string,
+  generation = 0,
+): Promise<void> {
+  await publishMessage(ctx.nats.js, ctx.nats.names.fetch.subject(stage), schema, task, { msgID: taskMessageId(taskId, generation) });
+  ctx.metrics.publishes.inc({ kind: "task" });
+}
+
+/**
+ * One Google call for a job: waits for the project's quota slot, uses the job's token, and on a
+ * 401 refreshes the token once and tries again. A 429 slows the whole project down before the
+ * error goes back to the task (which retries it with backoff).
+ */
+export async function callGoogle<T>(
+  ctx: PipelineContext,
+  job: JobRow,
+  endpoint: string,
+  attempt: TaskAttempt,
+  call: (accessToken: string) => Promise<T>,
+): Promise<T> {
+  const once = async (token: string): Promise<T> => {
+    await ctx.quota.acquire(job.google_project, { signal: attempt.signal, onWait: attempt.heartbeat });
+    try {
+      const out = await call(token);
+      ctx.metrics.googleRequests.inc({ endpoint, outcome: "ok" });
+      ctx.quota.recovered(job.google_project);
+      return out;
+    } catch (err) {
+      const failure = classifyGoogleError(err, endpoint, attempt.signal);
+      ctx.metrics.googleRequests.inc({ endpoint, outcome: failure.kind === "transient" ? `http_${failure.httpStatus || "error"}` : failure.kind });
+      if (failure.rateLimited) await ctx.quota.slowDown(job.google_project).catch(() => undefined);
+      throw failure;
+    }
+  };
+  try {
+    return await once(await ctx.credentials.accessToken(job));
+  } catch (err) {
+    if ((err as { kind?: string }).kind !== "unauthenticated") throw err;
+    return once(await ctx.credentials.refreshed(job));
+  }
+}

@@ -1,0 +1,113 @@
+import { timestampNow } from "@bufbuild/protobuf/wkt";
+import { publishMessage } from "../../../lib/nats/index.js";
+import { ReviewEventSchema } from "../../../gen/reviewflow/reviews/v1/events_pb.js";
+import { FetchReviewsTaskSchema } from "../../../gen/reviewflow/reviews/v1/tasks_pb.js";
+import { finishTask, loadTaskState, type JobRow, type NewTask } from "../store/job-store.js";
+import { hasDeadPage } from "../store/location-store.js";
+import { advanceWatermark, loadStoredReviews, loadUnseenReviews, markReviewsDeleted, touchReviews, upsertReviews } from "../store/review-store.js";
+import { callGoogle, publishTask, type PipelineContext, type TaskAttempt } from "./pipeline-context.js";
+import { deletions, diffPage, notAfter, type ReviewChange } from "./review-diff.js";
+import { sleep } from "./sleep.js";
+import type { StageHandler } from "./stage-handler.js";
+import { DeferTask } from "./task-errors.js";
+import { reviewsTaskId, reviewsTaskPrefix } from "./task-ids.js";
+
+/** How long a page waits in place for its previous page to commit before handing itself back. */
+const PREVIOUS_PAGE_WAIT_MS = 2_000;
+
+/**
+ * `fetch.reviews`: one page of one location. Stores what is new or changed, publishes one
+ * ReviewEvent per change (before the commit that records it: a crash re-publishes with the same
+ * Nats-Msg-Id, which JetStream drops), and publishes the next page unless this is the last one
+ * (no next page, or — incremental — the page reached reviews already stored by a complete pass).
+ * The last page of a full pass reports stored reviews it never saw as deleted.
+ */
+export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof FetchReviewsTaskSchema> {
+  return {
+    stage: "reviews",
+    schema: FetchReviewsTaskSchema,
+    describe: (task) => ({ jobId: task.jobId, taskId: reviewsTaskId(task.jobId, task.locationId, task.pageNumber), resource: task.locationName }),
+    async run(task, job, attempt) {
+      const taskId = reviewsTaskId(job.id, task.locationId, task.pageNumber);
+      // pages of a location commit in order: the last page's deletion sweep and watermark must
+      // see every earlier page's reviews
+      if (task.pageNumber > 1) await previousPageFinished(ctx, reviewsTaskId(job.id, task.locationId, task.pageNumber - 1), attempt);
+
+      const page = await callGoogle(ctx, job, "reviews.list", attempt, (token) =>
+        ctx.source.listReviews(token, task.locationName, { pageToken: task.pageToken, signal: attempt.signal }),
+      );
+      const seen = new Set<string>();
+      const reviews = page.items.filter((r) => !seen.has(r.name) && seen.add(r.name));
+      const names = reviews.map((r) => r.name);
+      const diff = diffPage(reviews, await loadStoredReviews(ctx.db, task.locationId, names));
+
+      const stopAt = job.mode === "incremental" ? task.stopAtUpdateTime : undefined;
+      const reachedKnown = stopAt !== undefined && reviews.some((r) => r.updateTime && notAfter(r.updateTime, stopAt));
+      const nextToken = page.nextPageToken && !reachedKnown ? page.nextPageToken : undefined;
+      const lastPage = nextToken === undefined;
+      const completePass = lastPage && !(await hasDeadPage(ctx.db, job.id, reviewsTaskPrefix(job.id, task.locationId)));
+      const removed = completePass && job.mode === "full" ? deletions(await loadUnseenReviews(ctx.db, task.locationId, job.id, names)) : [];
+
+      const children: NewTask[] = [];
+      const publishes = [...diff.changes, ...removed].map((change) => publishEvent(ctx, job, task.locationId, change));
+      if (nextToken) {
+        const id = reviewsTaskId(job.id, task.locationId, task.pageNumber + 1);
+        children.push({ id, stage: "reviews" });
+        publishes.push(
+          publishTask(ctx, "reviews", FetchReviewsTaskSchema, {
+            jobId: job.id,
+            locationName: task.locationName,
+            locationId: task.locationId,
+            pageToken: nextToken,
+            pageNumber: task.pageNumber + 1,
+            stopAtUpdateTime: task.stopAtUpdateTime,
+          }, id),
+        );
+      }
+      await Promise.all(publishes);
+
+      const owner = { locationId: task.locationId, tenantId: job.tenant_id, clientId: job.client_id, jobId: job.id };
+      return ctx.db.tx(async (sql) => {
+        await upsertReviews(sql, owner, diff.writes);
+        await touchReviews(sql, owner, diff.unchanged);
+        await markReviewsDeleted(sql, removed.map((c) => c.storedId!));
+        if (completePass) await advanceWatermark(sql, task.locationId);
+        return finishTask(sql, {
+          jobId: job.id,
+          taskId,
+          stage: "reviews",
+          state: "done",
+          counters: { pages: 1, reviews_seen: reviews.length, created: diff.created, updated: diff.updated, unchanged: diff.unchanged.length, deleted: removed.length },
+          children,
+        });
+      });
+    },
+  };
+}
+
+async function previousPageFinished(ctx: PipelineContext, previousTaskId: string, attempt: TaskAttempt): Promise<void> {
+  const deadline = Date.now() + PREVIOUS_PAGE_WAIT_MS;
+  for (;;) {
+    const state = await loadTaskState(ctx.db, previousTaskId);
+    if (state && state.state !== "pending") return;
+    // usually a few milliseconds (the previous page publishes us just before it commits); if it
+    // crashed in between, its redelivery comes after the ack wait, so hand ourselves back till then
+    if (Date.now() > deadline) throw new DeferTask(ctx.settings.ackWaitMs, "previous page not committed yet");
+    await sleep(25, attempt.signal);
+  }
+}
+
+async function publishEvent(ctx: PipelineContext, job: JobRow, locationId: string, change: ReviewChange): Promise<void> {
+  await publishMessage(ctx.nats.js, ctx.nats.names.reviews.subject(job.scope_key, locationId), ReviewEventSchema, {
+    eventId: change.eventId,
+    type: change.type,
+    jobId: job.id,
+    tenantId: job.tenant_id ?? "",
+    clientId: job.client_id ?? "",
+    locationId,
+    review: change.review,
+    previousUpdateTime: change.previousUpdateTime,
+    observeTime: timestampNow(),
+  }, { msgID: change.eventId });
+  ctx.metrics.publishes.inc({ kind: "review_event" });
+}

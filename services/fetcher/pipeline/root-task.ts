@@ -1,0 +1,43 @@
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { FetchAccountsTaskSchema, FetchReviewsTaskSchema } from "../../../gen/reviewflow/reviews/v1/tasks_pb.js";
+import type { Sql } from "../store/db.js";
+import type { JobRow } from "../store/job-store.js";
+import { publishTask, type PipelineContext } from "./pipeline-context.js";
+import { accountsTaskId, reviewsTaskId } from "./task-ids.js";
+
+/** The first task of a job: list accounts, or (branch jobs) the branch location's first review page. */
+export async function rootTaskId(sql: Sql, job: Pick<JobRow, "id" | "target_location" | "scope_key">): Promise<string> {
+  if (!job.target_location) return accountsTaskId(job.id, "");
+  const location = await branchLocation(sql, job);
+  return reviewsTaskId(job.id, location.id, 1);
+}
+
+/**
+ * Puts a job's first task on FETCH (message id = its task id, so publishing twice is harmless)
+ * and records that it is there. Called right after admission, and by the maintenance sweep for
+ * jobs whose first publish failed or was cut off by a crash.
+ */
+export async function publishRootTask(ctx: PipelineContext, job: JobRow): Promise<void> {
+  if (!job.target_location) {
+    await publishTask(ctx, "accounts", FetchAccountsTaskSchema, { jobId: job.id }, accountsTaskId(job.id, ""));
+  } else {
+    const location = await branchLocation(ctx.db, job);
+    await publishTask(ctx, "reviews", FetchReviewsTaskSchema, {
+      jobId: job.id,
+      locationName: location.google_name,
+      locationId: location.id,
+      pageNumber: 1,
+      stopAtUpdateTime: job.mode === "incremental" && location.synced_update_time ? timestampFromDate(location.synced_update_time) : undefined,
+    }, reviewsTaskId(job.id, location.id, 1));
+  }
+  await ctx.db.query("UPDATE fetch_jobs SET root_published = true WHERE id = $1", [job.id]);
+}
+
+async function branchLocation(sql: Sql, job: Pick<JobRow, "id" | "target_location" | "scope_key">) {
+  const { rows } = await sql.query<{ id: string; google_name: string; synced_update_time: Date | null }>(
+    "SELECT id, google_name, synced_update_time FROM locations WHERE scope_key = $1 AND google_name = $2",
+    [job.scope_key, job.target_location],
+  );
+  if (!rows[0]) throw new Error(`job ${job.id}: its branch location row is missing`);
+  return rows[0];
+}

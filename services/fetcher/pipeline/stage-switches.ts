@@ -1,0 +1,56 @@
+import type { Logger } from "../../../lib/log/index.js";
+import { STAGES, type StageName } from "../../../lib/nats/index.js";
+import type { Sql } from "../store/db.js";
+
+/**
+ * Pause switches shared by every instance: a row per stage in `stage_controls`, re-read every
+ * `pollMs`. A paused stage's workers stop pulling; tasks already running finish.
+ */
+export interface StageSwitches {
+  isPaused(stage: StageName): boolean;
+  /** Re-reads the rows now. */
+  refresh(): Promise<void>;
+  start(): void;
+  stop(): void;
+}
+
+export async function readStageControls(sql: Sql): Promise<Map<StageName, boolean>> {
+  const { rows } = await sql.query<{ stage: StageName; paused: boolean }>("SELECT stage, paused FROM stage_controls");
+  return new Map(rows.map((r) => [r.stage, r.paused]));
+}
+
+export async function setStagePaused(sql: Sql, stage: StageName, paused: boolean, by: string): Promise<void> {
+  await sql.query(
+    `INSERT INTO stage_controls (stage, paused, updated_at, updated_by) VALUES ($1, $2, now(), $3)
+     ON CONFLICT (stage) DO UPDATE SET paused = EXCLUDED.paused, updated_at = now(), updated_by = EXCLUDED.updated_by`,
+    [stage, paused, by],
+  );
+}
+
+export function createStageSwitches(sql: Sql, pollMs: number, logger: Logger): StageSwitches {
+  const paused = new Map<StageName, boolean>(STAGES.map((s) => [s, false]));
+  let timer: NodeJS.Timeout | undefined;
+  const refresh = async () => {
+    const rows = await readStageControls(sql);
+    for (const stage of STAGES) paused.set(stage, rows.get(stage) ?? false);
+  };
+  return {
+    isPaused: (stage) => paused.get(stage) ?? false,
+    refresh,
+    start() {
+      if (timer) return;
+      const tick = () => {
+        refresh()
+          .catch((err: unknown) => logger.warn("could not read stage controls; keeping the last known", { err: String((err as Error)?.message ?? err) }))
+          .finally(() => {
+            if (timer) timer = setTimeout(tick, pollMs);
+          });
+      };
+      timer = setTimeout(tick, pollMs);
+    },
+    stop() {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+}

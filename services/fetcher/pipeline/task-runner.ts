@@ -1,0 +1,146 @@
+import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
+import type { JsMsg } from "@nats-io/jetstream";
+import { decodeMessage } from "../../../lib/nats/index.js";
+import { finishTask, loadJob, loadTaskState, markRunning, addRetry, type FinishResult, type JobRow } from "../store/job-store.js";
+import { writeDeadLetter } from "./dead-letters.js";
+import type { PipelineContext, TaskAttempt } from "./pipeline-context.js";
+import { AbortedError } from "./sleep.js";
+import type { StageHandler } from "./stage-handler.js";
+import { generationOfMessageId } from "./task-ids.js";
+import { backoffMs, DeferTask, toTaskError, type TaskFailure } from "./task-errors.js";
+
+/** A replay's message can arrive before its transaction commits; after this long it is stale. */
+const REPLAY_COMMIT_GRACE_MS = 60_000;
+
+/**
+ * Runs one delivered FETCH message to exactly one explicit outcome:
+ *  - ack: done (effects committed), already finished (redelivery), or dropped (job ended);
+ *  - nak(backoff): a transient failure with attempts left (counted in the job's retries);
+ *  - dead letter, then ack: a permanent failure, or a transient one on the last attempt;
+ *  - nak(): handed back unfinished at shutdown, or deferred (nak(delay)), neither counted.
+ */
+export function createTaskRunner<Desc extends DescMessage>(ctx: PipelineContext, handler: StageHandler<Desc>) {
+  const { stage } = handler;
+  const log = ctx.logger.child({ stage });
+  const settings = ctx.settings;
+
+  return async function runTask(msg: JsMsg, signal: AbortSignal): Promise<void> {
+    let task: MessageShape<Desc>;
+    try {
+      task = decodeMessage(handler.schema, msg.data, msg.headers);
+    } catch {
+      // nothing to retry or replay: a message no fetcher can read is dropped, loudly
+      log.error("undecodable task dropped", { seq: msg.seq });
+      ctx.metrics.tasks.inc({ stage, outcome: "dropped" });
+      msg.ack();
+      return;
+    }
+    const description = handler.describe(task);
+    const generation = generationOfMessageId(msg.headers?.get("Nats-Msg-Id"));
+    const attempt: TaskAttempt = { signal, heartbeat: () => msg.working() };
+    // keep the message ours while it runs (quota waits and slow pages can outlast the ack wait)
+    const heartbeat = setInterval(() => msg.working(), Math.max(500, Math.floor(settings.ackWaitMs / 3)));
+    let job: JobRow | undefined;
+    try {
+      const [found, state] = await Promise.all([loadJob(ctx.db, description.jobId), loadTaskState(ctx.db, description.taskId)]);
+      job = found;
+      if (!job) {
+        ctx.metrics.tasks.inc({ stage, outcome: "dropped" });
+        msg.ack();
+        return;
+      }
+      if (state && state.generation < generation) {
+        // a replay publishes before its transaction commits: wait for it, unless it never will
+        if (Date.now() - msg.info.timestampNanos / 1e6 > REPLAY_COMMIT_GRACE_MS) msg.ack();
+        else msg.nak(250);
+        return;
+      }
+      if (state && (state.generation > generation || state.state !== "pending")) {
+        ctx.metrics.tasks.inc({ stage, outcome: "duplicate" });
+        msg.ack();
+        return;
+      }
+      if (job.status === "CANCELLED" || job.status === "FAILED") {
+        await ctx.db.tx((sql) => finishTask(sql, { jobId: job!.id, taskId: description.taskId, stage, state: "done" }));
+        ctx.metrics.tasks.inc({ stage, outcome: "dropped" });
+        msg.ack();
+        return;
+      }
+      if (job.status === "QUEUED") await markRunning(ctx.db, job.id);
+      const result = await handler.run(task, job, attempt);
+      msg.ack();
+      ctx.metrics.tasks.inc({ stage, outcome: "done" });
+      observeEnd(result);
+    } catch (err) {
+      await fail(msg, err, job, description, generation);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  };
+
+  function observeEnd(result: FinishResult): void {
+    if (result.ended) ctx.metrics.jobDuration.observe({ status: result.ended.status }, result.ended.seconds);
+  }
+
+  async function fail(
+    msg: JsMsg,
+    err: unknown,
+    job: JobRow | undefined,
+    description: ReturnType<StageHandler<Desc>["describe"]>,
+    generation: number,
+  ): Promise<void> {
+    const outcome = toTaskError(err);
+    if (outcome instanceof AbortedError) {
+      // shutdown: hand it back at once for another instance (or our restart); not a failure
+      msg.nak();
+      ctx.metrics.tasks.inc({ stage, outcome: "handed_back" });
+      return;
+    }
+    if (outcome instanceof DeferTask) {
+      msg.nak(outcome.delayMs);
+      ctx.metrics.tasks.inc({ stage, outcome: "deferred" });
+      return;
+    }
+    const attempts = msg.info.deliveryCount;
+    if (outcome.code === "INTERNAL") log.error("task attempt failed", { job_id: description.jobId, task_id: description.taskId, err });
+    if (outcome.kind === "transient" && attempts < settings.maxDeliver) {
+      const delay = backoffMs(attempts, settings.retryBaseMs, settings.retryMaxMs);
+      await addRetry(ctx.db, description.jobId).catch(() => undefined);
+      ctx.metrics.retries.inc({ stage });
+      ctx.metrics.tasks.inc({ stage, outcome: "retried" });
+      log.info("task retried", { job_id: description.jobId, task_id: description.taskId, code: outcome.code, attempt: attempts, delay_ms: delay });
+      msg.nak(delay);
+      return;
+    }
+    try {
+      const lastAttempt = outcome.kind === "transient";
+      const result = await writeDeadLetter(ctx, {
+        stage,
+        subject: msg.subject,
+        task: msg.data,
+        taskType: handler.schema.typeName,
+        jobId: description.jobId,
+        tenantId: job?.tenant_id ?? null,
+        taskId: description.taskId,
+        generation,
+        resource: description.resource,
+        code: outcome.code,
+        message: lastAttempt ? `${outcome.message} (gave up after ${attempts} attempts)` : outcome.message,
+        httpStatus: outcome.details.httpStatus ?? 0,
+        attempts,
+        failJobWith: outcome.details.jobFatal ? outcome.message : undefined,
+      });
+      if (outcome.details.jobFatal) log.warn("job failed", { job_id: description.jobId, code: outcome.code, error: outcome.message });
+      msg.ack();
+      ctx.metrics.tasks.inc({ stage, outcome: "dead_lettered" });
+      observeEnd(result);
+    } catch (dlqErr) {
+      // could not record the dead letter: keep the task and try again later
+      log.error("dead-lettering failed; task kept", { job_id: description.jobId, task_id: description.taskId, err: dlqErr });
+      msg.nak(backoffMs(attempts, settings.retryBaseMs, settings.retryMaxMs));
+    }
+  }
+}
+
+export type TaskRunner = ReturnType<typeof createTaskRunner>;
+export type { TaskFailure };

@@ -1,0 +1,126 @@
+import type { Client } from "@connectrpc/connect";
+import pg from "pg";
+import type { DataSource } from "typeorm";
+import { createApiKeyStore, type Authenticator } from "../../lib/auth/index.js";
+import { requireKeyring, type Config } from "../../lib/config/index.js";
+import { createSecretBox } from "../../lib/crypto/index.js";
+import { createGoogleReviewSource, type ReviewSource } from "../../lib/google/index.js";
+import type { Logger } from "../../lib/log/index.js";
+import { createMetricsRegistry, type Registry } from "../../lib/metrics/index.js";
+import type { Nats } from "../../lib/nats/index.js";
+import { createRpcServer, createServiceClient, createStandardInterceptors, type RpcServer } from "../../lib/rpc/index.js";
+import { ReviewFetcher } from "../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
+import { TokenService } from "../../gen/reviewflow/token/v1/token_service_pb.js";
+import { createFetcherMetrics } from "./metrics.js";
+import { createCredentials } from "./pipeline/credentials.js";
+import { createFetchWorkers } from "./pipeline/fetch-workers.js";
+import { createGoogleQuota } from "./pipeline/google-quota.js";
+import type { MaintenanceOptions } from "./pipeline/maintenance.js";
+import type { PipelineContext } from "./pipeline/pipeline-context.js";
+import { createStageSwitches } from "./pipeline/stage-switches.js";
+import { fetcherRoutes } from "./routes.js";
+import { createDb } from "./store/db.js";
+
+export interface FetcherServiceDeps {
+  config: Readonly<Config>;
+  dataSource: DataSource;
+  /** Connected with the same namespace, ack wait and max deliver as `config` (connectNats). */
+  nats: Nats;
+  logger: Logger;
+  /** Defaults: the TokenService at TOKEN_SERVICE_URL with SERVICE_API_KEY, Google at config.google. */
+  tokenClient?: Client<typeof TokenService>;
+  reviewSource?: ReviewSource;
+  authenticator?: Authenticator;
+  metrics?: Registry;
+  /** How often WatchFetchJob looks at the job (default 300 ms). */
+  watchIntervalMs?: number;
+  maintenance?: Partial<MaintenanceOptions>;
+}
+
+export interface FetcherService {
+  /** The gRPC/Connect server, not yet listening. */
+  server: RpcServer;
+  metrics: Registry;
+  /** Starts the stage workers, the max-deliveries watcher and the maintenance sweep. */
+  start(): Promise<void>;
+  /** Closes the server, stops pulling, finishes in-flight tasks (acking nothing unfinished). */
+  stop(): Promise<void>;
+  /** One maintenance pass now: stalled jobs, unpublished first tasks, retention purge. */
+  maintain(): Promise<void>;
+}
+
+/** Builds the ReviewFetcher (RPC server + workers) without starting anything. */
+export function createFetcherService(deps: FetcherServiceDeps): FetcherService {
+  const { config, logger } = deps;
+  const registry = deps.metrics ?? createMetricsRegistry("fetcher");
+  const metrics = createFetcherMetrics(registry, deps.nats);
+  const db = createDb(deps.dataSource);
+  const secretBox = createSecretBox(requireKeyring(config));
+  const tokenClient = deps.tokenClient ?? createServiceClient(TokenService, config.tokenServiceUrl, { apiKey: config.serviceApiKey });
+  const source = deps.reviewSource ?? createGoogleReviewSource({ endpoints: config.google, timeoutMs: config.googleTimeoutMs });
+  // the limiter's own small pool: its hot row must not wait behind the service's queries
+  const quotaPool = new pg.Pool({ connectionString: config.databaseUrl, max: 4 });
+  quotaPool.on("error", (err) => logger.warn("quota pool connection error", { err: err.message }));
+
+  const pipeline: PipelineContext = {
+    db,
+    nats: deps.nats,
+    source,
+    credentials: createCredentials({ tokenClient, secretBox, refreshWindowSeconds: config.tokenRefreshWindowSeconds }),
+    quota: createGoogleQuota({ pool: quotaPool, qpm: config.googleQpm, basePenaltyMs: config.fetchRetryBaseMs, maxPenaltyMs: config.fetchRetryMaxMs, metrics }),
+    metrics,
+    logger,
+    settings: {
+      ackWaitMs: config.fetchAckWaitMs,
+      maxDeliver: config.fetchMaxDeliver,
+      concurrency: config.fetchConcurrency,
+      retryBaseMs: config.fetchRetryBaseMs,
+      retryMaxMs: config.fetchRetryMaxMs,
+      pollMs: config.fetchPollMs,
+      stallSeconds: config.jobStallTimeoutSeconds,
+      retentionDays: config.reviewRetentionDays,
+    },
+  };
+  const switches = createStageSwitches(db, config.fetchPollMs, logger);
+  const workers = createFetchWorkers(pipeline, switches, {
+    intervalMs: deps.maintenance?.intervalMs ?? Math.max(config.fetchPollMs, 1_000),
+    purgeIntervalMs: deps.maintenance?.purgeIntervalMs ?? 10 * 60_000,
+    republishAfterMs: deps.maintenance?.republishAfterMs ?? 5_000,
+  });
+  const server = createRpcServer({
+    routes: fetcherRoutes({
+      config,
+      dataSource: deps.dataSource,
+      db,
+      pipeline,
+      switches,
+      tokenClient,
+      source,
+      secretBox,
+      logger,
+      watchIntervalMs: deps.watchIntervalMs ?? 300,
+    }),
+    services: [ReviewFetcher],
+    interceptors: createStandardInterceptors({
+      logger,
+      authenticator: deps.authenticator ?? createApiKeyStore({ dataSource: deps.dataSource, bootstrapAdminKey: config.adminApiKey }),
+    }),
+    logger,
+    metrics: registry,
+  });
+
+  let stopped = false;
+  return {
+    server,
+    metrics: registry,
+    start: () => workers.start(),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await server.close();
+      await workers.stop();
+      await quotaPool.end().catch(() => undefined);
+    },
+    maintain: () => workers.maintain(),
+  };
+}

@@ -1,0 +1,160 @@
+import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { DeliverPolicy } from "@nats-io/jetstream";
+import { startGoogleEmulator, type EmulatorOptions, type GoogleEmulator } from "../emulator/index.js";
+import type { Config } from "../lib/config/index.js";
+import { silentLogger, type Logger } from "../lib/log/index.js";
+import { decodeMessage, type Nats } from "../lib/nats/index.js";
+import { ReviewFetcher, JobStatus, type FetchJob } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
+import { ReviewEventSchema, type ReviewEvent } from "../gen/reviewflow/reviews/v1/events_pb.js";
+import { createFetcherService, type FetcherService, type FetcherServiceDeps } from "../services/fetcher/server.js";
+import { TEST_ENCRYPTION_KEY, testConfig, useTestDatabase, useTestStreams, type TestDatabase, type TestStreams } from "./helpers/index.js";
+
+/** The bootstrap admin key every fetcher test presents. */
+export const ADMIN_KEY = "test-admin-key-0123456789abcdef";
+export const DEMO_CLIENT = "demo-client.apps.googleusercontent.com";
+
+/** Small, fast settings for tests: short ack wait, quick retries, frequent polls. */
+export const FAST_FETCHER_ENV: Record<string, string> = {
+  FETCH_ACK_WAIT_MS: "2000",
+  FETCH_MAX_DELIVER: "6",
+  FETCH_CONCURRENCY: "4",
+  FETCH_RETRY_BASE_MS: "50",
+  FETCH_RETRY_MAX_MS: "400",
+  FETCH_POLL_MS: "100",
+  GOOGLE_QPM: "100000",
+  GOOGLE_TIMEOUT_MS: "5000",
+};
+
+export interface FetcherFixtureOptions {
+  emulator?: EmulatorOptions;
+  env?: Record<string, string>;
+  /** Start the fetcher in this process (default true). */
+  inProcess?: boolean;
+  deps?: Partial<FetcherServiceDeps>;
+  logger?: Logger;
+}
+
+export interface FetcherFixture {
+  readonly db: TestDatabase;
+  readonly streams: TestStreams;
+  readonly emulator: GoogleEmulator;
+  readonly config: Readonly<Config>;
+  /** The in-process fetcher (undefined with inProcess: false). */
+  readonly fetcher: FetcherService | undefined;
+  /** A ReviewFetcher client over gRPC (h2c) presenting the admin key (or `key`). */
+  client(key?: string): Client<typeof ReviewFetcher>;
+  /** Env for a fetcher child process aimed at this fixture's database, streams and emulator. */
+  childEnv(extra?: Record<string, string>): Record<string, string>;
+  /** A fresh Google access token for the demo client, issued by the emulator. */
+  issueToken(clientId?: string): string;
+}
+
+/**
+ * A migrated database, a JetStream namespace, a Google emulator and (by default) a running
+ * fetcher for the surrounding describe; everything is torn down afterwards.
+ */
+export function useFetcherFixture(options: FetcherFixtureOptions = {}): FetcherFixture {
+  const env = { ...FAST_FETCHER_ENV, ...options.env };
+  const state: { emulator?: GoogleEmulator; config?: Readonly<Config>; fetcher?: FetcherService; port?: number } = {};
+  // registered before the database and streams fixtures so it runs first: stop the fetcher,
+  // then drop what it was using
+  after(async function () {
+    this.timeout(30_000);
+    await state.fetcher?.stop();
+    await state.emulator?.close();
+  });
+  const db = useTestDatabase();
+  const streams = useTestStreams({ ackWaitMs: Number(env.FETCH_ACK_WAIT_MS), maxDeliver: Number(env.FETCH_MAX_DELIVER) });
+
+  const configEnv = () => ({
+    ...env,
+    DATABASE_URL: db.url,
+    NATS_NAMESPACE: streams.namespace,
+    ADMIN_API_KEY: ADMIN_KEY,
+    GOOGLE_OAUTH_URL: state.emulator!.url,
+    GOOGLE_API_URL: state.emulator!.url,
+  });
+
+  before(async function () {
+    this.timeout(30_000);
+    state.emulator = await startGoogleEmulator({ port: 0, seed: "tiny", ...options.emulator });
+    state.config = testConfig(configEnv());
+    if (options.inProcess !== false) {
+      state.fetcher = createFetcherService({
+        config: state.config,
+        dataSource: db.dataSource,
+        nats: streams.nats,
+        logger: options.logger ?? silentLogger,
+        watchIntervalMs: 100,
+        ...options.deps,
+      });
+      state.port = await state.fetcher.server.listen(0);
+      await state.fetcher.start();
+    }
+  });
+
+  const need = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`useFetcherFixture: ${what} is only available inside tests`);
+    return value;
+  };
+
+  return {
+    db,
+    streams,
+    get emulator() {
+      return need(state.emulator, "emulator");
+    },
+    get config() {
+      return need(state.config, "config");
+    },
+    get fetcher() {
+      return state.fetcher;
+    },
+    client(key = ADMIN_KEY) {
+      return fetcherClient(`http://127.0.0.1:${need(state.port, "port")}`, key);
+    },
+    childEnv(extra = {}) {
+      return { ...configEnv(), TOKEN_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, LOG_LEVEL: "warn", ...extra };
+    },
+    issueToken(clientId = DEMO_CLIENT) {
+      return need(state.emulator, "emulator").controls.issueTokens({ client_id: clientId }).access_token;
+    },
+  };
+}
+
+export function fetcherClient(baseUrl: string, key: string): Client<typeof ReviewFetcher> {
+  const auth: Interceptor = (next) => (req) => {
+    req.header.set("authorization", `Bearer ${key}`);
+    return next(req);
+  };
+  return createClient(ReviewFetcher, createGrpcTransport({ baseUrl, interceptors: [auth] }));
+}
+
+const TERMINAL = new Set([JobStatus.SUCCEEDED, JobStatus.PARTIAL, JobStatus.FAILED, JobStatus.CANCELLED]);
+
+/** Follows WatchFetchJob until the job ends and returns its last state. */
+export async function waitForJob(client: Client<typeof ReviewFetcher>, jobId: string): Promise<FetchJob> {
+  let last: FetchJob | undefined;
+  for await (const { job } of client.watchFetchJob({ jobId })) {
+    last = job;
+    if (job && TERMINAL.has(job.status)) return job;
+  }
+  throw new Error(`watch of job ${jobId} ended while the job was ${last ? JobStatus[last.status] : "unknown"}`);
+}
+
+/** Every ReviewEvent on the namespace's REVIEWS stream (an ordered consumer from the start). */
+export async function readReviewEvents(nats: Nats): Promise<ReviewEvent[]> {
+  const info = await nats.jsm.streams.info(nats.names.reviews.stream);
+  const total = info.state.messages;
+  if (total === 0) return [];
+  const consumer = await nats.js.consumers.get(nats.names.reviews.stream, { deliver_policy: DeliverPolicy.All });
+  const events: ReviewEvent[] = [];
+  const messages = await consumer.consume();
+  for await (const msg of messages) {
+    events.push(decodeMessage(ReviewEventSchema, msg.data, msg.headers));
+    if (events.length >= total) break;
+  }
+  await messages.close();
+  return events;
+}
