@@ -83,6 +83,9 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
 
   const tcp = net.createServer((socket) => {
     sockets.add(socket);
+    // http.createServer turns Nagle off on the sockets it accepts; these come from net.createServer,
+    // so do it here, or small responses wait for the peer's delayed ACK (tens of ms per call)
+    socket.setNoDelay(true);
     socket.once("close", () => sockets.delete(socket));
     socket.on("error", () => socket.destroy());
     let head = Buffer.alloc(0);

@@ -1,0 +1,133 @@
+// What the gateway costs: ValidateToken as REST (`GET /tokens/validate/{client_id}`) through the
+// gateway, next to the same call over gRPC straight to the TokenService, in one run against the
+// same services (child processes, as `npm run token|gateway` starts them). Latency from
+// sequential calls (interleaved in rounds so drift hits both alike); throughput from a fixed
+// number of concurrent callers over a fixed time. The gateway's limits are lifted for the run.
+import http from "node:http";
+import type { BenchFn, BenchRow, BenchSize } from "./types.js";
+import { createEnvironment } from "./harness/environment.js";
+import { startNatsServer } from "./harness/nats-server.js";
+import { count } from "./harness/table.js";
+
+const SIZES: Record<BenchSize, { rounds: number; perRound: number; warmup: number; concurrency: number; throughputMs: number }> = {
+  full: { rounds: 10, perRound: 200, warmup: 300, concurrency: 16, throughputMs: 5_000 },
+  reduced: { rounds: 4, perRound: 50, warmup: 50, concurrency: 8, throughputMs: 1_000 },
+};
+
+const P50_TARGET_MS = 1;
+const THROUGHPUT_TARGET = 0.5;
+
+export const runGatewayBench: BenchFn = async ({ size, log = () => undefined }) => {
+  const spec = SIZES[size];
+  const nats = await startNatsServer();
+  const agent = new http.Agent({ keepAlive: true, maxSockets: spec.concurrency });
+  try {
+    const env = await createEnvironment({
+      label: "bench-gateway",
+      natsUrl: nats.url,
+      emulator: { seed: "tiny" },
+      stack: { fetchers: 1, gateway: true, env: { GATEWAY_RATE_PER_KEY: "0", GATEWAY_RATE_PER_TENANT: "0", GATEWAY_RATE_PER_IP: "0" } },
+    });
+    try {
+      const clientId = env.clientId;
+      const gatewayUrl = new URL(`${env.stack.gatewayUrl!}/tokens/validate/${clientId}`);
+      const viaGateway = () => getJson(agent, gatewayUrl, env.stack.adminKey);
+      const direct = async () => void (await env.stack.token.validateToken({ clientId }));
+
+      log(`warm-up: ${spec.warmup} calls each way`);
+      for (let i = 0; i < spec.warmup; i++) {
+        await direct();
+        await viaGateway();
+      }
+
+      log(`latency: ${spec.rounds} rounds of ${spec.perRound} sequential calls each way`);
+      const directMs: number[] = [];
+      const gatewayMs: number[] = [];
+      for (let round = 0; round < spec.rounds; round++) {
+        directMs.push(...(await timeEach(direct, spec.perRound)));
+        gatewayMs.push(...(await timeEach(viaGateway, spec.perRound)));
+      }
+      const d = percentiles(directMs);
+      const g = percentiles(gatewayMs);
+      const addedP50 = g.p50 - d.p50;
+
+      log(`throughput: ${spec.concurrency} concurrent callers for ${spec.throughputMs} ms each way`);
+      const directRate = await throughput(direct, spec.concurrency, spec.throughputMs);
+      const gatewayRate = await throughput(viaGateway, spec.concurrency, spec.throughputMs);
+      const ratio = gatewayRate / directRate;
+
+      const rows: BenchRow[] = [
+        { name: "ValidateToken over gRPC to the TokenService (direct)", figure: `p50 ${ms(d.p50)}, p99 ${ms(d.p99)} (${count(directMs.length)} calls)` },
+        {
+          name: "ValidateToken as REST through the gateway",
+          figure: `p50 ${ms(g.p50)}, p99 ${ms(g.p99)} (${count(gatewayMs.length)} calls)`,
+          ratio: `+${ms(addedP50)} at p50 over direct`,
+          target: `≤ ${P50_TARGET_MS} ms added`,
+          met: addedP50 <= P50_TARGET_MS,
+        },
+        { name: `throughput direct (${spec.concurrency} concurrent callers)`, figure: `${count(directRate)} calls/s` },
+        {
+          name: `throughput through the gateway (${spec.concurrency} concurrent callers)`,
+          figure: `${count(gatewayRate)} calls/s`,
+          ratio: `${ratio.toFixed(2)} × direct`,
+          target: `≥ ${THROUGHPUT_TARGET}`,
+          met: ratio >= THROUGHPUT_TARGET,
+        },
+      ];
+      return rows;
+    } finally {
+      await env.close();
+    }
+  } finally {
+    agent.destroy();
+    await nats.close();
+  }
+};
+
+/** A keep-alive HTTP/1.1 GET, as curl or any REST client sends it; rejects unless 200. */
+function getJson(agent: http.Agent, url: URL, key: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent, headers: { authorization: `Bearer ${key}`, accept: "application/json" } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => (res.statusCode === 200 ? resolve() : reject(new Error(`gateway answered ${res.statusCode}: ${Buffer.concat(chunks).toString()}`))));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+  });
+}
+
+async function timeEach(call: () => Promise<void>, n: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const started = performance.now();
+    await call();
+    out.push(performance.now() - started);
+  }
+  return out;
+}
+
+async function throughput(call: () => Promise<void>, concurrency: number, durationMs: number): Promise<number> {
+  const until = performance.now() + durationMs;
+  let done = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < until) {
+        await call();
+        done++;
+      }
+    }),
+  );
+  return done / ((performance.now() - started) / 1000);
+}
+
+function percentiles(samples: number[]): { p50: number; p99: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return { p50: at(0.5), p99: at(0.99) };
+}
+
+function ms(value: number): string {
+  return `${value.toFixed(2)} ms`;
+}
