@@ -20,6 +20,12 @@ import { checkNats, checkPostgres, formatProblem } from "./support/prerequisites
 const DEMO_GOOGLE_CLIENT = { id: "demo-client.apps.googleusercontent.com", secret: "demo-secret" };
 const say = (line = "") => process.stdout.write(`${line}\n`);
 
+/** Relative to the working directory when inside it (.run/logs), absolute otherwise. */
+function displayPath(p: string): string {
+  const relative = path.relative(process.cwd(), p);
+  return relative && !relative.startsWith("..") ? relative : p;
+}
+
 function flag(value: string | undefined, fallback: boolean): boolean {
   if (value === undefined || value.trim() === "") return fallback;
   return ["1", "true", "yes", "on"].includes(value.trim().toLowerCase());
@@ -49,7 +55,7 @@ function plan(): Plan {
     env.EMULATOR_AUTO_APPROVE ??= "true";
   }
   const config = loadConfig(env);
-  const source = secrets.sources.ADMIN_API_KEY === "environment" ? "from ADMIN_API_KEY" : `kept in ${path.relative(process.cwd(), secrets.file) || secrets.file}`;
+  const source = secrets.sources.ADMIN_API_KEY === "environment" ? "from ADMIN_API_KEY" : `kept in ${displayPath(secrets.file)}`;
   return {
     env,
     config,
@@ -85,10 +91,11 @@ async function prepareStorage(config: Readonly<Config>): Promise<void> {
 
 async function demoBranches(emulatorUrl: string): Promise<DemoBranch[]> {
   const res = await fetch(`${emulatorUrl}/_emulator/data`);
-  const data = (await res.json()) as { accounts: { name: string; locations: { name: string; title: string; reviewCount: number }[] }[] };
+  // `parent` is the v4 name, accounts/{a}/locations/{l}; `name` is Business Information's locations/{l}
+  const data = (await res.json()) as { accounts: { name: string; locations: { parent: string; title: string; reviewCount: number }[] }[] };
   const locations = data.accounts.flatMap((a) => a.locations).filter((l) => l.reviewCount > 0).slice(0, 3);
   return locations.map((l, i) => {
-    const [, accountId, , locationId] = l.name.split("/");
+    const [, accountId, , locationId] = l.parent.split("/");
     return { branchId: `demo-${i + 1}`, name: l.title, accountId: accountId!, locationId: locationId!, managerEmail: `manager${i + 1}@demo.example` };
   });
 }
@@ -234,7 +241,7 @@ async function afterStart(p: Plan): Promise<void> {
       branches: emulatorUrl ? await demoBranches(emulatorUrl) : [],
     });
     say(`✓ demo data ${seed.created.length ? `created: ${seed.created.join(", ")}` : "reused from the last start"}`);
-    const outcome: ConsentOutcome = await connectThroughConsent(token, seed.client.id);
+    const outcome: ConsentOutcome = await connectThroughConsent(token, seed.client.id, { force: p.useEmulator });
     say(outcome.kind === "connected" ? "✓ demo client connected through the consent flow" : outcome.kind === "already-connected" ? "✓ demo client already connected" : "! the demo client needs a person to consent (link below)");
     demo = {
       tenantId: seed.tenantId,
@@ -256,7 +263,7 @@ async function afterStart(p: Plan): Promise<void> {
       fetcherPort: c.fetcherPort,
       gatewayPort: c.gatewayPort,
       emulatorUrl,
-      logDir: path.relative(process.cwd(), p.logDir) || p.logDir,
+      logDir: displayPath(p.logDir),
       natsUrl: c.natsUrl,
       natsNamespace: c.natsNamespace,
       demo,

@@ -164,19 +164,44 @@ describe("npm start", function () {
 
   it("the printed reviews:tail command receives every review of the demo job", async () => {
     const [tailCommand] = commandsUnder(output, "Watch review events");
-    const tail = spawn("bash", ["-c", `exec ${tailCommand!.replace("npm run reviews:tail --", "node --import tsx scripts/reviews-tail.ts")}`], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    // run as printed (through npm), in a process group of its own so SIGINT reaches node too
+    const tail = spawn("bash", ["-c", tailCommand!], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const tailExited = new Promise((resolve) => tail.once("exit", resolve));
     let lines = "";
     tail.stdout!.on("data", (c: Buffer) => (lines += c.toString()));
     const data = (await (await fetch(`http://127.0.0.1:${ports.emulator}/_emulator/data`)).json()) as { totalReviews: number };
+    const received = () => lines.split("\n").filter((l) => l.startsWith("{")).length;
     try {
-      for (let i = 0; i < 100 && lines.split("\n").filter(Boolean).length < data.totalReviews; i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 300 && received() < data.totalReviews; i++) await new Promise((r) => setTimeout(r, 100));
     } finally {
-      tail.kill("SIGINT");
+      process.kill(-tail.pid!, "SIGINT");
+      await tailExited;
     }
-    const events = lines.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { event_id: string; type: string; review: { name: string } });
+    const events = lines.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as { event_id: string; type: string; review: { name: string } });
     assert.equal(events.length, data.totalReviews);
     assert.equal(new Set(events.map((e) => e.event_id)).size, data.totalReviews);
     assert.ok(events.every((e) => e.type === "REVIEW_EVENT_TYPE_CREATED"));
+  });
+
+  it("the example subscriber (examples/subscriber.ts) receives every review of the demo job", async () => {
+    const sub = spawn(process.execPath, ["--import", "tsx", "examples/subscriber.ts"], {
+      cwd: REPO_ROOT,
+      env: { ...env, CONSUMER_NAME: "start-test-example" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const subExited = new Promise((resolve) => sub.once("exit", resolve));
+    let lines = "";
+    sub.stdout!.on("data", (c: Buffer) => (lines += c.toString()));
+    const data = (await (await fetch(`http://127.0.0.1:${ports.emulator}/_emulator/data`)).json()) as { totalReviews: number };
+    const received = () => lines.split("\n").filter((l) => l.startsWith("CREATED ")).length;
+    try {
+      for (let i = 0; i < 300 && received() < data.totalReviews; i++) await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      sub.kill("SIGINT");
+      await subExited;
+    }
+    assert.equal(received(), data.totalReviews, lines);
+    assert.match(lines, /^CREATED [1-5]★ accounts\/.+\/reviews\/.+: /m);
   });
 
   it("finds the demo data of an earlier start instead of creating it again", async () => {

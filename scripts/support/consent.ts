@@ -24,11 +24,16 @@ export interface ConsentOptions {
    * TokenService.CompleteOAuth: for harnesses that run no gateway.
    */
   completeVia?: "redirect" | "token-service";
+  /**
+   * Consent again even when the client is already connected. The emulator keeps its grants in
+   * memory, so after it restarts the stored refresh token means nothing to it.
+   */
+  force?: boolean;
 }
 
 export async function connectThroughConsent(token: TokenClient, clientId: string, options: ConsentOptions = {}): Promise<ConsentOutcome> {
   const status = await token.getConnectionStatus({ clientId });
-  if (status.status === ConnectionStatus.CONNECTED) return { kind: "already-connected" };
+  if (status.status === ConnectionStatus.CONNECTED && !options.force) return { kind: "already-connected" };
 
   const start = await token.startOAuth({ clientId });
   const authorize = await fetch(start.authorizationUrl, { redirect: "manual", signal: AbortSignal.timeout(10_000) });
