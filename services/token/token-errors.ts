@@ -1,4 +1,6 @@
 import { Code } from "@connectrpc/connect";
+import { DecryptionError, type SecretBox } from "../../lib/crypto/index.js";
+import type { Logger } from "../../lib/log/index.js";
 import { DomainError, FailedPreconditionError } from "../../lib/rpc/index.js";
 import type { TokenState } from "./token-store.js";
 
@@ -40,4 +42,18 @@ export function statusError(state: TokenState): DomainError | undefined {
 export function cooldownMs(failures: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
   const exponential = Math.min(maxMs, baseMs * 2 ** Math.max(0, Math.min(failures - 1, 30)));
   return Math.round(exponential * (0.8 + 0.4 * random()));
+}
+
+/**
+ * Opens a sealed value; a value the configured keys cannot open (a key removed from
+ * TOKEN_ENCRYPTION_KEY, a tampered row) becomes FAILED_PRECONDITION naming what to do, not INTERNAL.
+ */
+export function openSealed(box: SecretBox, sealed: string, aad: string, what: string, logger?: Logger): string {
+  try {
+    return box.open(sealed, aad);
+  } catch (err) {
+    if (!(err instanceof DecryptionError)) throw err;
+    logger?.warn("stored secret cannot be decrypted", { what, err });
+    throw new FailedPreconditionError(`${what} cannot be decrypted with the configured encryption keys; store it again (UpdateClient or the consent flow)`);
+  }
 }

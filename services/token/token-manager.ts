@@ -11,7 +11,7 @@ import type { RefreshOutcome, TokenMetrics } from "./metrics.js";
 import { aad } from "./secrets.js";
 import type { Clock, TokenSettings } from "./settings.js";
 import type { CacheTicket, TokenCache } from "./token-cache.js";
-import { cooldownMs, RefreshCoolingDownError, statusError } from "./token-errors.js";
+import { cooldownMs, openSealed, RefreshCoolingDownError, statusError } from "./token-errors.js";
 import { lockState, metadataOf, notifyChange, readState, recordFailure, saveRefreshed, setClientStatus, type TokenState } from "./token-store.js";
 
 /**
@@ -87,7 +87,8 @@ export function createTokenManager(deps: TokenManagerDeps): TokenManager {
     return flight;
   }
 
-  const openAccess = (state: TokenState) => box.open(state.sealedAccessToken ?? "", aad.accessToken(state.clientId));
+  const openAccess = (state: TokenState) =>
+    openSealed(box, state.sealedAccessToken ?? "", aad.accessToken(state.clientId), `the access token of client ${state.clientId}`, deps.logger);
 
   function serve(state: TokenState, ticket: CacheTicket, serveUntil: number, source: UsableToken["source"]): UsableToken {
     const accessToken = openAccess(state);
@@ -125,10 +126,15 @@ export function createTokenManager(deps: TokenManagerDeps): TokenManager {
       if (!state.sealedRefreshToken) {
         return { kind: "error", error: new FailedPreconditionError(`client ${clientId} has no refresh token stored: run the consent flow again (StartOAuth)`) };
       }
-      const creds = { googleClientId: state.googleClientId, clientSecret: box.open(state.sealedClientSecret, aad.clientSecret(clientId)) };
-      const refreshToken = box.open(state.sealedRefreshToken, aad.refreshToken(clientId));
+      const creds = {
+        googleClientId: state.googleClientId,
+        clientSecret: openSealed(box, state.sealedClientSecret, aad.clientSecret(clientId), `the client secret of client ${clientId}`, deps.logger),
+      };
+      const refreshToken = openSealed(box, state.sealedRefreshToken, aad.refreshToken(clientId), `the refresh token of client ${clientId}`, deps.logger);
       try {
-        const tokens = await deps.google.refresh(creds, refreshToken);
+        const answer = await deps.google.refresh(creds, refreshToken);
+        // Google kept the refresh token: re-seal ours only when it was sealed with a retired key
+        const tokens = answer.refreshToken || !box.isStale(state.sealedRefreshToken) ? answer : { ...answer, refreshToken };
         const at = new Date(clock.now());
         const expiresAt = await saveRefreshed(m, box, { clientId, tokens, now: at });
         await writeAudit(m, {

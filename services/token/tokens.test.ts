@@ -86,6 +86,13 @@ describe("TokenService tokens", () => {
       assert.equal(info.token?.refreshCount, 1n);
     });
 
+    it("answers FAILED_PRECONDITION, not INTERNAL, when a stored token cannot be decrypted", async () => {
+      const { clientId } = await connectedClient();
+      // a ciphertext moved to another column fails authentication (its associated data differs)
+      await env.dataSource.query("UPDATE tokens SET access_token = refresh_token WHERE client_id = $1", [clientId]);
+      await rejects(env.api[0].validateToken({ clientId }, as(tenant.service)), Code.FailedPrecondition, /access token of client .* cannot be decrypted/);
+    });
+
     it("answers FAILED_PRECONDITION for a client that never connected", async () => {
       const clientId = await createOAuthClient(env.api[0], tenant.operator, GOOGLE_CLIENTS[19], "unconnected");
       await rejects(env.api[0].validateToken({ clientId }, as(tenant.service)), Code.FailedPrecondition, /is not connected: complete the consent flow/);

@@ -16,6 +16,7 @@ import { classify, type GoogleOAuthError } from "../google-oauth.js";
 import { findVisibleClient } from "../lookups.js";
 import { aad, randomSecret, sha256Hex } from "../secrets.js";
 import { metadataOf, notifyChange, queryRows, readState, setClientStatus, upsertGrant } from "../token-store.js";
+import { openSealed } from "../token-errors.js";
 import { BUSINESS_SCOPE } from "./clients.js";
 
 /** Either business scope lets reviewflow read reviews; Google may still answer with the legacy one. */
@@ -130,11 +131,16 @@ export function createConsentHandlers(deps: TokenServiceDeps): TokenHandlers {
       if (!state) throw await whyNot("oauth_states", hash, undefined, now, "state");
       const client = await dataSource.manager.findOneBy(ClientRow, { id: state.client_id });
       if (!client) throw new NotFoundError("client", state.client_id);
-      const credentials = { googleClientId: client.googleClientId, clientSecret: box.open(client.clientSecret, aad.clientSecret(client.id)) };
+      const credentials = {
+        googleClientId: client.googleClientId,
+        clientSecret: openSealed(box, client.clientSecret, aad.clientSecret(client.id), `the client secret of client ${client.id}`, deps.logger),
+      };
       let tokens;
       try {
         tokens = await google.exchangeCode(credentials, {
-          code: req.code, codeVerifier: box.open(state.code_verifier, aad.codeVerifier(state.id)), redirectUri: state.redirect_uri,
+          code: req.code,
+          codeVerifier: openSealed(box, state.code_verifier, aad.codeVerifier(state.id), "the consent state's PKCE verifier", deps.logger),
+          redirectUri: state.redirect_uri,
         });
       } catch (err) {
         throw exchangeError(classify(err), client.id);

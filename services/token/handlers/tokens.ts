@@ -7,6 +7,7 @@ import type { TokenHandlers, TokenServiceDeps } from "../deps.js";
 import type { ClientStatus } from "../entities/index.js";
 import { classify } from "../google-oauth.js";
 import { aad } from "../secrets.js";
+import { openSealed } from "../token-errors.js";
 import { deleteTokens, lockState, metadataOf, notifyChange, readState, setClientStatus, type TokenState } from "../token-store.js";
 
 /** Who may force a refresh: those who manage clients, and services that found a token rejected. */
@@ -65,8 +66,8 @@ export function createTokenHandlers(deps: TokenServiceDeps): TokenHandlers {
         if (!state) return { status: before.status, revokedAtGoogle: false, at: undefined };
         // the refresh token revokes the whole grant at Google; the access token is the fallback
         const token = state.sealedRefreshToken
-          ? box.open(state.sealedRefreshToken, aad.refreshToken(state.clientId))
-          : box.open(state.sealedAccessToken ?? "", aad.accessToken(state.clientId));
+          ? openSealed(box, state.sealedRefreshToken, aad.refreshToken(state.clientId), `the refresh token of client ${state.clientId}`, deps.logger)
+          : openSealed(box, state.sealedAccessToken ?? "", aad.accessToken(state.clientId), `the access token of client ${state.clientId}`, deps.logger);
         let revokedAtGoogle: boolean;
         try {
           revokedAtGoogle = (await deps.google.revoke(token)) === "revoked";
