@@ -51,9 +51,10 @@ describe("gateway (edge behaviour, stand-in services)", () => {
       logger: logs.logger,
       tokenServiceUrl: upstreamUrl,
       fetcherServiceUrl: upstreamUrl,
-      env: { CORS_ORIGINS: "https://app.example.com", GATEWAY_UPSTREAM_TIMEOUT_MS: "300", GATEWAY_BODY_LIMIT_BYTES: "65536" },
+      env: { CORS_ORIGINS: "https://app.example.com", GATEWAY_BODY_LIMIT_BYTES: "65536" },
     }));
     const created = await json(await call("/clients", { method: "POST", key: keys.operatorA, headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "Branch A", google_client_id: "g", client_secret: "s", redirect_uri: "https://x.example/cb" }) }));
+    assert.ok(created.client, JSON.stringify(created));
     clientA = created.client.id;
     const job = await json(await call("/api/v1/review-fetch", { method: "POST", key: keys.operatorA, body: JSON.stringify({ client_id: clientA }) }));
     jobA = job.job_id;
@@ -73,6 +74,9 @@ describe("gateway (edge behaviour, stand-in services)", () => {
       assert.equal(body.client.id, clientA);
       assert.equal(body.client.tenant_id, keys.tenantA);
       assert.equal(body.client.status, "CONNECTION_STATUS_CONNECTED");
+      // the service saw the same request id (its log line names it)
+      const upstreamLine = logs.lines().find((l) => l.method === "reviewflow.token.v1.TokenService/GetClient" && l.request_id === "req-123");
+      assert.ok(upstreamLine, "the request id reached the service");
     });
 
     it("generates a request id when none (or a malformed one) is sent", async () => {
@@ -197,13 +201,15 @@ describe("gateway (edge behaviour, stand-in services)", () => {
     });
 
     it("answers 504 when the service misses the gateway's deadline", async () => {
-      fakes.world.slowMs = 2_000;
+      const impatient = await startTestGateway({ dataSource: db.dataSource, logger: logs.logger, tokenServiceUrl: upstreamUrl, fetcherServiceUrl: upstreamUrl, env: { GATEWAY_UPSTREAM_TIMEOUT_MS: "150" } });
+      fakes.world.slowMs = 5_000;
       try {
-        const res = await call("/api/v1/stages", { key: keys.operatorA });
+        const res = await fetch(`${impatient.url}/api/v1/stages`, { headers: { authorization: `Bearer ${keys.admin}` } });
         assert.equal(res.status, 504);
         assert.deepEqual(await json(res), { code: "deadline_exceeded", message: "ReviewFetcher did not answer in time" });
       } finally {
         fakes.world.slowMs = 0;
+        await impatient.gateway.close();
       }
     });
   });
@@ -323,6 +329,24 @@ describe("gateway (edge behaviour, stand-in services)", () => {
       assert.equal(jobs[3].counters.pages, "3");
       assert.ok(events.some((e) => e.event === "comment" && e.data.includes("keep-alive")));
       assert.deepEqual(events.at(-1), { event: "end", data: '{"reason":"completed"}', id: undefined });
+    });
+
+    it("ends open streams with `end` (reason shutdown) when the gateway stops", async () => {
+      const extra = await startTestGateway({ dataSource: db.dataSource, logger: logs.logger, tokenServiceUrl: upstreamUrl, fetcherServiceUrl: upstreamUrl });
+      fakes.world.watchStepMs = 60_000;
+      try {
+        const res = await fetch(`${extra.url}/api/v1/jobs/${jobA}/events`, { headers: { authorization: `Bearer ${keys.readerA}` } });
+        const reader = res.body!.getReader();
+        let text = new TextDecoder().decode((await reader.read()).value);
+        while (!text.includes("event: job")) text += new TextDecoder().decode((await reader.read()).value);
+        await extra.gateway.close();
+        for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += new TextDecoder().decode(chunk.value);
+        assert.deepEqual(parseSse(text).filter((e) => e.event !== "comment").map((e) => e.event), ["job", "end"]);
+        assert.match(text, /event: end\ndata: \{"reason":"shutdown"\}/);
+      } finally {
+        fakes.world.watchStepMs = 40;
+        await extra.gateway.close();
+      }
     });
 
     it("answers an unknown or foreign job with a JSON 404 instead of a stream", async () => {

@@ -38,7 +38,7 @@ export function createGatewayMetrics(options: { processMetrics?: boolean } = {})
     }),
     sseStreams: new Counter({
       name: "reviewflow_gateway_sse_streams_total",
-      help: "Server-Sent Events streams, by how they ended (completed, error, client_closed).",
+      help: "Server-Sent Events streams, by how they ended (completed, error, client_closed, shutdown).",
       labelNames: ["outcome"],
       registers: [registry],
     }),

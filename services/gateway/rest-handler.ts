@@ -1,4 +1,4 @@
-import { Code } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import {
   createRouteTable,
   decodeRestRequest,
@@ -43,10 +43,18 @@ const PAGE_ROUTES = {
  * streams become Server-Sent Events; the consent routes become browser pages. Resolves false
  * when no route matched the path, so the caller can answer 404.
  */
-export function createRestHandler(deps: RestHandlerDeps): (req: HttpRequest, res: HttpResponse) => Promise<boolean> {
-  const table = createRouteTable(deps.routes.map((route) => ({ httpMethod: route.httpMethod, template: route.template, value: route })));
+export interface RestHandler {
+  handle(req: HttpRequest, res: HttpResponse): Promise<boolean>;
+  /** Ends every open event stream with `event: end` (reason "shutdown"), resolving once they are written: for a graceful stop. */
+  endStreams(): Promise<void>;
+}
 
-  return async (req, res) => {
+export function createRestHandler(deps: RestHandlerDeps): RestHandler {
+  const table = createRouteTable(deps.routes.map((route) => ({ httpMethod: route.httpMethod, template: route.template, value: route })));
+  const streams = new Map<AbortController, Promise<void>>();
+  let shuttingDown = false;
+
+  const handle = async (req: HttpRequest, res: HttpResponse): Promise<boolean> => {
     const url = new URL(req.url ?? "/", "http://gateway");
     let match;
     try {
@@ -80,15 +88,22 @@ export function createRestHandler(deps: RestHandlerDeps): (req: HttpRequest, res
       const body = route.body ? await readJsonBody(req, deps.bodyLimitBytes) : undefined;
       const input = decodeRestRequest(route, { params: match.params, query: url.searchParams, body });
       if (route.method.methodKind === "server_streaming") {
+        if (shuttingDown) throw new ConnectError("the gateway is shutting down; reconnect to another instance", Code.Unavailable);
         const abort = new AbortController();
-        res.once("close", () => abort.abort());
+        res.once("close", () => abort.abort("client_closed"));
         const stream = deps.upstream.serverStream(route.method, input, { headers: req.headers, signal: abort.signal });
-        await relayAsSse(res, stream, {
+        const relayed = relayAsSse(res, stream, {
           output: route.method.output,
           keepAliveMs: deps.sseKeepAliveMs,
           abort,
           onEnd: (outcome) => deps.metrics.sseStreams.inc({ outcome }),
         });
+        streams.set(abort, relayed);
+        try {
+          await relayed;
+        } finally {
+          streams.delete(abort);
+        }
         return true;
       }
       const output = await deps.upstream.unary(route.method, input, { headers: req.headers, timeoutMs: deps.timeoutMs });
@@ -97,5 +112,14 @@ export function createRestHandler(deps: RestHandlerDeps): (req: HttpRequest, res
       sendError(res, restErrorFrom(err, deps.logger));
     }
     return true;
+  };
+
+  return {
+    handle,
+    async endStreams() {
+      shuttingDown = true;
+      for (const abort of streams.keys()) abort.abort("shutdown");
+      await Promise.allSettled(streams.values());
+    },
   };
 }

@@ -123,7 +123,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     fallback: (req, res) => {
       void (async () => {
         if (await ops(req, res)) return;
-        if (await rest(req, res)) return;
+        if (await rest.handle(req, res)) return;
         const path = (req.url ?? "/").split("?")[0];
         sendJson(res, 404, { code: "not_found", message: `no route for ${req.method} ${path}; see /openapi.json` });
       })().catch((err: unknown) => {
@@ -140,6 +140,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     listen: (port = config.gatewayPort, host = config.host) => server.listen(port, host),
     async close() {
       closing = true;
+      // event streams would otherwise hold the close until the grace period cuts them
+      await rest.endStreams();
       await server.close();
     },
   };

@@ -7,10 +7,10 @@ export interface SseOptions {
   /** The stream's message type: names the events. */
   output: DescMessage;
   keepAliveMs: number;
-  /** Aborted when the client goes away: stops the upstream call. */
+  /** Aborted with reason "client_closed" when the client goes away, "shutdown" when the gateway stops: stops the upstream call. */
   abort: AbortController;
   /** How the stream ended, for the metrics. */
-  onEnd?: (outcome: "completed" | "error" | "client_closed") => void;
+  onEnd?: (outcome: SseOutcome) => void;
 }
 
 /**
@@ -21,13 +21,15 @@ export interface SseOptions {
  * closing the connection. A failure before the first message is an ordinary JSON error with its
  * HTTP status (404 for an unknown job, 401, …), since no event has been promised yet.
  */
+export type SseOutcome = "completed" | "error" | "client_closed" | "shutdown";
+
 export async function relayAsSse(res: HttpResponse, stream: AsyncIterable<Message>, options: SseOptions): Promise<void> {
   const iterator = stream[Symbol.asyncIterator]();
   let first: IteratorResult<Message>;
   try {
     first = await iterator.next();
   } catch (err) {
-    options.onEnd?.(options.abort.signal.aborted ? "client_closed" : "error");
+    options.onEnd?.(aborted(options.abort) ?? "error");
     sendError(res, restErrorFrom(err));
     return;
   }
@@ -47,14 +49,15 @@ export async function relayAsSse(res: HttpResponse, stream: AsyncIterable<Messag
   write("retry: 5000\n\n");
   const keepAlive = setInterval(() => write(": keep-alive\n\n"), options.keepAliveMs);
   let id = 0;
-  let outcome: "completed" | "error" | "client_closed" = "completed";
+  let outcome: SseOutcome = "completed";
   try {
     for (let next = first; !next.done; next = await iterator.next()) {
       write(`id: ${++id}\nevent: ${eventName}\ndata: ${encode(next.value)}\n\n`);
     }
   } catch (err) {
-    if (options.abort.signal.aborted) {
-      outcome = "client_closed";
+    const stopped = aborted(options.abort);
+    if (stopped) {
+      outcome = stopped;
     } else {
       outcome = "error";
       const { body } = restErrorOf(ConnectError.from(err));
@@ -66,4 +69,9 @@ export async function relayAsSse(res: HttpResponse, stream: AsyncIterable<Messag
   if (outcome !== "client_closed") write(`event: end\ndata: ${JSON.stringify({ reason: outcome })}\n\n`);
   res.end();
   options.onEnd?.(outcome);
+}
+
+function aborted(abort: AbortController): "client_closed" | "shutdown" | undefined {
+  if (!abort.signal.aborted) return undefined;
+  return abort.signal.reason === "shutdown" ? "shutdown" : "client_closed";
 }

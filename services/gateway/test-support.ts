@@ -62,6 +62,8 @@ export interface FakeWorld {
   jobs: Map<string, FetchJob>;
   /** How long ListStages takes (to test deadlines). */
   slowMs: number;
+  /** Pause between WatchFetchJob's messages. */
+  watchStepMs: number;
 }
 
 /**
@@ -69,7 +71,7 @@ export interface FakeWorld {
  * roles, protovalidate) and canned answers: enough to test what the gateway itself does.
  */
 export function createFakeServices(dataSource: DataSource, logger: Logger): { server: RpcServer; world: FakeWorld } {
-  const world: FakeWorld = { clients: new Map(), jobs: new Map(), slowMs: 0 };
+  const world: FakeWorld = { clients: new Map(), jobs: new Map(), slowMs: 0, watchStepMs: 40 };
   const clientMessage = (id: string) => {
     const c = world.clients.get(id)!;
     return create(ClientSchema, { id, tenantId: c.tenantId, name: c.name, status: ConnectionStatus.CONNECTED, createTime: timestampNow() });
@@ -126,7 +128,7 @@ export function createFakeServices(dataSource: DataSource, logger: Logger): { se
         if (!job || !canSee(callerOf(ctx), job.tenantId)) throw new NotFoundError("job", req.jobId);
         yield { job };
         for (const [status, pages] of [[JobStatus.RUNNING, 1], [JobStatus.RUNNING, 2], [JobStatus.SUCCEEDED, 3]] as const) {
-          await sleep(40);
+          await sleep(world.watchStepMs, undefined, { signal: ctx.signal });
           yield { job: create(FetchJobSchema, { jobId: job.jobId, tenantId: job.tenantId, status, counters: { pages: BigInt(pages), accounts: 1n } }) };
         }
       },
