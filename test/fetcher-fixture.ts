@@ -1,12 +1,20 @@
+import type { DescService } from "@bufbuild/protobuf";
 import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
+import type { DataSource } from "typeorm";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { DeliverPolicy } from "@nats-io/jetstream";
 import { startGoogleEmulator, type EmulatorOptions, type GoogleEmulator } from "../emulator/index.js";
 import type { Config } from "../lib/config/index.js";
+import { openDatabase } from "../lib/db/index.js";
+import { createMetricsRegistry } from "../lib/metrics/index.js";
 import { silentLogger, type Logger } from "../lib/log/index.js";
 import { decodeMessage, type Nats } from "../lib/nats/index.js";
 import { ReviewFetcher, JobStatus, type FetchJob } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { ReviewEventSchema, type ReviewEvent } from "../gen/reviewflow/reviews/v1/events_pb.js";
+import { Role } from "../gen/reviewflow/token/v1/resources_pb.js";
+import { TokenService } from "../gen/reviewflow/token/v1/token_service_pb.js";
+import { tokenEntities } from "../services/token/entities/index.js";
+import { createTokenService, type TokenServiceInstance } from "../services/token/server.js";
 import { createFetcherService, type FetcherService, type FetcherServiceDeps } from "../services/fetcher/server.js";
 import { TEST_ENCRYPTION_KEY, testConfig, useTestDatabase, useTestStreams, type TestDatabase, type TestStreams } from "./helpers/index.js";
 
@@ -28,6 +36,8 @@ export const FAST_FETCHER_ENV: Record<string, string> = {
 
 export interface FetcherFixtureOptions {
   emulator?: EmulatorOptions;
+  /** Also run a TokenService (in this process, on its own port) and point the fetcher at it. */
+  tokenService?: boolean;
   env?: Record<string, string>;
   /** Start the fetcher in this process (default true). */
   inProcess?: boolean;
@@ -42,12 +52,27 @@ export interface FetcherFixture {
   readonly config: Readonly<Config>;
   /** The in-process fetcher (undefined with inProcess: false). */
   readonly fetcher: FetcherService | undefined;
+  /** The in-process fetcher's port. */
+  readonly port: number;
   /** A ReviewFetcher client over gRPC (h2c) presenting the admin key (or `key`). */
   client(key?: string): Client<typeof ReviewFetcher>;
   /** Env for a fetcher child process aimed at this fixture's database, streams and emulator. */
   childEnv(extra?: Record<string, string>): Record<string, string>;
   /** A fresh Google access token for the demo client, issued by the emulator. */
   issueToken(clientId?: string): string;
+  /** The TokenService client (admin key), with `tokenService: true`. */
+  readonly tokens: Client<typeof TokenService>;
+  /** A tenant with an operator, a reader and a service key (needs `tokenService: true`). */
+  createTenant(name: string): Promise<TestTenant>;
+  /** A client of `tenant` registered for a Google OAuth client and connected through consent. */
+  connectClient(tenant: TestTenant, googleClient?: { id: string; secret: string }): Promise<string>;
+}
+
+export interface TestTenant {
+  id: string;
+  operator: string;
+  reader: string;
+  service: string;
 }
 
 /**
@@ -56,12 +81,22 @@ export interface FetcherFixture {
  */
 export function useFetcherFixture(options: FetcherFixtureOptions = {}): FetcherFixture {
   const env = { ...FAST_FETCHER_ENV, ...options.env };
-  const state: { emulator?: GoogleEmulator; config?: Readonly<Config>; fetcher?: FetcherService; port?: number } = {};
-  // registered before the database and streams fixtures so it runs first: stop the fetcher,
-  // then drop what it was using
+  const state: {
+    emulator?: GoogleEmulator;
+    config?: Readonly<Config>;
+    fetcher?: FetcherService;
+    port?: number;
+    token?: TokenServiceInstance;
+    tokenDataSource?: DataSource;
+    tokens?: Client<typeof TokenService>;
+  } = {};
+  // registered before the database and streams fixtures so it runs first: stop the services,
+  // then drop what they were using
   after(async function () {
     this.timeout(30_000);
     await state.fetcher?.stop();
+    await state.token?.stop();
+    await state.tokenDataSource?.destroy().catch(() => undefined);
     await state.emulator?.close();
   });
   const db = useTestDatabase();
@@ -78,7 +113,24 @@ export function useFetcherFixture(options: FetcherFixtureOptions = {}): FetcherF
 
   before(async function () {
     this.timeout(30_000);
-    state.emulator = await startGoogleEmulator({ port: 0, seed: "tiny", ...options.emulator });
+    state.emulator = await startGoogleEmulator({ port: 0, seed: "tiny", autoApprove: true, ...options.emulator });
+    const tokenEnv: Record<string, string> = {};
+    if (options.tokenService) {
+      const config = testConfig(configEnv());
+      state.tokenDataSource = await openDatabase({ databaseUrl: db.url, entities: tokenEntities, poolSize: 5 });
+      state.token = createTokenService({
+        config,
+        dataSource: state.tokenDataSource,
+        nats: streams.nats,
+        logger: silentLogger,
+        metrics: createMetricsRegistry("token", { processMetrics: false }),
+      });
+      await state.token.start();
+      const tokenPort = await state.token.server.listen(0);
+      tokenEnv.TOKEN_SERVICE_URL = `http://127.0.0.1:${tokenPort}`;
+      state.tokens = authed(TokenService, tokenEnv.TOKEN_SERVICE_URL, ADMIN_KEY);
+    }
+    Object.assign(env, tokenEnv);
     state.config = testConfig(configEnv());
     if (options.inProcess !== false) {
       state.fetcher = createFetcherService({
@@ -87,6 +139,7 @@ export function useFetcherFixture(options: FetcherFixtureOptions = {}): FetcherF
         nats: streams.nats,
         logger: options.logger ?? silentLogger,
         watchIntervalMs: 100,
+        metrics: createMetricsRegistry("fetcher", { processMetrics: false }),
         ...options.deps,
       });
       state.port = await state.fetcher.server.listen(0);
@@ -111,6 +164,9 @@ export function useFetcherFixture(options: FetcherFixtureOptions = {}): FetcherF
     get fetcher() {
       return state.fetcher;
     },
+    get port() {
+      return need(state.port, "port");
+    },
     client(key = ADMIN_KEY) {
       return fetcherClient(`http://127.0.0.1:${need(state.port, "port")}`, key);
     },
@@ -120,15 +176,43 @@ export function useFetcherFixture(options: FetcherFixtureOptions = {}): FetcherF
     issueToken(clientId = DEMO_CLIENT) {
       return need(state.emulator, "emulator").controls.issueTokens({ client_id: clientId }).access_token;
     },
+    get tokens() {
+      return need(state.tokens, "tokens (tokenService: true)");
+    },
+    async createTenant(name) {
+      const tokens = need(state.tokens, "tokens (tokenService: true)");
+      const { tenant } = await tokens.createTenant({ name });
+      const key = async (role: Role) => (await tokens.createApiKey({ tenantId: tenant!.id, role, name: `${name}-${Role[role]}` })).key;
+      return { id: tenant!.id, operator: await key(Role.OPERATOR), reader: await key(Role.READER), service: await key(Role.SERVICE) };
+    },
+    async connectClient(tenant, googleClient = { id: DEMO_CLIENT, secret: "demo-secret" }) {
+      const tokens = authed(TokenService, need(state.config, "config").tokenServiceUrl, tenant.operator);
+      const { client } = await tokens.createClient({
+        name: `client-${googleClient.id}`,
+        googleClientId: googleClient.id,
+        clientSecret: googleClient.secret,
+        redirectUri: "http://127.0.0.1:9/auth/callback",
+      });
+      const started = await tokens.startOAuth({ clientId: client!.id });
+      // the emulator approves at once and redirects to the redirect URI with a code, as a browser would see
+      const res = await fetch(started.authorizationUrl, { redirect: "manual" });
+      const back = new URL(res.headers.get("location") ?? "http://invalid/");
+      await tokens.completeOAuth({ code: back.searchParams.get("code") ?? "", state: back.searchParams.get("state") ?? "" });
+      return client!.id;
+    },
   };
 }
 
-export function fetcherClient(baseUrl: string, key: string): Client<typeof ReviewFetcher> {
+function authed<T extends DescService>(service: T, baseUrl: string, key: string): Client<T> {
   const auth: Interceptor = (next) => (req) => {
-    req.header.set("authorization", `Bearer ${key}`);
+    if (!req.header.has("authorization")) req.header.set("authorization", `Bearer ${key}`);
     return next(req);
   };
-  return createClient(ReviewFetcher, createGrpcTransport({ baseUrl, interceptors: [auth] }));
+  return createClient(service, createGrpcTransport({ baseUrl, interceptors: [auth] }));
+}
+
+export function fetcherClient(baseUrl: string, key: string): Client<typeof ReviewFetcher> {
+  return authed(ReviewFetcher, baseUrl, key);
 }
 
 const TERMINAL = new Set([JobStatus.SUCCEEDED, JobStatus.PARTIAL, JobStatus.FAILED, JobStatus.CANCELLED]);

@@ -81,7 +81,7 @@ function tokenServiceFailure(err: unknown, clientId: string): TaskFailure {
   const reason = e.rawMessage.slice(0, 300);
   switch (e.code) {
     case Code.FailedPrecondition:
-      return new TaskFailure("permanent", "NEEDS_REAUTH", `client ${clientId} needs re-consent: ${reason}`, { jobFatal: true });
+      return new TaskFailure("permanent", "NEEDS_REAUTH", /re-consent/i.test(reason) ? reason : `client ${clientId} needs re-consent: ${reason}`, { jobFatal: true });
     case Code.NotFound:
       return new TaskFailure("permanent", "CLIENT_NOT_FOUND", `client ${clientId} no longer exists`, { jobFatal: true });
     case Code.PermissionDenied:

@@ -108,6 +108,9 @@ async function publishEvent(ctx: PipelineContext, job: JobRow, locationId: strin
     review: change.review,
     previousUpdateTime: change.previousUpdateTime,
     observeTime: timestampNow(),
-  }, { msgID: change.eventId });
+    // the event id is `<review name>@<update time>`; JetStream de-duplicates per stream, not per
+    // subject, so the message id is scoped by the subject's client token: two clients that reach
+    // the same Google location each get the change on their own subject
+  }, { msgID: `${job.scope_key}/${change.eventId}` });
   ctx.metrics.publishes.inc({ kind: "review_event" });
 }
