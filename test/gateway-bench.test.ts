@@ -1,0 +1,19 @@
+import assert from "node:assert/strict";
+import { runGatewayBench } from "../bench/gateway.js";
+import { natsServerBinary } from "../bench/harness/nats-server.js";
+
+// The gateway benchmark at reduced size, so it cannot rot. Figures are printed, never asserted
+// on: the box varies (and other suites may be running beside this one).
+describe("npm run bench: gateway (reduced)", function () {
+  this.timeout(120_000);
+
+  it("times ValidateToken through the gateway next to direct gRPC and reports both ratios", async function () {
+    if (!natsServerBinary()) return this.skip();
+    const rows = await runGatewayBench({ size: "reduced" });
+    for (const row of rows) console.log(`      ${row.name}: ${row.figure}${row.ratio ? ` (${row.ratio}, target ${row.target})` : ""}`);
+    assert.equal(rows.length, 4);
+    assert.match(rows[1]!.ratio ?? "", /^\+-?\d+\.\d\d ms at p50 over direct$/);
+    assert.match(rows[3]!.ratio ?? "", /^\d+\.\d\d × direct$/);
+    assert.deepEqual(rows.map((r) => r.target), [undefined, "≤ 1 ms added", undefined, "≥ 0.5"]);
+  });
+});
