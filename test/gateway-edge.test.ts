@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import http from "node:http";
+import http2 from "node:http2";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { JobStatus, ReviewFetcher } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
@@ -99,6 +100,25 @@ describe("gateway (edge behaviour, stand-in services)", () => {
       const body = await json(res);
       assert.deepEqual(body.reviews, []);
       assert.deepEqual(JSON.parse(body.next_page_token), { location_id: "L-9", client_id: clientA, page_size: 7, min_rating: 4, updated_after: 1767225600 });
+    });
+
+    it("answers REST over h2c (HTTP/2 without TLS) on the same port", async () => {
+      const session = http2.connect(base);
+      try {
+        const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+          const stream = session.request({ ":path": `/clients/${clientA}`, authorization: `Bearer ${keys.readerA}` });
+          let status = 0;
+          let body = "";
+          stream.on("response", (headers) => (status = Number(headers[":status"])));
+          stream.on("data", (chunk) => (body += chunk));
+          stream.on("end", () => resolve({ status, body }));
+          stream.on("error", reject);
+        });
+        assert.equal(status, 200);
+        assert.equal(JSON.parse(body).client.id, clientA);
+      } finally {
+        session.close();
+      }
     });
 
     it("serves the additional binding /api/v1/status/{job_id} like /api/v1/jobs/{job_id}", async () => {

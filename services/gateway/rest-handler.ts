@@ -55,13 +55,14 @@ export function createRestHandler(deps: RestHandlerDeps): RestHandler {
   let shuttingDown = false;
 
   const handle = async (req: HttpRequest, res: HttpResponse): Promise<boolean> => {
-    const url = new URL(req.url ?? "/", "http://gateway");
+    let url: URL;
     let match;
     try {
+      // a request target is a path: never let "//host/…" be read as another origin
+      url = new URL(`http://gateway${(req.url ?? "/").replace(/^\/+/, "/")}`);
       match = table.match(req.method ?? "GET", url.pathname);
     } catch (err) {
-      if (!(err instanceof PathDecodeError)) throw err;
-      sendError(res, restError(400, Code.InvalidArgument, err.message));
+      sendError(res, restError(400, Code.InvalidArgument, err instanceof PathDecodeError ? err.message : "malformed request URL"));
       return true;
     }
     if (match.kind === "not_found") return false;

@@ -81,7 +81,7 @@ export function cleanUpstreamError(err: unknown, method: DescMethod, logger: Log
   const answered = err.metadata.has("grpc-status");
   const service = method.parent.name;
   if (!answered && (err.code === Code.Unavailable || err.code === Code.Unknown || err.code === Code.Internal)) {
-    logger.warn("upstream unreachable", { service, method: method.name, code: Code[err.code], error: err.rawMessage });
+    logger.warn("upstream unreachable", { upstream: service, method: method.name, error_code: Code[err.code], error: err.rawMessage });
     return new ConnectError(`${service} is unavailable; retry later`, Code.Unavailable);
   }
   if (err.code === Code.DeadlineExceeded && !answered) {
