@@ -34,7 +34,6 @@ interface DrillContext {
 
 interface Drill {
   name: string;
-  fetchers: number;
   /** Runs before the job starts (e.g. faults that last the whole job). */
   setup?(ctx: DrillContext): Promise<void>;
   /** Breaks something once the job is under way. */
@@ -46,7 +45,6 @@ interface Drill {
 const DRILLS: Drill[] = [
   {
     name: "kill -9 of a fetcher mid-job",
-    fetchers: 2,
     askFetcher: 1,
     async strike({ env, note }) {
       const victim = env.stack.fetcherServices[0]!;
@@ -59,7 +57,6 @@ const DRILLS: Drill[] = [
   },
   {
     name: "NATS restart mid-job",
-    fetchers: 1,
     async strike({ nats, note }) {
       await nats.restart(1_000);
       note("nats-server stopped, down 1 s, started again on the same store");
@@ -67,7 +64,6 @@ const DRILLS: Drill[] = [
   },
   {
     name: "Postgres connections cut mid-job",
-    fetchers: 1,
     async strike({ env, note }) {
       for (let round = 1; round <= 2; round++) {
         const cut = await terminateConnections(env.databaseUrl);
@@ -78,7 +74,6 @@ const DRILLS: Drill[] = [
   },
   {
     name: "10% Google 5xx",
-    fetchers: 1,
     async setup({ env, note }) {
       env.emulator.controls.addFault({ kind: "error", status: 503, rate: 0.1 });
       note("every Google API endpoint answers 503 to 10% of requests");
@@ -110,20 +105,16 @@ async function terminateConnections(databaseUrl: string): Promise<number> {
   }
 }
 
-async function runDrill(drill: Drill, nats: NatsServer, size: BenchSize, log: (line: string) => void): Promise<DrillResult> {
+/** Every drill runs on one set of services (two fetchers) with a freshly seeded Google of its own. */
+async function openDrillEnvironment(nats: NatsServer, size: BenchSize): Promise<Environment> {
   const spec = SIZES[size];
-  const notes: string[] = [];
-  const note = (line: string) => {
-    notes.push(line);
-    log(`  ${line}`);
-  };
-  log(`drill: ${drill.name}`);
-  const env = await createEnvironment({
-    label: `drill-${drill.name.split(" ")[0]}`,
+  return createEnvironment({
+    label: "drill",
     natsUrl: nats.url,
-    emulator: { seed: spec.seed, quotaPerMinute: 1_000_000 },
+    emulator: { seed: "tiny" },
+    switchableGoogle: true,
     stack: {
-      fetchers: drill.fetchers,
+      fetchers: 2,
       env: {
         GOOGLE_QPM: "1000000",
         FETCH_CONCURRENCY: spec.concurrency,
@@ -137,8 +128,20 @@ async function runDrill(drill: Drill, nats: NatsServer, size: BenchSize, log: (l
       },
     },
   });
-  const ctx: DrillContext = { env, nats, note };
+}
+
+async function runDrill(drill: Drill, index: number, env: Environment, nats: NatsServer, size: BenchSize, log: (line: string) => void): Promise<DrillResult> {
+  const spec = SIZES[size];
+  const notes: string[] = [];
+  const note = (line: string) => {
+    notes.push(line);
+    log(`  ${line}`);
+  };
+  log(`drill: ${drill.name}`);
   try {
+    // a different seed per drill: new accounts, locations and reviews, so nothing is "unchanged"
+    await env.switchGoogle({ seed: { ...spec.seed, seed: 7_000 + index }, quotaPerMinute: 1_000_000 }, `drill-${index + 1}`);
+    const ctx: DrillContext = { env, nats, note };
     const expected = env.emulator.controls.data().totalReviews;
     env.emulator.controls.addFault({ kind: "latency", latencyMs: spec.latencyMs });
     await drill.setup?.(ctx);
@@ -187,7 +190,7 @@ async function runDrill(drill: Drill, nats: NatsServer, size: BenchSize, log: (l
     note(`drill failed: ${(err as Error).message} (service logs: ${env.logDir})`);
     throw err;
   } finally {
-    await env.close();
+    env.emulator.controls.clearFaults();
   }
 }
 
@@ -204,12 +207,16 @@ export async function runDrills(options: DrillOptions): Promise<DrillResult[]> {
   const nats = await startNatsServer();
   log(`own nats-server on port ${nats.port}`);
   const results: DrillResult[] = [];
+  let env: Environment | undefined;
   try {
-    for (const drill of DRILLS) {
-      if (options.only && !drill.name.includes(options.only)) continue;
-      results.push(await runDrill(drill, nats, options.size, log));
-    }
+    const selected = DRILLS.filter((d) => !options.only || d.name.includes(options.only));
+    if (selected.length === 0) return results;
+    const setupStarted = Date.now();
+    env = await openDrillEnvironment(nats, options.size);
+    log(`token service and two fetchers up in ${((Date.now() - setupStarted) / 1000).toFixed(1)} s (logs: ${env.logDir})`);
+    for (const [index, drill] of selected.entries()) results.push(await runDrill(drill, index, env, nats, options.size, log));
   } finally {
+    await env?.close();
     await nats.close();
   }
   return results;

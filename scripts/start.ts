@@ -4,8 +4,6 @@
 // everything in order. The only file of the launcher with side effects.
 import path from "node:path";
 import { loadConfig, ConfigError, type Config } from "../lib/config/index.js";
-import { openDatabase } from "../lib/db/index.js";
-import { connectNats } from "../lib/nats/index.js";
 import { createServiceClient } from "../lib/rpc/service-client.js";
 import { TokenService } from "../gen/reviewflow/token/v1/token_service_pb.js";
 import { describeExit, REPO_ROOT, startChildService, type ChildService } from "./support/child-service.js";
@@ -15,6 +13,7 @@ import { loadDevSecrets } from "./support/dev-secrets.js";
 import { grpcHealthy, httpHealthy, ServiceStartError, waitUntilHealthy } from "./support/health.js";
 import { formatNextSteps } from "./support/next-steps.js";
 import { isPortOpen } from "./support/ports.js";
+import { prepareStorage } from "./support/storage.js";
 import { checkNats, checkPostgres, formatProblem } from "./support/prerequisites.js";
 
 const DEMO_GOOGLE_CLIENT = { id: "demo-client.apps.googleusercontent.com", secret: "demo-secret" };
@@ -78,15 +77,6 @@ function serviceList(p: Plan): { name: string; entry: string; port: number; prob
     { name: "gateway", entry: "services/gateway/main.ts", port: c.gatewayPort, probe: () => httpHealthy(`http://127.0.0.1:${c.gatewayPort}/ready`) },
   );
   return list;
-}
-
-/** Creates the database, runs every migration and creates the streams once, before the services race to. */
-// the migration runner holds one connection for its advisory lock while migrating on another: pool ≥ 2
-async function prepareStorage(config: Readonly<Config>): Promise<void> {
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, entities: [], poolSize: 3 });
-  await db.destroy();
-  const nats = await connectNats({ url: config.natsUrl, namespace: config.natsNamespace, name: "reviewflow-start" });
-  await nats.close();
 }
 
 async function demoBranches(emulatorUrl: string): Promise<DemoBranch[]> {

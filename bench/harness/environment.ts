@@ -1,27 +1,32 @@
 // One isolated reviewflow for a drill or a benchmark: a Google emulator (in this process, so faults
 // can be injected), a fresh database, a NATS namespace, the services as child processes, and a
-// tenant with a connected client. `close()` stops and removes all of it.
+// tenant with a connected client. With `switchableGoogle`, `switchGoogle()` puts a freshly seeded
+// Google (and a new client for it) behind the same services, so several drills share one start.
+// `close()` stops and removes all of it.
 import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
-import { startGoogleEmulator, type EmulatorOptions, type GoogleEmulator } from "../../emulator/index.js";
+import { startGoogleEmulator, type EmulatorClient, type EmulatorOptions, type GoogleEmulator } from "../../emulator/index.js";
 import { loadConfig } from "../../lib/config/index.js";
 import { dropDatabase } from "../../lib/db/index.js";
 import { deleteStreams, streamNames, type StreamNames } from "../../lib/nats/index.js";
-import { jetstreamManager } from "@nats-io/jetstream";
 import { connectThroughConsent } from "../../scripts/support/consent.js";
 import { seedDemo } from "../../scripts/support/demo-seed.js";
+import { startGoogleProxy, type GoogleProxy } from "./google-proxy.js";
 import { startStack, type Stack, type StackOptions } from "./stack.js";
 
-export const BENCH_CLIENT = { id: "bench-client.apps.googleusercontent.com", secret: "bench-secret" };
+export const BENCH_CLIENT: EmulatorClient = { id: "bench-client.apps.googleusercontent.com", secret: "bench-secret" };
+
+type GoogleOptions = Omit<EmulatorOptions, "port" | "clients" | "autoApprove">;
 
 export interface EnvironmentOptions {
   label: string;
   natsUrl: string;
-  emulator: Omit<EmulatorOptions, "port" | "clients" | "autoApprove">;
+  emulator: GoogleOptions;
   stack?: Pick<StackOptions, "fetchers" | "gateway" | "env" | "echo">;
   /** Parent directory for the services' logs (default: a temporary directory). */
   logRoot?: string;
@@ -29,18 +34,29 @@ export interface EnvironmentOptions {
   autoApprove?: boolean;
   /** Connect the client through the consent flow (default true). */
   connect?: boolean;
+  /** Put a switchable proxy between the services and the emulator (see switchGoogle). */
+  switchableGoogle?: boolean;
 }
 
 export interface Environment {
-  emulator: GoogleEmulator;
+  /** The current Google. */
+  readonly emulator: GoogleEmulator;
+  /** The current client (a connected one unless `connect: false`). */
+  readonly clientId: string;
+  /** The Google OAuth client the current emulator knows. */
+  readonly googleClient: EmulatorClient;
   stack: Stack;
   databaseUrl: string;
   namespace: string;
   names: StreamNames;
   /** The harness's own NATS connection, to watch and read streams. */
   nats: NatsConnection;
-  clientId: string;
   logDir: string;
+  /**
+   * Replaces Google with a freshly seeded one under a new OAuth client, registers and connects a
+   * new reviewflow client for it, and empties REVIEWS, so what follows counts on its own.
+   */
+  switchGoogle(options: GoogleOptions, label: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -55,10 +71,14 @@ export async function createEnvironment(options: EnvironmentOptions): Promise<En
   const namespace = `${options.label.replace(/[^A-Za-z0-9]/g, "").slice(0, 12)}${randomBytes(3).toString("hex")}`;
   const databaseUrl = scratchDatabaseUrl(options.label);
   const logDir = mkdtempSync(path.join(options.logRoot ?? os.tmpdir(), `rf-${options.label.replace(/[^A-Za-z0-9-]/g, "")}-`));
-  const emulator = await startGoogleEmulator({ ...options.emulator, port: 0, clients: [BENCH_CLIENT], autoApprove: options.autoApprove ?? true });
+  const names = streamNames(namespace);
+  let googleClient = BENCH_CLIENT;
+  let emulator = await startGoogleEmulator({ ...options.emulator, port: 0, clients: [googleClient], autoApprove: options.autoApprove ?? true });
+  let proxy: GoogleProxy | undefined;
   let stack: Stack | undefined;
   let nats: NatsConnection | undefined;
-  const names = streamNames(namespace);
+  let clientId = "";
+
   const close = async () => {
     await stack?.stop().catch(() => undefined);
     if (nats) {
@@ -66,24 +86,61 @@ export async function createEnvironment(options: EnvironmentOptions): Promise<En
       if (jsm) await deleteStreams(jsm, names).catch(() => undefined);
       await nats.close().catch(() => undefined);
     }
+    await proxy?.close().catch(() => undefined);
     await emulator.close().catch(() => undefined);
     await dropDatabase(databaseUrl).catch(() => undefined);
   };
-  try {
-    stack = await startStack({ databaseUrl, natsUrl: options.natsUrl, namespace, googleUrl: emulator.url, logDir, ...options.stack });
-    nats = await connect({ servers: options.natsUrl, name: `harness-${options.label}`, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
-    const seed = await seedDemo(stack.token, {
-      tenantName: options.label,
-      clientName: `${options.label} client`,
-      googleClientId: BENCH_CLIENT.id,
-      clientSecret: BENCH_CLIENT.secret,
-      redirectUri: `${stack.gatewayUrl ?? "http://127.0.0.1:9"}/auth/callback`,
+  const addClient = async (label: string) => {
+    const seed = await seedDemo(stack!.token, {
+      tenantName: label,
+      clientName: `${label} client`,
+      googleClientId: googleClient.id,
+      clientSecret: googleClient.secret,
+      redirectUri: `${stack!.gatewayUrl ?? "http://127.0.0.1:9"}/auth/callback`,
       branches: [],
     });
-    if (options.connect ?? true) await connectThroughConsent(stack.token, seed.client.id, { completeVia: stack.gatewayUrl ? "redirect" : "token-service" });
-    return { emulator, stack, databaseUrl, namespace, names, nats, clientId: seed.client.id, logDir, close };
+    clientId = seed.client.id;
+    if (options.connect ?? true) await connectThroughConsent(stack!.token, clientId, { completeVia: stack!.gatewayUrl ? "redirect" : "token-service" });
+  };
+
+  try {
+    if (options.switchableGoogle) proxy = await startGoogleProxy(emulator.url);
+    stack = await startStack({ databaseUrl, natsUrl: options.natsUrl, namespace, googleUrl: proxy?.url ?? emulator.url, logDir, ...options.stack });
+    nats = await connect({ servers: options.natsUrl, name: `harness-${options.label}`, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    await addClient(options.label);
   } catch (err) {
     await close();
     throw err;
   }
+  return {
+    get emulator() {
+      return emulator;
+    },
+    get clientId() {
+      return clientId;
+    },
+    get googleClient() {
+      return googleClient;
+    },
+    stack,
+    databaseUrl,
+    namespace,
+    names,
+    nats,
+    logDir,
+    async switchGoogle(google, label) {
+      if (!proxy) throw new Error("switchGoogle needs an environment created with switchableGoogle");
+      // a new Google project, so no cached token or quota of the last one carries over
+      googleClient = { id: `${label.replace(/[^a-z0-9-]/gi, "").toLowerCase()}-${randomBytes(3).toString("hex")}.apps.googleusercontent.com`, secret: randomBytes(12).toString("hex") };
+      const next = await startGoogleEmulator({ ...google, port: 0, clients: [googleClient], autoApprove: options.autoApprove ?? true });
+      proxy.setTarget(next.url);
+      const previous = emulator;
+      emulator = next;
+      await previous.close();
+      await addClient(label);
+      const jsm = await jetstreamManager(nats!);
+      await jsm.streams.purge(names.reviews.stream);
+    },
+    close,
+  };
 }

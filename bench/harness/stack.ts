@@ -11,6 +11,8 @@ import { startChildService, type ChildService } from "../../scripts/support/chil
 import type { TokenClient } from "../../scripts/support/demo-seed.js";
 import { grpcHealthy, httpHealthy, waitUntilHealthy } from "../../scripts/support/health.js";
 import { freePorts } from "../../scripts/support/ports.js";
+import { prepareStorage } from "../../scripts/support/storage.js";
+import { loadConfig } from "../../lib/config/index.js";
 
 export type FetcherClient = Client<typeof ReviewFetcher>;
 
@@ -93,12 +95,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await waitUntilHealthy(child.name, () => grpcHealthy(`http://127.0.0.1:${port}`), { child, timeoutMs: 60_000 });
   };
 
+  await prepareStorage(loadConfig(base));
   try {
+    // storage is ready, so every service can start at once
     const tokenService = spawnService("token", "services/token/main.ts", base);
     const pending: Promise<void>[] = [waitUntilHealthy("token", () => grpcHealthy(`http://127.0.0.1:${tokenPort}`), { child: tokenService, timeoutMs: 60_000 })];
-    // migrations and streams are idempotent under a lock, but a first start of every service at
-    // once races on stream creation: the token service goes first, the rest follow together
-    await pending[0];
     for (let i = 0; i < fetcherCount; i++) pending.push(startFetcher(i));
     let gatewayService: ChildService | undefined;
     if (options.gateway) {

@@ -39,6 +39,19 @@ describe("JetStream streams and consumers", () => {
     }
   });
 
+  it("leaves the stage consumers' settings alone when a service connects without them", async () => {
+    const owner = await connectNats({ url: TEST_NATS_URL, namespace, ackWaitMs: 2_000, maxDeliver: 5 });
+    await owner.close();
+    const other = await connectNats({ url: TEST_NATS_URL, namespace, retentionDays: 30 });
+    try {
+      const consumer = await other.jsm.consumers.info(names.fetch.stream, "fetch-reviews");
+      assert.equal(consumer.config.max_deliver, 5);
+      assert.equal(consumer.config.ack_wait, 2_000 * 1e6);
+    } finally {
+      await other.close();
+    }
+  });
+
   it("keeps subject tokens free of dots", () => {
     assert.equal(names.reviews.subject("c-1", "l-2"), `${namespace}.reviews.c-1.l-2`);
     assert.throws(() => names.reviews.subject("a.b", "l"), /cannot be a NATS subject token/);

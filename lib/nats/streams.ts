@@ -80,6 +80,9 @@ export async function ensureStreams(jsm: JetStreamManager, names: StreamNames, o
     const durable = config.durable_name!;
     const exists = await jsm.consumers.info(names.fetch.stream, durable).then(() => true, (err: unknown) => (isNotFound(err) ? false : Promise.reject(err)));
     if (exists) {
+      // only the fetcher, which owns the stage consumers, passes their settings: a service that
+      // does not (the token service) must not reset FETCH_ACK_WAIT_MS / FETCH_MAX_DELIVER to defaults
+      if (options.ackWaitMs === undefined && options.maxDeliver === undefined) continue;
       const { durable_name: _d, filter_subject: _f, ack_policy: _a, deliver_policy: _p, ...mutable } = config;
       await jsm.consumers.update(names.fetch.stream, durable, mutable);
     } else {
