@@ -6,7 +6,7 @@ import type { Logger } from "../../lib/log/index.js";
 import { FailedPreconditionError, NotFoundError, type DomainError } from "../../lib/rpc/index.js";
 import type { TokenMetadata } from "./convert.js";
 import type { TokenEvents } from "./events.js";
-import { classify, type GoogleOAuth, type GoogleOAuthError } from "./google-oauth.js";
+import { classify, type GoogleOAuth, type GoogleOAuthError, type GoogleTokens } from "./google-oauth.js";
 import type { RefreshOutcome, TokenMetrics } from "./metrics.js";
 import { aad } from "./secrets.js";
 import type { Clock, TokenSettings } from "./settings.js";
@@ -131,18 +131,9 @@ export function createTokenManager(deps: TokenManagerDeps): TokenManager {
         clientSecret: openSealed(box, state.sealedClientSecret, aad.clientSecret(clientId), `the client secret of client ${clientId}`, deps.logger),
       };
       const refreshToken = openSealed(box, state.sealedRefreshToken, aad.refreshToken(clientId), `the refresh token of client ${clientId}`, deps.logger);
+      let answer: GoogleTokens;
       try {
-        const answer = await deps.google.refresh(creds, refreshToken);
-        // Google kept the refresh token: re-seal ours only when it was sealed with a retired key
-        const tokens = answer.refreshToken || !box.isStale(state.sealedRefreshToken) ? answer : { ...answer, refreshToken };
-        const at = new Date(clock.now());
-        const expiresAt = await saveRefreshed(m, box, { clientId, tokens, now: at });
-        await writeAudit(m, {
-          tenantId: state.tenantId, actor: request.actor, action: "token.refresh", targetType: "client", targetId: clientId,
-          details: { trigger: request.trigger, expires_at: expiresAt.toISOString() },
-        });
-        const scopes = tokens.scopes.length > 0 ? tokens.scopes : state.scopes;
-        return { kind: "refreshed", state: { ...state, refreshCount: state.refreshCount + 1 }, accessToken: tokens.accessToken, expiresAt, scopes };
+        answer = await deps.google.refresh(creds, refreshToken);
       } catch (err) {
         const failure = classify(err);
         const at = new Date(clock.now());
@@ -159,6 +150,16 @@ export function createTokenManager(deps: TokenManagerDeps): TokenManager {
         await recordFailure(m, { clientId, error: lastError, retryAfter, now: at });
         return { kind: "failed", state: { ...state, lastError, retryAfter }, failure, retryAfter };
       }
+      // Google kept the refresh token: re-seal ours only when it was sealed with a retired key
+      const tokens = answer.refreshToken || !box.isStale(state.sealedRefreshToken) ? answer : { ...answer, refreshToken };
+      const at = new Date(clock.now());
+      const expiresAt = await saveRefreshed(m, box, { clientId, tokens, now: at });
+      await writeAudit(m, {
+        tenantId: state.tenantId, actor: request.actor, action: "token.refresh", targetType: "client", targetId: clientId,
+        details: { trigger: request.trigger, expires_at: expiresAt.toISOString() },
+      });
+      const scopes = tokens.scopes.length > 0 ? tokens.scopes : state.scopes;
+      return { kind: "refreshed", state: { ...state, refreshCount: state.refreshCount + 1 }, accessToken: tokens.accessToken, expiresAt, scopes };
     });
   }
 
