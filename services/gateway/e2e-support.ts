@@ -64,7 +64,7 @@ export function useGatewayStack(options: GatewayStackOptions = {}): GatewayStack
       ...options.env,
     };
     const base = testConfig(env);
-    state.dataSource = await openDatabase({ databaseUrl: state.databaseUrl, entities: tokenEntities, poolSize: 20 });
+    state.dataSource = await openDatabase({ databaseUrl: state.databaseUrl, entities: tokenEntities, poolSize: 10 });
     state.nats = await connectNats({ url: base.natsUrl, namespace, ackWaitMs: base.fetchAckWaitMs, maxDeliver: base.fetchMaxDeliver });
 
     state.token = createTokenService({
