@@ -263,6 +263,25 @@ describe("gateway (edge behaviour, stand-in services)", () => {
       assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);
     });
 
+    it("shares the counts through Postgres with GATEWAY_RATE_STORE=postgres", async () => {
+      const env = { GATEWAY_RATE_STORE: "postgres", GATEWAY_RATE_PER_KEY: "2" };
+      const [one, two] = [
+        await startTestGateway({ dataSource: db.dataSource, logger: logs.logger, tokenServiceUrl: upstreamUrl, fetcherServiceUrl: upstreamUrl, env }),
+        await startTestGateway({ dataSource: db.dataSource, logger: logs.logger, tokenServiceUrl: upstreamUrl, fetcherServiceUrl: upstreamUrl, env }),
+      ];
+      try {
+        const key = await keys.mint("reader", keys.tenantB);
+        const at = (g: { url: string }) => fetch(`${g.url}/clients`, { headers: { authorization: `Bearer ${key}` } }).then((r) => r.status);
+        // two instances, one budget of 2
+        assert.deepEqual([await at(one), await at(two), await at(one)], [200, 200, 429]);
+        const [row] = (await db.dataSource.query("SELECT points FROM gateway_rate_limits WHERE key LIKE 'gw_key:%'")) as { points: number }[];
+        assert.equal(row?.points, 3);
+      } finally {
+        await one.gateway.close();
+        await two.gateway.close();
+      }
+    });
+
     it("limits calls without a valid key by client address", async () => {
       const statuses = [];
       for (let i = 0; i < 5; i++) statuses.push((await get("wrong")).status);
