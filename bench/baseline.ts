@@ -16,7 +16,7 @@ const LATENCY_MS = 50;
 
 const SIZES: Record<BenchSize, { seed: SeedSpec; concurrency: number }> = {
   full: { seed: { accounts: 3, locationsPerAccount: 200, reviewsPerLocation: [0, 100] }, concurrency: 32 },
-  reduced: { seed: { accounts: 1, locationsPerAccount: 30, reviewsPerLocation: [0, 100] }, concurrency: 16 },
+  reduced: { seed: { accounts: 1, locationsPerAccount: 20, reviewsPerLocation: [0, 100] }, concurrency: 16 },
 };
 
 export const runBaselineBench: BenchFn = async ({ size, log = () => undefined }) => {

@@ -14,6 +14,7 @@ import { createServiceClient } from "../lib/rpc/service-client.js";
 import { REPO_ROOT } from "../scripts/support/child-service.js";
 import { seedDemo } from "../scripts/support/demo-seed.js";
 import { natsServerBinary } from "../bench/harness/nats-server.js";
+import { checkNats, formatProblem } from "../scripts/support/prerequisites.js";
 import { freePorts, isPortOpen } from "../scripts/support/ports.js";
 import { TEST_NATS_URL, uniqueDatabaseUrl, uniqueNamespace } from "./helpers/index.js";
 
@@ -229,11 +230,16 @@ describe("npm start", function () {
 });
 
 describe("npm start without Postgres or NATS", () => {
-  it("says which one is missing and how to start it, and exits 1", async function () {
+  it("says which one is missing or lacks JetStream, how to start it, and exits 1", async function () {
     this.timeout(30_000);
+    const binary = natsServerBinary();
+    if (!binary) return this.skip();
+    // a NATS without -js on one port, nothing at all on the Postgres port
     const [pgPort, natsPort] = await freePorts(2);
+    const plain = spawn(binary, ["-a", "127.0.0.1", "-p", String(natsPort)], { stdio: "ignore" });
     const runDir = mkdtempSync(path.join(os.tmpdir(), "rf-start-"));
     try {
+      for (let i = 0; i < 100 && !(await isPortOpen(natsPort!)); i++) await new Promise((r) => setTimeout(r, 50));
       const result = await run(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
         cwd: REPO_ROOT,
         env: { ...process.env, REVIEWFLOW_RUN_DIR: runDir, DATABASE_URL: `postgres://postgres@127.0.0.1:${pgPort}/reviewflow`, NATS_URL: `nats://127.0.0.1:${natsPort}` },
@@ -244,35 +250,19 @@ describe("npm start without Postgres or NATS", () => {
       assert.equal(result.code, 1);
       assert.match(result.stdout, new RegExp(`PostgreSQL is not reachable at 127\\.0\\.0\\.1:${pgPort}`));
       assert.match(result.stdout, /pg_ctlcluster/);
-      assert.match(result.stdout, new RegExp(`NATS is not reachable at 127\\.0\\.0\\.1:${natsPort}`));
-      assert.match(result.stdout, /nats-server -js/);
-    } finally {
-      rmSync(runDir, { recursive: true, force: true });
-    }
-  });
-
-  it("tells a NATS without JetStream from a missing NATS", async function () {
-    this.timeout(30_000);
-    const binary = natsServerBinary();
-    if (!binary) return this.skip();
-    const [natsPort] = await freePorts(1);
-    const plain = spawn(binary, ["-a", "127.0.0.1", "-p", String(natsPort)], { stdio: "ignore" });
-    const runDir = mkdtempSync(path.join(os.tmpdir(), "rf-start-"));
-    try {
-      for (let i = 0; i < 100 && !(await isPortOpen(natsPort!)); i++) await new Promise((r) => setTimeout(r, 50));
-      const result = await run(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
-        cwd: REPO_ROOT,
-        env: { ...process.env, REVIEWFLOW_RUN_DIR: runDir, NATS_URL: `nats://127.0.0.1:${natsPort}` },
-      }).then(
-        () => ({ code: 0, stdout: "" }),
-        (err: { code: number; stdout: string }) => err,
-      );
-      assert.equal(result.code, 1);
-      assert.match(result.stdout, /answers, but JetStream is not enabled/);
-      assert.doesNotMatch(result.stdout, /PostgreSQL is not reachable/);
+      assert.match(result.stdout, new RegExp(`NATS at 127\\.0\\.0\\.1:${natsPort} answers, but JetStream is not enabled`));
+      assert.match(result.stdout, /restart nats-server with -js/);
     } finally {
       plain.kill("SIGTERM");
       rmSync(runDir, { recursive: true, force: true });
     }
+  });
+
+  it("names a NATS that does not answer at all, with the command that starts one", async () => {
+    const [closedPort] = await freePorts(1);
+    const problem = await checkNats(`nats://127.0.0.1:${closedPort}`);
+    assert.ok(problem);
+    assert.equal(problem.what, `NATS is not reachable at 127.0.0.1:${closedPort}`);
+    assert.match(formatProblem(problem), /nats-server -js -a 127\.0\.0\.1 -p 4222 -sd \.nats-data -m 8222/);
   });
 });
