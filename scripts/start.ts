@@ -95,11 +95,9 @@ async function main(): Promise<number> {
   try {
     p = plan();
   } catch (err) {
-    if (err instanceof ConfigError) {
-      say(`✗ configuration: ${err.message}`);
-      return 1;
-    }
-    throw err;
+    // a bad variable (named, never its value) or a damaged .run/dev-secrets.json
+    say(`✗ ${err instanceof ConfigError ? "configuration: " : ""}${(err as Error).message}`);
+    return 1;
   }
   const c = p.config;
   say(`reviewflow: starting ${p.useEmulator ? "against the Google emulator" : `against Google at ${c.google.authUrl}`}`);
@@ -240,6 +238,7 @@ async function afterStart(p: Plan): Promise<void> {
       branchIds: seed.branches.map((b) => b.branchId),
       connected: outcome.kind !== "needs-person",
       loginUrl: outcome.kind === "needs-person" ? outcome.loginUrl : undefined,
+      redirectUri: seed.client.redirectUri,
     };
   } else {
     say("! no emulator and no GOOGLE_CLIENT_ID/GOOGLE_CLIENT_SECRET: no demo client was registered");

@@ -12,7 +12,7 @@ export interface NextStepsInput {
   logDir: string;
   natsUrl: string;
   natsNamespace: string;
-  demo?: { tenantId: string; clientId: string; googleClientId: string; branchIds: string[]; connected: boolean; loginUrl?: string };
+  demo?: { tenantId: string; clientId: string; googleClientId: string; branchIds: string[]; connected: boolean; loginUrl?: string; redirectUri?: string };
 }
 
 const DEFAULT_NATS_URL = "nats://127.0.0.1:4222";
@@ -49,7 +49,10 @@ export function formatNextSteps(input: NextStepsInput): string {
       `  Demo tenant ${demo.tenantId}, client ${demo.clientId} (${demo.googleClientId}, ${demo.connected ? "connected" : "NOT connected yet"}),`,
       `  branches ${demo.branchIds.join(", ") || "(none)"}`,
     );
-    if (!demo.connected && demo.loginUrl) lines.push("", "  Open this one-time link in a browser to connect the demo client to Google:", `    ${demo.loginUrl}`);
+    if (!demo.connected && demo.loginUrl) {
+      lines.push("", "  Open this one-time link in a browser to connect the demo client to Google:", `    ${demo.loginUrl}`);
+      if (demo.redirectUri) lines.push(`  (Google must list ${demo.redirectUri} as an authorized redirect URI of that OAuth client.)`);
+    }
   }
 
   const clientId = demo?.clientId ?? "<client id>";
