@@ -130,12 +130,12 @@ async function connectClients(operator: TokenClient, googleClients: EmulatorClie
 }
 
 interface Measured {
-  perSecond: number;
-  p50: number;
-  p99: number;
+  calls: number;
+  seconds: number;
+  latencies: number[];
 }
 
-/** `concurrency` loops calling `call` for `seconds`; throughput and latency percentiles. */
+/** `concurrency` loops calling `call` for `seconds`: how many calls, and each one's latency. */
 async function measure(call: () => Promise<unknown>, seconds: number, concurrency: number): Promise<Measured> {
   const latencies: number[] = [];
   const started = performance.now();
@@ -149,8 +149,13 @@ async function measure(call: () => Promise<unknown>, seconds: number, concurrenc
       }
     }),
   );
-  const elapsed = (performance.now() - started) / 1000;
-  return { perSecond: latencies.length / elapsed, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) };
+  return { calls: latencies.length, seconds: (performance.now() - started) / 1000, latencies };
+}
+
+function combine(runs: Measured[]): { perSecond: number; p50: number; p99: number } {
+  const latencies = runs.flatMap((r) => r.latencies);
+  const seconds = runs.reduce((sum, r) => sum + r.seconds, 0);
+  return { perSecond: latencies.length / seconds, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) };
 }
 
 function percentile(values: number[], p: number): number {
@@ -168,9 +173,16 @@ async function throughput(url: string, service: TokenClient, clientId: string, s
   const validate = () => service.validateToken({ clientId });
   await measure(empty, sizes.warmupSeconds, sizes.concurrency);
   await measure(validate, sizes.warmupSeconds, sizes.concurrency);
-  log(`measuring ${sizes.seconds} s each at concurrency ${sizes.concurrency}`);
-  const baseline = await measure(empty, sizes.seconds, sizes.concurrency);
-  const validated = await measure(validate, sizes.seconds, sizes.concurrency);
+  log(`measuring ${sizes.seconds} s each at concurrency ${sizes.concurrency}, alternating in 4 rounds`);
+  // alternating rounds, so warm-up and a busy neighbour weigh on both alike
+  const emptyRuns: Measured[] = [];
+  const validateRuns: Measured[] = [];
+  for (let round = 0; round < 4; round++) {
+    emptyRuns.push(await measure(empty, sizes.seconds / 4, sizes.concurrency));
+    validateRuns.push(await measure(validate, sizes.seconds / 4, sizes.concurrency));
+  }
+  const baseline = combine(emptyRuns);
+  const validated = combine(validateRuns);
   const ratio = validated.perSecond / baseline.perSecond;
   return [
     { name: `empty RPC (health Check), ${sizes.concurrency} concurrent`, figure: `${count(baseline.perSecond)} calls/s, p50 ${ms(baseline.p50)}, p99 ${ms(baseline.p99)}` },

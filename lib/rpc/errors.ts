@@ -68,7 +68,7 @@ function isInfrastructureFailure(err: unknown): boolean {
   const e = err as { code?: unknown; name?: string; message?: string; driverError?: unknown };
   if (typeof e?.code === "string" && INFRA_CODES.has(e.code)) return true;
   if (e?.driverError) return isInfrastructureFailure(e.driverError);
-  return e?.name === "ConnectionError" || /Connection terminated|connection .*(closed|lost)|ECONNREFUSED/i.test(String(e?.message ?? ""));
+  return e?.name === "ConnectionError" || /Connection terminated|connection .*(closed|lost)|ECONNREFUSED|timeout exceeded when trying to connect/i.test(String(e?.message ?? ""));
 }
 
 /** The one mapping from errors to what a caller sees. Unknown errors are logged and hidden. */

@@ -28,6 +28,11 @@ export interface TokenSettings {
   publicUrl: string;
   /** Timeout of each call to Google's OAuth endpoints. */
   googleTimeoutMs: number;
+  /**
+   * Token reads and refresh transactions in flight at once per instance. Keep it below the
+   * connection pool (10): a refresh holds a connection while Google answers.
+   */
+  dbConcurrency: number;
 }
 
 export function settingsFromConfig(config: Config, overrides: Partial<TokenSettings> = {}): TokenSettings {
@@ -42,6 +47,7 @@ export function settingsFromConfig(config: Config, overrides: Partial<TokenSetti
     minUsableMs: 30_000,
     publicUrl: config.publicUrl,
     googleTimeoutMs: 10_000,
+    dbConcurrency: 8,
     ...overrides,
   };
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createTokenCache, type CachedToken } from "./token-cache.js";
+import { createLimiter } from "./limiter.js";
 import { cooldownMs } from "./token-errors.js";
 
 const entry = (serveUntil: number): CachedToken => ({ accessToken: "t", tenantId: "x", expiresAt: serveUntil + 300_000, scopes: [], serveUntil });
@@ -49,5 +50,27 @@ describe("refresh cooldown", () => {
     assert.equal(cooldownMs(40, 5_000, 300_000, () => 0.5), 300_000);
     assert.equal(cooldownMs(1, 5_000, 300_000, () => 0), 4_000);
     assert.equal(cooldownMs(1, 5_000, 300_000, () => 1), 6_000);
+  });
+});
+
+describe("limiter", () => {
+  it("runs at most `limit` tasks at once, in arrival order, even when a newcomer arrives as a slot frees", async () => {
+    const limiter = createLimiter(2);
+    let running = 0;
+    let peak = 0;
+    const order: number[] = [];
+    const task = (i: number) => limiter.run(async () => {
+      running += 1;
+      peak = Math.max(peak, running);
+      await new Promise((resolve) => setImmediate(resolve));
+      order.push(i);
+      running -= 1;
+      // a newcomer queued the moment this task's slot is handed over
+      if (i === 0) void task(99);
+    });
+    await Promise.all([0, 1, 2, 3, 4].map(task));
+    await limiter.run(async () => undefined);
+    assert.equal(peak, 2);
+    assert.deepEqual(order.slice(0, 5), [0, 1, 2, 3, 4]);
   });
 });

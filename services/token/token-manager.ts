@@ -11,6 +11,7 @@ import type { RefreshOutcome, TokenMetrics } from "./metrics.js";
 import { aad } from "./secrets.js";
 import type { Clock, TokenSettings } from "./settings.js";
 import type { CacheTicket, TokenCache } from "./token-cache.js";
+import { createLimiter } from "./limiter.js";
 import { cooldownMs, openSealed, RefreshCoolingDownError, statusError } from "./token-errors.js";
 import { lockState, metadataOf, notifyChange, readState, recordFailure, saveRefreshed, setClientStatus, type TokenState } from "./token-store.js";
 
@@ -77,6 +78,7 @@ type LockedOutcome =
 export function createTokenManager(deps: TokenManagerDeps): TokenManager {
   const { dataSource, box, cache, clock, settings, metrics } = deps;
   const flights = new Map<string, Promise<UsableToken>>();
+  const db = createLimiter(settings.dbConcurrency);
 
   function shared(key: string, run: () => Promise<UsableToken>): Promise<UsableToken> {
     let flight = flights.get(key);
@@ -112,7 +114,7 @@ export function createTokenManager(deps: TokenManagerDeps): TokenManager {
   }
 
   async function refreshLocked(clientId: string, request: RefreshRequest): Promise<LockedOutcome> {
-    return dataSource.transaction(async (m): Promise<LockedOutcome> => {
+    return db.run(() => dataSource.transaction(async (m): Promise<LockedOutcome> => {
       const state = await lockState(m, clientId, request.skipLocked);
       if (!state) return { kind: "none" };
       const invalid = statusError(state);
@@ -160,8 +162,10 @@ export function createTokenManager(deps: TokenManagerDeps): TokenManager {
       });
       const scopes = tokens.scopes.length > 0 ? tokens.scopes : state.scopes;
       return { kind: "refreshed", state: { ...state, refreshCount: state.refreshCount + 1 }, accessToken: tokens.accessToken, expiresAt, scopes };
-    });
+    }));
   }
+
+  const read = (clientId: string) => db.run(() => readState(dataSource.manager, clientId));
 
   /** Refreshes under the lock and turns the outcome into a token or the error a caller sees. */
   async function refresh(clientId: string, request: RefreshRequest): Promise<UsableToken> {
@@ -169,7 +173,7 @@ export function createTokenManager(deps: TokenManagerDeps): TokenManager {
     switch (outcome.kind) {
       case "none": {
         // no token row: the client is gone, never connected, or was revoked meanwhile
-        const state = await readState(dataSource.manager, clientId);
+        const state = await read(clientId);
         throw (state && statusError(state)) ?? new NotFoundError("client", clientId);
       }
       case "error":
@@ -215,7 +219,7 @@ export function createTokenManager(deps: TokenManagerDeps): TokenManager {
 
   async function slowPath(clientId: string, scope: string | undefined, actor: string): Promise<UsableToken> {
     const ticket = cache.ticket(clientId);
-    const state = visible(await readState(dataSource.manager, clientId), scope, clientId);
+    const state = visible(await read(clientId), scope, clientId);
     const invalid = statusError(state);
     if (invalid) throw invalid;
     const now = clock.now();
