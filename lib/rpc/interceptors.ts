@@ -39,7 +39,7 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): Intercep
 }
 
 /**
- * Logs one line per call (method, code, duration, request id) and turns every error into the one
+ * Logs one line per call (method, rpc_code, duration, request id) and turns every error into the one
  * Connect error a caller may see. Never logs headers or bodies: tokens live there.
  */
 export function createLoggingInterceptor(logger: Logger): Interceptor {
@@ -50,13 +50,13 @@ export function createLoggingInterceptor(logger: Logger): Interceptor {
     const fail = (err: unknown) => {
       const connectErr = toConnectError(err, logger.child(fields));
       const level = connectErr.code === Code.Internal || connectErr.code === Code.Unavailable ? "error" : "info";
-      logger[level]("rpc", { ...fields, code: Code[connectErr.code], ms: Math.round(performance.now() - started), error: connectErr.rawMessage });
+      logger[level]("rpc", { ...fields, rpc_code: Code[connectErr.code], ms: Math.round(performance.now() - started), error: connectErr.rawMessage });
       return connectErr;
     };
     try {
       const res = await next(req);
       if (!res.stream) {
-        logger.info("rpc", { ...fields, code: "ok", ms: Math.round(performance.now() - started) });
+        logger.info("rpc", { ...fields, rpc_code: "ok", ms: Math.round(performance.now() - started) });
         return res;
       }
       // a streaming handler runs as its messages are read, after this call returned: map (and
@@ -67,7 +67,7 @@ export function createLoggingInterceptor(logger: Logger): Interceptor {
         message: (async function* () {
           try {
             yield* messages;
-            logger.info("rpc", { ...fields, code: "ok", ms: Math.round(performance.now() - started) });
+            logger.info("rpc", { ...fields, rpc_code: "ok", ms: Math.round(performance.now() - started) });
           } catch (err) {
             throw fail(err);
           }

@@ -124,3 +124,27 @@ describe("createRpcServer metrics", () => {
     }
   });
 });
+
+describe("createLoggingInterceptor", () => {
+  it("logs each call's method and code, readable (not redacted), without the caller's key", async () => {
+    const { captureLogs } = await import("../../test/helpers/logs.js");
+    const logs = captureLogs();
+    const server = createRpcServer({
+      services: [TokenService],
+      routes: (router) => router.service(TokenService, {}),
+      interceptors: createStandardInterceptors({ logger: logs.logger, authenticator: { authenticate: async () => undefined } }),
+      logger: logs.logger,
+    });
+    const port = await server.listen(0);
+    try {
+      const tokens = createClient(TokenService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }));
+      await assert.rejects(tokens.listClients({}, { headers: { authorization: "Bearer rfk_not_a_real_key_but_secret" } }));
+      const line = logs.lines().find((l) => l.msg === "rpc");
+      assert.equal(line?.method, "reviewflow.token.v1.TokenService/ListClients");
+      assert.equal(line?.rpc_code, "Unauthenticated");
+      assert.ok(!logs.text().includes("rfk_not_a_real_key_but_secret"));
+    } finally {
+      await server.close();
+    }
+  });
+});
