@@ -9,7 +9,7 @@ import { TokenService } from "../../gen/reviewflow/token/v1/token_service_pb.js"
 import { createServiceClient } from "../../lib/rpc/service-client.js";
 import { startChildService, type ChildService } from "../../scripts/support/child-service.js";
 import type { TokenClient } from "../../scripts/support/demo-seed.js";
-import { grpcHealthy, httpHealthy, waitUntilHealthy } from "../../scripts/support/health.js";
+import { grpcHealthy, httpHealthy, ServiceStartError, waitUntilHealthy } from "../../scripts/support/health.js";
 import { freePorts } from "../../scripts/support/ports.js";
 import { prepareStorage } from "../../scripts/support/storage.js";
 import { loadConfig } from "../../lib/config/index.js";
@@ -126,6 +126,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     };
   } catch (err) {
     await Promise.all(children.map((c) => c.stop(5_000)));
+    // a harness failure must show why the service died, not only that it did
+    if (err instanceof ServiceStartError && err.logLines.length) {
+      throw new ServiceStartError(err.service, `${err.message.slice(err.service.length + 1)}; its last lines:\n${err.logLines.slice(-8).join("\n")}`, err.logLines);
+    }
     throw err;
   }
 }
