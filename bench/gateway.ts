@@ -3,6 +3,7 @@
 // same services (child processes, as `npm run token|gateway` starts them). Latency from
 // sequential calls (interleaved in rounds so drift hits both alike); throughput from a fixed
 // number of concurrent callers over a fixed time. The gateway's limits are lifted for the run.
+import { readFileSync } from "node:fs";
 import http from "node:http";
 import type { BenchFn, BenchRow, BenchSize } from "./types.js";
 import { createEnvironment } from "./harness/environment.js";
@@ -43,9 +44,18 @@ export const runGatewayBench: BenchFn = async ({ size, log = () => undefined }) 
       log(`latency: ${spec.rounds} rounds of ${spec.perRound} sequential calls each way`);
       const directMs: number[] = [];
       const gatewayMs: number[] = [];
+      // CPU the processes spent, a figure the box's other load hardly changes (unlike latency)
+      const gatewayPid = env.stack.gatewayService!.pid;
+      const tokenPid = env.stack.tokenService.pid;
+      let gatewayCpu = 0;
+      let tokenCpuDirect = 0;
       for (let round = 0; round < spec.rounds; round++) {
+        const t0 = cpuMs(tokenPid);
         directMs.push(...(await timeEach(direct, spec.perRound)));
+        tokenCpuDirect += cpuMs(tokenPid) - t0;
+        const g0 = cpuMs(gatewayPid);
         gatewayMs.push(...(await timeEach(viaGateway, spec.perRound)));
+        gatewayCpu += cpuMs(gatewayPid) - g0;
       }
       const d = percentiles(directMs);
       const g = percentiles(gatewayMs);
@@ -64,6 +74,12 @@ export const runGatewayBench: BenchFn = async ({ size, log = () => undefined }) 
           ratio: `+${ms(addedP50)} at p50 over direct`,
           target: `≤ ${P50_TARGET_MS} ms added`,
           met: addedP50 <= P50_TARGET_MS,
+        },
+        {
+          name: "CPU per call: gateway process (REST in, gRPC out) next to the TokenService's own",
+          figure: Number.isNaN(gatewayCpu)
+            ? "not measured (no /proc)"
+            : `${count((gatewayCpu / gatewayMs.length) * 1000)} µs gateway, ${count((tokenCpuDirect / directMs.length) * 1000)} µs TokenService`,
         },
         { name: `throughput direct (${spec.concurrency} concurrent callers)`, figure: `${count(directRate)} calls/s` },
         {
@@ -120,6 +136,17 @@ async function throughput(call: () => Promise<void>, concurrency: number, durati
     }),
   );
   return done / ((performance.now() - started) / 1000);
+}
+
+/** User + system CPU time of a process so far, in ms (Linux /proc; NaN elsewhere). */
+function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    // fields 14 and 15 of stat (utime, stime), counted from the state field (3) here
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 function percentiles(samples: number[]): { p50: number; p99: number } {
