@@ -104,7 +104,7 @@ describe("ReviewFetcher API: admission, stages, cancel, watch and bad input", fu
     await watching;
     assert.equal(states[0], JobStatus.QUEUED);
     assert.equal(states.at(-1), JobStatus.SUCCEEDED);
-    assert.ok(states.length >= 3, `saw ${states.map((s) => JobStatus[s]).join(" → ")}`);
+    assert.ok(states.length >= 2, `saw ${states.map((s) => JobStatus[s]).join(" → ")}`);
   });
 
   it("lists jobs newest first, by status and in pages", async () => {

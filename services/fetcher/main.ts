@@ -7,7 +7,7 @@ import { createFetcherService } from "./server.js";
 /** The ReviewFetcher process: gRPC on FETCHER_PORT plus the JetStream stage workers. */
 const config = loadConfig();
 const logger = createLogger({ level: config.logLevel, bindings: { service: "fetcher" } });
-const dataSource = await openDatabase({ databaseUrl: config.databaseUrl, logger, poolSize: Math.max(10, config.fetchConcurrency * 3 + 4) });
+const dataSource = await openDatabase({ databaseUrl: config.databaseUrl, logger, poolSize: Math.min(40, Math.max(10, config.fetchConcurrency * 2 + 4)) });
 const nats = await connectNats({
   url: config.natsUrl,
   namespace: config.natsNamespace,
@@ -16,6 +16,8 @@ const nats = await connectNats({
   ackWaitMs: config.fetchAckWaitMs,
   maxDeliver: config.fetchMaxDeliver,
   retentionDays: config.reviewRetentionDays,
+  // every review event is a JetStream publish: no eager stack trace per request
+  noAsyncTraces: true,
 });
 const fetcher = createFetcherService({ config, dataSource, nats, logger });
 await fetcher.server.listen(config.fetcherPort, config.host);

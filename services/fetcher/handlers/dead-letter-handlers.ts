@@ -8,7 +8,7 @@ import { Stage } from "../../../gen/reviewflow/reviews/v1/tasks_pb.js";
 import type { DeadLetterEntry, ReviewFetcher } from "../../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { STAGE_ENUM } from "../pipeline/dead-letters.js";
 import { taskMessageId } from "../pipeline/task-ids.js";
-import { loadJob } from "../store/job-store.js";
+import { addToCounters, loadJob } from "../store/job-store.js";
 import { toFetchJob } from "../store/job-mapper.js";
 import type { HandlerDeps } from "./handler-deps.js";
 import { decodePageToken, encodePageToken, pageSize, UUID_PATTERN } from "./page-token.js";
@@ -111,11 +111,13 @@ export function deadLetterHandlers(deps: HandlerDeps): Pick<ServiceImpl<typeof R
         await sql.query("UPDATE fetch_tasks SET state = 'pending', generation = $2, finished_at = NULL WHERE id = $1", [letter.task_id, generation]);
         await sql.query("UPDATE dead_letters SET replayed_at = now() WHERE id = $1", [letter.id]);
         await sql.query(
-          `UPDATE fetch_jobs SET tasks_done = tasks_done - 1, dead_lettered = GREATEST(dead_lettered - 1, 0), status = 'RUNNING',
-             started_at = COALESCE(started_at, now()), error = '', ended_at = NULL, progress_at = now(), updated_at = now()
+          `UPDATE fetch_jobs SET status = 'RUNNING', started_at = COALESCE(started_at, now()), error = '', ended_at = NULL,
+             progress_at = now(), updated_at = now()
            WHERE id = $1`,
           [job.id],
         );
+        // the task is pending again: no longer done, no longer dead-lettered
+        await addToCounters(sql, job.id, { tasks_done: -1, dead_lettered: -1 }, true);
         const h = natsHeaders();
         h.set(TYPE_HEADER, letter.task_type);
         await deps.pipeline.nats.js.publish(letter.subject, letter.task, { headers: h, msgID: taskMessageId(letter.task_id, generation) });

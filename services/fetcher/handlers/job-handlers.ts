@@ -6,7 +6,7 @@ import type { ReviewFetcher } from "../../../gen/reviewflow/fetcher/v1/fetcher_p
 import { publishRootTask, rootTaskId } from "../pipeline/root-task.js";
 import { sleep } from "../pipeline/sleep.js";
 import { sqlState, type Sql } from "../store/db.js";
-import { cancelJob, countActiveJobs, listJobs, loadJob, type JobRow } from "../store/job-store.js";
+import { cancelJob, countActiveJobs, JOB_VIEW, listJobs, loadJob, type JobRow } from "../store/job-store.js";
 import { isTerminal, modeName, statusName, toFetchJob } from "../store/job-mapper.js";
 import { upsertLocations } from "../store/location-store.js";
 import type { HandlerDeps } from "./handler-deps.js";
@@ -31,7 +31,7 @@ export function jobHandlers(deps: HandlerDeps): JobMethods {
   };
 
   const findByRequest = async (sql: Sql, scope: string, requestId: string) =>
-    (await sql.query<JobRow>("SELECT * FROM fetch_jobs WHERE request_scope = $1 AND request_id = $2", [scope, requestId])).rows[0];
+    (await sql.query<JobRow>(`SELECT * FROM (${JOB_VIEW}) j WHERE request_scope = $1 AND request_id = $2`, [scope, requestId])).rows[0];
 
   const admit = (caller: Caller, target: JobTarget, mode: "incremental" | "full", requestScope: string, requestId: string) =>
     db.tx(async (sql) => {

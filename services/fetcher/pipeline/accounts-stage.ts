@@ -1,5 +1,6 @@
 import { FetchAccountsTaskSchema, FetchLocationsTaskSchema } from "../../../gen/reviewflow/reviews/v1/tasks_pb.js";
-import { finishTask, type NewTask } from "../store/job-store.js";
+import type { NewTask } from "../store/job-store.js";
+import { commitTask } from "../store/task-finish.js";
 import { callGoogle, publishTask, type PipelineContext } from "./pipeline-context.js";
 import type { StageHandler } from "./stage-handler.js";
 import { accountsTaskId, locationsTaskId } from "./task-ids.js";
@@ -12,7 +13,7 @@ export function createAccountsStage(ctx: PipelineContext): StageHandler<typeof F
     describe: (task) => ({ jobId: task.jobId, taskId: accountsTaskId(task.jobId, task.pageToken), resource: "accounts" }),
     async run(task, job, attempt) {
       const page = await callGoogle(ctx, job, "accounts.list", attempt, (token) =>
-        ctx.source.listAccounts(token, { pageToken: task.pageToken, signal: attempt.signal }),
+        ctx.source.listAccounts(token, { pageToken: task.pageToken }),
       );
       const children: NewTask[] = [];
       const publishes: Promise<void>[] = [];
@@ -28,9 +29,7 @@ export function createAccountsStage(ctx: PipelineContext): StageHandler<typeof F
       }
       // children first, then our commit: a crash in between republishes them under the same ids
       await Promise.all(publishes);
-      return ctx.db.tx((sql) =>
-        finishTask(sql, { jobId: job.id, taskId: accountsTaskId(job.id, task.pageToken), stage: "accounts", state: "done", counters: { accounts: page.items.length }, children }),
-      );
+      return commitTask(ctx.db, { jobId: job.id, taskId: accountsTaskId(job.id, task.pageToken), stage: "accounts", state: "done", counters: { accounts: page.items.length }, children });
     },
   };
 }

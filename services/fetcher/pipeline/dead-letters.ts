@@ -1,7 +1,8 @@
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { publishMessage, type StageName } from "../../../lib/nats/index.js";
 import { DeadLetterSchema, Stage } from "../../../gen/reviewflow/reviews/v1/tasks_pb.js";
-import { failJob, finishTask, type FinishResult } from "../store/job-store.js";
+import { failJob, type FinishResult } from "../store/job-store.js";
+import { commitTask } from "../store/task-finish.js";
 import type { PipelineContext } from "./pipeline-context.js";
 import { uuidFrom } from "./task-ids.js";
 
@@ -49,14 +50,13 @@ export async function writeDeadLetter(ctx: PipelineContext, input: DeadLetterInp
     failTime: timestampNow(),
   }, { msgID: id });
   ctx.metrics.publishes.inc({ kind: "dead_letter" });
-  const result = await ctx.db.tx(async (sql) => {
+  const result = await commitTask(ctx.db, { jobId: input.jobId, taskId: input.taskId, stage: input.stage, state: "dead" }, async (sql) => {
     await sql.query(
       `INSERT INTO dead_letters (id, job_id, tenant_id, task_id, stage, subject, task_type, task, resource, error_code, error_message, http_status, attempts)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING`,
       [id, input.jobId, input.tenantId, input.taskId, input.stage, input.subject, input.taskType, Buffer.from(input.task), input.resource.slice(0, 400), input.code.slice(0, 64), input.message, input.httpStatus, input.attempts],
     );
     if (input.failJobWith) await failJob(sql, input.jobId, input.failJobWith);
-    return finishTask(sql, { jobId: input.jobId, taskId: input.taskId, stage: input.stage, state: "dead" });
   });
   ctx.metrics.deadLetters.inc({ stage: input.stage, code: input.code });
   ctx.logger.warn("task dead-lettered", { stage: input.stage, job_id: input.jobId, task_id: input.taskId, dead_letter_id: id, code: input.code, error: input.message, attempts: input.attempts });

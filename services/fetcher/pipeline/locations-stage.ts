@@ -1,6 +1,7 @@
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { FetchLocationsTaskSchema, FetchReviewsTaskSchema } from "../../../gen/reviewflow/reviews/v1/tasks_pb.js";
-import { finishTask, type NewTask } from "../store/job-store.js";
+import type { NewTask } from "../store/job-store.js";
+import { commitTask } from "../store/task-finish.js";
 import { upsertLocations } from "../store/location-store.js";
 import { callGoogle, publishTask, type PipelineContext } from "./pipeline-context.js";
 import type { StageHandler } from "./stage-handler.js";
@@ -14,7 +15,7 @@ export function createLocationsStage(ctx: PipelineContext): StageHandler<typeof 
     describe: (task) => ({ jobId: task.jobId, taskId: locationsTaskId(task.jobId, task.accountName, task.pageToken), resource: task.accountName }),
     async run(task, job, attempt) {
       const page = await callGoogle(ctx, job, "locations.list", attempt, (token) =>
-        ctx.source.listLocations(token, task.accountName, { pageToken: task.pageToken, signal: attempt.signal }),
+        ctx.source.listLocations(token, task.accountName, { pageToken: task.pageToken }),
       );
       // the internal ids must exist before the child tasks that carry them; the upsert is
       // idempotent, so a re-run finds the same ids
@@ -41,16 +42,14 @@ export function createLocationsStage(ctx: PipelineContext): StageHandler<typeof 
         publishes.push(publishTask(ctx, "locations", FetchLocationsTaskSchema, { jobId: job.id, accountName: task.accountName, pageToken: page.nextPageToken }, id));
       }
       await Promise.all(publishes);
-      return ctx.db.tx((sql) =>
-        finishTask(sql, {
-          jobId: job.id,
-          taskId: locationsTaskId(job.id, task.accountName, task.pageToken),
-          stage: "locations",
-          state: "done",
-          counters: { locations: rows.length },
-          children,
-        }),
-      );
+      return commitTask(ctx.db, {
+        jobId: job.id,
+        taskId: locationsTaskId(job.id, task.accountName, task.pageToken),
+        stage: "locations",
+        state: "done",
+        counters: { locations: rows.length },
+        children,
+      });
     },
   };
 }

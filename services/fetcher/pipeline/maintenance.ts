@@ -1,4 +1,5 @@
 import { failStalledJobs, type JobRow } from "../store/job-store.js";
+import { completeIfDone } from "../store/task-finish.js";
 import { purgeOldReviews } from "../store/review-store.js";
 import type { PipelineContext } from "./pipeline-context.js";
 import { publishRootTask } from "./root-task.js";
@@ -14,7 +15,7 @@ export interface MaintenanceOptions {
 
 /**
  * Periodic upkeep, safe to run on every instance at once (each step is one conditional
- * statement or an idempotent publish): jobs without progress for JOB_STALL_TIMEOUT_SECONDS end
+ * statement or an idempotent publish): finished jobs not yet marked so end, jobs without progress for JOB_STALL_TIMEOUT_SECONDS end
  * FAILED, jobs whose first task never reached FETCH get it, and reviews not seen at Google for
  * REVIEW_RETENTION_DAYS are purged.
  */
@@ -24,6 +25,13 @@ export function createMaintenance(ctx: PipelineContext, options: MaintenanceOpti
   let running: Promise<void> | undefined;
 
   async function runOnce(): Promise<void> {
+    // a process that died between a task's commit and its completion check leaves a finished job
+    // RUNNING: look at every active job once per pass
+    const active = await ctx.db.query<{ id: string }>("SELECT id FROM fetch_jobs WHERE status IN ('QUEUED','RUNNING')");
+    for (const { id } of active.rows) {
+      const ended = await completeIfDone(ctx.db, id);
+      if (ended) ctx.metrics.jobDuration.observe({ status: ended.status }, ended.seconds);
+    }
     for (const job of await failStalledJobs(ctx.db, ctx.settings.stallSeconds)) {
       ctx.logger.warn("job failed: stalled", { job_id: job.id });
       ctx.metrics.jobDuration.observe({ status: "FAILED" }, (Date.now() - job.created_at.getTime()) / 1000);

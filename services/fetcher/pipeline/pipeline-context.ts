@@ -33,7 +33,10 @@ export interface PipelineContext {
   settings: PipelineSettings;
 }
 
-/** One attempt of one task: cut short by shutdown, kept alive with `heartbeat` while waiting. */
+/**
+ * One attempt of one task. `signal` fires at shutdown: it cuts short WAITS (quota slot, previous
+ * page), which hand the task back unstarted; a Google call or commit under way is let finish.
+ */
 export interface TaskAttempt {
   signal: AbortSignal;
   heartbeat(): void;
@@ -72,7 +75,7 @@ export async function callGoogle<T>(
       ctx.quota.recovered(job.google_project);
       return out;
     } catch (err) {
-      const failure = classifyGoogleError(err, endpoint, attempt.signal);
+      const failure = classifyGoogleError(err, endpoint);
       ctx.metrics.googleRequests.inc({ endpoint, outcome: failure.kind === "transient" ? `http_${failure.httpStatus || "error"}` : failure.kind });
       if (failure.rateLimited) await ctx.quota.slowDown(job.google_project).catch(() => undefined);
       throw failure;

@@ -2,9 +2,10 @@ import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { publishMessage } from "../../../lib/nats/index.js";
 import { ReviewEventSchema } from "../../../gen/reviewflow/reviews/v1/events_pb.js";
 import { FetchReviewsTaskSchema } from "../../../gen/reviewflow/reviews/v1/tasks_pb.js";
-import { finishTask, loadTaskState, type JobRow, type NewTask } from "../store/job-store.js";
+import { loadTaskState, type JobRow, type NewTask, type TaskFinish } from "../store/job-store.js";
+import { afterFinish, finishCtes, runFinish } from "../store/task-finish.js";
 import { hasDeadPage } from "../store/location-store.js";
-import { advanceWatermark, loadStoredReviews, loadUnseenReviews, markReviewsDeleted, touchReviews, upsertReviews } from "../store/review-store.js";
+import { loadStoredReviews, loadUnseenReviews, pageWriteCtes } from "../store/review-store.js";
 import { callGoogle, publishTask, type PipelineContext, type TaskAttempt } from "./pipeline-context.js";
 import { deletions, diffPage, notAfter, type ReviewChange } from "./review-diff.js";
 import { sleep } from "./sleep.js";
@@ -34,7 +35,7 @@ export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof Fe
       if (task.pageNumber > 1) await previousPageFinished(ctx, reviewsTaskId(job.id, task.locationId, task.pageNumber - 1), attempt);
 
       const page = await callGoogle(ctx, job, "reviews.list", attempt, (token) =>
-        ctx.source.listReviews(token, task.locationName, { pageToken: task.pageToken, signal: attempt.signal }),
+        ctx.source.listReviews(token, task.locationName, { pageToken: task.pageToken }),
       );
       const seen = new Set<string>();
       const reviews = page.items.filter((r) => !seen.has(r.name) && seen.add(r.name));
@@ -66,21 +67,25 @@ export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof Fe
       }
       await Promise.all(publishes);
 
-      const owner = { locationId: task.locationId, tenantId: job.tenant_id, clientId: job.client_id, jobId: job.id };
-      return ctx.db.tx(async (sql) => {
-        await upsertReviews(sql, owner, diff.writes);
-        await touchReviews(sql, owner, diff.unchanged);
-        await markReviewsDeleted(sql, removed.map((c) => c.storedId!));
-        if (completePass) await advanceWatermark(sql, task.locationId);
-        return finishTask(sql, {
-          jobId: job.id,
-          taskId,
-          stage: "reviews",
-          state: "done",
-          counters: { pages: 1, reviews_seen: reviews.length, created: diff.created, updated: diff.updated, unchanged: diff.unchanged.length, deleted: removed.length },
-          children,
-        });
-      });
+      // the page's writes and the task's end: one statement, one round trip, atomic
+      const finish: TaskFinish = {
+        jobId: job.id,
+        taskId,
+        stage: "reviews",
+        state: "done",
+        counters: { pages: 1, reviews_seen: reviews.length, created: diff.created, updated: diff.updated, unchanged: diff.unchanged.length, deleted: removed.length },
+        children,
+      };
+      const params: unknown[] = [];
+      const ctes = pageWriteCtes({
+        owner: { locationId: task.locationId, tenantId: job.tenant_id, clientId: job.client_id, jobId: job.id },
+        writes: diff.writes,
+        unchanged: diff.unchanged,
+        deletedIds: removed.map((c) => c.storedId!),
+        advanceWatermark: completePass,
+      }, params);
+      ctes.push(finishCtes(finish, params));
+      return afterFinish(ctx.db, job.id, await runFinish(ctx.db, ctes, params));
     },
   };
 }

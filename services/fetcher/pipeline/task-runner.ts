@@ -1,7 +1,8 @@
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import type { JsMsg } from "@nats-io/jetstream";
 import { decodeMessage } from "../../../lib/nats/index.js";
-import { finishTask, loadJob, loadTaskState, markRunning, addRetry, type FinishResult, type JobRow } from "../store/job-store.js";
+import { loadJob, loadTaskState, markRunning, addRetry, type FinishResult, type JobRow } from "../store/job-store.js";
+import { commitTask } from "../store/task-finish.js";
 import { writeDeadLetter } from "./dead-letters.js";
 import type { PipelineContext, TaskAttempt } from "./pipeline-context.js";
 import { AbortedError } from "./sleep.js";
@@ -23,6 +24,7 @@ export function createTaskRunner<Desc extends DescMessage>(ctx: PipelineContext,
   const { stage } = handler;
   const log = ctx.logger.child({ stage });
   const settings = ctx.settings;
+  const jobs = createJobCache(ctx, Math.min(1_000, settings.pollMs));
 
   return async function runTask(msg: JsMsg, signal: AbortSignal): Promise<void> {
     let task: MessageShape<Desc>;
@@ -42,7 +44,7 @@ export function createTaskRunner<Desc extends DescMessage>(ctx: PipelineContext,
     const heartbeat = setInterval(() => msg.working(), Math.max(500, Math.floor(settings.ackWaitMs / 3)));
     let job: JobRow | undefined;
     try {
-      const [found, state] = await Promise.all([loadJob(ctx.db, description.jobId), loadTaskState(ctx.db, description.taskId)]);
+      const [found, state] = await Promise.all([jobs.get(description.jobId), loadTaskState(ctx.db, description.taskId)]);
       job = found;
       if (!job) {
         ctx.metrics.tasks.inc({ stage, outcome: "dropped" });
@@ -60,13 +62,18 @@ export function createTaskRunner<Desc extends DescMessage>(ctx: PipelineContext,
         msg.ack();
         return;
       }
+      // a cached ended job is read again before its task is dropped (a replay may have reopened it)
+      if (job.status === "CANCELLED" || job.status === "FAILED") job = (await jobs.get(job.id, true)) ?? job;
       if (job.status === "CANCELLED" || job.status === "FAILED") {
-        await ctx.db.tx((sql) => finishTask(sql, { jobId: job!.id, taskId: description.taskId, stage, state: "done" }));
+        await commitTask(ctx.db, { jobId: job.id, taskId: description.taskId, stage, state: "done" });
         ctx.metrics.tasks.inc({ stage, outcome: "dropped" });
         msg.ack();
         return;
       }
-      if (job.status === "QUEUED") await markRunning(ctx.db, job.id);
+      if (job.status === "QUEUED") {
+        await markRunning(ctx.db, job.id);
+        job.status = "RUNNING";
+      }
       const result = await handler.run(task, job, attempt);
       msg.ack();
       ctx.metrics.tasks.inc({ stage, outcome: "done" });
@@ -143,4 +150,24 @@ export function createTaskRunner<Desc extends DescMessage>(ctx: PipelineContext,
 }
 
 export type TaskRunner = ReturnType<typeof createTaskRunner>;
+
+/**
+ * Jobs as tasks see them, kept for a moment: every page of a job needs its scope, project, mode
+ * and status, and re-reading the row (with its counters) for each would double the queries per
+ * page. A cancel or failure is therefore noticed within `ttlMs`.
+ */
+function createJobCache(ctx: PipelineContext, ttlMs: number) {
+  const cache = new Map<string, { row: JobRow | undefined; until: number }>();
+  return {
+    async get(jobId: string, fresh = false): Promise<JobRow | undefined> {
+      const now = Date.now();
+      const hit = cache.get(jobId);
+      if (!fresh && hit && hit.until > now) return hit.row;
+      const row = await loadJob(ctx.db, jobId);
+      if (cache.size > 1_000) cache.clear();
+      cache.set(jobId, { row, until: now + ttlMs });
+      return row;
+    },
+  };
+}
 export type { TaskFailure };

@@ -43,7 +43,7 @@ export interface JobRow {
 
 /** Counters a task adds to its job when it finishes (once, however often it is delivered). */
 export type CounterName = "accounts" | "locations" | "pages" | "reviews_seen" | "created" | "updated" | "unchanged" | "deleted";
-const COUNTERS: readonly CounterName[] = ["accounts", "locations", "pages", "reviews_seen", "created", "updated", "unchanged", "deleted"];
+export const COUNTERS: readonly CounterName[] = ["accounts", "locations", "pages", "reviews_seen", "created", "updated", "unchanged", "deleted"];
 
 export interface NewTask {
   id: string;
@@ -73,10 +73,25 @@ export interface TaskState {
   generation: number;
 }
 
-const JOB_COLUMNS = "*";
+export const COUNTER_COLUMNS = [...COUNTERS, "retries", "dead_lettered", "tasks_total", "tasks_done"] as const;
+/** Counter rows per job: concurrent tasks of one job rarely wait for the same row. */
+export const NUMBER_OF_SHARDS = 16;
+
+/**
+ * A job as the API sees it: the fetch_jobs row with its counters added up from their shards
+ * (`fetch_job_counters`; see migration 0005). Use as `SELECT ... FROM (${JOB_VIEW}) j`.
+ */
+export const JOB_VIEW = `SELECT j.id, j.tenant_id, j.client_id, j.branch_id, j.target_location, j.scope_key, j.google_project,
+    j.access_token_sealed, j.mode, j.status, j.error, j.request_scope, j.request_id, j.created_by, j.root_published,
+    j.created_at, j.started_at, j.ended_at,
+    ${COUNTER_COLUMNS.map((c) => `j.${c} + COALESCE(c.${c}, 0) AS ${c}`).join(", ")},
+    GREATEST(j.updated_at, c.changed_at) AS updated_at, GREATEST(j.progress_at, c.progress_at) AS progress_at
+  FROM fetch_jobs j LEFT JOIN LATERAL (
+    SELECT ${COUNTER_COLUMNS.map((c) => `sum(${c}) AS ${c}`).join(", ")}, max(changed_at) AS changed_at, max(progress_at) AS progress_at
+    FROM fetch_job_counters WHERE job_id = j.id) c ON true`;
 
 export async function loadJob(sql: Sql, id: string): Promise<JobRow | undefined> {
-  const { rows } = await sql.query<JobRow>(`SELECT ${JOB_COLUMNS} FROM fetch_jobs WHERE id = $1`, [id]);
+  const { rows } = await sql.query<JobRow>(`SELECT * FROM (${JOB_VIEW}) j WHERE id = $1`, [id]);
   return rows[0];
 }
 
@@ -99,61 +114,21 @@ export async function markRunning(sql: Sql, jobId: string): Promise<void> {
 }
 
 export async function addRetry(sql: Sql, jobId: string): Promise<void> {
-  await sql.query("UPDATE fetch_jobs SET retries = retries + 1, updated_at = now() WHERE id = $1", [jobId]);
+  await addToCounters(sql, jobId, { retries: 1 }, false);
 }
 
-/**
- * Records that a task finished, in the caller's transaction, together with the task's effects:
- * its own row moves pending → done|dead once (a redelivered task finds it finished and counts
- * nothing), its children's rows are inserted once, and the job's counters move in the same
- * statement. When every known task is finished, the job ends. Children are always recorded
- * before (or with) their parent's finish, and the root task is recorded with the job, so
- * tasks_done == tasks_total means every task that was ever published has finished.
- */
-export async function finishTask(sql: Sql, f: TaskFinish): Promise<FinishResult> {
-  const own = await sql.query<{ inserted: boolean }>(
-    `INSERT INTO fetch_tasks (id, job_id, stage, state, finished_at) VALUES ($1, $2, $3, $4, now())
-     ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, finished_at = now() WHERE fetch_tasks.state = 'pending'
-     RETURNING (xmax = 0) AS inserted`,
-    [f.taskId, f.jobId, f.stage, f.state],
-  );
-  const counted = own.rows.length > 0;
-  // a child can finish before its parent commits: then it inserted its own row, counted here
-  const ownInserted = counted && own.rows[0].inserted ? 1 : 0;
-  let newChildren = 0;
-  const children = f.children ?? [];
-  if (children.length > 0) {
-    const inserted = await sql.query(
-      `INSERT INTO fetch_tasks (id, job_id, stage, state)
-       SELECT c.id, $1, c.stage, 'pending' FROM unnest($2::text[], $3::text[]) AS c(id, stage)
-       ON CONFLICT (id) DO NOTHING`,
-      [f.jobId, children.map((c) => c.id), children.map((c) => c.stage)],
-    );
-    newChildren = inserted.count;
-  }
-  if (!counted && newChildren === 0) return { counted: false };
-
-  const params: unknown[] = [f.jobId, newChildren + ownInserted, counted ? 1 : 0, counted && f.state === "dead" ? 1 : 0];
-  const counterSets = COUNTERS.filter((name) => counted && (f.counters?.[name] ?? 0) !== 0).map((name) => {
-    params.push(f.counters![name]);
-    return `${name} = ${name} + $${params.length}`;
-  });
-  const { rows } = await sql.query<{ status: JobStatusName; tasks_total: string; tasks_done: string; dead_lettered: string; created_at: Date }>(
-    `UPDATE fetch_jobs SET tasks_total = tasks_total + $2, tasks_done = tasks_done + $3, dead_lettered = dead_lettered + $4,
-       ${counterSets.map((s) => `${s}, `).join("")}progress_at = now(), updated_at = now()
-     WHERE id = $1 RETURNING status, tasks_total, tasks_done, dead_lettered, created_at`,
-    params,
-  );
-  const job = rows[0];
-  if (!job || !ACTIVE_STATUSES.includes(job.status) || BigInt(job.tasks_done) < BigInt(job.tasks_total)) return { counted };
-  const dead = BigInt(job.dead_lettered);
-  const status: JobStatusName = dead > 0n ? "PARTIAL" : "SUCCEEDED";
+/** Adds to one (random) counter shard of a job; `progress` also moves its stall clock. */
+export async function addToCounters(sql: Sql, jobId: string, deltas: Partial<Record<(typeof COUNTER_COLUMNS)[number], number>>, progress: boolean): Promise<void> {
+  const columns = COUNTER_COLUMNS.filter((c) => (deltas[c] ?? 0) !== 0);
+  const values = columns.map((c) => deltas[c]!);
   await sql.query(
-    `UPDATE fetch_jobs SET status = $2, error = $3, ended_at = now(), updated_at = now(), access_token_sealed = NULL
-     WHERE id = $1 AND status IN ('QUEUED','RUNNING')`,
-    [f.jobId, status, dead > 0n ? `${dead} task(s) dead-lettered; see ListDeadLetters` : ""],
+    `INSERT INTO fetch_job_counters (job_id, shard, ${columns.map((c) => `${c}, `).join("")}progress_at, changed_at)
+     VALUES ($1, $2, ${columns.map((_, i) => `$${i + 4}, `).join("")}CASE WHEN $3 THEN now() END, now())
+     ON CONFLICT (job_id, shard) DO UPDATE SET
+       ${columns.map((c) => `${c} = fetch_job_counters.${c} + EXCLUDED.${c}, `).join("")}
+       progress_at = CASE WHEN $3 THEN now() ELSE fetch_job_counters.progress_at END, changed_at = now()`,
+    [jobId, Math.floor(Math.random() * NUMBER_OF_SHARDS), progress, ...values],
   );
-  return { counted, ended: { status, seconds: (Date.now() - job.created_at.getTime()) / 1000 } };
 }
 
 /** Ends an active job as FAILED (needs re-consent, token refused, stall). Returns false if it had already ended. */
@@ -179,7 +154,8 @@ export async function cancelJob(sql: Sql, jobId: string, by: string): Promise<bo
 export async function failStalledJobs(sql: Sql, stallSeconds: number): Promise<{ id: string; created_at: Date }[]> {
   const { rows } = await sql.query<{ id: string; created_at: Date }>(
     `UPDATE fetch_jobs SET status = 'FAILED', error = $2, ended_at = now(), updated_at = now(), access_token_sealed = NULL
-     WHERE status IN ('QUEUED','RUNNING') AND progress_at < now() - make_interval(secs => $1)
+     WHERE status IN ('QUEUED','RUNNING')
+       AND GREATEST(progress_at, (SELECT max(progress_at) FROM fetch_job_counters c WHERE c.job_id = fetch_jobs.id)) < now() - make_interval(secs => $1)
      RETURNING id, created_at`,
     [stallSeconds, `no progress within ${stallSeconds} s (JOB_STALL_TIMEOUT_SECONDS)`],
   );
@@ -211,7 +187,7 @@ export async function listJobs(sql: Sql, filter: JobListFilter): Promise<(JobRow
   }
   params.push(filter.limit);
   const { rows } = await sql.query<JobRow & { cursor_time: string }>(
-    `SELECT *, to_json(created_at) #>> '{}' AS cursor_time FROM fetch_jobs
+    `SELECT *, to_json(created_at) #>> '{}' AS cursor_time FROM (${JOB_VIEW}) j
      ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
      ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
     params,

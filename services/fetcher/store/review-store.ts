@@ -46,58 +46,71 @@ export async function loadUnseenReviews(sql: Sql, locationId: string, jobId: str
   return rows;
 }
 
-/** New and changed reviews: one multi-row upsert (a deleted review that reappears is revived). */
-export async function upsertReviews(sql: Sql, owner: ReviewOwner, writes: ReviewWrite[]): Promise<void> {
-  if (writes.length === 0) return;
-  await sql.query(
-    `INSERT INTO reviews (location_id, name, tenant_id, client_id, star_rating, update_time, review_pb, content_hash, last_seen_at, last_seen_job, deleted_at)
-     SELECT $1, r.name, $2, $3, r.star, r.ut, r.pb, r.hash, now(), $4, NULL
-     FROM unnest($5::text[], $6::int[], $7::timestamptz[], $8::bytea[], $9::text[]) AS r(name, star, ut, pb, hash)
-     ON CONFLICT (location_id, name) DO UPDATE SET
-       star_rating = EXCLUDED.star_rating, update_time = EXCLUDED.update_time, review_pb = EXCLUDED.review_pb,
-       content_hash = EXCLUDED.content_hash, last_seen_at = now(), last_seen_job = EXCLUDED.last_seen_job, deleted_at = NULL`,
-    [
-      owner.locationId,
-      owner.tenantId,
-      owner.clientId,
-      owner.jobId,
-      writes.map((w) => w.name),
-      writes.map((w) => w.starRating),
-      writes.map((w) => w.updateTime),
-      writes.map((w) => Buffer.from(w.pb)),
-      writes.map((w) => w.hash),
-    ],
-  );
+/** What one review page writes, besides the task's end. */
+export interface PageWrites {
+  owner: ReviewOwner;
+  /** New and changed reviews: upserted (a deleted review that reappears is revived). */
+  writes: ReviewWrite[];
+  /** Unchanged reviews: only when and by which job they were last seen. */
+  unchanged: string[];
+  /** Stored rows a full pass no longer found at Google. */
+  deletedIds: string[];
+  /**
+   * The pass over the location is complete (every page from the first, none dead-lettered):
+   * every review newer than the newest one stored has been stored, so that becomes the next
+   * incremental stop. Computed from the statement's snapshot plus this page's writes (a data-
+   * modifying CTE does not see its siblings' rows).
+   */
+  advanceWatermark: boolean;
 }
 
-/** Unchanged reviews: only when and by which job they were last seen. */
-export async function touchReviews(sql: Sql, owner: ReviewOwner, names: string[]): Promise<void> {
-  if (names.length === 0) return;
-  await sql.query(
-    "UPDATE reviews SET last_seen_at = now(), last_seen_job = $2 WHERE location_id = $1 AND name = ANY($3::text[])",
-    [owner.locationId, owner.jobId, names],
-  );
-}
-
-export async function markReviewsDeleted(sql: Sql, ids: string[]): Promise<void> {
-  if (ids.length === 0) return;
-  await sql.query("UPDATE reviews SET deleted_at = now() WHERE id = ANY($1::bigint[]) AND deleted_at IS NULL", [ids]);
+/** A review page's writes as common table expressions, to run in one statement with the task's end. */
+export function pageWriteCtes(page: PageWrites, params: unknown[]): string[] {
+  const p = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const { owner, writes } = page;
+  const location = p(owner.locationId);
+  const job = p(owner.jobId);
+  const times = p(writes.map((w) => w.updateTime));
+  const deleted = p(page.deletedIds);
+  const ctes = [
+    `upserted AS (
+      INSERT INTO reviews (location_id, name, tenant_id, client_id, star_rating, update_time, review_pb, content_hash, last_seen_at, last_seen_job, deleted_at)
+      SELECT ${location}::uuid, r.name, ${p(owner.tenantId)}::uuid, ${p(owner.clientId)}::uuid, r.star, r.ut, r.pb, r.hash, now(), ${job}::uuid, NULL
+      FROM unnest(${p(writes.map((w) => w.name))}::text[], ${p(writes.map((w) => w.starRating))}::int[], ${times}::timestamptz[],
+        ${p(writes.map((w) => Buffer.from(w.pb)))}::bytea[], ${p(writes.map((w) => w.hash))}::text[]) AS r(name, star, ut, pb, hash)
+      ON CONFLICT (location_id, name) DO UPDATE SET
+        star_rating = EXCLUDED.star_rating, update_time = EXCLUDED.update_time, review_pb = EXCLUDED.review_pb,
+        content_hash = EXCLUDED.content_hash, last_seen_at = now(), last_seen_job = EXCLUDED.last_seen_job, deleted_at = NULL
+      RETURNING 1)`,
+    `touched AS (
+      UPDATE reviews SET last_seen_at = now(), last_seen_job = ${job}::uuid
+      WHERE location_id = ${location}::uuid AND name = ANY(${p(page.unchanged)}::text[]) RETURNING 1)`,
+    `removed AS (
+      UPDATE reviews SET deleted_at = now() WHERE id = ANY(${deleted}::bigint[]) AND deleted_at IS NULL RETURNING 1)`,
+  ];
+  if (page.advanceWatermark) {
+    ctes.push(`watermark AS (
+      UPDATE locations SET updated_at = now(), synced_update_time = GREATEST(
+        (SELECT max(update_time) FROM reviews WHERE location_id = ${location}::uuid AND deleted_at IS NULL AND id <> ALL(${deleted}::bigint[])),
+        (SELECT max(t) FROM unnest(${times}::timestamptz[]) AS t))
+      WHERE id = ${location}::uuid RETURNING 1)`);
+  }
+  return ctes;
 }
 
 /**
- * After a complete pass over a location (every page from the first, none dead-lettered), every
- * review newer than the newest stored one has been stored: that is the next incremental stop.
+ * Reviews not seen at Google for the retention period are purged (REVIEW_RETENTION_DAYS), and so
+ * is the per-task bookkeeping of jobs that ended that long ago (dead tasks stay: replayable).
  */
-export async function advanceWatermark(sql: Sql, locationId: string): Promise<void> {
-  await sql.query(
-    `UPDATE locations SET synced_update_time = (SELECT max(update_time) FROM reviews WHERE location_id = $1 AND deleted_at IS NULL), updated_at = now()
-     WHERE id = $1`,
-    [locationId],
-  );
-}
-
-/** Reviews not seen at Google for the retention period are purged (REVIEW_RETENTION_DAYS). */
 export async function purgeOldReviews(sql: Sql, retentionDays: number): Promise<number> {
   const { count } = await sql.query("DELETE FROM reviews WHERE last_seen_at < now() - make_interval(days => $1)", [retentionDays]);
+  await sql.query(
+    `DELETE FROM fetch_tasks t USING fetch_jobs j
+     WHERE t.job_id = j.id AND t.state = 'done' AND j.ended_at < now() - make_interval(days => $1)`,
+    [retentionDays],
+  );
   return count;
 }

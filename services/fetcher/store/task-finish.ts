@@ -1,0 +1,106 @@
+import type { Db, Sql } from "./db.js";
+import { COUNTERS, NUMBER_OF_SHARDS, type FinishResult, type JobStatusName, type TaskFinish } from "./job-store.js";
+
+/**
+ * A task's end as common table expressions for ONE statement (appending to `params`): its own
+ * row moves pending → done|dead once (a redelivered task finds it finished and counts nothing),
+ * its children's rows are inserted once, and the job's counters move in one of its shard rows
+ * (concurrent tasks of one job rarely share a row lock). One statement is one round trip and
+ * atomic without BEGIN/COMMIT; a stage can put its own writes in front of these CTEs.
+ *
+ * Children are recorded before (or with) their parent's end, and the root task with the job, so
+ * tasks_done == tasks_total means every task ever published has finished (see completeIfDone).
+ * The statement's result row `counted` tells whether this call counted anything.
+ */
+export function finishCtes(f: TaskFinish, params: unknown[]): string {
+  const p = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const job = `${p(f.jobId)}::uuid`;
+  const children = f.children ?? [];
+  const counterList = COUNTERS.map((name) => `${name}`);
+  const counterValues = COUNTERS.map((name) => `d.counted * ${p(f.counters?.[name] ?? 0)}::bigint`);
+  return `own AS (
+      INSERT INTO fetch_tasks (id, job_id, stage, state, finished_at) VALUES (${p(f.taskId)}::text, ${job}, ${p(f.stage)}::text, ${p(f.state)}::text, now())
+      ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, finished_at = now() WHERE fetch_tasks.state = 'pending'
+      RETURNING (xmax = 0) AS inserted),
+    kids AS (
+      INSERT INTO fetch_tasks (id, job_id, stage, state)
+      SELECT c.id, ${job}, c.stage, 'pending' FROM unnest(${p(children.map((c) => c.id))}::text[], ${p(children.map((c) => c.stage))}::text[]) AS c(id, stage)
+      ON CONFLICT (id) DO NOTHING RETURNING 1),
+    d AS (
+      -- a child can end before its parent commits: then it inserted its own row, counted in the total here
+      SELECT (SELECT count(*) FROM own) AS counted, (SELECT count(*) FROM own WHERE inserted) AS own_inserted, (SELECT count(*) FROM kids) AS new_kids),
+    counters AS (
+      INSERT INTO fetch_job_counters (job_id, shard, tasks_total, tasks_done, dead_lettered, ${counterList.join(", ")}, progress_at, changed_at)
+      SELECT ${job}, ${p(Math.floor(Math.random() * NUMBER_OF_SHARDS))}::smallint, d.new_kids + d.own_inserted, d.counted, d.counted * ${p(f.state === "dead" ? 1 : 0)}::bigint,
+        ${counterValues.join(", ")}, CASE WHEN d.counted > 0 THEN now() END, now()
+      FROM d WHERE d.counted > 0 OR d.new_kids > 0
+      ON CONFLICT (job_id, shard) DO UPDATE SET
+        tasks_total = fetch_job_counters.tasks_total + EXCLUDED.tasks_total, tasks_done = fetch_job_counters.tasks_done + EXCLUDED.tasks_done,
+        dead_lettered = fetch_job_counters.dead_lettered + EXCLUDED.dead_lettered,
+        ${counterList.map((c) => `${c} = fetch_job_counters.${c} + EXCLUDED.${c}`).join(", ")},
+        progress_at = COALESCE(EXCLUDED.progress_at, fetch_job_counters.progress_at), changed_at = now()
+      RETURNING 1)`;
+}
+
+export interface FinishOutcome {
+  counted: boolean;
+  /** Child rows this finish inserted as pending: while there are any, the job cannot be complete. */
+  pendingChildren: number;
+}
+
+/** Runs `WITH <ctes> SELECT ...` and tells what the task's end counted. */
+export async function runFinish(sql: Sql, ctes: string[], params: unknown[]): Promise<FinishOutcome> {
+  const { rows } = await sql.query<{ counted: boolean; new_kids: string }>(`WITH ${ctes.join(",\n")} SELECT d.counted > 0 AS counted, d.new_kids FROM d`, params);
+  return { counted: rows[0]?.counted ?? false, pendingChildren: Number(rows[0]?.new_kids ?? 0) };
+}
+
+/**
+ * The completion check after a finish, skipped when the finish itself added pending children
+ * (the job has unfinished tasks then; whoever finishes last checks).
+ */
+export async function afterFinish(sql: Sql, jobId: string, outcome: FinishOutcome): Promise<FinishResult> {
+  return { counted: outcome.counted, ended: outcome.pendingChildren > 0 ? undefined : await completeIfDone(sql, jobId) };
+}
+
+/**
+ * Ends the job SUCCEEDED (or PARTIAL, with dead letters) when every task it published has
+ * finished. Runs after each task's commit: whichever task commits last sees every other commit,
+ * so some check always sees the job complete; the conditional UPDATE lets only one end it.
+ * The maintenance sweep runs it too, for a process that died between its commit and this check.
+ */
+export async function completeIfDone(sql: Sql, jobId: string): Promise<FinishResult["ended"]> {
+  const { rows } = await sql.query<{ status: JobStatusName; created_at: Date }>(
+    `WITH c AS (
+       SELECT COALESCE(sum(tasks_total), 0) AS total, COALESCE(sum(tasks_done), 0) AS done, COALESCE(sum(dead_lettered), 0) AS dead
+       FROM fetch_job_counters WHERE job_id = $1)
+     UPDATE fetch_jobs j SET
+       status = CASE WHEN j.dead_lettered + c.dead > 0 THEN 'PARTIAL' ELSE 'SUCCEEDED' END,
+       error = CASE WHEN j.dead_lettered + c.dead > 0 THEN (j.dead_lettered + c.dead) || ' task(s) dead-lettered; see ListDeadLetters' ELSE '' END,
+       ended_at = now(), updated_at = now(), access_token_sealed = NULL
+     FROM c
+     WHERE j.id = $1 AND j.status IN ('QUEUED','RUNNING') AND j.tasks_done + c.done >= j.tasks_total + c.total
+     RETURNING j.status, j.created_at`,
+    [jobId],
+  );
+  const row = rows[0];
+  return row ? { status: row.status, seconds: (Date.now() - row.created_at.getTime()) / 1000 } : undefined;
+}
+
+/**
+ * A task's end: `effects` (other writes that must commit with it) and the finish in one
+ * transaction, or, without effects, as one statement; then the completion check (afterFinish).
+ */
+export async function commitTask(db: Db, f: TaskFinish, effects?: (sql: Sql) => Promise<void>): Promise<FinishResult> {
+  const params: unknown[] = [];
+  const ctes = [finishCtes(f, params)];
+  const outcome = effects
+    ? await db.tx(async (sql) => {
+        await effects(sql);
+        return runFinish(sql, ctes, params);
+      })
+    : await runFinish(db, ctes, params);
+  return afterFinish(db, f.jobId, outcome);
+}
