@@ -221,6 +221,7 @@ export async function runDrills(options: DrillOptions): Promise<DrillResult[]> {
   log(`own nats-server on port ${nats.port}`);
   const results: DrillResult[] = [];
   let env: Environment | undefined;
+  let broke = false;
   try {
     const selected = DRILLS.filter((d) => !options.only || d.name.includes(options.only));
     if (selected.length === 0) return results;
@@ -228,8 +229,14 @@ export async function runDrills(options: DrillOptions): Promise<DrillResult[]> {
     env = await openDrillEnvironment(nats, options.size);
     log(`token service and two fetchers up in ${((Date.now() - setupStarted) / 1000).toFixed(1)} s (logs: ${env.logDir})`);
     for (const [index, drill] of selected.entries()) results.push(await runDrill(drill, index, env, nats, options.size, log));
+  } catch (err) {
+    broke = true;
+    throw err;
   } finally {
-    await env?.close();
+    // the services' logs stay for reading when a drill missed its goal or broke
+    const clean = !broke && results.every((r) => r.finished && r.lost === 0 && r.duplicated === 0 && r.jobStatus === "SUCCEEDED");
+    await env?.close({ keepLogs: !clean });
+    if (env && !clean) log(`service logs kept in ${env.logDir}`);
     await nats.close();
   }
   return results;

@@ -4,7 +4,7 @@
 // Google (and a new client for it) behind the same services, so several drills share one start.
 // `close()` stops and removes all of it.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -57,7 +57,8 @@ export interface Environment {
    * new reviewflow client for it, and empties REVIEWS, so what follows counts on its own.
    */
   switchGoogle(options: GoogleOptions, label: string): Promise<void>;
-  close(): Promise<void>;
+  /** Stops and removes everything; the services' logs too unless `keepLogs` (to read after a failure). */
+  close(options?: { keepLogs?: boolean }): Promise<void>;
 }
 
 /** A database on the configured Postgres server (DATABASE_URL's host), named for this run. */
@@ -79,7 +80,7 @@ export async function createEnvironment(options: EnvironmentOptions): Promise<En
   let nats: NatsConnection | undefined;
   let clientId = "";
 
-  const close = async () => {
+  const close = async (closeOptions: { keepLogs?: boolean } = {}) => {
     await stack?.stop().catch(() => undefined);
     if (nats) {
       const jsm = await jetstreamManager(nats).catch(() => undefined);
@@ -89,6 +90,7 @@ export async function createEnvironment(options: EnvironmentOptions): Promise<En
     await proxy?.close().catch(() => undefined);
     await emulator.close().catch(() => undefined);
     await dropDatabase(databaseUrl).catch(() => undefined);
+    if (!closeOptions.keepLogs) rmSync(logDir, { recursive: true, force: true });
   };
   const addClient = async (label: string) => {
     const seed = await seedDemo(stack!.token, {
@@ -109,7 +111,7 @@ export async function createEnvironment(options: EnvironmentOptions): Promise<En
     nats = await connect({ servers: options.natsUrl, name: `harness-${options.label}`, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
     await addClient(options.label);
   } catch (err) {
-    await close();
+    await close({ keepLogs: true });
     throw err;
   }
   return {
