@@ -144,3 +144,40 @@ async function pauseAndSettle(api: Client<typeof ReviewFetcher>, nats: Nats, sta
   await api.pauseStage({ stage });
   while ((await nats.jsm.consumers.info(nats.names.fetch.stream, nats.names.fetch.consumer(stage))).num_waiting > 0) await pause(50);
 }
+
+describe("ReviewFetcher maintenance: stalled jobs and retention", function () {
+  this.timeout(30_000);
+  const f = useFetcherFixture({
+    env: { JOB_STALL_TIMEOUT_SECONDS: "1", REVIEW_RETENTION_DAYS: "30" },
+    // the sweep runs when the test says so
+    deps: { maintenance: { intervalMs: 3_600_000, purgeIntervalMs: 0 } },
+  });
+
+  it("ends a job that makes no progress FAILED after JOB_STALL_TIMEOUT_SECONDS, with the reason", async () => {
+    const api = f.client();
+    await pauseAndSettle(api, f.streams.nats, "accounts");
+    const { jobId } = await api.createFetchJob({ target: { case: "accessToken", value: f.issueToken() } });
+    let job = (await api.getFetchJob({ jobId })).job!;
+    while (job.status === JobStatus.QUEUED) {
+      await pause(200);
+      await f.fetcher!.maintain();
+      job = (await api.getFetchJob({ jobId })).job!;
+    }
+    assert.equal(job.status, JobStatus.FAILED);
+    assert.match(job.error, /no progress within 1 s \(JOB_STALL_TIMEOUT_SECONDS\)/);
+    await api.resumeStage({ stage: "accounts" });
+  });
+
+  it("purges reviews not seen at Google for REVIEW_RETENTION_DAYS", async () => {
+    const api = f.client();
+    const job = await waitForJob(api, (await api.createFetchJob({ target: { case: "accessToken", value: f.issueToken() } })).jobId);
+    assert.equal(job.status, JobStatus.SUCCEEDED);
+    const total = f.emulator.controls.data().totalReviews;
+    assert.equal((await api.listReviews({ pageSize: 500 })).reviews.length, total);
+    await f.db.dataSource.query(
+      "UPDATE reviews SET last_seen_at = now() - interval '31 days' WHERE id IN (SELECT id FROM reviews ORDER BY id LIMIT 2)",
+    );
+    await f.fetcher!.maintain();
+    assert.equal((await api.listReviews({ pageSize: 500 })).reviews.length, total - 2);
+  });
+});

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { toJson } from "@bufbuild/protobuf";
+import { timestampDate, TimestampSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { FetchMode, JobStatus } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { ReviewEventType, type ReviewEvent } from "../gen/reviewflow/reviews/v1/events_pb.js";
@@ -52,7 +53,8 @@ describe("ReviewFetcher pipeline (client jobs through the TokenService)", functi
       assert.equal(event.clientId, clientId);
       assert.equal(event.tenantId, tenant.id);
       assert.match(event.locationId, UUID);
-      assert.equal(event.eventId, `${event.review!.name}@${timestampDate(event.review!.updateTime!).toISOString()}`);
+      // `<review name>@<update time>`, the time in protobuf's canonical RFC 3339 (0, 3, 6 or 9 digits)
+      assert.equal(event.eventId, `${event.review!.name}@${toJson(TimestampSchema, event.review!.updateTime!)}`);
     }
     const counters = job.counters!;
     assert.equal(counters.accounts, 1n);

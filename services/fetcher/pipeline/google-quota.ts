@@ -32,7 +32,7 @@ const SLACK_MS = 1_000;
 const MIN_WINDOW_MS = 50;
 
 export function quotaPlan(qpm: number): { windowMs: number; points: number } {
-  if (qpm <= 1) return { windowMs: 60_000 + SLACK_MS, points: 1 };
+  if (qpm <= 1) return { windowMs: exactMs(60_000 + SLACK_MS + 1), points: 1 };
   const planFor = (windowMs: number) => ({ windowMs, points: Math.floor(qpm / (Math.floor((60_000 + SLACK_MS) / windowMs) + 1)) });
   const rate = (plan: { windowMs: number; points: number }) => (plan.points * 60_000) / plan.windowMs;
   // the shortest window that holds one request spreads requests most evenly; at high quotas a

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { fromBinary, toBinary, toJson } from "@bufbuild/protobuf";
+import { TimestampSchema, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { ReviewSchema, type Review } from "../../../gen/reviewflow/reviews/v1/review_pb.js";
 import { ReviewEventType } from "../../../gen/reviewflow/reviews/v1/events_pb.js";
 import type { ReviewWrite, StoredReviewState } from "../store/review-store.js";
@@ -9,6 +9,8 @@ import type { ReviewWrite, StoredReviewState } from "../store/review-store.js";
 export interface ReviewChange {
   type: ReviewEventType;
   review: Review;
+  /** The review in protobuf binary (as stored). */
+  reviewPb: Uint8Array;
   previousUpdateTime?: Timestamp;
   /** `<review name>@<update time RFC 3339>`, or `<review name>@deleted`: the event id and Nats-Msg-Id. */
   eventId: string;
@@ -47,6 +49,7 @@ export function diffPage(reviews: Review[], stored: Map<string, StoredReviewStat
     diff.changes.push({
       type: isUpdate ? ReviewEventType.UPDATED : ReviewEventType.CREATED,
       review,
+      reviewPb: pb,
       previousUpdateTime: isUpdate ? fromBinary(ReviewSchema, before.review_pb).updateTime : undefined,
       eventId: `${review.name}@${rfc3339(updateTime)}`,
     });
@@ -60,7 +63,7 @@ export function diffPage(reviews: Review[], stored: Map<string, StoredReviewStat
 export function deletions(unseen: StoredReviewState[]): ReviewChange[] {
   return unseen.map((row) => {
     const review = fromBinary(ReviewSchema, row.review_pb);
-    return { type: ReviewEventType.DELETED, review, previousUpdateTime: review.updateTime, eventId: `${row.name}@deleted`, storedId: row.id };
+    return { type: ReviewEventType.DELETED, review, reviewPb: row.review_pb, previousUpdateTime: review.updateTime, eventId: `${row.name}@deleted`, storedId: row.id };
   });
 }
 
@@ -69,11 +72,10 @@ export function notAfter(a: Timestamp, b: Timestamp): boolean {
   return a.seconds < b.seconds || (a.seconds === b.seconds && a.nanos <= b.nanos);
 }
 
-/** RFC 3339 in UTC with 0, 3, 6 or 9 fractional digits, as Google writes it (exact to the nanosecond). */
+/**
+ * RFC 3339 in UTC with 0, 3, 6 or 9 fractional digits: protobuf's canonical JSON form of a
+ * Timestamp (and how Google writes times), exact to the nanosecond.
+ */
 export function rfc3339(ts: Timestamp): string {
-  const base = timestampDate({ ...ts, nanos: 0 } as Timestamp).toISOString().replace(/\.000Z$/, "");
-  if (ts.nanos === 0) return `${base}Z`;
-  const digits = String(ts.nanos).padStart(9, "0");
-  const trimmed = digits.endsWith("000000") ? digits.slice(0, 3) : digits.endsWith("000") ? digits.slice(0, 6) : digits;
-  return `${base}.${trimmed}Z`;
+  return toJson(TimestampSchema, ts) as string;
 }

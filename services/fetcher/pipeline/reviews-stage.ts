@@ -1,13 +1,11 @@
-import { timestampNow } from "@bufbuild/protobuf/wkt";
-import { publishMessage } from "../../../lib/nats/index.js";
-import { ReviewEventSchema } from "../../../gen/reviewflow/reviews/v1/events_pb.js";
 import { FetchReviewsTaskSchema } from "../../../gen/reviewflow/reviews/v1/tasks_pb.js";
-import { loadTaskState, type JobRow, type NewTask, type TaskFinish } from "../store/job-store.js";
+import { loadTaskState, type NewTask, type TaskFinish } from "../store/job-store.js";
 import { afterFinish, finishCtes, runFinish } from "../store/task-finish.js";
 import { hasDeadPage } from "../store/location-store.js";
 import { loadStoredReviews, loadUnseenReviews, pageWriteCtes } from "../store/review-store.js";
 import { callGoogle, publishTask, type PipelineContext, type TaskAttempt } from "./pipeline-context.js";
-import { deletions, diffPage, notAfter, type ReviewChange } from "./review-diff.js";
+import { deletions, diffPage, notAfter } from "./review-diff.js";
+import { publishReviewEvent } from "./review-event.js";
 import { sleep } from "./sleep.js";
 import type { StageHandler } from "./stage-handler.js";
 import { DeferTask } from "./task-errors.js";
@@ -50,7 +48,7 @@ export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof Fe
       const removed = completePass && job.mode === "full" ? deletions(await loadUnseenReviews(ctx.db, task.locationId, job.id, names)) : [];
 
       const children: NewTask[] = [];
-      const publishes = [...diff.changes, ...removed].map((change) => publishEvent(ctx, job, task.locationId, change));
+      const publishes = [...diff.changes, ...removed].map((change) => publishReviewEvent(ctx, job, task.locationId, change));
       if (nextToken) {
         const id = reviewsTaskId(job.id, task.locationId, task.pageNumber + 1);
         children.push({ id, stage: "reviews" });
@@ -100,22 +98,4 @@ async function previousPageFinished(ctx: PipelineContext, previousTaskId: string
     if (Date.now() > deadline) throw new DeferTask(ctx.settings.ackWaitMs, "previous page not committed yet");
     await sleep(25, attempt.signal);
   }
-}
-
-async function publishEvent(ctx: PipelineContext, job: JobRow, locationId: string, change: ReviewChange): Promise<void> {
-  await publishMessage(ctx.nats.js, ctx.nats.names.reviews.subject(job.scope_key, locationId), ReviewEventSchema, {
-    eventId: change.eventId,
-    type: change.type,
-    jobId: job.id,
-    tenantId: job.tenant_id ?? "",
-    clientId: job.client_id ?? "",
-    locationId,
-    review: change.review,
-    previousUpdateTime: change.previousUpdateTime,
-    observeTime: timestampNow(),
-    // the event id is `<review name>@<update time>`; JetStream de-duplicates per stream, not per
-    // subject, so the message id is scoped by the subject's client token: two clients that reach
-    // the same Google location each get the change on their own subject
-  }, { msgID: `${job.scope_key}/${change.eventId}` });
-  ctx.metrics.publishes.inc({ kind: "review_event" });
 }

@@ -51,7 +51,7 @@ export interface PageWrites {
   owner: ReviewOwner;
   /** New and changed reviews: upserted (a deleted review that reappears is revived). */
   writes: ReviewWrite[];
-  /** Unchanged reviews: only when and by which job they were last seen. */
+  /** Unchanged reviews: only by which job (and, to the day, when) they were last seen. */
   unchanged: string[];
   /** Stored rows a full pass no longer found at Google. */
   deletedIds: string[];
@@ -75,18 +75,32 @@ export function pageWriteCtes(page: PageWrites, params: unknown[]): string[] {
   const job = p(owner.jobId);
   const times = p(writes.map((w) => w.updateTime));
   const deleted = p(page.deletedIds);
+  // the reviews' bytes travel as ONE binary parameter (node-pg sends a Buffer as binary) sliced
+  // in SQL, instead of a bytea[] that would be hex-encoded into text and parsed back
+  const offsets: number[] = [];
+  let offset = 0;
+  for (const w of writes) {
+    offsets.push(offset);
+    offset += w.pb.length;
+  }
+  const blob = p(Buffer.concat(writes.map((w) => w.pb)));
   const ctes = [
     `upserted AS (
       INSERT INTO reviews (location_id, name, tenant_id, client_id, star_rating, update_time, review_pb, content_hash, last_seen_at, last_seen_job, deleted_at)
-      SELECT ${location}::uuid, r.name, ${p(owner.tenantId)}::uuid, ${p(owner.clientId)}::uuid, r.star, r.ut, r.pb, r.hash, now(), ${job}::uuid, NULL
+      SELECT ${location}::uuid, r.name, ${p(owner.tenantId)}::uuid, ${p(owner.clientId)}::uuid, r.star, r.ut,
+        substring(${blob}::bytea FROM r.offs + 1 FOR r.len), r.hash, now(), ${job}::uuid, NULL
       FROM unnest(${p(writes.map((w) => w.name))}::text[], ${p(writes.map((w) => w.starRating))}::int[], ${times}::timestamptz[],
-        ${p(writes.map((w) => Buffer.from(w.pb)))}::bytea[], ${p(writes.map((w) => w.hash))}::text[]) AS r(name, star, ut, pb, hash)
+        ${p(offsets)}::int[], ${p(writes.map((w) => w.pb.length))}::int[], ${p(writes.map((w) => w.hash))}::text[]) AS r(name, star, ut, offs, len, hash)
       ON CONFLICT (location_id, name) DO UPDATE SET
         star_rating = EXCLUDED.star_rating, update_time = EXCLUDED.update_time, review_pb = EXCLUDED.review_pb,
         content_hash = EXCLUDED.content_hash, last_seen_at = now(), last_seen_job = EXCLUDED.last_seen_job, deleted_at = NULL
       RETURNING 1)`,
+    // last_seen_at (indexed, for the retention purge) moves at most daily, so the every-pass write
+    // of an unchanged review touches no index and stays a HOT update: re-reading a large client
+    // does not bloat the table
     `touched AS (
-      UPDATE reviews SET last_seen_at = now(), last_seen_job = ${job}::uuid
+      UPDATE reviews SET last_seen_job = ${job}::uuid,
+        last_seen_at = CASE WHEN last_seen_at < now() - interval '1 day' THEN now() ELSE last_seen_at END
       WHERE location_id = ${location}::uuid AND name = ANY(${p(page.unchanged)}::text[]) RETURNING 1)`,
     `removed AS (
       UPDATE reviews SET deleted_at = now() WHERE id = ANY(${deleted}::bigint[]) AND deleted_at IS NULL RETURNING 1)`,
