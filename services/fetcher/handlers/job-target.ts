@@ -93,7 +93,7 @@ async function rawTokenTarget(deps: HandlerDeps, caller: Caller, accessToken: st
     if (err instanceof GoogleApiError && err.kind !== "transient") {
       throw new InvalidArgumentError("access_token was refused by Google's tokeninfo (invalid or expired)");
     }
-    deps.logger.warn("tokeninfo unavailable; the job gets a per-token quota key", { code: err instanceof GoogleApiError ? err.code : "UNKNOWN" });
+    deps.logger.warn("tokeninfo unavailable; the job gets a per-token quota key", { error_code: err instanceof GoogleApiError ? err.code : "UNKNOWN" });
   }
   const tenant = caller.tenantId ?? "admin";
   const key = project ? `${tenant}|${project}` : `token|${accessToken}`;

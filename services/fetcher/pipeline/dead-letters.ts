@@ -59,6 +59,6 @@ export async function writeDeadLetter(ctx: PipelineContext, input: DeadLetterInp
     if (input.failJobWith) await failJob(sql, input.jobId, input.failJobWith);
   });
   ctx.metrics.deadLetters.inc({ stage: input.stage, code: input.code });
-  ctx.logger.warn("task dead-lettered", { stage: input.stage, job_id: input.jobId, task_id: input.taskId, dead_letter_id: id, code: input.code, error: input.message, attempts: input.attempts });
+  ctx.logger.warn("task dead-lettered", { stage: input.stage, job_id: input.jobId, task_id: input.taskId, dead_letter_id: id, error_code: input.code, error: input.message, attempts: input.attempts });
   return result;
 }

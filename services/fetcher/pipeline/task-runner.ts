@@ -115,7 +115,7 @@ export function createTaskRunner<Desc extends DescMessage>(ctx: PipelineContext,
       await addRetry(ctx.db, description.jobId).catch(() => undefined);
       ctx.metrics.retries.inc({ stage });
       ctx.metrics.tasks.inc({ stage, outcome: "retried" });
-      log.info("task retried", { job_id: description.jobId, task_id: description.taskId, code: outcome.code, attempt: attempts, delay_ms: delay });
+      log.info("task retried", { job_id: description.jobId, task_id: description.taskId, error_code: outcome.code, attempt: attempts, delay_ms: delay });
       msg.nak(delay);
       return;
     }
@@ -137,7 +137,7 @@ export function createTaskRunner<Desc extends DescMessage>(ctx: PipelineContext,
         attempts,
         failJobWith: outcome.details.jobFatal ? outcome.message : undefined,
       });
-      if (outcome.details.jobFatal) log.warn("job failed", { job_id: description.jobId, code: outcome.code, error: outcome.message });
+      if (outcome.details.jobFatal) log.warn("job failed", { job_id: description.jobId, error_code: outcome.code, error: outcome.message });
       msg.ack();
       ctx.metrics.tasks.inc({ stage, outcome: "dead_lettered" });
       observeEnd(result);
