@@ -1,5 +1,6 @@
 // startGoogleEmulator: builds one emulator (context, controls, router) and listens. Port 0
 // gives an ephemeral port for tests; close() ends keep-alive connections so tests finish fast.
+import { setMaxListeners } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createContext } from "./context.js";
@@ -9,6 +10,8 @@ import type { EmulatorOptions, GoogleEmulator } from "./types.js";
 
 export async function startGoogleEmulator(opts: EmulatorOptions = {}): Promise<GoogleEmulator> {
   const shutdown = new AbortController();
+  // every delayed response (latency faults) waits on this one signal: hundreds may at once
+  setMaxListeners(0, shutdown.signal);
   const ctx = createContext(opts, shutdown.signal);
   const controls = createControls(ctx);
   const handle = createRouter(ctx, controls);
