@@ -66,7 +66,7 @@ export function createGoogleQuota(options: GoogleQuotaOptions): GoogleQuota {
   // At high quotas a window holds many points: take a few at once and hand them out here until
   // the window closes (never after), so busy workers do not queue on the limiter's row for each
   // request. The window's bound is unchanged: every point used was consumed in that window.
-  const batch = Math.min(8, Math.max(1, Math.floor(plan.points / 8)));
+  const batch = Math.min(32, Math.max(1, Math.floor(plan.points / 8)));
   const reservoirs = new Map<string, { left: number; until: number }>();
   const keyOf = (project: string) => (project.length <= 200 ? project : createHash("sha256").update(project).digest("hex"));
 

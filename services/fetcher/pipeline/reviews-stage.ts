@@ -1,18 +1,13 @@
 import { FetchReviewsTaskSchema } from "../../../gen/reviewflow/reviews/v1/tasks_pb.js";
-import { loadTaskState, type NewTask, type TaskFinish } from "../store/job-store.js";
+import type { NewTask, TaskFinish } from "../store/job-store.js";
 import { afterFinish, finishCtes, runFinish } from "../store/task-finish.js";
 import { hasDeadPage } from "../store/location-store.js";
 import { loadStoredReviews, loadUnseenReviews, pageWriteCtes } from "../store/review-store.js";
-import { callGoogle, publishTask, type PipelineContext, type TaskAttempt } from "./pipeline-context.js";
+import { callGoogle, publishTask, type PipelineContext } from "./pipeline-context.js";
 import { deletions, diffPage, notAfter } from "./review-diff.js";
 import { publishReviewEvent } from "./review-event.js";
-import { sleep } from "./sleep.js";
 import type { StageHandler } from "./stage-handler.js";
-import { DeferTask } from "./task-errors.js";
 import { reviewsTaskId, reviewsTaskPrefix } from "./task-ids.js";
-
-/** How long a page waits in place for its previous page to commit before handing itself back. */
-const PREVIOUS_PAGE_WAIT_MS = 2_000;
 
 /**
  * `fetch.reviews`: one page of one location. Stores what is new or changed, publishes one
@@ -25,12 +20,14 @@ export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof Fe
   return {
     stage: "reviews",
     schema: FetchReviewsTaskSchema,
-    describe: (task) => ({ jobId: task.jobId, taskId: reviewsTaskId(task.jobId, task.locationId, task.pageNumber), resource: task.locationName }),
+    describe: (task) => ({
+      jobId: task.jobId,
+      taskId: reviewsTaskId(task.jobId, task.locationId, task.pageNumber),
+      resource: task.locationName,
+      after: task.pageNumber > 1 ? reviewsTaskId(task.jobId, task.locationId, task.pageNumber - 1) : undefined,
+    }),
     async run(task, job, attempt) {
       const taskId = reviewsTaskId(job.id, task.locationId, task.pageNumber);
-      // pages of a location commit in order: the last page's deletion sweep and watermark must
-      // see every earlier page's reviews
-      if (task.pageNumber > 1) await previousPageFinished(ctx, reviewsTaskId(job.id, task.locationId, task.pageNumber - 1), attempt);
 
       const page = await callGoogle(ctx, job, "reviews.list", attempt, (token) =>
         ctx.source.listReviews(token, task.locationName, { pageToken: task.pageToken }),
@@ -86,16 +83,4 @@ export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof Fe
       return afterFinish(ctx.db, job.id, await runFinish(ctx.db, ctes, params));
     },
   };
-}
-
-async function previousPageFinished(ctx: PipelineContext, previousTaskId: string, attempt: TaskAttempt): Promise<void> {
-  const deadline = Date.now() + PREVIOUS_PAGE_WAIT_MS;
-  for (;;) {
-    const state = await loadTaskState(ctx.db, previousTaskId);
-    if (state && state.state !== "pending") return;
-    // usually a few milliseconds (the previous page publishes us just before it commits); if it
-    // crashed in between, its redelivery comes after the ack wait, so hand ourselves back till then
-    if (Date.now() > deadline) throw new DeferTask(ctx.settings.ackWaitMs, "previous page not committed yet");
-    await sleep(25, attempt.signal);
-  }
 }

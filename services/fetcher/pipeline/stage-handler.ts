@@ -9,6 +9,11 @@ export interface TaskDescription {
   taskId: string;
   /** The account or location resource name the task reads (shown with dead letters). */
   resource: string;
+  /**
+   * A task that must have finished (committed) before this one runs: a location's review pages
+   * commit in order, so the last page's deletion sweep and watermark see every earlier page.
+   */
+  after?: string;
 }
 
 /**

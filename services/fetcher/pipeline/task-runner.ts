@@ -1,15 +1,17 @@
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import type { JsMsg } from "@nats-io/jetstream";
 import { decodeMessage } from "../../../lib/nats/index.js";
-import { loadJob, loadTaskState, markRunning, addRetry, type FinishResult, type JobRow } from "../store/job-store.js";
+import { addRetry, loadJob, loadTaskState, loadTaskStates, markRunning, type FinishResult, type JobRow, type TaskState } from "../store/job-store.js";
 import { commitTask } from "../store/task-finish.js";
 import { writeDeadLetter } from "./dead-letters.js";
 import type { PipelineContext, TaskAttempt } from "./pipeline-context.js";
-import { AbortedError } from "./sleep.js";
+import { AbortedError, sleep } from "./sleep.js";
 import type { StageHandler } from "./stage-handler.js";
 import { generationOfMessageId } from "./task-ids.js";
 import { backoffMs, DeferTask, toTaskError, type TaskFailure } from "./task-errors.js";
 
+/** How long a task waits in place for the task it must follow before handing itself back. */
+const PREDECESSOR_WAIT_MS = 2_000;
 /** A replay's message can arrive before its transaction commits; after this long it is stale. */
 const REPLAY_COMMIT_GRACE_MS = 60_000;
 
@@ -44,7 +46,9 @@ export function createTaskRunner<Desc extends DescMessage>(ctx: PipelineContext,
     const heartbeat = setInterval(() => msg.working(), Math.max(500, Math.floor(settings.ackWaitMs / 3)));
     let job: JobRow | undefined;
     try {
-      const [found, state] = await Promise.all([jobs.get(description.jobId), loadTaskState(ctx.db, description.taskId)]);
+      const ids = description.after ? [description.taskId, description.after] : [description.taskId];
+      const [found, states] = await Promise.all([jobs.get(description.jobId), loadTaskStates(ctx.db, ids)]);
+      const state = states.get(description.taskId);
       job = found;
       if (!job) {
         ctx.metrics.tasks.inc({ stage, outcome: "dropped" });
@@ -74,6 +78,7 @@ export function createTaskRunner<Desc extends DescMessage>(ctx: PipelineContext,
         await markRunning(ctx.db, job.id);
         job.status = "RUNNING";
       }
+      if (description.after) await finished(description.after, states.get(description.after), signal);
       const result = await handler.run(task, job, attempt);
       msg.ack();
       ctx.metrics.tasks.inc({ stage, outcome: "done" });
@@ -84,6 +89,21 @@ export function createTaskRunner<Desc extends DescMessage>(ctx: PipelineContext,
       clearInterval(heartbeat);
     }
   };
+
+  /**
+   * Waits, briefly and in place, for the task this one must follow. Usually a few milliseconds:
+   * the previous page publishes its successor just before it commits. If it crashed in between,
+   * its redelivery comes only after the ack wait, so the task hands itself back until then.
+   */
+  async function finished(taskId: string, known: TaskState | undefined, signal: AbortSignal): Promise<void> {
+    const deadline = Date.now() + PREDECESSOR_WAIT_MS;
+    let state = known;
+    while (!state || state.state === "pending") {
+      if (Date.now() > deadline) throw new DeferTask(settings.ackWaitMs, "the task before it has not committed yet");
+      await sleep(25, signal);
+      state = await loadTaskState(ctx.db, taskId);
+    }
+  }
 
   function observeEnd(result: FinishResult): void {
     if (result.ended) ctx.metrics.jobDuration.observe({ status: result.ended.status }, result.ended.seconds);

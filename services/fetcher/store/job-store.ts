@@ -95,6 +95,12 @@ export async function loadJob(sql: Sql, id: string): Promise<JobRow | undefined>
   return rows[0];
 }
 
+/** Several tasks' states in one round trip, by id (missing ids are absent). */
+export async function loadTaskStates(sql: Sql, taskIds: string[]): Promise<Map<string, TaskState>> {
+  const { rows } = await sql.query<TaskState & { id: string }>("SELECT id, state, generation FROM fetch_tasks WHERE id = ANY($1::text[])", [taskIds]);
+  return new Map(rows.map((r) => [r.id, { state: r.state, generation: r.generation }]));
+}
+
 export async function loadTaskState(sql: Sql, taskId: string): Promise<TaskState | undefined> {
   const { rows } = await sql.query<TaskState>("SELECT state, generation FROM fetch_tasks WHERE id = $1", [taskId]);
   return rows[0];
