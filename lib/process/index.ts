@@ -1,0 +1,1 @@
+export { runService, type RunServiceOptions, type ServiceProcess } from "./run-service.js";

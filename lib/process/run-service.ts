@@ -1,0 +1,61 @@
+import { ConfigError, loadConfig, requireKeyring, type Config } from "../config/index.js";
+import { createLogger, redactString, registerSecret, type Logger } from "../log/index.js";
+
+export interface ServiceProcess {
+  /** Stops accepting work, lets in-flight work finish, closes connections. */
+  stop(): Promise<void>;
+}
+
+export interface RunServiceOptions {
+  /** Services that encrypt or decrypt need TOKEN_ENCRYPTION_KEY: fail at start-up, not on first use. */
+  needsEncryptionKey?: boolean;
+}
+
+/**
+ * The shape of every service's main.ts: parse the config (a bad value is one line naming the
+ * variable, exit 1), start, then stop cleanly on SIGTERM/SIGINT (exit 0). A start-up failure is
+ * one redacted line and exit 1: no stack trace, no secret.
+ */
+export function runService(
+  name: string,
+  start: (config: Readonly<Config>, logger: Logger) => Promise<ServiceProcess>,
+  options: RunServiceOptions = {},
+): void {
+  let config: Readonly<Config>;
+  try {
+    config = loadConfig();
+    if (options.needsEncryptionKey) requireKeyring(config);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${name}: bad configuration: ${err.message}\n`);
+    process.exit(1);
+  }
+  registerSecret(config.adminApiKey);
+  registerSecret(config.serviceApiKey);
+  const logger = createLogger({ level: config.logLevel, bindings: { service: name } });
+
+  start(config, logger).then(
+    (service) => {
+      let stopping = false;
+      const shutdown = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        logger.info("shutting down", { signal });
+        service.stop().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            logger.error("shutdown failed", { err });
+            process.exit(1);
+          },
+        );
+      };
+      process.once("SIGTERM", () => shutdown("SIGTERM"));
+      process.once("SIGINT", () => shutdown("SIGINT"));
+    },
+    (err: unknown) => {
+      const message = err instanceof Error ? err.message : String(err);
+      process.stderr.write(`${name}: failed to start: ${redactString(message)}\n`);
+      process.exit(1);
+    },
+  );
+}
