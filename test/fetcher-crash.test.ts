@@ -56,15 +56,16 @@ async function freePort(): Promise<number> {
 
 describe("ReviewFetcher process killed mid-job", function () {
   this.timeout(90_000);
-  const f = useFetcherFixture({
-    inProcess: false,
-    // 12 locations of 60–200 reviews: ~40 review pages
-    emulator: { seed: { accounts: 2, locationsPerAccount: 6, reviewsPerLocation: [60, 200] } },
-  });
+  // registered before the fixture's hooks: no fetcher outlives the database and streams it uses
   const children: FetcherProcess[] = [];
   after(async () => {
     for (const child of children) child.kill("SIGKILL");
     await Promise.all(children.map((c) => c.exited));
+  });
+  const f = useFetcherFixture({
+    inProcess: false,
+    // 12 locations of 60–200 reviews: ~40 review pages
+    emulator: { seed: { accounts: 2, locationsPerAccount: 6, reviewsPerLocation: [60, 200] } },
   });
 
   it("completes the job after a restart, losing no review and publishing none twice", async () => {

@@ -20,6 +20,13 @@ const EMULATED_QUOTA = 60;
 describe("Two fetcher instances sharing one Google project's quota", function () {
   this.timeout(90_000);
   const start = Date.now();
+  let second: FetcherService | undefined;
+  let closeSecond: () => Promise<void> = async () => undefined;
+  // registered before the fixture's hooks, so the second instance stops before its database goes
+  after(async () => {
+    await second?.stop();
+    await closeSecond();
+  });
   const f = useFetcherFixture({
     env: { GOOGLE_QPM: "170", FETCH_CONCURRENCY: "4" },
     emulator: {
@@ -28,12 +35,6 @@ describe("Two fetcher instances sharing one Google project's quota", function ()
       now: () => start + (Date.now() - start) * SPEEDUP,
     },
     deps: { metrics: createMetricsRegistry("fetcher-a", { processMetrics: false }) },
-  });
-  let second: FetcherService | undefined;
-  let closeSecond: () => Promise<void> = async () => undefined;
-  after(async () => {
-    await second?.stop();
-    await closeSecond();
   });
 
   it("never exceed the quota in any window, and Google never answers 429", async () => {

@@ -44,23 +44,22 @@ export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof Fe
       const completePass = lastPage && !(await hasDeadPage(ctx.db, job.id, reviewsTaskPrefix(job.id, task.locationId)));
       const removed = completePass && job.mode === "full" ? deletions(await loadUnseenReviews(ctx.db, task.locationId, job.id, names)) : [];
 
+      await Promise.all([...diff.changes, ...removed].map((change) => publishReviewEvent(ctx, job, task.locationId, change)));
+      // the next page last, right before our commit: it waits for that commit (the runner's
+      // `after`), so the shorter the gap, the less it waits
       const children: NewTask[] = [];
-      const publishes = [...diff.changes, ...removed].map((change) => publishReviewEvent(ctx, job, task.locationId, change));
       if (nextToken) {
         const id = reviewsTaskId(job.id, task.locationId, task.pageNumber + 1);
         children.push({ id, stage: "reviews" });
-        publishes.push(
-          publishTask(ctx, "reviews", FetchReviewsTaskSchema, {
-            jobId: job.id,
-            locationName: task.locationName,
-            locationId: task.locationId,
-            pageToken: nextToken,
-            pageNumber: task.pageNumber + 1,
-            stopAtUpdateTime: task.stopAtUpdateTime,
-          }, id),
-        );
+        await publishTask(ctx, "reviews", FetchReviewsTaskSchema, {
+          jobId: job.id,
+          locationName: task.locationName,
+          locationId: task.locationId,
+          pageToken: nextToken,
+          pageNumber: task.pageNumber + 1,
+          stopAtUpdateTime: task.stopAtUpdateTime,
+        }, id);
       }
-      await Promise.all(publishes);
 
       // the page's writes and the task's end: one statement, one round trip, atomic
       const finish: TaskFinish = {

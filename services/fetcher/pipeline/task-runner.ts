@@ -10,8 +10,8 @@ import type { StageHandler } from "./stage-handler.js";
 import { generationOfMessageId } from "./task-ids.js";
 import { backoffMs, DeferTask, toTaskError, type TaskFailure } from "./task-errors.js";
 
-/** How long a task waits in place for the task it must follow before handing itself back. */
-const PREDECESSOR_WAIT_MS = 2_000;
+/** How long a task waits in place for the task it must follow (at most half the ack wait). */
+const PREDECESSOR_WAIT_MS = 10_000;
 /** A replay's message can arrive before its transaction commits; after this long it is stale. */
 const REPLAY_COMMIT_GRACE_MS = 60_000;
 
@@ -91,16 +91,19 @@ export function createTaskRunner<Desc extends DescMessage>(ctx: PipelineContext,
   };
 
   /**
-   * Waits, briefly and in place, for the task this one must follow. Usually a few milliseconds:
-   * the previous page publishes its successor just before it commits. If it crashed in between,
-   * its redelivery comes only after the ack wait, so the task hands itself back until then.
+   * Waits in place for the task this one must follow. Usually a few milliseconds: the previous
+   * page publishes its successor right before it commits. If it crashed in between, its
+   * redelivery comes only after the ack wait, so after a while the task hands itself back until
+   * then (a deferral costs a delivery, a wait in place only a slot).
    */
   async function finished(taskId: string, known: TaskState | undefined, signal: AbortSignal): Promise<void> {
-    const deadline = Date.now() + PREDECESSOR_WAIT_MS;
+    const deadline = Date.now() + Math.min(PREDECESSOR_WAIT_MS, settings.ackWaitMs / 2);
     let state = known;
+    let pollMs = 10;
     while (!state || state.state === "pending") {
       if (Date.now() > deadline) throw new DeferTask(settings.ackWaitMs, "the task before it has not committed yet");
-      await sleep(25, signal);
+      await sleep(pollMs, signal);
+      pollMs = Math.min(250, pollMs * 2);
       state = await loadTaskState(ctx.db, taskId);
     }
   }
