@@ -185,6 +185,9 @@ describe("ReviewFetcher pipeline (client jobs through the TokenService)", functi
     assert.equal((await reader.getFetchJob({ jobId: jobs[0].jobId })).job?.jobId, jobs[0].jobId);
     await rejects(reader.createFetchJob({ target: { case: "clientId", value: clientId } }), Code.PermissionDenied);
     await rejects(reader.pauseStage({ stage: "reviews" }), Code.PermissionDenied);
+    // a stage carries every tenant's jobs: a tenant's operator or service key may not stop it
+    await rejects(mine.pauseStage({ stage: "reviews" }), Code.PermissionDenied);
+    await rejects(f.client(tenant.service).resumeStage({ stage: "reviews" }), Code.PermissionDenied);
     // admin sees every tenant's jobs
     assert.ok((await f.client().listFetchJobs({ clientId })).jobs.length >= 5);
   });

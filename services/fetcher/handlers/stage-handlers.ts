@@ -1,5 +1,5 @@
 import type { ServiceImpl } from "@connectrpc/connect";
-import { callerOf, JOB_ROLES, requireRole, type Caller } from "../../../lib/auth/index.js";
+import { callerOf, requireRole, type Caller } from "../../../lib/auth/index.js";
 import { writeAudit } from "../../../lib/db/index.js";
 import { STAGES, type StageName } from "../../../lib/nats/index.js";
 import { UnavailableError } from "../../../lib/rpc/index.js";
@@ -25,7 +25,8 @@ export function stageHandlers(deps: HandlerDeps): Pick<ServiceImpl<typeof Review
   };
 
   const toggle = async (caller: Caller, stage: StageName, paused: boolean): Promise<StageState> => {
-    requireRole(caller, JOB_ROLES, paused ? "pause stages" : "resume stages");
+    // a stage is shared by every tenant's jobs: only an admin may stop it for all of them
+    requireRole(caller, ["admin"], paused ? "pause stages" : "resume stages");
     await deps.dataSource.transaction(async (manager) => {
       await setStagePaused({ query: async (text, params) => ({ rows: await manager.query(text, params), count: 0 }) }, stage, paused, caller.keyId);
       await writeAudit(manager, { tenantId: caller.tenantId, actor: caller.keyId, action: paused ? "stage.pause" : "stage.resume", targetType: "stage", targetId: stage });

@@ -1208,6 +1208,7 @@ export const ReviewFetcher: GenService<{
   },
   /**
    * Pauses a stage on every fetcher instance: workers stop pulling; in-flight tasks finish.
+   * Admin only: a stage carries every tenant's jobs.
    *
    * @generated from rpc reviewflow.fetcher.v1.ReviewFetcher.PauseStage
    */
@@ -1217,7 +1218,7 @@ export const ReviewFetcher: GenService<{
     output: typeof PauseStageResponseSchema;
   },
   /**
-   * Resumes a paused stage.
+   * Resumes a paused stage. Admin only.
    *
    * @generated from rpc reviewflow.fetcher.v1.ReviewFetcher.ResumeStage
    */
