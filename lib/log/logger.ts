@@ -27,13 +27,15 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const threshold = LEVELS[options.level ?? "info"];
   const stream = options.stream ?? process.stdout;
   const make = (bindings: LogFields): Logger => {
+    // bindings are fixed for the life of a logger: redact them once, not on every line
+    const safeBindings = redact(bindings) as LogFields;
     const write = (level: LogLevel, msg: string, fields?: LogFields) => {
       if (LEVELS[level] < threshold) return;
       const line = {
         time: new Date().toISOString(),
         level,
         msg: redactString(msg),
-        ...(redact(bindings) as LogFields),
+        ...safeBindings,
         ...(fields ? (redact(fields) as LogFields) : {}),
       };
       stream.write(`${JSON.stringify(line)}\n`);
