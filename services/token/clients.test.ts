@@ -1,15 +1,7 @@
 import assert from "node:assert/strict";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { ConnectionStatus } from "../../gen/reviewflow/token/v1/resources_pb.js";
-import { admin, as, createOAuthClient, createTenant, DEMO_CLIENT, REDIRECT_URI, useTokenEnv } from "./test-support.js";
-
-const rejects = (promise: Promise<unknown>, expected: Code, message: RegExp) =>
-  assert.rejects(promise, (err: unknown) => {
-    const e = ConnectError.from(err);
-    assert.equal(Code[e.code], Code[expected], e.rawMessage);
-    assert.match(e.rawMessage, message);
-    return true;
-  });
+import { admin, as, createOAuthClient, createTenant, DEMO_CLIENT, REDIRECT_URI, rejects, useTokenEnv } from "./test-support.js";
 
 const branchInput = (clientId: string, branchId: string) => ({
   clientId, branchId, name: `Branch ${branchId}`, accountId: "1234567890", locationId: "987654321", managerEmail: "manager@example.com",

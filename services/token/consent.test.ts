@@ -3,17 +3,9 @@ import { createHash, randomBytes } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ConnectionStatus } from "../../gen/reviewflow/token/v1/resources_pb.js";
 import { TokenEventType } from "../../gen/reviewflow/reviews/v1/events_pb.js";
-import { admin, as, connect, consentAt, createOAuthClient, createTenant, nextTokenEvent, OTHER_CLIENT, REDIRECT_URI, useTokenEnv } from "./test-support.js";
+import { admin, as, connect, consentAt, createOAuthClient, createTenant, nextTokenEvent, OTHER_CLIENT, REDIRECT_URI, rejects, useTokenEnv } from "./test-support.js";
 
 const code = (err: unknown) => ConnectError.from(err).code;
-const rejects = (promise: Promise<unknown>, expected: Code, message: RegExp) =>
-  assert.rejects(promise, (err: unknown) => {
-    const e = ConnectError.from(err);
-    assert.equal(Code[e.code], Code[expected], e.rawMessage);
-    assert.match(e.rawMessage, message);
-    return true;
-  });
-
 describe("TokenService consent flow", () => {
   const env = useTokenEnv();
   let tenant: Awaited<ReturnType<typeof createTenant>>;

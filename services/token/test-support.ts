@@ -1,7 +1,8 @@
 // Fixtures for the TokenService's tests: a migrated database, a NATS namespace, the Google
 // emulator and one or more service instances (each with its own connection pool, as separate
 // processes would have), plus the consent dance a browser performs.
-import { createClient, createRouterTransport, type CallOptions, type Client } from "@connectrpc/connect";
+import assert from "node:assert/strict";
+import { Code, ConnectError, createClient, createRouterTransport, type CallOptions, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import type { DataSource } from "typeorm";
 import { TokenService } from "../../gen/reviewflow/token/v1/token_service_pb.js";
@@ -26,6 +27,15 @@ export const GOOGLE_CLIENTS: EmulatorClient[] = Array.from({ length: 20 }, (_, i
 
 export const admin: CallOptions = { headers: { authorization: `Bearer ${ADMIN_KEY}` } };
 export const as = (key: string): CallOptions => ({ headers: { authorization: `Bearer ${key}` } });
+
+/** Asserts that a call fails with `expected` and a message matching `message`. */
+export const rejects = (promise: Promise<unknown>, expected: Code, message: RegExp) =>
+  assert.rejects(promise, (err: unknown) => {
+    const e = ConnectError.from(err);
+    assert.equal(Code[e.code], Code[expected], e.rawMessage);
+    assert.match(e.rawMessage, message);
+    return true;
+  });
 
 /** A clock the tests move forward: tokens and states expire without waiting. */
 export interface TestClock extends Clock {

@@ -12,19 +12,12 @@ import {
   eventually,
   GOOGLE_CLIENTS,
   nextTokenEvent,
+  rejects,
   useTokenEnv,
 } from "./test-support.js";
 
 const HOUR_MS = 3_599_000; // the emulator's token lifetime
 const WINDOW_MS = 300_000;
-
-const rejects = (promise: Promise<unknown>, expected: Code, message: RegExp) =>
-  assert.rejects(promise, (err: unknown) => {
-    const e = ConnectError.from(err);
-    assert.equal(Code[e.code], Code[expected], e.rawMessage);
-    assert.match(e.rawMessage, message);
-    return true;
-  });
 
 describe("TokenService tokens", () => {
   // two instances with their own pools, as two processes against one database
