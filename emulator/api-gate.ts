@@ -14,6 +14,7 @@ export const ENDPOINT_API: Readonly<Record<ApiEndpointName, ApiName>> = {
   "accounts.list": "accountmanagement",
   "locations.list": "businessinformation",
   "reviews.list": "mybusiness",
+  "reviews.get": "mybusiness",
   "reviews.batchGet": "mybusiness",
 };
 

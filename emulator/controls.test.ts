@@ -68,6 +68,58 @@ describe("emulator control API", () => {
     assert.equal((await control(t.emu, "POST", "/reviews/edit", {})).status, 400);
   });
 
+  it("brings a deleted review back under its old name when add names its reviewId, 409 while it lives", async () => {
+    const parent = t.emu.controls.data().accounts[1]?.locations[0]?.parent as string;
+    const token = t.emu.controls.issueTokens({ client_id: DEMO.id }).access_token;
+    const victim = (await api(t.emu, `/v4/${parent}/reviews`, token)).body.reviews[3];
+    const live = await control(t.emu, "POST", "/reviews/add", { location: parent, reviewId: victim.reviewId });
+    assert.equal(live.status, 409);
+    assert.match(live.body.error.message, /already exists/);
+
+    t.emu.controls.deleteReview({ name: victim.name });
+    assert.equal((await api(t.emu, `/v4/${victim.name}`, token)).status, 404);
+    const back = await control(t.emu, "POST", "/reviews/add", { location: parent, reviewId: victim.reviewId, comment: "I'm back.", starRating: "TWO" });
+    assert.equal(back.status, 200);
+    assert.equal(back.body.name, victim.name);
+    assert.equal(back.body.reviewId, victim.reviewId);
+    assert.ok(Date.parse(back.body.updateTime) > Date.parse(victim.updateTime), "a fresh time, newest first");
+    const served = await api(t.emu, `/v4/${victim.name}`, token);
+    assert.deepEqual(served.body, back.body);
+    assert.equal((await api(t.emu, `/v4/${parent}/reviews`, token)).body.reviews[0].name, victim.name);
+    assert.equal((await control(t.emu, "POST", "/reviews/add", { location: parent, reviewId: victim.reviewId })).status, 409);
+
+    const fresh = t.emu.controls.addReview({ location: parent, reviewId: "never-seen_before-1" });
+    assert.equal(fresh.name, `${parent}/reviews/never-seen_before-1`);
+    for (const reviewId of ["", "a/b", "a b", 7]) {
+      assert.equal((await control(t.emu, "POST", "/reviews/add", { location: parent, reviewId })).status, 400, String(reviewId));
+    }
+    assert.equal((await control(t.emu, "POST", "/reviews/add", { location: parent, review_id: "x" })).status, 400, "misspelt fields are refused");
+  });
+
+  it("edits content without moving updateTime when keepUpdateTime is set", async () => {
+    const parent = t.emu.controls.data().accounts[1]?.locations[1]?.parent as string;
+    const token = t.emu.controls.issueTokens({ client_id: DEMO.id }).access_token;
+    const listed = (await api(t.emu, `/v4/${parent}/reviews`, token)).body.reviews as { name: string; updateTime: string; createTime: string }[];
+    const target = listed[5] as (typeof listed)[number];
+    const edited = await control(t.emu, "POST", "/reviews/edit", {
+      name: target.name, comment: "Quietly changed.", starRating: "ONE", reply: "Noted.", keepUpdateTime: true,
+    });
+    assert.equal(edited.status, 200);
+    assert.equal(edited.body.updateTime, target.updateTime);
+    assert.equal(edited.body.createTime, target.createTime);
+    assert.deepEqual([edited.body.comment, edited.body.starRating, edited.body.reviewReply.comment], ["Quietly changed.", "ONE", "Noted."]);
+
+    const after = (await api(t.emu, `/v4/${parent}/reviews`, token)).body.reviews as { name: string; comment?: string }[];
+    assert.deepEqual(after.map((r) => r.name), listed.map((r) => r.name), "the order by updateTime is unchanged");
+    assert.equal(after[5]?.comment, "Quietly changed.");
+    assert.deepEqual((await api(t.emu, `/v4/${target.name}`, token)).body, edited.body);
+
+    const moved = t.emu.controls.editReview({ name: target.name, comment: "Loudly changed.", keepUpdateTime: false });
+    assert.ok(Date.parse(moved.updateTime) > Date.parse(target.updateTime));
+    assert.equal((await control(t.emu, "POST", "/reviews/edit", { name: target.name, keepUpdateTime: "yes" })).status, 400);
+    assert.equal((await control(t.emu, "POST", "/reviews/edit", { name: target.name, keep_update_time: true })).status, 400);
+  });
+
   it("issues, expires and revokes tokens, and changes config", async () => {
     const issued = await control(t.emu, "POST", "/tokens/issue", { client_id: DEMO.id });
     assert.equal(issued.body.expires_in, 3599);

@@ -40,8 +40,30 @@ function optStar(input: Input): ReviewEdit["starRating"] {
   return v;
 }
 
+function optBool(input: Input, key: string): boolean | undefined {
+  const v = input[key];
+  if (v !== undefined && typeof v !== "boolean") throw new ControlError(400, `${key} must be a boolean`);
+  return v as boolean | undefined;
+}
+
+/**
+ * Review bodies name their fields exactly: a misspelt flag (say `keep_update_time`) would
+ * otherwise be ignored and the edit would silently do something else.
+ */
+function onlyKeys(input: Input, keys: readonly string[]): Input {
+  const unknown = Object.keys(input).find((k) => !keys.includes(k));
+  if (unknown !== undefined) throw new ControlError(400, `unknown field ${unknown} (expected ${keys.join(", ")})`);
+  return input;
+}
+
+const EDIT_KEYS = ["name", "comment", "starRating", "reply", "keepUpdateTime"] as const;
+const ADD_KEYS = ["location", "reviewId", "comment", "starRating", "reply", "reviewer"] as const;
+
+/** Google's review ids are URL-safe base64; anything else could not round-trip through a path. */
+const REVIEW_ID = /^[A-Za-z0-9_-]{1,200}$/;
+
 function checkEdit(raw: unknown): ReviewEdit {
-  const input = asInput(raw);
+  const input = onlyKeys(asInput(raw), EDIT_KEYS);
   const edit: ReviewEdit = { name: reqString(input, "name") };
   const comment = optNullableText(input, "comment");
   const reply = optNullableText(input, "reply");
@@ -49,12 +71,18 @@ function checkEdit(raw: unknown): ReviewEdit {
   if (comment !== undefined) edit.comment = comment;
   if (reply !== undefined) edit.reply = reply;
   if (starRating !== undefined) edit.starRating = starRating;
+  if (optBool(input, "keepUpdateTime") === true) edit.keepUpdateTime = true;
   return edit;
 }
 
 function checkAdd(raw: unknown): ReviewAdd {
-  const input = asInput(raw);
+  const input = onlyKeys(asInput(raw), ADD_KEYS);
   const add: ReviewAdd = { location: reqString(input, "location") };
+  const reviewId = optString(input, "reviewId");
+  if (reviewId !== undefined) {
+    if (!REVIEW_ID.test(reviewId)) throw new ControlError(400, "reviewId must be 1-200 characters of A-Z, a-z, 0-9, _ and -");
+    add.reviewId = reviewId;
+  }
   const comment = optNullableText(input, "comment");
   const reply = optNullableText(input, "reply");
   const starRating = optStar(input);
@@ -62,7 +90,7 @@ function checkAdd(raw: unknown): ReviewAdd {
   if (typeof reply === "string") add.reply = reply;
   if (starRating !== undefined) add.starRating = starRating;
   if (input.reviewer !== undefined) {
-    const reviewer = asInput(input.reviewer);
+    const reviewer = onlyKeys(asInput(input.reviewer), ["displayName", "isAnonymous"]);
     const displayName = optString(reviewer, "displayName");
     const isAnonymous = reviewer.isAnonymous;
     if (isAnonymous !== undefined && typeof isAnonymous !== "boolean") throw new ControlError(400, "reviewer.isAnonymous must be a boolean");

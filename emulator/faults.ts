@@ -8,7 +8,8 @@ import { API_ENDPOINTS, ControlError, type FaultInfo, type FaultKind, type Fault
 /** Faults may target the API endpoints, and the token endpoint for error/latency (refresh paths). */
 const FAULT_ENDPOINTS: readonly string[] = [...API_ENDPOINTS, "token"];
 const KINDS: readonly FaultKind[] = ["error", "rate_limit", "latency", "forbidden"];
-const REVIEW_ENDPOINTS = ["reviews.list", "reviews.batchGet"];
+/** The endpoints that name locations, so a per-location 403 can apply to them. */
+const REVIEW_ENDPOINTS = ["reviews.list", "reviews.get", "reviews.batchGet"];
 const MAX_LATENCY_MS = 600_000;
 
 export type Failure = { kind: "error"; status: 500 | 503 } | { kind: "rate_limit" };
@@ -52,7 +53,7 @@ export function validateFault(spec: FaultSpec): FaultSpec {
   }
   if (spec.kind === "forbidden") {
     if (spec.endpoint !== undefined && !REVIEW_ENDPOINTS.includes(spec.endpoint)) {
-      throw new ControlError(400, "forbidden faults apply to reviews.list and reviews.batchGet");
+      throw new ControlError(400, `forbidden faults apply to ${REVIEW_ENDPOINTS.join(", ")}`);
     }
     const locs = spec.locations;
     if (!Array.isArray(locs) || locs.length === 0 || !locs.every((l) => typeof l === "string" && /^(accounts\/[^/]+\/)?locations\/[^/]+$/.test(l))) {

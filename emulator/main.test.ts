@@ -66,6 +66,33 @@ describe("emulator main process", () => {
     }
   });
 
+  it("serves byte-identical seeded reviews after a restart with the same EMULATOR_SEED", async () => {
+    /** One process's answer for every location's first review page, then SIGTERM. */
+    const servedByOneProcess = async (): Promise<string[]> => {
+      const child = start({ EMULATOR_PORT: "0", EMULATOR_SEED: "demo" });
+      try {
+        const [chunk] = (await once(child.stdout, "data")) as [Buffer];
+        const { url } = JSON.parse(chunk.toString().split("\n")[0] as string) as { url: string };
+        const issued = await fetch(`${url}/_emulator/tokens/issue`, { method: "POST", body: JSON.stringify({ client_id: "demo-client.apps.googleusercontent.com" }) });
+        const { access_token } = (await issued.json()) as { access_token: string };
+        const data = (await (await fetch(`${url}/_emulator/data`)).json()) as { accounts: { locations: { parent: string }[] }[] };
+        const pages: string[] = [];
+        for (const loc of data.accounts.flatMap((a) => a.locations)) {
+          pages.push(await (await fetch(`${url}/v4/${loc.parent}/reviews`, { headers: { authorization: `Bearer ${access_token}` } })).text());
+        }
+        child.kill("SIGTERM");
+        await once(child, "exit");
+        return pages;
+      } finally {
+        child.kill("SIGKILL");
+      }
+    };
+    const first = await servedByOneProcess();
+    const second = await servedByOneProcess();
+    assert.ok(first.some((page) => page.includes('"reviews"')));
+    assert.deepEqual(second, first);
+  });
+
   it("exits 1 naming the variable when the environment is bad", async () => {
     const child = start({ EMULATOR_SEED: "gigantic" });
     let stderr = "";

@@ -3,7 +3,7 @@
 import { type AccountRec, type LocationRec, ratingFromStar, type ReviewRec, renderReview } from "./model.js";
 import { BASE64URL, mixSeed, mulberry32, pick, randomChars } from "./prng.js";
 import { type ReviewOrder, sortReviews } from "./review-order.js";
-import { generateAccounts, generateReviews } from "./seed-generator.js";
+import { generateAccounts, generateReviews, SEED_ANCHOR_MS } from "./seed-generator.js";
 import type { ResolvedSeed } from "./seed-spec.js";
 import { FIRST_NAMES, LAST_NAMES } from "./seed-vocabulary.js";
 import { ControlError, type DataSummary, type ReviewAdd, type ReviewEdit, type ReviewJson } from "./types.js";
@@ -18,6 +18,8 @@ export interface ReviewStore {
   sorted(locations: readonly LocationRec[], order: ReviewOrder): readonly ReviewRec[];
   /** Count and average rating of a whole location. */
   ratingSummary(location: LocationRec): { count: number; average: number };
+  /** One review by its full name; undefined when there is none (never was, or deleted). */
+  findReview(name: string): ReviewRec | undefined;
   editReview(edit: ReviewEdit): ReviewJson;
   addReview(add: ReviewAdd): ReviewJson;
   deleteReview(name: string): void;
@@ -27,7 +29,6 @@ export interface ReviewStore {
 const SORT_CACHE_LIMIT = 64;
 
 export function createReviewStore(seed: ResolvedSeed, now: () => number): ReviewStore {
-  const baseMs = now();
   const accounts = generateAccounts(seed);
   const accountById = new Map(accounts.map((a) => [a.id, a]));
   const locationByParent = new Map<string, LocationRec>();
@@ -36,11 +37,13 @@ export function createReviewStore(seed: ResolvedSeed, now: () => number): Review
   // Reviews added through the control API draw ids and names from their own deterministic stream.
   const addRng = mulberry32(mixSeed(seed.seed, 4));
   const sortCache = new Map<string, readonly ReviewRec[]>();
-  let lastStamp = 0;
+  // Starts at the seed anchor, so an edit is newer than every seeded review even under a test
+  // clock set before the anchor.
+  let lastStamp = SEED_ANCHOR_MS;
 
   function reviewsOf(location: LocationRec): Map<string, ReviewRec> {
     if (!location.reviews) {
-      location.reviews = new Map(generateReviews(seed, location, baseMs).map((r) => [r.name, r]));
+      location.reviews = new Map(generateReviews(seed, location).map((r) => [r.name, r]));
     }
     return location.reviews;
   }
@@ -55,12 +58,18 @@ export function createReviewStore(seed: ResolvedSeed, now: () => number): Review
     sortCache.clear();
   }
 
-  function findReview(name: string): { location: LocationRec; review: ReviewRec } {
+  function lookup(name: string): { location: LocationRec; review: ReviewRec } | undefined {
     const match = /^(accounts\/[^/]+\/locations\/[^/]+)\/reviews\/[^/]+$/.exec(name ?? "");
     const location = match ? locationByParent.get(match[1] as string) : undefined;
     const review = location ? reviewsOf(location).get(name) : undefined;
-    if (!location || !review) throw new ControlError(404, `review not found: ${name}`);
-    return { location, review };
+    return location && review ? { location, review } : undefined;
+  }
+
+  /** For the controls: an unknown review is the caller's mistake, a 404. */
+  function existing(name: string): { location: LocationRec; review: ReviewRec } {
+    const found = lookup(name);
+    if (!found) throw new ControlError(404, `review not found: ${name}`);
+    return found;
   }
 
   return {
@@ -88,15 +97,17 @@ export function createReviewStore(seed: ResolvedSeed, now: () => number): Review
       return { count: reviews.size, average: reviews.size === 0 ? 0 : sum / reviews.size };
     },
 
+    findReview: (name) => lookup(name)?.review,
+
     editReview(edit) {
-      const { review } = findReview(edit.name);
+      const { review } = existing(edit.name);
       const at = stamp();
       if (edit.starRating !== undefined) review.rating = ratingFromStar(edit.starRating);
       if (edit.comment === null) delete review.comment;
       else if (edit.comment !== undefined) review.comment = edit.comment;
       if (edit.reply === null) delete review.reply;
       else if (edit.reply !== undefined) review.reply = { comment: edit.reply, updateMs: at };
-      review.updateMs = at;
+      if (!edit.keepUpdateTime) review.updateMs = at;
       mutated();
       return renderReview(review);
     },
@@ -104,11 +115,19 @@ export function createReviewStore(seed: ResolvedSeed, now: () => number): Review
     addReview(add) {
       const location = locationByParent.get(add.location);
       if (!location) throw new ControlError(404, `location not found: ${add.location}`);
-      const reviewId = `AbFvO${randomChars(addRng, 47, BASE64URL)}`;
+      // A deleted review is gone from the map, so only a live one conflicts.
+      if (add.reviewId !== undefined && reviewsOf(location).has(`${location.parent}/reviews/${add.reviewId}`)) {
+        throw new ControlError(409, `review already exists: ${location.parent}/reviews/${add.reviewId}`);
+      }
+      // A random id is drawn even when one is given, so naming an id never shifts the ids (and
+      // reviewer names) of later additions.
+      const drawn = `AbFvO${randomChars(addRng, 47, BASE64URL)}`;
+      const reviewId = add.reviewId ?? drawn;
+      const name = `${location.parent}/reviews/${reviewId}`;
       const at = stamp();
       const anonymous = add.reviewer?.isAnonymous === true;
       const review: ReviewRec = {
-        name: `${location.parent}/reviews/${reviewId}`, reviewId, rating: ratingFromStar(add.starRating ?? "FIVE"),
+        name, reviewId, rating: ratingFromStar(add.starRating ?? "FIVE"),
         createMs: at, updateMs: at, anonymous,
       };
       if (!anonymous) review.displayName = add.reviewer?.displayName ?? `${pick(addRng, FIRST_NAMES)} ${pick(addRng, LAST_NAMES)}`;
@@ -120,7 +139,7 @@ export function createReviewStore(seed: ResolvedSeed, now: () => number): Review
     },
 
     deleteReview(name) {
-      const { location, review } = findReview(name);
+      const { location, review } = existing(name);
       reviewsOf(location).delete(review.name);
       mutated();
     },

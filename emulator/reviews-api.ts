@@ -1,6 +1,7 @@
 // My Business v4 reviews (reference §1.3): reviews.list at most 50 a page, `updateTime desc` by
-// default, averageRating and totalReviewCount for the whole location; and batchGetReviews over
-// up to 200 locations of one account, which costs one quota unit per call.
+// default, averageRating and totalReviewCount for the whole location; reviews.get, one review or
+// 404 NOT_FOUND once it is deleted; and batchGetReviews over up to 200 locations of one account,
+// which costs one quota unit per call.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { admitApiCall } from "./api-gate.js";
 import type { EmulatorContext } from "./context.js";
@@ -71,6 +72,31 @@ export async function listReviews(
   }
   if (next) body.nextPageToken = encodePageToken(fp, next);
   sendApiJson(res, body);
+}
+
+/**
+ * reviews.get: one review in the same shape as an item of reviews.list. It passes the same gate
+ * (auth, the project's mybusiness quota, faults under its own name "reviews.get") and the
+ * location's 403 faults; an unknown location or review, deleted ones included, is Google's 404.
+ */
+export async function getReview(
+  ctx: EmulatorContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  ids: { accountId: string; locationId: string; reviewId: string },
+): Promise<void> {
+  const call = await admitApiCall(ctx, req, res, url, "reviews.get");
+  if (!call) return;
+  const bound = bindQuery(url, []);
+  if ("error" in bound) return sendRpcError(res, bound.error);
+
+  const location = ctx.store.findLocation(ids.accountId, ids.locationId);
+  if (!location) return sendRpcError(res, notFound());
+  if (ctx.faults.forbidden("reviews.get", [location])) return sendRpcError(res, permissionDenied());
+  const review = ctx.store.findReview(`${location.parent}/reviews/${ids.reviewId}`);
+  if (!review) return sendRpcError(res, notFound());
+  sendApiJson(res, renderReview(review));
 }
 
 const BATCH_FIELDS = new Map([

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { OAuth2Client } from "google-auth-library";
+import { SEED_ANCHOR_MS } from "./seed-generator.js";
 import { api, connectedClient, rejection, useEmulator } from "./test-support.js";
 import type { ReviewJson } from "./types.js";
 
@@ -69,7 +70,7 @@ describe("emulator My Business v4 reviews", () => {
       assert.match(r.createTime, Z_TIME);
       assert.match(r.updateTime, Z_TIME);
       assert.ok(Date.parse(r.updateTime) >= Date.parse(r.createTime));
-      assert.ok(Date.now() - Date.parse(r.createTime) < 21 * 86_400_000);
+      assert.ok(SEED_ANCHOR_MS - Date.parse(r.createTime) < 21 * 86_400_000, "seeded in the 20 days before the anchor");
       assert.equal(r.name, `${location(0, 0).parent.split("/locations/")[0]}/locations/${r.name.split("/")[3]}/reviews/${r.reviewId}`);
     }
   });

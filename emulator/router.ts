@@ -8,12 +8,13 @@ import { BodyTooLargeError, escapeHtml, sendHtml, sendJson } from "./http-io.js"
 import { listLocations } from "./locations-api.js";
 import { createAuthorizeHandler } from "./oauth-authorize.js";
 import { createTokenHandlers } from "./oauth-token.js";
-import { batchGetReviews, listReviews } from "./reviews-api.js";
+import { batchGetReviews, getReview, listReviews } from "./reviews-api.js";
 import { internalError, sendRpcError } from "./rpc-errors.js";
 import type { EmulatorControls } from "./types.js";
 
 const LOCATIONS = /^\/v1\/accounts\/([^/:]+)\/locations$/;
 const REVIEWS = /^\/v4\/accounts\/([^/:]+)\/locations\/([^/:]+)\/reviews$/;
+const REVIEW = /^\/v4\/accounts\/([^/:]+)\/locations\/([^/:]+)\/reviews\/([^/:]+)$/;
 const BATCH = /^\/v4\/accounts\/([^/:]+)\/locations:batchGetReviews$/;
 
 /** Google's front end answers unknown URLs (and wrong methods) with this HTML 404. */
@@ -47,6 +48,11 @@ export function createRouter(ctx: EmulatorContext, controls: EmulatorControls) {
     if (method === "GET" && m) return listLocations(ctx, req, res, url, decodeURIComponent(m[1] as string));
     m = REVIEWS.exec(path);
     if (method === "GET" && m) return listReviews(ctx, req, res, url, decodeURIComponent(m[1] as string), decodeURIComponent(m[2] as string));
+    m = REVIEW.exec(path);
+    if (method === "GET" && m) {
+      const [accountId, locationId, reviewId] = m.slice(1).map((part) => decodeURIComponent(part as string)) as [string, string, string];
+      return getReview(ctx, req, res, url, { accountId, locationId, reviewId });
+    }
     m = BATCH.exec(path);
     if (method === "POST" && m) return batchGetReviews(ctx, req, res, url, decodeURIComponent(m[1] as string));
     googleNotFound(res, path);

@@ -10,7 +10,15 @@ import {
 } from "./seed-vocabulary.js";
 
 const DAY_MS = 86_400_000;
-/** Reviews fall within this many days before the base time, inside a 30-day retention window. */
+/**
+ * Every seeded time (create, update, reply) falls before this fixed instant, never the clock at
+ * start: a restarted emulator with the same seed serves byte-identical reviews, so a product
+ * that fetched before the restart sees no change after it. It lies in the past, so edits and
+ * additions (stamped with the real clock, and never before it: review-store.ts) sort after
+ * every seeded review.
+ */
+export const SEED_ANCHOR_MS = Date.parse("2026-01-01T00:00:00Z");
+/** Seeded reviews are created within this many days before the anchor. */
 export const REVIEW_AGE_DAYS = 20;
 
 export function generateAccounts(seed: ResolvedSeed): AccountRec[] {
@@ -105,8 +113,9 @@ function buildLocation(
 }
 
 /** The seeded reviews of one location; the same inputs always give the same reviews. */
-export function generateReviews(seed: ResolvedSeed, location: LocationRec, baseMs: number): ReviewRec[] {
+export function generateReviews(seed: ResolvedSeed, location: LocationRec): ReviewRec[] {
   const rng = mulberry32(mixSeed(seed.seed, 3, location.seedIndex[0], location.seedIndex[1]));
+  const baseMs = SEED_ANCHOR_MS;
   const reviews: ReviewRec[] = [];
   for (let i = 0; i < location.seededReviewCount; i++) {
     const reviewId = `AbFvO${randomChars(rng, 47, BASE64URL)}`;

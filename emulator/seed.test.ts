@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
+import { REVIEW_AGE_DAYS, SEED_ANCHOR_MS } from "./seed-generator.js";
 import { resolveSeed } from "./seed-spec.js";
 import { startGoogleEmulator } from "./server.js";
 import { api, DEMO } from "./test-support.js";
 import { ControlError, type EmulatorOptions, type GoogleEmulator } from "./types.js";
 
-const FIXED_NOW = Date.parse("2030-03-01T12:00:00Z");
+const DAY_MS = 86_400_000;
 
 async function withEmulator<T>(opts: EmulatorOptions, fn: (emu: GoogleEmulator) => Promise<T>): Promise<T> {
   const emu = await startGoogleEmulator({ port: 0, ...opts });
@@ -22,13 +23,26 @@ async function firstLocationReviews(emu: GoogleEmulator): Promise<unknown> {
   return (await api(emu, `/v4/${parent}/reviews`, token)).body;
 }
 
+/** The raw bytes of every location's first review page, keyed by location. */
+async function servedBytes(emu: GoogleEmulator): Promise<Record<string, string>> {
+  const token = emu.controls.issueTokens({ client_id: DEMO.id }).access_token;
+  const out: Record<string, string> = {};
+  for (const loc of emu.controls.data().accounts.flatMap((a) => a.locations)) {
+    const res = await fetch(`${emu.url}/v4/${loc.parent}/reviews?pageSize=50`, { headers: { authorization: `Bearer ${token}` } });
+    out[loc.parent] = await res.text();
+  }
+  return out;
+}
+
 describe("emulator seeds", () => {
-  it("generates identical data for the same seed and clock, different data for another seed", async () => {
-    const run = (seed: EmulatorOptions["seed"]) =>
-      withEmulator({ seed, now: () => FIXED_NOW }, async (emu) => ({ data: emu.controls.data(), reviews: await firstLocationReviews(emu) }));
-    const a = await run("demo");
-    assert.deepEqual(await run("demo"), a);
-    const other = await run({ accounts: 2, locationsPerAccount: 5, reviewsPerLocation: [0, 60], seed: 99 });
+  it("serves byte-identical reviews for the same seed whatever the clock at start, different data for another seed", async () => {
+    const run = (seed: EmulatorOptions["seed"], now: number) =>
+      withEmulator({ seed, now: () => now }, async (emu) => ({ data: emu.controls.data(), served: await servedBytes(emu) }));
+    const a = await run("demo", Date.parse("2026-02-01T00:00:00Z"));
+    const b = await run("demo", Date.parse("2031-07-15T09:30:00Z"));
+    assert.deepEqual(b, a);
+    assert.ok(Object.values(a.served).some((text) => text.includes('"reviews"')), "some location has reviews");
+    const other = await run({ accounts: 2, locationsPerAccount: 5, reviewsPerLocation: [0, 60], seed: 99 }, Date.now());
     assert.notDeepEqual(other.data, a.data);
   });
 
@@ -60,14 +74,33 @@ describe("emulator seeds", () => {
     });
   });
 
-  it("places review times within the last 20 days of the clock", async () => {
-    await withEmulator({ seed: "demo", now: () => FIXED_NOW }, async (emu) => {
-      const body = (await firstLocationReviews(emu)) as { reviews: { createTime: string; updateTime: string }[] };
+  it("places every seeded time in the 20 days before the fixed anchor, 2026-01-01T00:00:00Z", async () => {
+    assert.equal(new Date(SEED_ANCHOR_MS).toISOString(), "2026-01-01T00:00:00.000Z");
+    await withEmulator({ seed: "demo" }, async (emu) => {
+      const body = (await firstLocationReviews(emu)) as { reviews: { createTime: string; updateTime: string; reviewReply?: { updateTime: string } }[] };
+      assert.ok(body.reviews.length > 0);
       for (const r of body.reviews) {
         const created = Date.parse(r.createTime);
-        assert.ok(created < FIXED_NOW && created > FIXED_NOW - 20 * 86_400_000 - 60_000);
-        assert.ok(Date.parse(r.updateTime) <= FIXED_NOW);
+        assert.ok(created < SEED_ANCHOR_MS && created >= SEED_ANCHOR_MS - REVIEW_AGE_DAYS * DAY_MS - 60_000, r.createTime);
+        assert.ok(Date.parse(r.updateTime) < SEED_ANCHOR_MS && Date.parse(r.updateTime) >= created, r.updateTime);
+        if (r.reviewReply) assert.ok(Date.parse(r.reviewReply.updateTime) < SEED_ANCHOR_MS);
       }
+    });
+  });
+
+  it("dates edits and additions after every seeded review, even under a clock set before the anchor", async () => {
+    let now = SEED_ANCHOR_MS - 90 * DAY_MS;
+    await withEmulator({ seed: "tiny", now: () => now }, async (emu) => {
+      const parent = emu.controls.data().accounts[0]?.locations[0]?.parent as string;
+      const seeded = (await firstLocationReviews(emu)) as { reviews: { name: string; updateTime: string }[] };
+      const newest = Date.parse(seeded.reviews[0]?.updateTime as string);
+      const oldest = seeded.reviews[seeded.reviews.length - 1] as { name: string };
+      const edited = emu.controls.editReview({ name: oldest.name, comment: "edited" });
+      const added = emu.controls.addReview({ location: parent });
+      assert.ok(Date.parse(edited.updateTime) > newest && Date.parse(added.updateTime) > Date.parse(edited.updateTime));
+      now = Date.now();
+      const later = emu.controls.editReview({ name: oldest.name, comment: "edited again" });
+      assert.equal(later.updateTime, new Date(now).toISOString(), "a real clock is used as is");
     });
   });
 

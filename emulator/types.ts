@@ -33,8 +33,9 @@ export interface EmulatorOptions {
   /** Per project (= OAuth client id) per API; default 300; 0 = every API call answers 429. */
   quotaPerMinute?: number;
   /**
-   * Clock in epoch milliseconds, default Date.now. Seeded timestamps are placed relative to the
-   * clock's value at start, so a fixed clock gives byte-identical data across runs.
+   * Clock in epoch milliseconds, default Date.now: token lifetimes, quota windows and the times
+   * of edits and additions. Seeded review times do not read it (they sit before a fixed anchor,
+   * seed-generator.ts), so the same seed serves byte-identical reviews on every start.
    */
   now?: () => number;
 }
@@ -48,9 +49,10 @@ export type EndpointName =
   | "accounts.list"
   | "locations.list"
   | "reviews.list"
+  | "reviews.get"
   | "reviews.batchGet";
 
-export const API_ENDPOINTS = ["accounts.list", "locations.list", "reviews.list", "reviews.batchGet"] as const;
+export const API_ENDPOINTS = ["accounts.list", "locations.list", "reviews.list", "reviews.get", "reviews.batchGet"] as const;
 export type ApiEndpointName = (typeof API_ENDPOINTS)[number];
 
 /** Quota buckets, one per Google API host. */
@@ -111,11 +113,22 @@ export interface ReviewEdit {
   starRating?: StarRating;
   /** A string sets the owner's reply, null removes it. */
   reply?: string | null;
+  /**
+   * Change the content but leave the review's `updateTime` (and so its place in `updateTime desc`)
+   * as it was: a change Google makes without moving the time. A new reply text still gets its own
+   * reply `updateTime`.
+   */
+  keepUpdateTime?: boolean;
 }
 
 export interface ReviewAdd {
   /** "accounts/A/locations/L". */
   location: string;
+  /**
+   * The `{r}` of the new review's name; default a fresh random id. Naming a deleted review
+   * brings it back under its old name; naming a live one is a 409.
+   */
+  reviewId?: string;
   comment?: string;
   starRating?: StarRating;
   reply?: string;
