@@ -5,6 +5,7 @@ import { startGoogleEmulator, type GoogleEmulator } from "../../emulator/index.j
 import { createGoogleReviewSource, GoogleApiError, parseRfc3339, type ReviewSource } from "./index.js";
 
 const DEMO = "demo-client.apps.googleusercontent.com";
+const pick = (err: GoogleApiError) => [err.kind, err.httpStatus];
 
 describe("lib/google ReviewSource (googleapis against the emulator)", () => {
   let emulator: GoogleEmulator;
@@ -46,6 +47,51 @@ describe("lib/google ReviewSource (googleapis against the emulator)", () => {
     assert.ok(review.name.startsWith(`${location.name}/reviews/`));
     assert.ok(review.starRating >= 1 && review.starRating <= 5);
     assert.ok(review.updateTime && review.createTime);
+  });
+
+  it("gets one review by name as listReviews converts it, and undefined once Google answers 404", async () => {
+    const accountName = (await source.listAccounts(token)).items[0].name;
+    const location = (await source.listLocations(token, accountName)).items[1].name;
+    const listed = (await source.listReviews(token, location)).items[7];
+    const before = emulator.controls.stats().requests["reviews.get"] ?? 0;
+    const got = await source.getReview(token, listed.name);
+    assert.deepEqual(got, listed);
+    assert.equal(got?.locationName, location);
+
+    emulator.controls.deleteReview({ name: listed.name });
+    assert.equal(await source.getReview(token, listed.name), undefined);
+    assert.equal(await source.getReview(token, `${location}/reviews/AbFvOnever`), undefined);
+    assert.equal((emulator.controls.stats().requests["reviews.get"] ?? 0) - before, 3, "one request each");
+  });
+
+  it("classifies every other getReview failure like listReviews: 403 permanent, 429/5xx transient, a bare 404 not a deletion", async () => {
+    const accountName = (await source.listAccounts(token)).items[0].name;
+    const location = (await source.listLocations(token, accountName)).items[2].name;
+    const name = (await source.listReviews(token, location)).items[0].name;
+    const failure = (call: Promise<unknown>) =>
+      call.then(
+        () => assert.fail("expected a failure"),
+        (err: unknown) => {
+          assert.ok(err instanceof GoogleApiError, String(err));
+          return err;
+        },
+      );
+    emulator.controls.addFault({ kind: "forbidden", endpoint: "reviews.get", locations: [location] });
+    assert.deepEqual(pick(await failure(source.getReview(token, name))), ["permanent", 403]);
+    emulator.controls.clearFaults();
+    emulator.controls.addFault({ endpoint: "reviews.get", kind: "rate_limit", count: 1 });
+    assert.deepEqual(pick(await failure(source.getReview(token, name))), ["transient", 429]);
+    emulator.controls.addFault({ endpoint: "reviews.get", kind: "error", status: 503, count: 1 });
+    assert.deepEqual(pick(await failure(source.getReview(token, name))), ["transient", 503]);
+    assert.deepEqual(pick(await failure(source.getReview("ya29.not-a-token-at-all", name))), ["unauthenticated", 401]);
+
+    // A base URL that is not Google's answers an HTML 404: that must never read as "deleted".
+    const misaimed = createGoogleReviewSource({
+      endpoints: { accountManagementUrl: "http://127.0.0.1:9/", businessInformationUrl: "http://127.0.0.1:9/", myBusinessUrl: `${emulator.url}/wrong-prefix/`, tokenInfoUrl: "http://127.0.0.1:9/tokeninfo" },
+      timeoutMs: 2_000,
+    });
+    assert.deepEqual(pick(await failure(misaimed.getReview(token, name))), ["permanent", 404]);
+    assert.deepEqual(pick(await failure(source.getReview(token, "locations/1"))), ["permanent", 0]);
   });
 
   it("names the project a raw token belongs to", async () => {

@@ -98,6 +98,25 @@ export function createGoogleReviewSource(options: GoogleSourceOptions): ReviewSo
       }
     },
 
+    async getReview(accessToken, reviewName, opts = {}): Promise<Review | undefined> {
+      // accounts/{a}/locations/{l}/reviews/{r}: the location part becomes the Review's locationName
+      const locationName = /^(accounts\/[^/]+\/locations\/[^/]+)\/reviews\/[^/]+$/.exec(reviewName)?.[1];
+      if (!locationName) throw new GoogleApiError("permanent", 0, "INVALID_ARGUMENT", "reviews.get: not a review name");
+      try {
+        const res = await authFor(accessToken).request<ReviewJson>({
+          url: `${reviewsBase}/v4/${reviewName}`,
+          method: "GET",
+          ...callOptions(opts.signal),
+        });
+        return toReview(locationName, res.data ?? {}, "reviews.get");
+      } catch (err) {
+        // Only Google's own NOT_FOUND means "gone": a bare 404 (a wrong base URL, a proxy) must
+        // not read as a deletion, so it is classified like any other failure.
+        if (!opts.signal?.aborted && isGoogleNotFound(err)) return undefined;
+        throw classifyGoogleError(err, "reviews.get", opts.signal);
+      }
+    },
+
     async tokenInfo(accessToken, opts = {}): Promise<TokenInfo> {
       try {
         // google-auth-library's getTokenInfo retries without a timeout; the same POST, bounded
@@ -155,10 +174,10 @@ function toLocation(accountName: string, l: mybusinessbusinessinformation_v1.Sch
   return [{ name: `${accountName}/locations/${locationId}`, locationId, title: l.title ?? undefined }];
 }
 
-function toReview(locationName: string, r: ReviewJson): Review {
+function toReview(locationName: string, r: ReviewJson, what = "reviews.list"): Review {
   if (!r.name || !r.updateTime) {
     // a review without identity or update time cannot be de-duplicated: treat the page as bad
-    throw new GoogleApiError("transient", 200, "DATA_LOSS", "reviews.list: a review without name or updateTime");
+    throw new GoogleApiError("transient", 200, "DATA_LOSS", `${what}: a review without name or updateTime`);
   }
   const reviewer = r.reviewer ?? {};
   return create(ReviewSchema, {
@@ -188,6 +207,22 @@ export function parseRfc3339(text: string): Timestamp {
   const ts = timestampFromMs(ms);
   if (match?.[2]) ts.nanos = Number(match[2].padEnd(9, "0"));
   return ts;
+}
+
+/** A 404 whose body is Google's `{"error": {"status": "NOT_FOUND"}}` (reference §1.3, reviews.get). */
+function isGoogleNotFound(err: unknown): boolean {
+  const response = (err as { response?: { status?: unknown; data?: unknown } } | null)?.response;
+  if (response?.status !== 404) return false;
+  let body = response.data;
+  if (typeof body === "string") {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      return false;
+    }
+  }
+  const error = (body as { error?: { status?: unknown } } | null)?.error;
+  return typeof error === "object" && error !== null && error.status === "NOT_FOUND";
 }
 
 function str(value: unknown): string | undefined {

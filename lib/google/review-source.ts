@@ -13,6 +13,8 @@ export interface ReviewSource {
   listLocations(accessToken: string, accountName: string, options?: PageOptions): Promise<Page<GoogleLocation>>;
   /** One page of a location's reviews, newest update first (My Business v4). */
   listReviews(accessToken: string, locationName: string, options?: PageOptions): Promise<ReviewPage>;
+  /** One review by name (v4 reviews.get); undefined when Google answers 404 (the review is gone). */
+  getReview(accessToken: string, reviewName: string, options?: { signal?: AbortSignal }): Promise<Review | undefined>;
   /** Who a raw access token belongs to (`/tokeninfo`): its OAuth client = its Google project. */
   tokenInfo(accessToken: string, options?: { signal?: AbortSignal }): Promise<TokenInfo>;
 }
