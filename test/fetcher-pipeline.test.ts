@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { toJson } from "@bufbuild/protobuf";
-import { timestampDate, TimestampSchema } from "@bufbuild/protobuf/wkt";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { FetchMode, JobStatus } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { ReviewEventType, type ReviewEvent } from "../gen/reviewflow/reviews/v1/events_pb.js";
@@ -53,8 +52,9 @@ describe("ReviewFetcher pipeline (client jobs through the TokenService)", functi
       assert.equal(event.clientId, clientId);
       assert.equal(event.tenantId, tenant.id);
       assert.match(event.locationId, UUID);
-      // `<review name>@<update time>`, the time in protobuf's canonical RFC 3339 (0, 3, 6 or 9 digits)
-      assert.equal(event.eventId, `${event.review!.name}@${toJson(TimestampSchema, event.review!.updateTime!)}`);
+      // `<review name>@v<version>`: a review's first event is its version 1
+      assert.equal(event.eventId, `${event.review!.name}@v1`);
+      assert.deepEqual([event.version, event.previousVersion], [1, 0]);
     }
     const counters = job.counters!;
     assert.equal(counters.accounts, 1n);
@@ -94,7 +94,8 @@ describe("ReviewFetcher pipeline (client jobs through the TokenService)", functi
     const deleted = events.filter((e) => e.type === ReviewEventType.DELETED);
     assert.equal(events.length, 4);
     assert.deepEqual(updated.map((e) => e.review!.name).sort(), [a.name, b.name, c.name].sort());
-    assert.deepEqual(deleted.map((e) => e.eventId), [`${gone.name}@deleted`]);
+    assert.deepEqual(deleted.map((e) => e.eventId), [`${gone.name}@v2`]);
+    assert.deepEqual(updated.map((e) => [e.version, e.previousVersion]), [[2, 1], [2, 1], [2, 1]]);
     const edited = updated.find((e) => e.review!.name === a.name)!;
     assert.equal(edited.review!.comment, "Changed my mind: excellent.");
     assert.deepEqual(edited.previousUpdateTime, a.updateTime);

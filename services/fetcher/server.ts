@@ -88,6 +88,7 @@ export function createFetcherService(deps: FetcherServiceDeps): FetcherService {
     intervalMs: deps.maintenance?.intervalMs ?? Math.max(config.fetchPollMs, 1_000),
     purgeIntervalMs: deps.maintenance?.purgeIntervalMs ?? 10 * 60_000,
     republishAfterMs: deps.maintenance?.republishAfterMs ?? 5_000,
+    outboxGraceMs: deps.maintenance?.outboxGraceMs ?? Math.min(10_000, config.fetchAckWaitMs),
   });
   const server = createRpcServer({
     routes: fetcherRoutes({

@@ -4,7 +4,9 @@ import { DeadLetterSchema, Stage } from "../../../gen/reviewflow/reviews/v1/task
 import { failJob, type FinishResult } from "../store/job-store.js";
 import { commitTask } from "../store/task-finish.js";
 import type { PipelineContext } from "./pipeline-context.js";
-import { uuidFrom } from "./task-ids.js";
+import { releasePass } from "../store/location-pass-store.js";
+import { handOff } from "./pass-handoff.js";
+import { locationOfReviewsTaskId, uuidFrom } from "./task-ids.js";
 
 export const STAGE_ENUM: Record<StageName, Stage> = { accounts: Stage.ACCOUNTS, locations: Stage.LOCATIONS, reviews: Stage.REVIEWS };
 
@@ -36,6 +38,7 @@ export interface DeadLetterInput {
  */
 export async function writeDeadLetter(ctx: PipelineContext, input: DeadLetterInput): Promise<FinishResult> {
   const id = uuidFrom(`${input.taskId}#${input.generation}`);
+  const location = input.stage === "reviews" ? locationOfReviewsTaskId(input.taskId) : undefined;
   await publishMessage(ctx.nats.js, ctx.nats.names.deadLetters.subject(input.stage), DeadLetterSchema, {
     id,
     stage: STAGE_ENUM[input.stage],
@@ -57,7 +60,10 @@ export async function writeDeadLetter(ctx: PipelineContext, input: DeadLetterInp
       [id, input.jobId, input.tenantId, input.taskId, input.stage, input.subject, input.taskType, Buffer.from(input.task), input.resource.slice(0, 400), input.code.slice(0, 64), input.message, input.httpStatus, input.attempts],
     );
     if (input.failJobWith) await failJob(sql, input.jobId, input.failJobWith);
+    // the job's pass over this location has ended here: whoever waits for it goes next
+    if (location) await releasePass(sql, location, input.jobId);
   });
+  if (location) await handOff(ctx, location).catch(() => undefined);
   ctx.metrics.deadLetters.inc({ stage: input.stage, code: input.code });
   ctx.logger.warn("task dead-lettered", { stage: input.stage, job_id: input.jobId, task_id: input.taskId, dead_letter_id: id, error_code: input.code, error: input.message, attempts: input.attempts });
   return result;

@@ -2,6 +2,9 @@ import { failStalledJobs, type JobRow } from "../store/job-store.js";
 import { completeIfDone } from "../store/task-finish.js";
 import { purgeOldReviews } from "../store/review-store.js";
 import type { PipelineContext } from "./pipeline-context.js";
+import { reviewsWithStalePending } from "../store/review-outbox-store.js";
+import { handOffFreeLocations } from "./pass-handoff.js";
+import { publishPending } from "./review-publisher.js";
 import { publishRootTask } from "./root-task.js";
 
 export interface MaintenanceOptions {
@@ -11,12 +14,15 @@ export interface MaintenanceOptions {
   purgeIntervalMs: number;
   /** A job whose first publish has not been confirmed for this long is published again. */
   republishAfterMs: number;
+  /** A review version still unpublished this long after its commit is published by the sweep. */
+  outboxGraceMs: number;
 }
 
 /**
  * Periodic upkeep, safe to run on every instance at once (each step is one conditional
  * statement or an idempotent publish): finished jobs not yet marked so end, jobs without progress for JOB_STALL_TIMEOUT_SECONDS end
- * FAILED, jobs whose first task never reached FETCH get it, and reviews not seen at Google for
+ * FAILED, jobs whose first task never reached FETCH get it, review versions whose publisher died
+ * are published, locations whose pass ended without a hand-off go to their waiters, and reviews not seen at Google for
  * REVIEW_RETENTION_DAYS are purged.
  */
 export function createMaintenance(ctx: PipelineContext, options: MaintenanceOptions) {
@@ -25,6 +31,15 @@ export function createMaintenance(ctx: PipelineContext, options: MaintenanceOpti
   let running: Promise<void> | undefined;
 
   async function runOnce(): Promise<void> {
+    // versions whose publisher died between its commit and its publish: published now (in
+    // order, duplicates dropped by JetStream), then their jobs may complete below
+    const stale = await reviewsWithStalePending(ctx.db, options.outboxGraceMs / 1000, 500);
+    if (stale.length > 0) {
+      const published = await publishPending(ctx, stale);
+      ctx.logger.info("review versions published by the sweep", { count: published.length });
+    }
+    // locations whose pass ended without handing on (crash, failed or cancelled job, lost hand-off)
+    await handOffFreeLocations(ctx);
     // a process that died between a task's commit and its completion check leaves a finished job
     // RUNNING: look at every active job once per pass
     const active = await ctx.db.query<{ id: string }>("SELECT id FROM fetch_jobs WHERE status IN ('QUEUED','RUNNING')");

@@ -1,40 +1,24 @@
 import { createHash } from "node:crypto";
-import { fromBinary, toBinary, toJson } from "@bufbuild/protobuf";
+import { toBinary, toJson } from "@bufbuild/protobuf";
 import { TimestampSchema, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { ReviewSchema, type Review } from "../../../gen/reviewflow/reviews/v1/review_pb.js";
-import { ReviewEventType } from "../../../gen/reviewflow/reviews/v1/events_pb.js";
 import type { ReviewWrite, StoredReviewState } from "../store/review-store.js";
 
-/** A change to publish: the event type, the review as it is now (or was, if deleted) and its id. */
-export interface ReviewChange {
-  type: ReviewEventType;
-  review: Review;
-  /** The review in protobuf binary (as stored). */
-  reviewPb: Uint8Array;
-  previousUpdateTime?: Timestamp;
-  /** `<review name>@<update time RFC 3339>`, or `<review name>@deleted`: the event id and Nats-Msg-Id. */
-  eventId: string;
-  /** For deletions: the stored row to mark deleted. */
-  storedId?: string;
-}
-
 export interface PageDiff {
-  changes: ReviewChange[];
-  /** Created and updated reviews, to upsert. */
+  /** New and changed reviews (and deleted ones that are back), to write as new versions. */
   writes: ReviewWrite[];
   /** Names of reviews stored exactly as fetched. */
   unchanged: string[];
-  created: number;
-  updated: number;
 }
 
 /**
- * Compares a fetched page with what is stored. A review is unchanged when its stored bytes hash
+ * Compares fetched reviews with what is stored. A review is unchanged when its stored bytes hash
  * the same (Google bumps updateTime on every edit, including replies; the hash also catches a
- * change that kept the time). A review stored as deleted that shows up again is created anew.
+ * change that kept the time). This is only a proposal: the write re-checks each row under its
+ * lock, so a review another pass stored meanwhile is not versioned twice.
  */
 export function diffPage(reviews: Review[], stored: Map<string, StoredReviewState>): PageDiff {
-  const diff: PageDiff = { changes: [], writes: [], unchanged: [], created: 0, updated: 0 };
+  const diff: PageDiff = { writes: [], unchanged: [] };
   for (const review of reviews) {
     const pb = toBinary(ReviewSchema, review);
     const hash = createHash("sha256").update(pb).digest("hex");
@@ -43,28 +27,9 @@ export function diffPage(reviews: Review[], stored: Map<string, StoredReviewStat
       diff.unchanged.push(review.name);
       continue;
     }
-    const updateTime = review.updateTime!;
-    const isUpdate = before !== undefined && !before.deleted_at;
-    diff.writes.push({ name: review.name, starRating: review.starRating, updateTime: rfc3339(updateTime), pb, hash });
-    diff.changes.push({
-      type: isUpdate ? ReviewEventType.UPDATED : ReviewEventType.CREATED,
-      review,
-      reviewPb: pb,
-      previousUpdateTime: isUpdate ? fromBinary(ReviewSchema, before.review_pb).updateTime : undefined,
-      eventId: `${review.name}@${rfc3339(updateTime)}`,
-    });
-    if (isUpdate) diff.updated++;
-    else diff.created++;
+    diff.writes.push({ name: review.name, starRating: review.starRating, updateTime: rfc3339(review.updateTime!), pb, hash });
   }
   return diff;
-}
-
-/** DELETED changes for stored reviews a full pass no longer found at Google. */
-export function deletions(unseen: StoredReviewState[]): ReviewChange[] {
-  return unseen.map((row) => {
-    const review = fromBinary(ReviewSchema, row.review_pb);
-    return { type: ReviewEventType.DELETED, review, reviewPb: row.review_pb, previousUpdateTime: review.updateTime, eventId: `${row.name}@deleted`, storedId: row.id };
-  });
 }
 
 /** True when `a` is not after `b`. */

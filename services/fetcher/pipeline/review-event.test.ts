@@ -3,7 +3,6 @@ import { create, equals, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { ReviewEventSchema, ReviewEventType } from "../../../gen/reviewflow/reviews/v1/events_pb.js";
 import { ReviewSchema } from "../../../gen/reviewflow/reviews/v1/review_pb.js";
-import { diffPage } from "./review-diff.js";
 import { encodeReviewEvent } from "./review-event.js";
 
 describe("review events on the wire", () => {
@@ -18,11 +17,22 @@ describe("review events on the wire", () => {
         reviewer: { displayName: "Ada", isAnonymous: false },
         locationName: "accounts/1/locations/2",
       });
-      const [change] = diffPage([review], new Map()).changes;
-      const job = { id: "8c1d0a56-6c56-4b0f-9b53-8a1d3c1e2f00", tenant_id: null, client_id: null };
-      const decoded = fromBinary(ReviewEventSchema, encodeReviewEvent(job, "loc-1", change));
-      assert.equal(decoded.type, ReviewEventType.CREATED);
-      assert.equal(decoded.eventId, "accounts/1/locations/2/reviews/r1@2023-11-14T22:13:20.123Z");
+      const event = {
+        scopeKey: "client-1",
+        locationId: "loc-1",
+        jobId: "8c1d0a56-6c56-4b0f-9b53-8a1d3c1e2f00",
+        tenantId: null,
+        clientId: null,
+        name: review.name,
+        version: 3,
+        type: ReviewEventType.UPDATED,
+        reviewPb: toBinary(ReviewSchema, review),
+      };
+      const decoded = fromBinary(ReviewEventSchema, encodeReviewEvent(event));
+      assert.equal(decoded.type, ReviewEventType.UPDATED);
+      assert.equal(decoded.eventId, "accounts/1/locations/2/reviews/r1@v3");
+      assert.equal(decoded.version, 3);
+      assert.equal(decoded.previousVersion, 2);
       assert.ok(equals(ReviewSchema, decoded.review!, review));
       const whole = fromBinary(ReviewEventSchema, toBinary(ReviewEventSchema, create(ReviewEventSchema, { ...decoded })));
       assert.ok(equals(ReviewEventSchema, whole, decoded));

@@ -1,22 +1,33 @@
+import { toBinary } from "@bufbuild/protobuf";
 import { FetchReviewsTaskSchema } from "../../../gen/reviewflow/reviews/v1/tasks_pb.js";
-import type { NewTask, TaskFinish } from "../store/job-store.js";
-import { afterFinish, finishCtes, runFinish } from "../store/task-finish.js";
+import type { Review } from "../../../gen/reviewflow/reviews/v1/review_pb.js";
+import type { JobRow, NewTask, TaskFinish } from "../store/job-store.js";
+import { afterFinish, finishCtes } from "../store/task-finish.js";
 import { hasDeadPage } from "../store/location-store.js";
-import { loadStoredReviews, loadUnseenReviews, pageWriteCtes } from "../store/review-store.js";
-import { callGoogle, publishTask, type PipelineContext } from "./pipeline-context.js";
-import { deletions, diffPage, notAfter } from "./review-diff.js";
-import { publishReviewEvent } from "./review-event.js";
+import { claimPass } from "../store/location-pass-store.js";
+import { loadDeletionCandidates, loadStoredReviews, pageWriteCtes, recordedVersions, type StoredReviewState } from "../store/review-store.js";
+import { handOff } from "./pass-handoff.js";
+import { callGoogle, publishTask, type PipelineContext, type TaskAttempt } from "./pipeline-context.js";
+import { diffPage, notAfter } from "./review-diff.js";
+import { EVENT_TYPE, publishPending, publishVersions, timestampOfJson, type OutboxEvent } from "./review-publisher.js";
 import type { StageHandler } from "./stage-handler.js";
 import { reviewsTaskId, reviewsTaskPrefix } from "./task-ids.js";
 
+/** reviews.get calls in flight at once while a pass confirms its deletion candidates. */
+const CONFIRM_CONCURRENCY = 4;
+
 /**
- * `fetch.reviews`: one page of one location. Stores what is new or changed, publishes one
- * ReviewEvent per change (before the commit that records it: a crash re-publishes with the same
- * Nats-Msg-Id, which JetStream drops), and publishes the next page unless this is the last one
- * (no next page, or — incremental — the page reached reviews already stored by a complete pass).
- * The last page of a full pass reports stored reviews it never saw as deleted.
+ * `fetch.reviews`: one page of one location, inside the location's one pass (the first page
+ * takes the lease or parks until the running pass ends; see location-pass-store.ts).
+ *
+ * The page's new versions, the task's end and the lease commit in one statement; then the
+ * versions are published (the outbox: a crash in between leaves them to the maintenance sweep)
+ * and only then can the job complete. The next page is published before the commit, under its
+ * deterministic id. The last page of a full pass proposes as deleted the stored reviews it never
+ * saw, and asks Google about each (reviews.get): 404 → deleted; found → an ordinary update.
  */
 export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof FetchReviewsTaskSchema> {
+  const leaseSeconds = ctx.settings.stallSeconds;
   return {
     stage: "reviews",
     schema: FetchReviewsTaskSchema,
@@ -28,6 +39,11 @@ export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof Fe
     }),
     async run(task, job, attempt) {
       const taskId = reviewsTaskId(job.id, task.locationId, task.pageNumber);
+      if (task.pageNumber === 1) {
+        const claim = await claimPass(ctx.db, { locationId: task.locationId, jobId: job.id, taskId, task: toBinary(FetchReviewsTaskSchema, task), leaseSeconds });
+        // parked: acked without finishing, so the job waits; the pass that ends hands it on
+        if (!claim.acquired) return { counted: false, parked: true };
+      }
 
       const page = await callGoogle(ctx, job, "reviews.list", attempt, (token) =>
         ctx.source.listReviews(token, task.locationName, { pageToken: task.pageToken }),
@@ -35,18 +51,27 @@ export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof Fe
       const seen = new Set<string>();
       const reviews = page.items.filter((r) => !seen.has(r.name) && seen.add(r.name));
       const names = reviews.map((r) => r.name);
-      const diff = diffPage(reviews, await loadStoredReviews(ctx.db, task.locationId, names));
+      const stored = await loadStoredReviews(ctx.db, task.locationId, names);
+      const diff = diffPage(reviews, stored);
 
       const stopAt = job.mode === "incremental" ? task.stopAtUpdateTime : undefined;
       const reachedKnown = stopAt !== undefined && reviews.some((r) => r.updateTime && notAfter(r.updateTime, stopAt));
       const nextToken = page.nextPageToken && !reachedKnown ? page.nextPageToken : undefined;
       const lastPage = nextToken === undefined;
       const completePass = lastPage && !(await hasDeadPage(ctx.db, job.id, reviewsTaskPrefix(job.id, task.locationId)));
-      const removed = completePass && job.mode === "full" ? deletions(await loadUnseenReviews(ctx.db, task.locationId, job.id, names)) : [];
 
-      await Promise.all([...diff.changes, ...removed].map((change) => publishReviewEvent(ctx, job, task.locationId, change)));
-      // the next page last, right before our commit: it waits for that commit (the runner's
-      // `after`), so the shorter the gap, the less it waits
+      const deletions: StoredReviewState[] = [];
+      if (completePass && job.mode === "full") {
+        const candidates = await loadDeletionCandidates(ctx.db, { locationId: task.locationId, jobId: job.id, seenOnThisPage: names, jobStartedAt: job.started_at ?? job.created_at });
+        const found = await confirmDeletions(ctx, job, attempt, candidates, deletions);
+        const more = diffPage(found, new Map(candidates.map((c) => [c.name, c])));
+        diff.writes.push(...more.writes);
+        diff.unchanged.push(...more.unchanged);
+        for (const review of found) stored.set(review.name, candidates.find((c) => c.name === review.name)!);
+      }
+
+      // the next page before our commit, right before it: it waits for that commit (the
+      // runner's `after`), so the shorter the gap, the less it waits
       const children: NewTask[] = [];
       if (nextToken) {
         const id = reviewsTaskId(job.id, task.locationId, task.pageNumber + 1);
@@ -61,25 +86,87 @@ export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof Fe
         }, id);
       }
 
-      // the page's writes and the task's end: one statement, one round trip, atomic
+      // the page's versions, the lease and the task's end: one statement, one round trip, atomic
+      const params: unknown[] = [];
+      const { ctes, select } = pageWriteCtes({
+        owner: { locationId: task.locationId, tenantId: job.tenant_id, clientId: job.client_id, jobId: job.id },
+        writes: diff.writes,
+        unchanged: diff.unchanged,
+        deletions: deletions.map((d) => ({ id: d.id, version: d.version })),
+        storedIds: [...stored.values()].map((s) => s.id),
+        renewLeaseSeconds: leaseSeconds,
+        lastPage,
+        advanceWatermark: completePass,
+      }, params);
       const finish: TaskFinish = {
         jobId: job.id,
         taskId,
         stage: "reviews",
         state: "done",
-        counters: { pages: 1, reviews_seen: reviews.length, created: diff.created, updated: diff.updated, unchanged: diff.unchanged.length, deleted: removed.length },
+        counters: { pages: 1, reviews_seen: reviews.length, unchanged: diff.unchanged.length },
+        // what the statement really recorded, not what the comparison proposed
+        counterSql: {
+          created: "(SELECT count(*) FROM changed WHERE type = 'created')",
+          updated: "(SELECT count(*) FROM changed WHERE type = 'updated')",
+          deleted: "(SELECT count(*) FROM removed)",
+        },
         children,
       };
-      const params: unknown[] = [];
-      const ctes = pageWriteCtes({
-        owner: { locationId: task.locationId, tenantId: job.tenant_id, clientId: job.client_id, jobId: job.id },
-        writes: diff.writes,
-        unchanged: diff.unchanged,
-        deletedIds: removed.map((c) => c.storedId!),
-        advanceWatermark: completePass,
-      }, params);
       ctes.push(finishCtes(finish, params));
-      return afterFinish(ctx.db, job.id, await runFinish(ctx.db, ctes, params));
+      const { rows } = await ctx.db.query<{ counted: boolean; new_kids: string; versions: unknown; stale: boolean; waiters: boolean }>(
+        `WITH ${ctes.join(",\n")} SELECT d.counted > 0 AS counted, d.new_kids, ${select} FROM d`,
+        params,
+      );
+      const outcome = rows[0]!;
+      const recorded = recordedVersions(outcome.versions);
+
+      if (outcome.stale) {
+        // an earlier attempt's versions of these reviews were never published: all of them, in order
+        await publishPending(ctx, [...new Set([...stored.values()].map((s) => s.id).concat(recorded.map((v) => v.reviewId)))]);
+      } else if (recorded.length > 0) {
+        const bytes = new Map<string, Uint8Array>(diff.writes.map((w) => [w.name, w.pb]));
+        for (const d of deletions) bytes.set(d.name, d.review_pb);
+        await publishVersions(ctx, recorded.map((v): OutboxEvent => ({
+          reviewId: v.reviewId,
+          scopeKey: job.scope_key,
+          locationId: task.locationId,
+          jobId: job.id,
+          tenantId: job.tenant_id,
+          clientId: job.client_id,
+          name: v.name,
+          version: v.version,
+          type: EVENT_TYPE[v.type],
+          reviewPb: bytes.get(v.name)!,
+          previousUpdateTime: timestampOfJson(v.previousUpdateTime),
+        })));
+      }
+      if (outcome.waiters) await handOff(ctx, task.locationId);
+      return afterFinish(ctx.db, job.id, { counted: outcome.counted, pendingChildren: Number(outcome.new_kids) });
     },
   };
+}
+
+/**
+ * Asks Google about each deletion candidate (inside the project's quota). Gone (404) → pushed
+ * to `deleted`; found → returned, to be compared like any fetched review.
+ */
+async function confirmDeletions(
+  ctx: PipelineContext,
+  job: JobRow,
+  attempt: TaskAttempt,
+  candidates: StoredReviewState[],
+  deleted: StoredReviewState[],
+): Promise<Review[]> {
+  const found: Review[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < candidates.length) {
+      const candidate = candidates[next++]!;
+      const review = await callGoogle(ctx, job, "reviews.get", attempt, (token) => ctx.source.getReview(token, candidate.name));
+      if (review) found.push(review);
+      else deleted.push(candidate);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONFIRM_CONCURRENCY, candidates.length) }, worker));
+  return found;
 }

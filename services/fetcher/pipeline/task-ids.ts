@@ -21,6 +21,11 @@ export function reviewsTaskId(jobId: string, locationId: string, pageNumber: num
   return `${jobId}:r:${locationId}:${pageNumber}`;
 }
 
+/** The location of a review page task id, or undefined for other stages' ids. */
+export function locationOfReviewsTaskId(taskId: string): string | undefined {
+  return /^[^:]+:r:([^:]+):\d+$/.exec(taskId)?.[1];
+}
+
 /** The prefix every page task of one location in one job shares. */
 export function reviewsTaskPrefix(jobId: string, locationId: string): string {
   return `${jobId}:r:${locationId}:`;
@@ -34,7 +39,15 @@ export function taskMessageId(taskId: string, generation: number): string {
   return generation > 0 ? `${taskId}#g${generation}` : taskId;
 }
 
-/** The replay generation a FETCH message was published for (0 for the original). */
+/**
+ * The Nats-Msg-Id of a parked first page put back on FETCH when its location's lease is handed
+ * to its job (`#w<n>`, the n-th hand-off): the original id may still be in the duplicate window.
+ */
+export function resumedMessageId(taskId: string, resumes: number): string {
+  return `${taskId}#w${resumes}`;
+}
+
+/** The replay generation a FETCH message was published for (0 for the original or a resumed page). */
 export function generationOfMessageId(msgId: string | undefined): number {
   const match = /#g(\d+)$/.exec(msgId ?? "");
   return match ? Number(match[1]) : 0;

@@ -81,7 +81,7 @@ export function createTaskRunner<Desc extends DescMessage>(ctx: PipelineContext,
       if (description.after) await finished(description.after, states.get(description.after), signal);
       const result = await handler.run(task, job, attempt);
       msg.ack();
-      ctx.metrics.tasks.inc({ stage, outcome: "done" });
+      ctx.metrics.tasks.inc({ stage, outcome: result.parked ? "parked" : "done" });
       observeEnd(result);
     } catch (err) {
       await fail(msg, err, job, description, generation);

@@ -57,6 +57,8 @@ export interface TaskFinish {
   /** `done` (worked, or dropped because the job had ended) or `dead` (dead-lettered). */
   state: "done" | "dead";
   counters?: Partial<Record<CounterName, number>>;
+  /** Counters the statement itself computes (SQL expressions over the stage's own CTEs), instead of `counters`. */
+  counterSql?: Partial<Record<CounterName, string>>;
   /** Tasks this one published (before this commit); each is counted in tasks_total once. */
   children?: NewTask[];
 }
@@ -66,6 +68,8 @@ export interface FinishResult {
   counted: boolean;
   /** Set when this finish completed the job. */
   ended?: { status: JobStatusName; seconds: number };
+  /** The task was parked, not finished: it waits for another job's pass over its location. */
+  parked?: boolean;
 }
 
 export interface TaskState {

@@ -8,6 +8,7 @@ export interface StoredReviewState {
   review_pb: Buffer;
   update_time: Date;
   deleted_at: Date | null;
+  version: number;
 }
 
 /** One review to write: its identity and content as fetched. */
@@ -27,45 +28,81 @@ export interface ReviewOwner {
   jobId: string;
 }
 
+const STORED_COLUMNS = "id, name, content_hash, review_pb, update_time, deleted_at, version";
+
 export async function loadStoredReviews(sql: Sql, locationId: string, names: string[]): Promise<Map<string, StoredReviewState>> {
   if (names.length === 0) return new Map();
   const { rows } = await sql.query<StoredReviewState>(
-    "SELECT id, name, content_hash, review_pb, update_time, deleted_at FROM reviews WHERE location_id = $1 AND name = ANY($2::text[])",
+    `SELECT ${STORED_COLUMNS} FROM reviews WHERE location_id = $1 AND name = ANY($2::text[])`,
     [locationId, names],
   );
   return new Map(rows.map((r) => [r.name, r]));
 }
 
-/** Stored, not deleted reviews of a location that this job's pass did not see (full mode: deleted at Google). */
-export async function loadUnseenReviews(sql: Sql, locationId: string, jobId: string, seenOnThisPage: string[]): Promise<StoredReviewState[]> {
+/**
+ * What a full pass proposes as deleted: live reviews of the location that it did not see on any
+ * page and whose current version is older than the pass (a review stored or changed since the
+ * pass began was seen by someone after it began). Each is confirmed with reviews.get before it
+ * is deleted. The pass's start is its lease's; without the lease (lost), the job's start.
+ */
+export async function loadDeletionCandidates(
+  sql: Sql,
+  input: { locationId: string; jobId: string; seenOnThisPage: string[]; jobStartedAt: Date },
+): Promise<StoredReviewState[]> {
   const { rows } = await sql.query<StoredReviewState>(
-    `SELECT id, name, content_hash, review_pb, update_time, deleted_at FROM reviews
-     WHERE location_id = $1 AND deleted_at IS NULL AND last_seen_job IS DISTINCT FROM $2 AND name <> ALL($3::text[])`,
-    [locationId, jobId, seenOnThisPage],
+    `SELECT ${STORED_COLUMNS} FROM reviews
+     WHERE location_id = $1 AND deleted_at IS NULL AND last_seen_job IS DISTINCT FROM $2 AND name <> ALL($3::text[])
+       AND changed_at < COALESCE((SELECT pass_started_at FROM locations WHERE id = $1 AND pass_job = $2), $4)`,
+    [input.locationId, input.jobId, input.seenOnThisPage, input.jobStartedAt],
   );
   return rows;
+}
+
+/** A version a page's statement recorded (its bytes are the page's, by name). */
+export interface RecordedVersion {
+  reviewId: string;
+  name: string;
+  version: number;
+  type: "created" | "updated" | "deleted";
+  /** The previous version's update time (RFC 3339), for the event; absent for a first version. */
+  previousUpdateTime: string | null;
 }
 
 /** What one review page writes, besides the task's end. */
 export interface PageWrites {
   owner: ReviewOwner;
-  /** New and changed reviews: upserted (a deleted review that reappears is revived). */
+  /** New and changed reviews: each becomes a new version (a deleted review that reappears is re-created). */
   writes: ReviewWrite[];
   /** Unchanged reviews: only by which job (and, to the day, when) they were last seen. */
   unchanged: string[];
-  /** Stored rows a full pass no longer found at Google. */
-  deletedIds: string[];
+  /** Live rows a full pass did not see and reviews.get confirmed gone, at the version that was confirmed. */
+  deletions: { id: string; version: number }[];
+  /** Review ids (already stored) this page touches: their earlier unpublished versions go out first. */
+  storedIds: string[];
+  /** Renews the pass's lease on the location for this many seconds (not on the last page). */
+  renewLeaseSeconds?: number;
+  /** The last page of the pass: the lease is released, and the watermark moves if the pass is complete. */
+  lastPage: boolean;
   /**
    * The pass over the location is complete (every page from the first, none dead-lettered):
-   * every review newer than the newest one stored has been stored, so that becomes the next
-   * incremental stop. Computed from the statement's snapshot plus this page's writes (a data-
-   * modifying CTE does not see its siblings' rows).
+   * every review updated before the pass began has been stored, so the newest stored update
+   * time, but not past the pass's start, becomes the next incremental stop. Computed from the
+   * statement's snapshot plus this page's writes (a data-modifying CTE does not see its
+   * siblings' rows).
    */
   advanceWatermark: boolean;
 }
 
-/** A review page's writes as common table expressions, to run in one statement with the task's end. */
-export function pageWriteCtes(page: PageWrites, params: unknown[]): string[] {
+/**
+ * A review page's writes as common table expressions, to run in one statement with the task's
+ * end. A write becomes a version only if the stored row still differs when the row is locked
+ * (another pass may have stored the same content since the page was compared) and is not newer
+ * than what is fetched (an older read never overwrites a newer one); a deletion only if the row
+ * is still at the version that was confirmed. The statement returns the versions it recorded
+ * (`versions`), whether earlier versions of these reviews await publishing (`stale`) and whether
+ * other jobs wait for the location (`waiters`).
+ */
+export function pageWriteCtes(page: PageWrites, params: unknown[]): { ctes: string[]; select: string } {
   const p = (value: unknown) => {
     params.push(value);
     return `$${params.length}`;
@@ -74,7 +111,6 @@ export function pageWriteCtes(page: PageWrites, params: unknown[]): string[] {
   const location = p(owner.locationId);
   const job = p(owner.jobId);
   const times = p(writes.map((w) => w.updateTime));
-  const deleted = p(page.deletedIds);
   // the reviews' bytes travel as ONE binary parameter (node-pg sends a Buffer as binary) sliced
   // in SQL, instead of a bytea[] that would be hex-encoded into text and parsed back
   const offsets: number[] = [];
@@ -86,14 +122,32 @@ export function pageWriteCtes(page: PageWrites, params: unknown[]): string[] {
   const blob = p(Buffer.concat(writes.map((w) => w.pb)));
   const ctes = [
     `upserted AS (
-      INSERT INTO reviews (location_id, name, tenant_id, client_id, star_rating, update_time, review_pb, content_hash, last_seen_at, last_seen_job, deleted_at)
+      INSERT INTO reviews (location_id, name, tenant_id, client_id, star_rating, update_time, review_pb, content_hash, last_seen_at, last_seen_job, deleted_at, version, changed_at)
       SELECT ${location}::uuid, r.name, ${p(owner.tenantId)}::uuid, ${p(owner.clientId)}::uuid, r.star, r.ut,
-        substring(${blob}::bytea FROM r.offs + 1 FOR r.len), r.hash, now(), ${job}::uuid, NULL
+        substring(${blob}::bytea FROM r.offs + 1 FOR r.len), r.hash, now(), ${job}::uuid, NULL, 1, now()
       FROM unnest(${p(writes.map((w) => w.name))}::text[], ${p(writes.map((w) => w.starRating))}::int[], ${times}::timestamptz[],
         ${p(offsets)}::int[], ${p(writes.map((w) => w.pb.length))}::int[], ${p(writes.map((w) => w.hash))}::text[]) AS r(name, star, ut, offs, len, hash)
       ON CONFLICT (location_id, name) DO UPDATE SET
         star_rating = EXCLUDED.star_rating, update_time = EXCLUDED.update_time, review_pb = EXCLUDED.review_pb,
-        content_hash = EXCLUDED.content_hash, last_seen_at = now(), last_seen_job = EXCLUDED.last_seen_job, deleted_at = NULL
+        content_hash = EXCLUDED.content_hash, last_seen_at = now(), last_seen_job = EXCLUDED.last_seen_job, deleted_at = NULL,
+        version = reviews.version + 1, changed_at = now()
+      WHERE reviews.deleted_at IS NOT NULL
+        OR (reviews.content_hash <> EXCLUDED.content_hash AND reviews.update_time <= EXCLUDED.update_time)
+      RETURNING id, name, version, review_pb, update_time, (xmax = 0) AS inserted)`,
+    // the type comes from the version before (a review re-created after a deletion is created)
+    `changed AS (
+      SELECT u.id, u.name, u.version, u.review_pb, u.update_time,
+        CASE WHEN u.inserted OR pv.type = 'deleted' THEN 'created' ELSE 'updated' END AS type, pv.update_time AS prev_update_time
+      FROM upserted u LEFT JOIN review_versions pv ON pv.review_id = u.id AND pv.version = u.version - 1)`,
+    `removed AS (
+      UPDATE reviews r SET deleted_at = now(), version = r.version + 1, changed_at = now()
+      FROM unnest(${p(page.deletions.map((d) => d.id))}::bigint[], ${p(page.deletions.map((d) => d.version))}::int[]) AS d(id, version)
+      WHERE r.id = d.id AND r.version = d.version AND r.deleted_at IS NULL
+      RETURNING r.id, r.name, r.version, r.review_pb, r.update_time)`,
+    `versioned AS (
+      INSERT INTO review_versions (review_id, version, type, review_pb, update_time, job_id)
+      SELECT id, version, type, review_pb, update_time, ${job}::uuid FROM changed
+      UNION ALL SELECT id, version, 'deleted', review_pb, update_time, ${job}::uuid FROM removed
       RETURNING 1)`,
     // last_seen_at (indexed, for the retention purge) moves at most daily, so the every-pass write
     // of an unchanged review touches no index and stays a HOT update: re-reading a large client
@@ -102,17 +156,41 @@ export function pageWriteCtes(page: PageWrites, params: unknown[]): string[] {
       UPDATE reviews SET last_seen_job = ${job}::uuid,
         last_seen_at = CASE WHEN last_seen_at < now() - interval '1 day' THEN now() ELSE last_seen_at END
       WHERE location_id = ${location}::uuid AND name = ANY(${p(page.unchanged)}::text[]) RETURNING 1)`,
-    `removed AS (
-      UPDATE reviews SET deleted_at = now() WHERE id = ANY(${deleted}::bigint[]) AND deleted_at IS NULL RETURNING 1)`,
   ];
-  if (page.advanceWatermark) {
-    ctes.push(`watermark AS (
-      UPDATE locations SET updated_at = now(), synced_update_time = GREATEST(
-        (SELECT max(update_time) FROM reviews WHERE location_id = ${location}::uuid AND deleted_at IS NULL AND id <> ALL(${deleted}::bigint[])),
-        (SELECT max(t) FROM unnest(${times}::timestamptz[]) AS t))
+  if (page.lastPage) {
+    const advance = p(page.advanceWatermark);
+    ctes.push(`pass AS (
+      UPDATE locations SET updated_at = now(),
+        synced_update_time = CASE WHEN ${advance}::boolean THEN LEAST(GREATEST(
+          (SELECT max(update_time) FROM reviews WHERE location_id = ${location}::uuid AND deleted_at IS NULL
+             AND id <> ALL(SELECT id FROM removed)),
+          (SELECT max(t) FROM unnest(${times}::timestamptz[]) AS t)), COALESCE(CASE WHEN pass_job = ${job}::uuid THEN pass_started_at END, 'infinity'))
+          ELSE synced_update_time END,
+        pass_job = CASE WHEN pass_job = ${job}::uuid THEN NULL ELSE pass_job END,
+        pass_until = CASE WHEN pass_job = ${job}::uuid THEN NULL ELSE pass_until END
       WHERE id = ${location}::uuid RETURNING 1)`);
+  } else if (page.renewLeaseSeconds) {
+    ctes.push(`pass AS (
+      UPDATE locations SET pass_until = now() + make_interval(secs => ${p(page.renewLeaseSeconds)})
+      WHERE id = ${location}::uuid AND pass_job = ${job}::uuid RETURNING 1)`);
   }
-  return ctes;
+  const select = `(SELECT COALESCE(json_agg(json_build_array(v.id::text, v.name, v.version, v.type, to_json(v.prev_update_time) #>> '{}')), '[]')
+      FROM (SELECT id, name, version, type, prev_update_time FROM changed
+            UNION ALL SELECT id, name, version, 'deleted', update_time FROM removed) v) AS versions,
+    EXISTS (SELECT 1 FROM review_versions WHERE review_id = ANY(${p(page.storedIds)}::bigint[]) AND published_at IS NULL) AS stale,
+    ${page.lastPage ? `EXISTS (SELECT 1 FROM location_waits WHERE location_id = ${location}::uuid)` : "false"} AS waiters`;
+  return { ctes, select };
+}
+
+/** Decodes the `versions` column of a page's statement. */
+export function recordedVersions(json: unknown): RecordedVersion[] {
+  return (json as [string, string, number, RecordedVersion["type"], string | null][]).map(([reviewId, name, version, type, previousUpdateTime]) => ({
+    reviewId,
+    name,
+    version,
+    type,
+    previousUpdateTime,
+  }));
 }
 
 /**
@@ -121,6 +199,12 @@ export function pageWriteCtes(page: PageWrites, params: unknown[]): string[] {
  */
 export async function purgeOldReviews(sql: Sql, retentionDays: number): Promise<number> {
   const { count } = await sql.query("DELETE FROM reviews WHERE last_seen_at < now() - make_interval(days => $1)", [retentionDays]);
+  // a review's history keeps the same window; its current version stays while the review does
+  await sql.query(
+    `DELETE FROM review_versions v USING reviews r
+     WHERE v.review_id = r.id AND v.version < r.version AND v.published_at IS NOT NULL AND v.observed_at < now() - make_interval(days => $1)`,
+    [retentionDays],
+  );
   await sql.query(
     `DELETE FROM fetch_tasks t USING fetch_jobs j
      WHERE t.job_id = j.id AND t.state = 'done' AND j.ended_at < now() - make_interval(days => $1)`,

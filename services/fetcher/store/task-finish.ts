@@ -20,7 +20,7 @@ export function finishCtes(f: TaskFinish, params: unknown[]): string {
   const job = `${p(f.jobId)}::uuid`;
   const children = f.children ?? [];
   const counterList = COUNTERS.map((name) => `${name}`);
-  const counterValues = COUNTERS.map((name) => `d.counted * ${p(f.counters?.[name] ?? 0)}::bigint`);
+  const counterValues = COUNTERS.map((name) => `d.counted * ${f.counterSql?.[name] ?? `${p(f.counters?.[name] ?? 0)}::bigint`}`);
   return `own AS (
       INSERT INTO fetch_tasks (id, job_id, stage, state, finished_at) VALUES (${p(f.taskId)}::text, ${job}, ${p(f.stage)}::text, ${p(f.state)}::text, now())
       ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, finished_at = now() WHERE fetch_tasks.state = 'pending'
@@ -82,6 +82,8 @@ export async function completeIfDone(sql: Sql, jobId: string): Promise<FinishRes
        ended_at = now(), updated_at = now(), access_token_sealed = NULL
      FROM c
      WHERE j.id = $1 AND j.status IN ('QUEUED','RUNNING') AND j.tasks_done + c.done >= j.tasks_total + c.total
+       -- every change the job recorded is on REVIEWS before anyone is told it is done
+       AND NOT EXISTS (SELECT 1 FROM review_versions v WHERE v.job_id = $1 AND v.published_at IS NULL)
      RETURNING j.status, j.created_at`,
     [jobId],
   );

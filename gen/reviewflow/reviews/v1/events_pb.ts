@@ -14,18 +14,21 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file reviewflow/reviews/v1/events.proto.
  */
 export const file_reviewflow_reviews_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("CiJyZXZpZXdmbG93L3Jldmlld3MvdjEvZXZlbnRzLnByb3RvEhVyZXZpZXdmbG93LnJldmlld3MudjEiuwIKC1Jldmlld0V2ZW50EhAKCGV2ZW50X2lkGAEgASgJEjQKBHR5cGUYAiABKA4yJi5yZXZpZXdmbG93LnJldmlld3MudjEuUmV2aWV3RXZlbnRUeXBlEg4KBmpvYl9pZBgDIAEoCRIRCgl0ZW5hbnRfaWQYBCABKAkSEQoJY2xpZW50X2lkGAUgASgJEhMKC2xvY2F0aW9uX2lkGAYgASgJEi0KBnJldmlldxgHIAEoCzIdLnJldmlld2Zsb3cucmV2aWV3cy52MS5SZXZpZXcSOAoUcHJldmlvdXNfdXBkYXRlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDG9ic2VydmVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi2AEKClRva2VuRXZlbnQSMwoEdHlwZRgBIAEoDjIlLnJldmlld2Zsb3cucmV2aWV3cy52MS5Ub2tlbkV2ZW50VHlwZRIRCgljbGllbnRfaWQYAiABKAkSEQoJdGVuYW50X2lkGAMgASgJEi8KC2V4cGlyZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZyZWFzb24YBSABKAkSLgoKZXZlbnRfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqkQEKD1Jldmlld0V2ZW50VHlwZRIhCh1SRVZJRVdfRVZFTlRfVFlQRV9VTlNQRUNJRklFRBAAEh0KGVJFVklFV19FVkVOVF9UWVBFX0NSRUFURUQQARIdChlSRVZJRVdfRVZFTlRfVFlQRV9VUERBVEVEEAISHQoZUkVWSUVXX0VWRU5UX1RZUEVfREVMRVRFRBADKrMBCg5Ub2tlbkV2ZW50VHlwZRIgChxUT0tFTl9FVkVOVF9UWVBFX1VOU1BFQ0lGSUVEEAASHgoaVE9LRU5fRVZFTlRfVFlQRV9DT05ORUNURUQQARIeChpUT0tFTl9FVkVOVF9UWVBFX1JFRlJFU0hFRBACEiEKHVRPS0VOX0VWRU5UX1RZUEVfTkVFRFNfUkVBVVRIEAMSHAoYVE9LRU5fRVZFTlRfVFlQRV9SRVZPS0VEEARiBnByb3RvMw", [file_google_protobuf_timestamp, file_reviewflow_reviews_v1_review]);
+  fileDesc("CiJyZXZpZXdmbG93L3Jldmlld3MvdjEvZXZlbnRzLnByb3RvEhVyZXZpZXdmbG93LnJldmlld3MudjEi5gIKC1Jldmlld0V2ZW50EhAKCGV2ZW50X2lkGAEgASgJEjQKBHR5cGUYAiABKA4yJi5yZXZpZXdmbG93LnJldmlld3MudjEuUmV2aWV3RXZlbnRUeXBlEg4KBmpvYl9pZBgDIAEoCRIRCgl0ZW5hbnRfaWQYBCABKAkSEQoJY2xpZW50X2lkGAUgASgJEhMKC2xvY2F0aW9uX2lkGAYgASgJEi0KBnJldmlldxgHIAEoCzIdLnJldmlld2Zsb3cucmV2aWV3cy52MS5SZXZpZXcSOAoUcHJldmlvdXNfdXBkYXRlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDG9ic2VydmVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHdmVyc2lvbhgKIAEoDRIYChBwcmV2aW91c192ZXJzaW9uGAsgASgNItgBCgpUb2tlbkV2ZW50EjMKBHR5cGUYASABKA4yJS5yZXZpZXdmbG93LnJldmlld3MudjEuVG9rZW5FdmVudFR5cGUSEQoJY2xpZW50X2lkGAIgASgJEhEKCXRlbmFudF9pZBgDIAEoCRIvCgtleHBpcmVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGcmVhc29uGAUgASgJEi4KCmV2ZW50X3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKpEBCg9SZXZpZXdFdmVudFR5cGUSIQodUkVWSUVXX0VWRU5UX1RZUEVfVU5TUEVDSUZJRUQQABIdChlSRVZJRVdfRVZFTlRfVFlQRV9DUkVBVEVEEAESHQoZUkVWSUVXX0VWRU5UX1RZUEVfVVBEQVRFRBACEh0KGVJFVklFV19FVkVOVF9UWVBFX0RFTEVURUQQAyqzAQoOVG9rZW5FdmVudFR5cGUSIAocVE9LRU5fRVZFTlRfVFlQRV9VTlNQRUNJRklFRBAAEh4KGlRPS0VOX0VWRU5UX1RZUEVfQ09OTkVDVEVEEAESHgoaVE9LRU5fRVZFTlRfVFlQRV9SRUZSRVNIRUQQAhIhCh1UT0tFTl9FVkVOVF9UWVBFX05FRURTX1JFQVVUSBADEhwKGFRPS0VOX0VWRU5UX1RZUEVfUkVWT0tFRBAEYgZwcm90bzM", [file_google_protobuf_timestamp, file_reviewflow_reviews_v1_review]);
 
 /**
  * Published on the REVIEWS stream, subject `reviews.<client_id>.<location_id>`, once per change.
- * Its Nats-Msg-Id is the review name plus the update time, so a redelivered page publishes
- * nothing twice.
+ * Every change reviewflow observes in a review gets the review's next version (1, 2, 3 ...), and
+ * one review's events reach the stream in version order. Its Nats-Msg-Id is
+ * `<subject client token>/<event_id>`, so a redelivered page publishes nothing twice and no
+ * genuine change collides with an earlier one. A subscriber keeps the highest version per review
+ * and ignores older ones: replaying the stream from its start yields Google's current state.
  *
  * @generated from message reviewflow.reviews.v1.ReviewEvent
  */
 export type ReviewEvent = Message<"reviewflow.reviews.v1.ReviewEvent"> & {
   /**
-   * Deterministic id of this change: `<review name>@<update time RFC 3339>` (or `@deleted`).
+   * Deterministic id of this change: `<review name>@v<version>`.
    *
    * @generated from field: string event_id = 1;
    */
@@ -86,6 +89,20 @@ export type ReviewEvent = Message<"reviewflow.reviews.v1.ReviewEvent"> & {
    * @generated from field: google.protobuf.Timestamp observe_time = 9;
    */
   observeTime?: Timestamp | undefined;
+
+  /**
+   * This change's version of the review: 1 for its first event, then one more per change.
+   *
+   * @generated from field: uint32 version = 10;
+   */
+  version: number;
+
+  /**
+   * The version this change follows (version - 1); 0 for the review's first event.
+   *
+   * @generated from field: uint32 previous_version = 11;
+   */
+  previousVersion: number;
 };
 
 /**
@@ -166,7 +183,7 @@ export enum ReviewEventType {
   UNSPECIFIED = 0,
 
   /**
-   * The review was seen for the first time.
+   * The review was seen for the first time, or again after a deletion.
    *
    * @generated from enum value: REVIEW_EVENT_TYPE_CREATED = 1;
    */
@@ -180,7 +197,7 @@ export enum ReviewEventType {
   UPDATED = 2,
 
   /**
-   * A full fetch no longer found the review at Google.
+   * A full pass no longer found the review and Google's reviews.get confirmed it gone (404).
    *
    * @generated from enum value: REVIEW_EVENT_TYPE_DELETED = 3;
    */

@@ -1,0 +1,33 @@
+import { fromBinary } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { publishMessage } from "../../../lib/nats/index.js";
+import { FetchReviewsTaskSchema } from "../../../gen/reviewflow/reviews/v1/tasks_pb.js";
+import { handOffPass, locationsToHandOff } from "../store/location-pass-store.js";
+import type { PipelineContext } from "./pipeline-context.js";
+import { resumedMessageId } from "./task-ids.js";
+
+/**
+ * Hands a free location to the job that has waited longest for it and puts that job's parked
+ * first page back on FETCH, under a fresh message id (the original one may still be inside the
+ * FETCH duplicate window). An incremental page stops at the location's watermark as it is now:
+ * the pass that just ended may have moved it.
+ */
+export async function handOff(ctx: PipelineContext, locationId: string): Promise<boolean> {
+  const handOffSeconds = Math.max(30, Math.ceil((2 * ctx.settings.ackWaitMs) / 1000));
+  const next = await handOffPass(ctx.db, locationId, handOffSeconds);
+  if (!next) return false;
+  const task = fromBinary(FetchReviewsTaskSchema, next.task);
+  if (task.stopAtUpdateTime && next.syncedUpdateTime) task.stopAtUpdateTime = timestampFromDate(next.syncedUpdateTime);
+  await publishMessage(ctx.nats.js, ctx.nats.names.fetch.subject("reviews"), FetchReviewsTaskSchema, task, { msgID: resumedMessageId(next.taskId, next.resumes) });
+  ctx.metrics.publishes.inc({ kind: "task" });
+  return true;
+}
+
+/** The maintenance sweep's part: every location that waiters wait for and nobody holds. */
+export async function handOffFreeLocations(ctx: PipelineContext): Promise<number> {
+  let handed = 0;
+  for (const locationId of await locationsToHandOff(ctx.db, 200)) {
+    if (await handOff(ctx, locationId)) handed++;
+  }
+  return handed;
+}

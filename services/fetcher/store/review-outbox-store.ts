@@ -1,0 +1,79 @@
+import type { Db, Sql } from "./db.js";
+
+/**
+ * review_versions as the REVIEWS outbox: a version is committed with the page that observed it
+ * and published after; `published_at` records that JetStream acknowledged it. Whoever publishes
+ * a review's versions publishes all its unpublished ones, oldest first, each after the one
+ * before was acknowledged: so a review's events reach the stream in version order whichever
+ * instance (page or sweep) gets there first, and a second publisher's copies are duplicates.
+ */
+
+/** An unpublished version with everything its event needs. */
+export interface PendingVersion {
+  review_id: string;
+  version: number;
+  type: "created" | "updated" | "deleted";
+  review_pb: Buffer;
+  name: string;
+  location_id: string;
+  scope_key: string;
+  tenant_id: string | null;
+  client_id: string | null;
+  job_id: string | null;
+  prev_update_time: Date | null;
+}
+
+/** Every unpublished version of these reviews, by review then version. */
+export async function loadPendingVersions(sql: Sql, reviewIds: string[]): Promise<PendingVersion[]> {
+  if (reviewIds.length === 0) return [];
+  const { rows } = await sql.query<PendingVersion>(
+    `SELECT v.review_id::text AS review_id, v.version, v.type, v.review_pb, r.name, r.location_id, l.scope_key, r.tenant_id, r.client_id, v.job_id,
+       CASE WHEN v.type = 'deleted' THEN v.update_time ELSE pv.update_time END AS prev_update_time
+     FROM review_versions v
+       JOIN reviews r ON r.id = v.review_id JOIN locations l ON l.id = r.location_id
+       LEFT JOIN review_versions pv ON pv.review_id = v.review_id AND pv.version = v.version - 1
+     WHERE v.review_id = ANY($1::bigint[]) AND v.published_at IS NULL
+     ORDER BY v.review_id, v.version`,
+    [reviewIds],
+  );
+  return rows;
+}
+
+/** Reviews with a version still unpublished after `olderThanSeconds` (its publisher died or failed). */
+export async function reviewsWithStalePending(sql: Sql, olderThanSeconds: number, limit: number): Promise<string[]> {
+  const { rows } = await sql.query<{ review_id: string }>(
+    `SELECT DISTINCT review_id::text AS review_id FROM review_versions
+     WHERE published_at IS NULL AND observed_at < now() - make_interval(secs => $1) LIMIT $2`,
+    [olderThanSeconds, limit],
+  );
+  return rows.map((r) => r.review_id);
+}
+
+export async function markPublished(sql: Sql, versions: { reviewId: string; version: number }[]): Promise<void> {
+  if (versions.length === 0) return;
+  await sql.query(
+    `UPDATE review_versions v SET published_at = now()
+     FROM unnest($1::bigint[], $2::int[]) AS p(review_id, version)
+     WHERE v.review_id = p.review_id AND v.version = p.version AND v.published_at IS NULL`,
+    [versions.map((v) => v.reviewId), versions.map((v) => v.version)],
+  );
+}
+
+/**
+ * The stream already holds another event under this review's version `from` (the database was
+ * reset or restored while the stream kept its history): the review's unpublished versions from
+ * `from` on move past every number handed out so far, in the same order, so the next publish
+ * cannot collide with the foreign one and still follows it. Returns the new first number.
+ */
+export async function renumberPending(db: Db, reviewId: string, from: number): Promise<number> {
+  return db.tx(async (sql) => {
+    const { rows } = await sql.query<{ version: number }>("SELECT version FROM reviews WHERE id = $1 FOR UPDATE", [reviewId]);
+    const current = rows[0]?.version ?? from;
+    const shift = current - from + 1;
+    // two steps: shifting in place would collide with the primary key midway
+    await sql.query("UPDATE review_versions SET version = -(version + $3) WHERE review_id = $1 AND version >= $2 AND published_at IS NULL", [reviewId, from, shift]);
+    await sql.query("UPDATE review_versions SET version = -version WHERE review_id = $1 AND version < 0", [reviewId]);
+    await sql.query("UPDATE reviews SET version = version + $2 WHERE id = $1", [reviewId, shift]);
+    return from + shift;
+  });
+}
