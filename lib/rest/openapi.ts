@@ -44,12 +44,18 @@ export function createOpenApiDocument(options: OpenApiOptions): Record<string, u
     const bound = new Set([...route.pathFields.values()].map((chain) => chain[0].name));
     if (route.body && route.body !== "*") bound.add(route.body);
 
-    const parameters: unknown[] = [...route.pathFields].map(([fieldPath, chain]) => ({
-      name: fieldPath,
-      in: "path",
-      required: true,
-      ...describe(schemas.fieldSchema(chain[chain.length - 1])),
-    }));
+    const parameters: unknown[] = [...route.pathFields].map(([fieldPath, chain]) => {
+      const param = { name: fieldPath, in: "path", required: true, ...describe(schemas.fieldSchema(chain[chain.length - 1])) } as Record<string, unknown>;
+      const variable = route.template.variables.find((v) => v.fieldPath === fieldPath);
+      if (variable && variable.end - variable.start !== 1) {
+        // `{name=accounts/*/…}`: one OpenAPI parameter that spans several path segments
+        const spanned = route.template.segments.slice(variable.start, variable.end === Infinity ? undefined : variable.end);
+        const shape = spanned.map((s) => (s.kind === "literal" ? s.value : s.kind === "wildcard" ? "*" : "**")).join("/");
+        const note = `Spans several path segments (\`${shape}\`): send its slashes as they are, or percent-encoded as \`%2F\`.`;
+        param.description = param.description ? `${String(param.description)}\n\n${note}` : note;
+      }
+      return param;
+    });
     if (route.body !== "*") {
       for (const [name, field] of queryFields(method.input, bound)) {
         const schema = schemas.fieldSchema(field);

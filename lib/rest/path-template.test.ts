@@ -21,6 +21,24 @@ describe("parsePathTemplate / matchPathTemplate", () => {
     assert.deepEqual(matchPathTemplate(rest, "/files/a/b/c.txt"), { path: "a/b/c.txt" });
   });
 
+  it("binds a multi-segment variable followed by literal segments", () => {
+    const t = parsePathTemplate("/api/v1/{name=accounts/*/locations/*/reviews/*}/versions");
+    assert.equal(t.openApiPath, "/api/v1/{name}/versions");
+    assert.deepEqual(t.variables, [{ fieldPath: "name", start: 2, end: 8 }]);
+    assert.deepEqual(matchPathTemplate(t, "/api/v1/accounts/1/locations/2/reviews/3/versions"), { name: "accounts/1/locations/2/reviews/3" });
+    // everything but a slash is decoded; an encoded slash inside one segment stays encoded
+    assert.deepEqual(matchPathTemplate(t, "/api/v1/accounts/1/locations/2/reviews/a%20b%2Fc/versions"), { name: "accounts/1/locations/2/reviews/a b%2Fc" });
+    for (const bad of [
+      "/api/v1/accounts/1/locations/2/reviews/3",
+      "/api/v1/accounts/1/locations/2/reviews/3/versions/4",
+      "/api/v1/accounts/1/locations/2/reviews//versions",
+      "/api/v1/accounts/1/places/2/reviews/3/versions",
+      "/api/v1/accounts/1/locations/2/versions",
+    ]) {
+      assert.equal(matchPathTemplate(t, bad), undefined, bad);
+    }
+  });
+
   it("rejects malformed templates with the reason", () => {
     for (const bad of ["api/v1", "/a/{b", "/a/{b}/{b}", "/a/**/c", "/a/{1x}"]) {
       assert.throws(() => parsePathTemplate(bad), PathTemplateError, bad);
@@ -48,6 +66,26 @@ describe("createRouteTable", () => {
     assert.deepEqual(table.match("PUT", "/clients/x"), { kind: "method_not_allowed", allowed: ["GET", "DELETE"] });
     assert.equal(table.match("GET", "/nope").kind, "not_found");
     assert.equal(table.match("HEAD", "/clients/x").kind, "found");
+  });
+
+  it("takes a multi-segment variable's slashes percent-encoded, as OpenAPI clients send them", () => {
+    const table = createRouteTable([
+      entry("GET", "/api/v1/{name=accounts/*/locations/*/reviews/*}/versions"),
+      entry("GET", "/api/v1/jobs/{job_id}"),
+      entry("DELETE", "/api/v1/jobs/{job_id}"),
+    ]);
+    const versions = "GET /api/v1/{name=accounts/*/locations/*/reviews/*}/versions";
+    for (const path of ["/api/v1/accounts/1/locations/2/reviews/3/versions", "/api/v1/accounts%2F1%2Flocations%2F2%2Freviews%2F3/versions", "/api/v1/accounts%2f1/locations%2F2%2Freviews/3/versions"]) {
+      const found = table.match("GET", path);
+      assert.ok(found.kind === "found", path);
+      assert.equal(found.value, versions, path);
+      assert.deepEqual(found.params, { name: "accounts/1/locations/2/reviews/3" }, path);
+    }
+    assert.deepEqual(table.match("POST", "/api/v1/accounts%2F1%2Flocations%2F2%2Freviews%2F3/versions"), { kind: "method_not_allowed", allowed: ["GET"] });
+    assert.equal(table.match("GET", "/api/v1/accounts%2F1%2Flocations%2F2/versions").kind, "not_found");
+    // a path that fits as sent keeps its meaning: a single-segment variable gets the slash
+    const job = table.match("GET", "/api/v1/jobs/a%2Fb");
+    assert.deepEqual(job.kind === "found" && job.params, { job_id: "a/b" });
   });
 
   it("refuses two routes for the same method and shape", () => {

@@ -21,6 +21,12 @@ export interface RouteTable<T> {
  * Finds the route for a request. When several templates match a path (`/branches/{id}` and
  * `/branches/by-branch-id/{branch_id}` never do, but `/a/{x}` and `/a/b` would), the one with
  * more literal segments wins, so declaration order never matters. HEAD is answered as GET.
+ *
+ * A multi-segment variable (the `name` of `/api/v1/{name=accounts/…/reviews/…}/versions`) is one
+ * parameter to an OpenAPI client, which therefore sends its slashes percent-encoded
+ * (`accounts%2F1%2Flocations%2F2%2Freviews%2F3`). A path that matches no template as sent is
+ * tried once more with `%2F` read as `/`, against the templates with such variables only, so a
+ * path that matches as sent is never routed otherwise.
  */
 export function createRouteTable<T>(entries: readonly RouteEntry<T>[]): RouteTable<T> {
   const sorted = [...entries].sort((a, b) => b.template.specificity - a.template.specificity);
@@ -30,18 +36,25 @@ export function createRouteTable<T>(entries: readonly RouteEntry<T>[]): RouteTab
     if (seen.has(key)) throw new Error(`two routes for ${entry.httpMethod} ${entry.template.source}`);
     seen.add(key);
   }
+  const multiSegment = sorted.filter((entry) => entry.template.variables.some((v) => v.end - v.start !== 1));
   return {
     entries: sorted,
     match(httpMethod, path) {
       const verb = httpMethod === "HEAD" ? "GET" : httpMethod;
-      const allowed = new Set<string>();
-      for (const entry of sorted) {
-        const params = matchPathTemplate(entry.template, path);
-        if (!params) continue;
-        if (entry.httpMethod === verb) return { kind: "found", value: entry.value, template: entry.template, params };
-        allowed.add(entry.httpMethod);
-      }
-      return allowed.size > 0 ? { kind: "method_not_allowed", allowed: [...allowed] } : { kind: "not_found" };
+      const found = find(sorted, verb, path);
+      if (found.kind !== "not_found" || multiSegment.length === 0 || !/%2f/i.test(path)) return found;
+      return find(multiSegment, verb, path.replace(/%2f/gi, "/"));
     },
   };
+}
+
+function find<T>(entries: readonly RouteEntry<T>[], verb: string, path: string): RouteMatch<T> {
+  const allowed = new Set<string>();
+  for (const entry of entries) {
+    const params = matchPathTemplate(entry.template, path);
+    if (!params) continue;
+    if (entry.httpMethod === verb) return { kind: "found", value: entry.value, template: entry.template, params };
+    allowed.add(entry.httpMethod);
+  }
+  return allowed.size > 0 ? { kind: "method_not_allowed", allowed: [...allowed] } : { kind: "not_found" };
 }
