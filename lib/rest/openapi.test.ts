@@ -84,6 +84,18 @@ describe("createOpenApiDocument", () => {
     assert.deepEqual(get.map((p) => [p.name, p.in, p.required]), [["job_id", "path", true]]);
   });
 
+  it("documents a multi-segment path variable as one parameter with its shape", () => {
+    const list = doc.paths["/api/v1/{name}/versions"].get;
+    assert.equal(list.operationId, "ReviewFetcher_ListReviewVersions");
+    const byName = Object.fromEntries((list.parameters as Json[]).map((p) => [p.name, p]));
+    assert.deepEqual(Object.keys(byName).sort(), ["client_id", "name", "page_size", "page_token"]);
+    assert.deepEqual([byName.name.in, byName.name.required], ["path", true]);
+    assert.equal(byName.name.schema.pattern, "^accounts/[^/]+/locations/[^/]+/reviews/[^/]+$");
+    assert.match(byName.name.description, /`accounts\/\*\/locations\/\*\/reviews\/\*`.*%2F/s);
+    const page = doc.components.schemas["reviewflow.fetcher.v1.ReviewVersion"];
+    assert.ok(page.properties.publish_time && page.properties.type && page.properties.review);
+  });
+
   it("leaves path-bound fields out of a PATCH body", () => {
     const body = doc.paths["/clients/{id}"].patch.requestBody.content["application/json"].schema;
     assert.ok(!("id" in body.properties));

@@ -39,7 +39,8 @@ describe("collectRestRoutes", () => {
       ["DELETE", `/tokens/${ID}`, "RevokeToken"],
       ["POST", "/api/v1/review-fetch", "CreateFetchJob"], ["GET", `/api/v1/jobs/${ID}`, "GetFetchJob"], ["GET", `/api/v1/status/${ID}`, "GetFetchJob"],
       ["GET", "/api/v1/jobs", "ListFetchJobs"], ["GET", `/api/v1/jobs/${ID}/events`, "WatchFetchJob"], ["DELETE", `/api/v1/jobs/${ID}`, "CancelFetchJob"],
-      ["GET", "/api/v1/reviews", "ListReviews"], ["GET", "/api/v1/dead-letters", "ListDeadLetters"], ["POST", `/api/v1/dead-letters/${ID}/replay`, "ReplayDeadLetter"],
+      ["GET", "/api/v1/reviews", "ListReviews"], ["GET", "/api/v1/accounts/1/locations/2/reviews/3/versions", "ListReviewVersions"],
+      ["GET", "/api/v1/dead-letters", "ListDeadLetters"], ["POST", `/api/v1/dead-letters/${ID}/replay`, "ReplayDeadLetter"],
     ];
     for (const [verb, path, rpc] of expected) assert.equal(route(verb, path).route.method.name, rpc, `${verb} ${path}`);
   });
@@ -56,6 +57,14 @@ describe("decodeRestRequest", () => {
     const req = decode("PATCH", `/clients/${ID}`, { name: "New", scopes: ["a", "b"] });
     assert.equal(req.$typeName, "reviewflow.token.v1.UpdateClientRequest");
     assert.deepEqual({ ...req, $typeName: undefined }, { $typeName: undefined, id: ID, name: "New", scopes: ["a", "b"] });
+  });
+
+  it("binds a multi-segment path variable whole, beside query parameters", () => {
+    for (const path of ["/api/v1/accounts/1/locations/2/reviews/AbC-3_x/versions", "/api/v1/accounts%2F1%2Flocations%2F2%2Freviews%2FAbC-3_x/versions"]) {
+      const req = decode("GET", `${path}?client_id=${ID}&page_size=2`) as unknown as Record<string, unknown>;
+      assert.equal(req.$typeName, "reviewflow.fetcher.v1.ListReviewVersionsRequest");
+      assert.deepEqual([req.name, req.clientId, req.pageSize], ["accounts/1/locations/2/reviews/AbC-3_x", ID, 2], path);
+    }
   });
 
   it("accepts both proto (snake_case) and JSON (camelCase) names in bodies and queries", () => {

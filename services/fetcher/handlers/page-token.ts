@@ -33,3 +33,29 @@ export const BIGINT_PATTERN = /^\d{1,19}$/;
 export function pageSize(requested: number): number {
   return requested > 0 ? Math.min(requested, 500) : 50;
 }
+
+/**
+ * Page tokens of ListReviewVersions: the stored review's row id (so every page reads the same
+ * copy) and the last version returned. base64url JSON like the others, and as opaque.
+ */
+export interface VersionCursor {
+  r: string;
+  v: number;
+}
+
+export function encodeVersionPageToken(cursor: VersionCursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString("base64url");
+}
+
+export function decodeVersionPageToken(token: string): VersionCursor | undefined {
+  if (!token) return undefined;
+  try {
+    const parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as Partial<VersionCursor>;
+    if (typeof parsed.r === "string" && BIGINT_PATTERN.test(parsed.r) && Number.isInteger(parsed.v) && parsed.v! >= 1 && parsed.v! <= 2_147_483_647) {
+      return { r: parsed.r, v: parsed.v! };
+    }
+  } catch {
+    // fall through
+  }
+  throw new InvalidArgumentError("page_token is not a token this list returned");
+}

@@ -2,10 +2,23 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { callerOf, tenantScope } from "../../../lib/auth/index.js";
+import { InvalidArgumentError, NotFoundError } from "../../../lib/rpc/index.js";
 import type { ReviewFetcher } from "../../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
+import { ReviewEventType } from "../../../gen/reviewflow/reviews/v1/events_pb.js";
 import { ReviewSchema } from "../../../gen/reviewflow/reviews/v1/review_pb.js";
+import { listReviewVersions } from "../store/review-version-store.js";
 import type { HandlerDeps } from "./handler-deps.js";
-import { BIGINT_PATTERN, decodePageToken, encodePageToken, pageSize, UUID_PATTERN } from "./page-token.js";
+import {
+  BIGINT_PATTERN,
+  decodePageToken,
+  decodeVersionPageToken,
+  encodePageToken,
+  encodeVersionPageToken,
+  pageSize,
+  UUID_PATTERN,
+} from "./page-token.js";
+
+const VERSION_TYPES = { created: ReviewEventType.CREATED, updated: ReviewEventType.UPDATED, deleted: ReviewEventType.DELETED } as const;
 
 interface ReviewListRow {
   id: string;
@@ -17,8 +30,11 @@ interface ReviewListRow {
   cursor_time: string;
 }
 
-/** ListReviews: stored, not deleted reviews the caller's tenant owns, most recently updated first. */
-export function reviewHandlers(deps: HandlerDeps): Pick<ServiceImpl<typeof ReviewFetcher>, "listReviews"> {
+/**
+ * ListReviews: stored, not deleted reviews the caller's tenant owns, most recently updated first.
+ * ListReviewVersions: one review's kept versions, oldest first.
+ */
+export function reviewHandlers(deps: HandlerDeps): Pick<ServiceImpl<typeof ReviewFetcher>, "listReviews" | "listReviewVersions"> {
   return {
     async listReviews(req, ctx) {
       const caller = callerOf(ctx);
@@ -64,6 +80,38 @@ export function reviewHandlers(deps: HandlerDeps): Pick<ServiceImpl<typeof Revie
           lastSeenTime: timestampFromDate(row.last_seen_at),
         })),
         nextPageToken: rows.length > limit && last ? encodePageToken({ t: last.cursor_time, i: last.id }) : "",
+      };
+    },
+
+    async listReviewVersions(req, ctx) {
+      const caller = callerOf(ctx);
+      const limit = pageSize(req.pageSize);
+      const after = decodeVersionPageToken(req.pageToken);
+      const page = await listReviewVersions(deps.db, {
+        name: req.name,
+        tenantId: tenantScope(caller),
+        clientId: req.clientId || undefined,
+        reviewId: after?.r,
+        afterVersion: after?.v ?? 0,
+        limit: limit + 1,
+      });
+      // another tenant's review answers exactly as a missing one
+      if (!page) throw new NotFoundError("review", req.name);
+      if (after && page.review.id !== after.r) throw new InvalidArgumentError("page_token was returned for another review or client");
+      const versions = page.versions.slice(0, limit);
+      const last = versions[versions.length - 1];
+      return {
+        versions: versions.map((row) => ({
+          version: row.version,
+          type: VERSION_TYPES[row.type],
+          review: fromBinary(ReviewSchema, row.review_pb),
+          locationId: page.review.locationId,
+          clientId: page.review.clientId ?? "",
+          jobId: row.job_id ?? "",
+          observeTime: timestampFromDate(row.observed_at),
+          publishTime: row.published_at ? timestampFromDate(row.published_at) : undefined,
+        })),
+        nextPageToken: page.versions.length > limit && last ? encodeVersionPageToken({ r: page.review.id, v: last.version }) : "",
       };
     },
   };

@@ -8,6 +8,8 @@ import { file_buf_validate_validate } from "../../../buf/validate/validate_pb.js
 import { file_google_api_annotations } from "../../../google/api/annotations_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { ReviewEventType } from "../../reviews/v1/events_pb.js";
+import { file_reviewflow_reviews_v1_events } from "../../reviews/v1/events_pb.js";
 import type { Review } from "../../reviews/v1/review_pb.js";
 import { file_reviewflow_reviews_v1_review } from "../../reviews/v1/review_pb.js";
 import type { Stage } from "../../reviews/v1/tasks_pb.js";
@@ -18,7 +20,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file reviewflow/fetcher/v1/fetcher.proto.
  */
 export const file_reviewflow_fetcher_v1_fetcher: GenFile = /*@__PURE__*/
-  fileDesc("CiNyZXZpZXdmbG93L2ZldGNoZXIvdjEvZmV0Y2hlci5wcm90bxIVcmV2aWV3Zmxvdy5mZXRjaGVyLnYxIu4BCgtKb2JDb3VudGVycxIQCghhY2NvdW50cxgBIAEoAxIRCglsb2NhdGlvbnMYAiABKAMSDQoFcGFnZXMYAyABKAMSFAoMcmV2aWV3c19zZWVuGAQgASgDEg8KB2NyZWF0ZWQYBSABKAMSDwoHdXBkYXRlZBgGIAEoAxIRCgl1bmNoYW5nZWQYByABKAMSDwoHZGVsZXRlZBgIIAEoAxIPCgdyZXRyaWVzGAkgASgDEhUKDWRlYWRfbGV0dGVyZWQYCiABKAMSEwoLdGFza3NfdG90YWwYCyABKAMSEgoKdGFza3NfZG9uZRgMIAEoAyLVAwoIRmV0Y2hKb2ISDgoGam9iX2lkGAEgASgJEhEKCXRlbmFudF9pZBgCIAEoCRIRCgljbGllbnRfaWQYAyABKAkSEQoJYnJhbmNoX2lkGAQgASgJEhkKEXVzZXNfYWNjZXNzX3Rva2VuGAUgASgIEi4KBG1vZGUYBiABKA4yIC5yZXZpZXdmbG93LmZldGNoZXIudjEuRmV0Y2hNb2RlEjAKBnN0YXR1cxgHIAEoDjIgLnJldmlld2Zsb3cuZmV0Y2hlci52MS5Kb2JTdGF0dXMSNAoIY291bnRlcnMYCCABKAsyIi5yZXZpZXdmbG93LmZldGNoZXIudjEuSm9iQ291bnRlcnMSDQoFZXJyb3IYCSABKAkSLwoLY3JlYXRlX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnN0YXJ0X3RpbWUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi4gEKFUNyZWF0ZUZldGNoSm9iUmVxdWVzdBIdCgljbGllbnRfaWQYASABKAlCCLpIBXIDsAEBSAASHgoJYnJhbmNoX2lkGAIgASgJQgm6SAZyBBABGGRIABIiCgxhY2Nlc3NfdG9rZW4YAyABKAlCCrpIB3IFEAoYgCBIABI4CgRtb2RlGAQgASgOMiAucmV2aWV3Zmxvdy5mZXRjaGVyLnYxLkZldGNoTW9kZUIIukgFggECEAESGwoKcmVxdWVzdF9pZBgFIAEoCUIHukgEcgIYZEIPCgZ0YXJnZXQSBbpIAggBIogBChZDcmVhdGVGZXRjaEpvYlJlc3BvbnNlEg4KBmpvYl9pZBgBIAEoCRIwCgZzdGF0dXMYAiABKA4yIC5yZXZpZXdmbG93LmZldGNoZXIudjEuSm9iU3RhdHVzEiwKA2pvYhgDIAEoCzIfLnJldmlld2Zsb3cuZmV0Y2hlci52MS5GZXRjaEpvYiIuChJHZXRGZXRjaEpvYlJlcXVlc3QSGAoGam9iX2lkGAEgASgJQgi6SAVyA7ABASJDChNHZXRGZXRjaEpvYlJlc3BvbnNlEiwKA2pvYhgBIAEoCzIfLnJldmlld2Zsb3cuZmV0Y2hlci52MS5GZXRjaEpvYiKvAQoUTGlzdEZldGNoSm9ic1JlcXVlc3QSHgoJY2xpZW50X2lkGAEgASgJQgu6SAjYAQFyA7ABARI6CgZzdGF0dXMYAiABKA4yIC5yZXZpZXdmbG93LmZldGNoZXIudjEuSm9iU3RhdHVzQgi6SAWCAQIQARIdCglwYWdlX3NpemUYAyABKAVCCrpIBxoFGPQDKAASHAoKcGFnZV90b2tlbhgEIAEoCUIIukgFcgMYyAEiXwoVTGlzdEZldGNoSm9ic1Jlc3BvbnNlEi0KBGpvYnMYASADKAsyHy5yZXZpZXdmbG93LmZldGNoZXIudjEuRmV0Y2hKb2ISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjAKFFdhdGNoRmV0Y2hKb2JSZXF1ZXN0EhgKBmpvYl9pZBgBIAEoCUIIukgFcgOwAQEiRQoVV2F0Y2hGZXRjaEpvYlJlc3BvbnNlEiwKA2pvYhgBIAEoCzIfLnJldmlld2Zsb3cuZmV0Y2hlci52MS5GZXRjaEpvYiIxChVDYW5jZWxGZXRjaEpvYlJlcXVlc3QSGAoGam9iX2lkGAEgASgJQgi6SAVyA7ABASJGChZDYW5jZWxGZXRjaEpvYlJlc3BvbnNlEiwKA2pvYhgBIAEoCzIfLnJldmlld2Zsb3cuZmV0Y2hlci52MS5GZXRjaEpvYiLhAQoSTGlzdFJldmlld3NSZXF1ZXN0Eh4KCWNsaWVudF9pZBgBIAEoCUILukgI2AEBcgOwAQESHAoLbG9jYXRpb25faWQYAiABKAlCB7pIBHICGGQSMQoNdXBkYXRlZF9hZnRlchgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASHQoKbWluX3JhdGluZxgEIAEoBUIJukgGGgQYBSgAEh0KCXBhZ2Vfc2l6ZRgFIAEoBUIKukgHGgUY9AMoABIcCgpwYWdlX3Rva2VuGAYgASgJQgi6SAVyAxjIASLOAQoMU3RvcmVkUmV2aWV3Ei0KBnJldmlldxgBIAEoCzIdLnJldmlld2Zsb3cucmV2aWV3cy52MS5SZXZpZXcSEwoLbG9jYXRpb25faWQYAiABKAkSEQoJY2xpZW50X2lkGAMgASgJEjMKD2ZpcnN0X3NlZW5fdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoObGFzdF9zZWVuX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImQKE0xpc3RSZXZpZXdzUmVzcG9uc2USNAoHcmV2aWV3cxgBIAMoCzIjLnJldmlld2Zsb3cuZmV0Y2hlci52MS5TdG9yZWRSZXZpZXcSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIp4CCg9EZWFkTGV0dGVyRW50cnkSCgoCaWQYASABKAkSKwoFc3RhZ2UYAiABKA4yHC5yZXZpZXdmbG93LnJldmlld3MudjEuU3RhZ2USDgoGam9iX2lkGAMgASgJEhAKCHJlc291cmNlGAQgASgJEhIKCmVycm9yX2NvZGUYBSABKAkSFQoNZXJyb3JfbWVzc2FnZRgGIAEoCRITCgtodHRwX3N0YXR1cxgHIAEoBRIQCghhdHRlbXB0cxgIIAEoBRItCglmYWlsX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3JlcGxheV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKpAQoWTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBIbCgZqb2JfaWQYASABKAlCC7pICNgBAXIDsAEBEjUKBXN0YWdlGAIgASgOMhwucmV2aWV3Zmxvdy5yZXZpZXdzLnYxLlN0YWdlQgi6SAWCAQIQARIdCglwYWdlX3NpemUYAyABKAVCCrpIBxoFGPQDKAASHAoKcGFnZV90b2tlbhgEIAEoCUIIukgFcgMYyAEicAoXTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2USPAoMZGVhZF9sZXR0ZXJzGAEgAygLMiYucmV2aWV3Zmxvdy5mZXRjaGVyLnYxLkRlYWRMZXR0ZXJFbnRyeRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiLwoXUmVwbGF5RGVhZExldHRlclJlcXVlc3QSFAoCaWQYASABKAlCCLpIBXIDsAEBIoUBChhSZXBsYXlEZWFkTGV0dGVyUmVzcG9uc2USOwoLZGVhZF9sZXR0ZXIYASABKAsyJi5yZXZpZXdmbG93LmZldGNoZXIudjEuRGVhZExldHRlckVudHJ5EiwKA2pvYhgCIAEoCzIfLnJldmlld2Zsb3cuZmV0Y2hlci52MS5GZXRjaEpvYiJvCgpTdGFnZVN0YXRlEisKBXN0YWdlGAEgASgOMhwucmV2aWV3Zmxvdy5yZXZpZXdzLnYxLlN0YWdlEg4KBnBhdXNlZBgCIAEoCBIPCgdwZW5kaW5nGAMgASgDEhMKC2Fja19wZW5kaW5nGAQgASgDIhMKEUxpc3RTdGFnZXNSZXF1ZXN0IkcKEkxpc3RTdGFnZXNSZXNwb25zZRIxCgZzdGFnZXMYASADKAsyIS5yZXZpZXdmbG93LmZldGNoZXIudjEuU3RhZ2VTdGF0ZSJHChFQYXVzZVN0YWdlUmVxdWVzdBIyCgVzdGFnZRgBIAEoCUIjukggch5SCGFjY291bnRzUglsb2NhdGlvbnNSB3Jldmlld3MiRgoSUGF1c2VTdGFnZVJlc3BvbnNlEjAKBXN0YWdlGAEgASgLMiEucmV2aWV3Zmxvdy5mZXRjaGVyLnYxLlN0YWdlU3RhdGUiSAoSUmVzdW1lU3RhZ2VSZXF1ZXN0EjIKBXN0YWdlGAEgASgJQiO6SCByHlIIYWNjb3VudHNSCWxvY2F0aW9uc1IHcmV2aWV3cyJHChNSZXN1bWVTdGFnZVJlc3BvbnNlEjAKBXN0YWdlGAEgASgLMiEucmV2aWV3Zmxvdy5mZXRjaGVyLnYxLlN0YWdlU3RhdGUqWAoJRmV0Y2hNb2RlEhoKFkZFVENIX01PREVfVU5TUEVDSUZJRUQQABIaChZGRVRDSF9NT0RFX0lOQ1JFTUVOVEFMEAESEwoPRkVUQ0hfTU9ERV9GVUxMEAIquQEKCUpvYlN0YXR1cxIaChZKT0JfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFQoRSk9CX1NUQVRVU19RVUVVRUQQARIWChJKT0JfU1RBVFVTX1JVTk5JTkcQAhIYChRKT0JfU1RBVFVTX1NVQ0NFRURFRBADEhYKEkpPQl9TVEFUVVNfUEFSVElBTBAEEhUKEUpPQl9TVEFUVVNfRkFJTEVEEAUSGAoUSk9CX1NUQVRVU19DQU5DRUxMRUQQBjK7DAoNUmV2aWV3RmV0Y2hlchKOAQoOQ3JlYXRlRmV0Y2hKb2ISLC5yZXZpZXdmbG93LmZldGNoZXIudjEuQ3JlYXRlRmV0Y2hKb2JSZXF1ZXN0Gi0ucmV2aWV3Zmxvdy5mZXRjaGVyLnYxLkNyZWF0ZUZldGNoSm9iUmVzcG9uc2UiH4LT5JMCGToBKiIUL2FwaS92MS9yZXZpZXctZmV0Y2gSoQEKC0dldEZldGNoSm9iEikucmV2aWV3Zmxvdy5mZXRjaGVyLnYxLkdldEZldGNoSm9iUmVxdWVzdBoqLnJldmlld2Zsb3cuZmV0Y2hlci52MS5HZXRGZXRjaEpvYlJlc3BvbnNlIjuQAgGC0+STAjJaGRIXL2FwaS92MS9zdGF0dXMve2pvYl9pZH0SFS9hcGkvdjEvam9icy97am9iX2lkfRKDAQoNTGlzdEZldGNoSm9icxIrLnJldmlld2Zsb3cuZmV0Y2hlci52MS5MaXN0RmV0Y2hKb2JzUmVxdWVzdBosLnJldmlld2Zsb3cuZmV0Y2hlci52MS5MaXN0RmV0Y2hKb2JzUmVzcG9uc2UiF5ACAYLT5JMCDhIML2FwaS92MS9qb2JzEpIBCg1XYXRjaEZldGNoSm9iEisucmV2aWV3Zmxvdy5mZXRjaGVyLnYxLldhdGNoRmV0Y2hKb2JSZXF1ZXN0GiwucmV2aWV3Zmxvdy5mZXRjaGVyLnYxLldhdGNoRmV0Y2hKb2JSZXNwb25zZSIkgtPkkwIeEhwvYXBpL3YxL2pvYnMve2pvYl9pZH0vZXZlbnRzMAESjAEKDkNhbmNlbEZldGNoSm9iEiwucmV2aWV3Zmxvdy5mZXRjaGVyLnYxLkNhbmNlbEZldGNoSm9iUmVxdWVzdBotLnJldmlld2Zsb3cuZmV0Y2hlci52MS5DYW5jZWxGZXRjaEpvYlJlc3BvbnNlIh2C0+STAhcqFS9hcGkvdjEvam9icy97am9iX2lkfRKAAQoLTGlzdFJldmlld3MSKS5yZXZpZXdmbG93LmZldGNoZXIudjEuTGlzdFJldmlld3NSZXF1ZXN0GioucmV2aWV3Zmxvdy5mZXRjaGVyLnYxLkxpc3RSZXZpZXdzUmVzcG9uc2UiGpACAYLT5JMCERIPL2FwaS92MS9yZXZpZXdzEpEBCg9MaXN0RGVhZExldHRlcnMSLS5yZXZpZXdmbG93LmZldGNoZXIudjEuTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBouLnJldmlld2Zsb3cuZmV0Y2hlci52MS5MaXN0RGVhZExldHRlcnNSZXNwb25zZSIfkAIBgtPkkwIWEhQvYXBpL3YxL2RlYWQtbGV0dGVycxKdAQoQUmVwbGF5RGVhZExldHRlchIuLnJldmlld2Zsb3cuZmV0Y2hlci52MS5SZXBsYXlEZWFkTGV0dGVyUmVxdWVzdBovLnJldmlld2Zsb3cuZmV0Y2hlci52MS5SZXBsYXlEZWFkTGV0dGVyUmVzcG9uc2UiKILT5JMCIiIgL2FwaS92MS9kZWFkLWxldHRlcnMve2lkfS9yZXBsYXkSfAoKTGlzdFN0YWdlcxIoLnJldmlld2Zsb3cuZmV0Y2hlci52MS5MaXN0U3RhZ2VzUmVxdWVzdBopLnJldmlld2Zsb3cuZmV0Y2hlci52MS5MaXN0U3RhZ2VzUmVzcG9uc2UiGZACAYLT5JMCEBIOL2FwaS92MS9zdGFnZXMShwEKClBhdXNlU3RhZ2USKC5yZXZpZXdmbG93LmZldGNoZXIudjEuUGF1c2VTdGFnZVJlcXVlc3QaKS5yZXZpZXdmbG93LmZldGNoZXIudjEuUGF1c2VTdGFnZVJlc3BvbnNlIiSC0+STAh4iHC9hcGkvdjEvc3RhZ2VzL3tzdGFnZX0vcGF1c2USiwEKC1Jlc3VtZVN0YWdlEikucmV2aWV3Zmxvdy5mZXRjaGVyLnYxLlJlc3VtZVN0YWdlUmVxdWVzdBoqLnJldmlld2Zsb3cuZmV0Y2hlci52MS5SZXN1bWVTdGFnZVJlc3BvbnNlIiWC0+STAh8iHS9hcGkvdjEvc3RhZ2VzL3tzdGFnZX0vcmVzdW1lYgZwcm90bzM", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp, file_reviewflow_reviews_v1_review, file_reviewflow_reviews_v1_tasks]);
+  fileDesc("CiNyZXZpZXdmbG93L2ZldGNoZXIvdjEvZmV0Y2hlci5wcm90bxIVcmV2aWV3Zmxvdy5mZXRjaGVyLnYxIu4BCgtKb2JDb3VudGVycxIQCghhY2NvdW50cxgBIAEoAxIRCglsb2NhdGlvbnMYAiABKAMSDQoFcGFnZXMYAyABKAMSFAoMcmV2aWV3c19zZWVuGAQgASgDEg8KB2NyZWF0ZWQYBSABKAMSDwoHdXBkYXRlZBgGIAEoAxIRCgl1bmNoYW5nZWQYByABKAMSDwoHZGVsZXRlZBgIIAEoAxIPCgdyZXRyaWVzGAkgASgDEhUKDWRlYWRfbGV0dGVyZWQYCiABKAMSEwoLdGFza3NfdG90YWwYCyABKAMSEgoKdGFza3NfZG9uZRgMIAEoAyLVAwoIRmV0Y2hKb2ISDgoGam9iX2lkGAEgASgJEhEKCXRlbmFudF9pZBgCIAEoCRIRCgljbGllbnRfaWQYAyABKAkSEQoJYnJhbmNoX2lkGAQgASgJEhkKEXVzZXNfYWNjZXNzX3Rva2VuGAUgASgIEi4KBG1vZGUYBiABKA4yIC5yZXZpZXdmbG93LmZldGNoZXIudjEuRmV0Y2hNb2RlEjAKBnN0YXR1cxgHIAEoDjIgLnJldmlld2Zsb3cuZmV0Y2hlci52MS5Kb2JTdGF0dXMSNAoIY291bnRlcnMYCCABKAsyIi5yZXZpZXdmbG93LmZldGNoZXIudjEuSm9iQ291bnRlcnMSDQoFZXJyb3IYCSABKAkSLwoLY3JlYXRlX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnN0YXJ0X3RpbWUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi4gEKFUNyZWF0ZUZldGNoSm9iUmVxdWVzdBIdCgljbGllbnRfaWQYASABKAlCCLpIBXIDsAEBSAASHgoJYnJhbmNoX2lkGAIgASgJQgm6SAZyBBABGGRIABIiCgxhY2Nlc3NfdG9rZW4YAyABKAlCCrpIB3IFEAoYgCBIABI4CgRtb2RlGAQgASgOMiAucmV2aWV3Zmxvdy5mZXRjaGVyLnYxLkZldGNoTW9kZUIIukgFggECEAESGwoKcmVxdWVzdF9pZBgFIAEoCUIHukgEcgIYZEIPCgZ0YXJnZXQSBbpIAggBIogBChZDcmVhdGVGZXRjaEpvYlJlc3BvbnNlEg4KBmpvYl9pZBgBIAEoCRIwCgZzdGF0dXMYAiABKA4yIC5yZXZpZXdmbG93LmZldGNoZXIudjEuSm9iU3RhdHVzEiwKA2pvYhgDIAEoCzIfLnJldmlld2Zsb3cuZmV0Y2hlci52MS5GZXRjaEpvYiIuChJHZXRGZXRjaEpvYlJlcXVlc3QSGAoGam9iX2lkGAEgASgJQgi6SAVyA7ABASJDChNHZXRGZXRjaEpvYlJlc3BvbnNlEiwKA2pvYhgBIAEoCzIfLnJldmlld2Zsb3cuZmV0Y2hlci52MS5GZXRjaEpvYiKvAQoUTGlzdEZldGNoSm9ic1JlcXVlc3QSHgoJY2xpZW50X2lkGAEgASgJQgu6SAjYAQFyA7ABARI6CgZzdGF0dXMYAiABKA4yIC5yZXZpZXdmbG93LmZldGNoZXIudjEuSm9iU3RhdHVzQgi6SAWCAQIQARIdCglwYWdlX3NpemUYAyABKAVCCrpIBxoFGPQDKAASHAoKcGFnZV90b2tlbhgEIAEoCUIIukgFcgMYyAEiXwoVTGlzdEZldGNoSm9ic1Jlc3BvbnNlEi0KBGpvYnMYASADKAsyHy5yZXZpZXdmbG93LmZldGNoZXIudjEuRmV0Y2hKb2ISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjAKFFdhdGNoRmV0Y2hKb2JSZXF1ZXN0EhgKBmpvYl9pZBgBIAEoCUIIukgFcgOwAQEiRQoVV2F0Y2hGZXRjaEpvYlJlc3BvbnNlEiwKA2pvYhgBIAEoCzIfLnJldmlld2Zsb3cuZmV0Y2hlci52MS5GZXRjaEpvYiIxChVDYW5jZWxGZXRjaEpvYlJlcXVlc3QSGAoGam9iX2lkGAEgASgJQgi6SAVyA7ABASJGChZDYW5jZWxGZXRjaEpvYlJlc3BvbnNlEiwKA2pvYhgBIAEoCzIfLnJldmlld2Zsb3cuZmV0Y2hlci52MS5GZXRjaEpvYiLhAQoSTGlzdFJldmlld3NSZXF1ZXN0Eh4KCWNsaWVudF9pZBgBIAEoCUILukgI2AEBcgOwAQESHAoLbG9jYXRpb25faWQYAiABKAlCB7pIBHICGGQSMQoNdXBkYXRlZF9hZnRlchgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASHQoKbWluX3JhdGluZxgEIAEoBUIJukgGGgQYBSgAEh0KCXBhZ2Vfc2l6ZRgFIAEoBUIKukgHGgUY9AMoABIcCgpwYWdlX3Rva2VuGAYgASgJQgi6SAVyAxjIASLOAQoMU3RvcmVkUmV2aWV3Ei0KBnJldmlldxgBIAEoCzIdLnJldmlld2Zsb3cucmV2aWV3cy52MS5SZXZpZXcSEwoLbG9jYXRpb25faWQYAiABKAkSEQoJY2xpZW50X2lkGAMgASgJEjMKD2ZpcnN0X3NlZW5fdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoObGFzdF9zZWVuX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImQKE0xpc3RSZXZpZXdzUmVzcG9uc2USNAoHcmV2aWV3cxgBIAMoCzIjLnJldmlld2Zsb3cuZmV0Y2hlci52MS5TdG9yZWRSZXZpZXcSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIsIBChlMaXN0UmV2aWV3VmVyc2lvbnNSZXF1ZXN0EkgKBG5hbWUYASABKAlCOrpIN3I1EAEYkAMyLl5hY2NvdW50cy9bXi9dKy9sb2NhdGlvbnMvW14vXSsvcmV2aWV3cy9bXi9dKyQSHgoJY2xpZW50X2lkGAIgASgJQgu6SAjYAQFyA7ABARIdCglwYWdlX3NpemUYAyABKAVCCrpIBxoFGPQDKAASHAoKcGFnZV90b2tlbhgEIAEoCUIIukgFcgMYyAEioQIKDVJldmlld1ZlcnNpb24SDwoHdmVyc2lvbhgBIAEoDRI0CgR0eXBlGAIgASgOMiYucmV2aWV3Zmxvdy5yZXZpZXdzLnYxLlJldmlld0V2ZW50VHlwZRItCgZyZXZpZXcYAyABKAsyHS5yZXZpZXdmbG93LnJldmlld3MudjEuUmV2aWV3EhMKC2xvY2F0aW9uX2lkGAQgASgJEhEKCWNsaWVudF9pZBgFIAEoCRIOCgZqb2JfaWQYBiABKAkSMAoMb2JzZXJ2ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxwdWJsaXNoX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIm0KGkxpc3RSZXZpZXdWZXJzaW9uc1Jlc3BvbnNlEjYKCHZlcnNpb25zGAEgAygLMiQucmV2aWV3Zmxvdy5mZXRjaGVyLnYxLlJldmlld1ZlcnNpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIp4CCg9EZWFkTGV0dGVyRW50cnkSCgoCaWQYASABKAkSKwoFc3RhZ2UYAiABKA4yHC5yZXZpZXdmbG93LnJldmlld3MudjEuU3RhZ2USDgoGam9iX2lkGAMgASgJEhAKCHJlc291cmNlGAQgASgJEhIKCmVycm9yX2NvZGUYBSABKAkSFQoNZXJyb3JfbWVzc2FnZRgGIAEoCRITCgtodHRwX3N0YXR1cxgHIAEoBRIQCghhdHRlbXB0cxgIIAEoBRItCglmYWlsX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3JlcGxheV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKpAQoWTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBIbCgZqb2JfaWQYASABKAlCC7pICNgBAXIDsAEBEjUKBXN0YWdlGAIgASgOMhwucmV2aWV3Zmxvdy5yZXZpZXdzLnYxLlN0YWdlQgi6SAWCAQIQARIdCglwYWdlX3NpemUYAyABKAVCCrpIBxoFGPQDKAASHAoKcGFnZV90b2tlbhgEIAEoCUIIukgFcgMYyAEicAoXTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2USPAoMZGVhZF9sZXR0ZXJzGAEgAygLMiYucmV2aWV3Zmxvdy5mZXRjaGVyLnYxLkRlYWRMZXR0ZXJFbnRyeRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiLwoXUmVwbGF5RGVhZExldHRlclJlcXVlc3QSFAoCaWQYASABKAlCCLpIBXIDsAEBIoUBChhSZXBsYXlEZWFkTGV0dGVyUmVzcG9uc2USOwoLZGVhZF9sZXR0ZXIYASABKAsyJi5yZXZpZXdmbG93LmZldGNoZXIudjEuRGVhZExldHRlckVudHJ5EiwKA2pvYhgCIAEoCzIfLnJldmlld2Zsb3cuZmV0Y2hlci52MS5GZXRjaEpvYiJvCgpTdGFnZVN0YXRlEisKBXN0YWdlGAEgASgOMhwucmV2aWV3Zmxvdy5yZXZpZXdzLnYxLlN0YWdlEg4KBnBhdXNlZBgCIAEoCBIPCgdwZW5kaW5nGAMgASgDEhMKC2Fja19wZW5kaW5nGAQgASgDIhMKEUxpc3RTdGFnZXNSZXF1ZXN0IkcKEkxpc3RTdGFnZXNSZXNwb25zZRIxCgZzdGFnZXMYASADKAsyIS5yZXZpZXdmbG93LmZldGNoZXIudjEuU3RhZ2VTdGF0ZSJHChFQYXVzZVN0YWdlUmVxdWVzdBIyCgVzdGFnZRgBIAEoCUIjukggch5SCGFjY291bnRzUglsb2NhdGlvbnNSB3Jldmlld3MiRgoSUGF1c2VTdGFnZVJlc3BvbnNlEjAKBXN0YWdlGAEgASgLMiEucmV2aWV3Zmxvdy5mZXRjaGVyLnYxLlN0YWdlU3RhdGUiSAoSUmVzdW1lU3RhZ2VSZXF1ZXN0EjIKBXN0YWdlGAEgASgJQiO6SCByHlIIYWNjb3VudHNSCWxvY2F0aW9uc1IHcmV2aWV3cyJHChNSZXN1bWVTdGFnZVJlc3BvbnNlEjAKBXN0YWdlGAEgASgLMiEucmV2aWV3Zmxvdy5mZXRjaGVyLnYxLlN0YWdlU3RhdGUqWAoJRmV0Y2hNb2RlEhoKFkZFVENIX01PREVfVU5TUEVDSUZJRUQQABIaChZGRVRDSF9NT0RFX0lOQ1JFTUVOVEFMEAESEwoPRkVUQ0hfTU9ERV9GVUxMEAIquQEKCUpvYlN0YXR1cxIaChZKT0JfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFQoRSk9CX1NUQVRVU19RVUVVRUQQARIWChJKT0JfU1RBVFVTX1JVTk5JTkcQAhIYChRKT0JfU1RBVFVTX1NVQ0NFRURFRBADEhYKEkpPQl9TVEFUVVNfUEFSVElBTBAEEhUKEUpPQl9TVEFUVVNfRkFJTEVEEAUSGAoUSk9CX1NUQVRVU19DQU5DRUxMRUQQBjL8DQoNUmV2aWV3RmV0Y2hlchKOAQoOQ3JlYXRlRmV0Y2hKb2ISLC5yZXZpZXdmbG93LmZldGNoZXIudjEuQ3JlYXRlRmV0Y2hKb2JSZXF1ZXN0Gi0ucmV2aWV3Zmxvdy5mZXRjaGVyLnYxLkNyZWF0ZUZldGNoSm9iUmVzcG9uc2UiH4LT5JMCGToBKiIUL2FwaS92MS9yZXZpZXctZmV0Y2gSoQEKC0dldEZldGNoSm9iEikucmV2aWV3Zmxvdy5mZXRjaGVyLnYxLkdldEZldGNoSm9iUmVxdWVzdBoqLnJldmlld2Zsb3cuZmV0Y2hlci52MS5HZXRGZXRjaEpvYlJlc3BvbnNlIjuQAgGC0+STAjJaGRIXL2FwaS92MS9zdGF0dXMve2pvYl9pZH0SFS9hcGkvdjEvam9icy97am9iX2lkfRKDAQoNTGlzdEZldGNoSm9icxIrLnJldmlld2Zsb3cuZmV0Y2hlci52MS5MaXN0RmV0Y2hKb2JzUmVxdWVzdBosLnJldmlld2Zsb3cuZmV0Y2hlci52MS5MaXN0RmV0Y2hKb2JzUmVzcG9uc2UiF5ACAYLT5JMCDhIML2FwaS92MS9qb2JzEpIBCg1XYXRjaEZldGNoSm9iEisucmV2aWV3Zmxvdy5mZXRjaGVyLnYxLldhdGNoRmV0Y2hKb2JSZXF1ZXN0GiwucmV2aWV3Zmxvdy5mZXRjaGVyLnYxLldhdGNoRmV0Y2hKb2JSZXNwb25zZSIkgtPkkwIeEhwvYXBpL3YxL2pvYnMve2pvYl9pZH0vZXZlbnRzMAESjAEKDkNhbmNlbEZldGNoSm9iEiwucmV2aWV3Zmxvdy5mZXRjaGVyLnYxLkNhbmNlbEZldGNoSm9iUmVxdWVzdBotLnJldmlld2Zsb3cuZmV0Y2hlci52MS5DYW5jZWxGZXRjaEpvYlJlc3BvbnNlIh2C0+STAhcqFS9hcGkvdjEvam9icy97am9iX2lkfRKAAQoLTGlzdFJldmlld3MSKS5yZXZpZXdmbG93LmZldGNoZXIudjEuTGlzdFJldmlld3NSZXF1ZXN0GioucmV2aWV3Zmxvdy5mZXRjaGVyLnYxLkxpc3RSZXZpZXdzUmVzcG9uc2UiGpACAYLT5JMCERIPL2FwaS92MS9yZXZpZXdzEr4BChJMaXN0UmV2aWV3VmVyc2lvbnMSMC5yZXZpZXdmbG93LmZldGNoZXIudjEuTGlzdFJldmlld1ZlcnNpb25zUmVxdWVzdBoxLnJldmlld2Zsb3cuZmV0Y2hlci52MS5MaXN0UmV2aWV3VmVyc2lvbnNSZXNwb25zZSJDkAIBgtPkkwI6EjgvYXBpL3YxL3tuYW1lPWFjY291bnRzLyovbG9jYXRpb25zLyovcmV2aWV3cy8qfS92ZXJzaW9ucxKRAQoPTGlzdERlYWRMZXR0ZXJzEi0ucmV2aWV3Zmxvdy5mZXRjaGVyLnYxLkxpc3REZWFkTGV0dGVyc1JlcXVlc3QaLi5yZXZpZXdmbG93LmZldGNoZXIudjEuTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2UiH5ACAYLT5JMCFhIUL2FwaS92MS9kZWFkLWxldHRlcnMSnQEKEFJlcGxheURlYWRMZXR0ZXISLi5yZXZpZXdmbG93LmZldGNoZXIudjEuUmVwbGF5RGVhZExldHRlclJlcXVlc3QaLy5yZXZpZXdmbG93LmZldGNoZXIudjEuUmVwbGF5RGVhZExldHRlclJlc3BvbnNlIiiC0+STAiIiIC9hcGkvdjEvZGVhZC1sZXR0ZXJzL3tpZH0vcmVwbGF5EnwKCkxpc3RTdGFnZXMSKC5yZXZpZXdmbG93LmZldGNoZXIudjEuTGlzdFN0YWdlc1JlcXVlc3QaKS5yZXZpZXdmbG93LmZldGNoZXIudjEuTGlzdFN0YWdlc1Jlc3BvbnNlIhmQAgGC0+STAhASDi9hcGkvdjEvc3RhZ2VzEocBCgpQYXVzZVN0YWdlEigucmV2aWV3Zmxvdy5mZXRjaGVyLnYxLlBhdXNlU3RhZ2VSZXF1ZXN0GikucmV2aWV3Zmxvdy5mZXRjaGVyLnYxLlBhdXNlU3RhZ2VSZXNwb25zZSIkgtPkkwIeIhwvYXBpL3YxL3N0YWdlcy97c3RhZ2V9L3BhdXNlEosBCgtSZXN1bWVTdGFnZRIpLnJldmlld2Zsb3cuZmV0Y2hlci52MS5SZXN1bWVTdGFnZVJlcXVlc3QaKi5yZXZpZXdmbG93LmZldGNoZXIudjEuUmVzdW1lU3RhZ2VSZXNwb25zZSIlgtPkkwIfIh0vYXBpL3YxL3N0YWdlcy97c3RhZ2V9L3Jlc3VtZWIGcHJvdG8z", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp, file_reviewflow_reviews_v1_events, file_reviewflow_reviews_v1_review, file_reviewflow_reviews_v1_tasks]);
 
 /**
  * Progress counters of a job.
@@ -648,6 +650,148 @@ export const ListReviewsResponseSchema: GenMessage<ListReviewsResponse> = /*@__P
   messageDesc(file_reviewflow_fetcher_v1_fetcher, 14);
 
 /**
+ * Input of ListReviewVersions.
+ *
+ * @generated from message reviewflow.fetcher.v1.ListReviewVersionsRequest
+ */
+export type ListReviewVersionsRequest = Message<"reviewflow.fetcher.v1.ListReviewVersionsRequest"> & {
+  /**
+   * Google's resource name of the review, `accounts/{a}/locations/{l}/reviews/{r}`.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The client whose copy of the review to read, when several clients of the caller's tenant
+   * reach the same Google location; empty: any of the caller's (the copy reviewflow saw most
+   * recently).
+   *
+   * @generated from field: string client_id = 2;
+   */
+  clientId: string;
+
+  /**
+   * At most this many versions (default 50, max 500).
+   *
+   * @generated from field: int32 page_size = 3;
+   */
+  pageSize: number;
+
+  /**
+   * The `next_page_token` of the previous page.
+   *
+   * @generated from field: string page_token = 4;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message reviewflow.fetcher.v1.ListReviewVersionsRequest.
+ * Use `create(ListReviewVersionsRequestSchema)` to create a new message.
+ */
+export const ListReviewVersionsRequestSchema: GenMessage<ListReviewVersionsRequest> = /*@__PURE__*/
+  messageDesc(file_reviewflow_fetcher_v1_fetcher, 15);
+
+/**
+ * One version of a review: a change reviewflow observed, with the review's content at that version.
+ *
+ * @generated from message reviewflow.fetcher.v1.ReviewVersion
+ */
+export type ReviewVersion = Message<"reviewflow.fetcher.v1.ReviewVersion"> & {
+  /**
+   * The version: 1 for the first change observed, then one more per change (as the event's `version`).
+   *
+   * @generated from field: uint32 version = 1;
+   */
+  version: number;
+
+  /**
+   * Created (also re-created after a deletion), updated or deleted.
+   *
+   * @generated from field: reviewflow.reviews.v1.ReviewEventType type = 2;
+   */
+  type: ReviewEventType;
+
+  /**
+   * The review as Google served it at this version; for a deletion, as it was last stored.
+   *
+   * @generated from field: reviewflow.reviews.v1.Review review = 3;
+   */
+  review?: Review | undefined;
+
+  /**
+   * reviewflow's location id.
+   *
+   * @generated from field: string location_id = 4;
+   */
+  locationId: string;
+
+  /**
+   * The client the review was fetched for; empty for raw-token jobs.
+   *
+   * @generated from field: string client_id = 5;
+   */
+  clientId: string;
+
+  /**
+   * The job whose pass observed the change; empty when none did (e.g. stored before versions existed).
+   *
+   * @generated from field: string job_id = 6;
+   */
+  jobId: string;
+
+  /**
+   * When reviewflow observed the change.
+   *
+   * @generated from field: google.protobuf.Timestamp observe_time = 7;
+   */
+  observeTime?: Timestamp | undefined;
+
+  /**
+   * When the version's event was published on REVIEWS; unset until it is.
+   *
+   * @generated from field: google.protobuf.Timestamp publish_time = 8;
+   */
+  publishTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message reviewflow.fetcher.v1.ReviewVersion.
+ * Use `create(ReviewVersionSchema)` to create a new message.
+ */
+export const ReviewVersionSchema: GenMessage<ReviewVersion> = /*@__PURE__*/
+  messageDesc(file_reviewflow_fetcher_v1_fetcher, 16);
+
+/**
+ * Output of ListReviewVersions.
+ *
+ * @generated from message reviewflow.fetcher.v1.ListReviewVersionsResponse
+ */
+export type ListReviewVersionsResponse = Message<"reviewflow.fetcher.v1.ListReviewVersionsResponse"> & {
+  /**
+   * One page of versions, oldest first.
+   *
+   * @generated from field: repeated reviewflow.fetcher.v1.ReviewVersion versions = 1;
+   */
+  versions: ReviewVersion[];
+
+  /**
+   * Token for the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message reviewflow.fetcher.v1.ListReviewVersionsResponse.
+ * Use `create(ListReviewVersionsResponseSchema)` to create a new message.
+ */
+export const ListReviewVersionsResponseSchema: GenMessage<ListReviewVersionsResponse> = /*@__PURE__*/
+  messageDesc(file_reviewflow_fetcher_v1_fetcher, 17);
+
+/**
  * A dead letter as listed: the failed task's facts without its binary body.
  *
  * @generated from message reviewflow.fetcher.v1.DeadLetterEntry
@@ -729,7 +873,7 @@ export type DeadLetterEntry = Message<"reviewflow.fetcher.v1.DeadLetterEntry"> &
  * Use `create(DeadLetterEntrySchema)` to create a new message.
  */
 export const DeadLetterEntrySchema: GenMessage<DeadLetterEntry> = /*@__PURE__*/
-  messageDesc(file_reviewflow_fetcher_v1_fetcher, 15);
+  messageDesc(file_reviewflow_fetcher_v1_fetcher, 18);
 
 /**
  * Input of ListDeadLetters.
@@ -771,7 +915,7 @@ export type ListDeadLettersRequest = Message<"reviewflow.fetcher.v1.ListDeadLett
  * Use `create(ListDeadLettersRequestSchema)` to create a new message.
  */
 export const ListDeadLettersRequestSchema: GenMessage<ListDeadLettersRequest> = /*@__PURE__*/
-  messageDesc(file_reviewflow_fetcher_v1_fetcher, 16);
+  messageDesc(file_reviewflow_fetcher_v1_fetcher, 19);
 
 /**
  * Output of ListDeadLetters.
@@ -799,7 +943,7 @@ export type ListDeadLettersResponse = Message<"reviewflow.fetcher.v1.ListDeadLet
  * Use `create(ListDeadLettersResponseSchema)` to create a new message.
  */
 export const ListDeadLettersResponseSchema: GenMessage<ListDeadLettersResponse> = /*@__PURE__*/
-  messageDesc(file_reviewflow_fetcher_v1_fetcher, 17);
+  messageDesc(file_reviewflow_fetcher_v1_fetcher, 20);
 
 /**
  * Input of ReplayDeadLetter.
@@ -820,7 +964,7 @@ export type ReplayDeadLetterRequest = Message<"reviewflow.fetcher.v1.ReplayDeadL
  * Use `create(ReplayDeadLetterRequestSchema)` to create a new message.
  */
 export const ReplayDeadLetterRequestSchema: GenMessage<ReplayDeadLetterRequest> = /*@__PURE__*/
-  messageDesc(file_reviewflow_fetcher_v1_fetcher, 18);
+  messageDesc(file_reviewflow_fetcher_v1_fetcher, 21);
 
 /**
  * Output of ReplayDeadLetter.
@@ -848,7 +992,7 @@ export type ReplayDeadLetterResponse = Message<"reviewflow.fetcher.v1.ReplayDead
  * Use `create(ReplayDeadLetterResponseSchema)` to create a new message.
  */
 export const ReplayDeadLetterResponseSchema: GenMessage<ReplayDeadLetterResponse> = /*@__PURE__*/
-  messageDesc(file_reviewflow_fetcher_v1_fetcher, 19);
+  messageDesc(file_reviewflow_fetcher_v1_fetcher, 22);
 
 /**
  * A stage's state.
@@ -890,7 +1034,7 @@ export type StageState = Message<"reviewflow.fetcher.v1.StageState"> & {
  * Use `create(StageStateSchema)` to create a new message.
  */
 export const StageStateSchema: GenMessage<StageState> = /*@__PURE__*/
-  messageDesc(file_reviewflow_fetcher_v1_fetcher, 20);
+  messageDesc(file_reviewflow_fetcher_v1_fetcher, 23);
 
 /**
  * Input of ListStages.
@@ -905,7 +1049,7 @@ export type ListStagesRequest = Message<"reviewflow.fetcher.v1.ListStagesRequest
  * Use `create(ListStagesRequestSchema)` to create a new message.
  */
 export const ListStagesRequestSchema: GenMessage<ListStagesRequest> = /*@__PURE__*/
-  messageDesc(file_reviewflow_fetcher_v1_fetcher, 21);
+  messageDesc(file_reviewflow_fetcher_v1_fetcher, 24);
 
 /**
  * Output of ListStages.
@@ -926,7 +1070,7 @@ export type ListStagesResponse = Message<"reviewflow.fetcher.v1.ListStagesRespon
  * Use `create(ListStagesResponseSchema)` to create a new message.
  */
 export const ListStagesResponseSchema: GenMessage<ListStagesResponse> = /*@__PURE__*/
-  messageDesc(file_reviewflow_fetcher_v1_fetcher, 22);
+  messageDesc(file_reviewflow_fetcher_v1_fetcher, 25);
 
 /**
  * Input of PauseStage.
@@ -947,7 +1091,7 @@ export type PauseStageRequest = Message<"reviewflow.fetcher.v1.PauseStageRequest
  * Use `create(PauseStageRequestSchema)` to create a new message.
  */
 export const PauseStageRequestSchema: GenMessage<PauseStageRequest> = /*@__PURE__*/
-  messageDesc(file_reviewflow_fetcher_v1_fetcher, 23);
+  messageDesc(file_reviewflow_fetcher_v1_fetcher, 26);
 
 /**
  * Output of PauseStage.
@@ -968,7 +1112,7 @@ export type PauseStageResponse = Message<"reviewflow.fetcher.v1.PauseStageRespon
  * Use `create(PauseStageResponseSchema)` to create a new message.
  */
 export const PauseStageResponseSchema: GenMessage<PauseStageResponse> = /*@__PURE__*/
-  messageDesc(file_reviewflow_fetcher_v1_fetcher, 24);
+  messageDesc(file_reviewflow_fetcher_v1_fetcher, 27);
 
 /**
  * Input of ResumeStage.
@@ -989,7 +1133,7 @@ export type ResumeStageRequest = Message<"reviewflow.fetcher.v1.ResumeStageReque
  * Use `create(ResumeStageRequestSchema)` to create a new message.
  */
 export const ResumeStageRequestSchema: GenMessage<ResumeStageRequest> = /*@__PURE__*/
-  messageDesc(file_reviewflow_fetcher_v1_fetcher, 25);
+  messageDesc(file_reviewflow_fetcher_v1_fetcher, 28);
 
 /**
  * Output of ResumeStage.
@@ -1010,7 +1154,7 @@ export type ResumeStageResponse = Message<"reviewflow.fetcher.v1.ResumeStageResp
  * Use `create(ResumeStageResponseSchema)` to create a new message.
  */
 export const ResumeStageResponseSchema: GenMessage<ResumeStageResponse> = /*@__PURE__*/
-  messageDesc(file_reviewflow_fetcher_v1_fetcher, 26);
+  messageDesc(file_reviewflow_fetcher_v1_fetcher, 29);
 
 /**
  * How much of a location's reviews a job reads.
@@ -1175,6 +1319,18 @@ export const ReviewFetcher: GenService<{
     methodKind: "unary";
     input: typeof ListReviewsRequestSchema;
     output: typeof ListReviewsResponseSchema;
+  },
+  /**
+   * Lists every version reviewflow has kept of one review (created, updated, deleted, re-created),
+   * oldest first: the history behind the review's events on REVIEWS. NOT_FOUND for a review the
+   * caller's tenant has not stored.
+   *
+   * @generated from rpc reviewflow.fetcher.v1.ReviewFetcher.ListReviewVersions
+   */
+  listReviewVersions: {
+    methodKind: "unary";
+    input: typeof ListReviewVersionsRequestSchema;
+    output: typeof ListReviewVersionsResponseSchema;
   },
   /**
    * Lists dead letters, newest first.
