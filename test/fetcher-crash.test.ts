@@ -1,58 +1,7 @@
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import net from "node:net";
 import { JobStatus } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { ADMIN_KEY, fetcherClient, readReviewEvents, useFetcherFixture, waitForJob } from "./fetcher-fixture.js";
-
-/** A fetcher as its own process (`node --import tsx services/fetcher/main.ts`), the way it runs for real. */
-class FetcherProcess {
-  private output: string[] = [];
-  private child: ChildProcess;
-  readonly exited: Promise<number | null>;
-
-  constructor(env: Record<string, string>) {
-    this.child = spawn(process.execPath, ["--import", "tsx", "services/fetcher/main.ts"], {
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const keep = (chunk: Buffer) => {
-      this.output.push(chunk.toString());
-      if (this.output.length > 200) this.output.shift();
-    };
-    this.child.stdout!.on("data", keep);
-    this.child.stderr!.on("data", keep);
-    this.exited = new Promise((resolve) => this.child.once("exit", (code) => resolve(code)));
-  }
-
-  /** Resolves once the gRPC port answers health checks. */
-  async ready(port: number): Promise<void> {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const ok = await fetch(`http://127.0.0.1:${port}/grpc.health.v1.Health/Check`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })
-        .then((r) => r.ok)
-        .catch(() => false);
-      if (ok) return;
-      if (this.child.exitCode !== null || Date.now() > deadline) throw new Error(`fetcher did not start:\n${this.output.join("")}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-
-  kill(signal: NodeJS.Signals): void {
-    this.child.kill(signal);
-  }
-
-  get log(): string {
-    return this.output.join("");
-  }
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { FetcherProcess, freePort } from "./helpers/fetcher-process.js";
 
 describe("ReviewFetcher process killed mid-job", function () {
   this.timeout(90_000);

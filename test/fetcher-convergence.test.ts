@@ -1,0 +1,177 @@
+import assert from "node:assert/strict";
+import type { Client } from "@connectrpc/connect";
+import { FetchMode, JobStatus, type ReviewFetcher } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
+import { ReviewEventType } from "../gen/reviewflow/reviews/v1/events_pb.js";
+import type { Review } from "../gen/reviewflow/reviews/v1/review_pb.js";
+import type { StarRating } from "../emulator/types.js";
+import { readReviewEvents, useFetcherFixture, waitForJob, type TestTenant } from "./fetcher-fixture.js";
+import { assertConverged, googleTruth, replay } from "./helpers/convergence.js";
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const STARS: StarRating[] = ["ONE", "TWO", "THREE", "FOUR", "FIVE"];
+
+/**
+ * The promise of REVIEWS: a subscriber that replays it in order holds exactly what Google holds,
+ * whatever mix of jobs ran. Each test ends by replaying the whole stream for the client and
+ * comparing it with the emulator: same reviews, same content, no false delete, nothing twice,
+ * no event that changed nothing, one review's versions in order.
+ */
+describe("REVIEWS converges to Google under overlapping jobs", function () {
+  this.timeout(120_000);
+  const f = useFetcherFixture({
+    tokenService: true,
+    // four locations of 60–180 reviews: 2–4 pages each
+    emulator: { seed: { accounts: 1, locationsPerAccount: 4, reviewsPerLocation: [60, 180] } },
+  });
+  let tenant: TestTenant;
+  let clientId: string;
+  let api: Client<typeof ReviewFetcher>;
+  const deletedAtGoogle = new Set<string>();
+  let step = 0;
+
+  const truth = () => googleTruth(f.config.google, f.issueToken());
+  const full = async () => waitForJob(api, (await api.createFetchJob({ target: { case: "clientId", value: clientId }, mode: FetchMode.FULL })).jobId);
+  const converged = async () => assertConverged(replay(await readReviewEvents(f.streams.nats), clientId), await truth(), deletedAtGoogle);
+
+  /** Edits (deep in the list too, some keeping updateTime), additions and deletions at Google. */
+  async function changeGoogle(): Promise<void> {
+    const reviews = [...(await truth()).values()];
+    const pick = (i: number): Review => reviews[(step * 7919 + i * 104_729) % reviews.length]!;
+    step++;
+    const touched = new Set<string>();
+    const fresh = (i: number) => {
+      let r = pick(i);
+      for (let k = 1; touched.has(r.name); k++) r = pick(i + k * 13);
+      touched.add(r.name);
+      return r;
+    };
+    for (let i = 0; i < 4; i++) f.emulator.controls.editReview({ name: fresh(i).name, comment: `edited in round ${step} (${i})` });
+    f.emulator.controls.editReview({ name: fresh(4).name, starRating: STARS[step % 5], keepUpdateTime: true });
+    f.emulator.controls.editReview({ name: fresh(5).name, reply: `reply of round ${step}`, keepUpdateTime: true });
+    for (let i = 6; i < 8; i++) {
+      const gone = fresh(i);
+      f.emulator.controls.deleteReview({ name: gone.name });
+      deletedAtGoogle.add(gone.name);
+    }
+    for (const location of f.emulator.controls.data().accounts[0].locations.slice(0, 2)) {
+      f.emulator.controls.addReview({ location: location.parent, comment: `new in round ${step}`, starRating: "FIVE" });
+    }
+  }
+
+  async function pauseReviews(): Promise<void> {
+    await f.client().pauseStage({ stage: "reviews" });
+    const { nats } = f.streams;
+    while ((await nats.jsm.consumers.info(nats.names.fetch.stream, nats.names.fetch.consumer("reviews"))).num_waiting > 0) await pause(50);
+  }
+
+  before(async () => {
+    // the test's own reads of Google's truth must not eat the project's quota
+    f.emulator.controls.setQuota({ perMinute: 1_000_000 });
+    tenant = await f.createTenant("acme");
+    clientId = await f.connectClient(tenant);
+    api = f.client(tenant.operator);
+    assert.equal((await full()).status, JobStatus.SUCCEEDED);
+    await converged();
+  });
+
+  afterEach(async () => {
+    f.emulator.controls.clearFaults();
+    await f.client().resumeStage({ stage: "reviews" });
+  });
+
+  it("two overlapping full jobs, with changes at Google before and while they run", async () => {
+    await pauseReviews();
+    const first = (await api.createFetchJob({ target: { case: "clientId", value: clientId }, mode: FetchMode.FULL })).jobId;
+    const second = (await api.createFetchJob({ target: { case: "clientId", value: clientId }, mode: FetchMode.FULL })).jobId;
+    while (Number((await api.getFetchJob({ jobId: first })).job!.counters!.locations) < 4) await pause(20);
+    await changeGoogle();
+    f.emulator.controls.addFault({ endpoint: "reviews.list", kind: "latency", latencyMs: 30 });
+    await f.client().resumeStage({ stage: "reviews" });
+    await pause(150);
+    await changeGoogle();
+    const jobs = await Promise.all([waitForJob(api, first), waitForJob(api, second)]);
+    for (const job of jobs) {
+      assert.equal(job.status, JobStatus.SUCCEEDED, job.error);
+      assert.equal(job.counters!.tasksDone, job.counters!.tasksTotal);
+    }
+    // one of them ran each location's pass after the other: between them they saw every change
+    // made before the resume; the later changes need one more pass to be seen
+    f.emulator.controls.clearFaults();
+    assert.equal((await full()).status, JobStatus.SUCCEEDED);
+    await converged();
+  });
+
+  it("a full, an incremental and a branch's full job at once, with changes while they run", async () => {
+    const location = f.emulator.controls.data().accounts[0].locations[1];
+    const [, accountId, , locationId] = location.parent.split("/");
+    const { branch } = await f.tokens.createBranch({ clientId, branchId: "overlap-1", name: "Overlap", accountId, locationId, managerEmail: "m@example.com" });
+    await pauseReviews();
+    const ids = [
+      (await api.createFetchJob({ target: { case: "clientId", value: clientId }, mode: FetchMode.FULL })).jobId,
+      (await api.createFetchJob({ target: { case: "clientId", value: clientId }, mode: FetchMode.INCREMENTAL })).jobId,
+      (await api.createFetchJob({ target: { case: "branchId", value: branch!.id }, mode: FetchMode.FULL })).jobId,
+    ];
+    await changeGoogle();
+    f.emulator.controls.addFault({ endpoint: "reviews.list", kind: "latency", latencyMs: 30 });
+    await f.client().resumeStage({ stage: "reviews" });
+    await pause(100);
+    await changeGoogle();
+    for (const job of await Promise.all(ids.map((id) => waitForJob(api, id)))) assert.equal(job.status, JobStatus.SUCCEEDED, job.error);
+    f.emulator.controls.clearFaults();
+    assert.equal((await full()).status, JobStatus.SUCCEEDED);
+    await converged();
+  });
+
+  it("a review deleted and then back, and a change that keeps updateTime", async () => {
+    const [victim, quiet] = [...(await truth()).values()].slice(-2);
+    f.emulator.controls.deleteReview({ name: victim!.name });
+    deletedAtGoogle.add(victim!.name);
+    assert.equal((await full()).counters!.deleted, 1n);
+    await converged();
+
+    const reviewId = victim!.name.split("/").pop()!;
+    f.emulator.controls.addReview({ location: victim!.name.split("/reviews/")[0]!, reviewId, comment: "I am back", starRating: "TWO" });
+    f.emulator.controls.editReview({ name: quiet!.name, comment: "same time, other words", keepUpdateTime: true });
+    const job = await full();
+    assert.deepEqual([job.counters!.created, job.counters!.updated, job.counters!.deleted], [1n, 1n, 0n]);
+    await converged();
+
+    const events = (await readReviewEvents(f.streams.nats)).filter((e) => e.review!.name === victim!.name);
+    const last = events.slice(-2);
+    assert.deepEqual(last.map((e) => e.type), [ReviewEventType.DELETED, ReviewEventType.CREATED]);
+    assert.equal(last[1]!.version, last[0]!.version + 1);
+    const quietEvents = (await readReviewEvents(f.streams.nats)).filter((e) => e.review!.name === quiet!.name);
+    const edit = quietEvents.at(-1)!;
+    assert.equal(edit.type, ReviewEventType.UPDATED);
+    assert.deepEqual(edit.review!.updateTime, edit.previousUpdateTime, "Google kept the time; the content hash saw the change");
+  });
+
+  it("an edit that moves a deep review to the top while a full pass pages through its location is an update, not a delete", async () => {
+    const data = f.emulator.controls.data();
+    const location = data.accounts[0].locations.reduce((a, b) => (b.reviewCount > a.reviewCount ? b : a));
+    const reviews = [...(await truth()).values()].filter((r) => r.name.startsWith(`${location.parent}/`));
+    const deepest = reviews.at(-1)!;
+    f.emulator.controls.addFault({ endpoint: "reviews.list", kind: "latency", latencyMs: 200 });
+    const { jobId } = await api.createFetchJob({ target: { case: "clientId", value: clientId }, mode: FetchMode.FULL });
+    // once the pass has read its first pages, the oldest review is edited: it moves to page 1
+    while (Number((await api.getFetchJob({ jobId })).job!.counters!.pages) < 4) await pause(10);
+    f.emulator.controls.editReview({ name: deepest.name, comment: "edited while the pass was paging" });
+    f.emulator.controls.clearFaults();
+    const job = await waitForJob(api, jobId);
+    assert.equal(job.status, JobStatus.SUCCEEDED, job.error);
+    assert.equal(job.counters!.deleted, 0n);
+    const events = (await readReviewEvents(f.streams.nats)).filter((e) => e.review!.name === deepest.name);
+    assert.equal(events.at(-1)!.type, ReviewEventType.UPDATED);
+    assert.equal(events.at(-1)!.review!.comment, "edited while the pass was paging");
+    await converged();
+  });
+
+  it("publishes nothing when nothing changed, whatever ran before", async () => {
+    const before = (await readReviewEvents(f.streams.nats)).length;
+    for (const mode of [FetchMode.INCREMENTAL, FetchMode.FULL]) {
+      const job = await waitForJob(api, (await api.createFetchJob({ target: { case: "clientId", value: clientId }, mode })).jobId);
+      assert.deepEqual([job.counters!.created, job.counters!.updated, job.counters!.deleted], [0n, 0n, 0n]);
+    }
+    assert.equal((await readReviewEvents(f.streams.nats)).length, before);
+  });
+});
