@@ -1,11 +1,16 @@
 import assert from "node:assert/strict";
 import type { Client } from "@connectrpc/connect";
-import { FetchMode, JobStatus, type ReviewFetcher } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
+import { FetchMode, JobStatus, type FetchJob, type ReviewFetcher } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { ReviewEventType } from "../gen/reviewflow/reviews/v1/events_pb.js";
-import type { Review } from "../gen/reviewflow/reviews/v1/review_pb.js";
 import type { StarRating } from "../emulator/types.js";
-import { readReviewEvents, useFetcherFixture, waitForJob, type TestTenant } from "./fetcher-fixture.js";
+import { ADMIN_KEY, DEMO_CLIENT, fetcherClient, readReviewEvents, useFetcherFixture, waitForJob, type FetcherFixture, type TestTenant } from "./fetcher-fixture.js";
 import { assertConverged, googleTruth, replay } from "./helpers/convergence.js";
+import { FetcherProcess, freePort } from "./helpers/fetcher-process.js";
+import { startNatsServer, type NatsServer } from "../bench/harness/nats-server.js";
+import { startGoogleEmulator } from "../emulator/index.js";
+import type { GoogleEndpoints } from "../lib/config/index.js";
+import { equals } from "@bufbuild/protobuf";
+import { ReviewSchema, type Review } from "../gen/reviewflow/reviews/v1/review_pb.js";
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const STARS: StarRating[] = ["ONE", "TWO", "THREE", "FOUR", "FIVE"];
@@ -16,6 +21,53 @@ const STARS: StarRating[] = ["ONE", "TWO", "THREE", "FOUR", "FIVE"];
  * comparing it with the emulator: same reviews, same content, no false delete, nothing twice,
  * no event that changed nothing, one review's versions in order.
  */
+/** What every convergence test needs: Google's truth, changes made at Google, and the final check. */
+function useConvergence(f: FetcherFixture, client: () => { id: string; api: Client<typeof ReviewFetcher>; admin: Client<typeof ReviewFetcher> }) {
+  const deletedAtGoogle = new Set<string>();
+  let step = 0;
+  const truth = () => googleTruth(f.config.google, f.issueToken());
+  return {
+    deletedAtGoogle,
+    truth,
+    async full(): Promise<FetchJob> {
+      const { id, api } = client();
+      return waitForJob(api, (await api.createFetchJob({ target: { case: "clientId", value: id }, mode: FetchMode.FULL })).jobId);
+    },
+    async converged(): Promise<void> {
+      assertConverged(replay(await readReviewEvents(f.streams.nats), client().id), await truth(), deletedAtGoogle);
+    },
+    /** Edits (deep in the list too, some keeping updateTime), additions and deletions at Google. */
+    async changeGoogle(): Promise<void> {
+      const reviews = [...(await truth()).values()];
+      const pick = (i: number): Review => reviews[(step * 7919 + i * 104_729) % reviews.length]!;
+      step++;
+      const touched = new Set<string>();
+      const fresh = (i: number) => {
+        let r = pick(i);
+        for (let k = 1; touched.has(r.name); k++) r = pick(i + k * 13);
+        touched.add(r.name);
+        return r;
+      };
+      for (let i = 0; i < 4; i++) f.emulator.controls.editReview({ name: fresh(i).name, comment: `edited in round ${step} (${i})` });
+      f.emulator.controls.editReview({ name: fresh(4).name, starRating: STARS[step % 5], keepUpdateTime: true });
+      f.emulator.controls.editReview({ name: fresh(5).name, reply: `reply of round ${step}`, keepUpdateTime: true });
+      for (let i = 6; i < 8; i++) {
+        const gone = fresh(i);
+        f.emulator.controls.deleteReview({ name: gone.name });
+        deletedAtGoogle.add(gone.name);
+      }
+      for (const location of f.emulator.controls.data().accounts[0].locations.slice(0, 2)) {
+        f.emulator.controls.addReview({ location: location.parent, comment: `new in round ${step}`, starRating: "FIVE" });
+      }
+    },
+    async pauseReviews(): Promise<void> {
+      await client().admin.pauseStage({ stage: "reviews" });
+      const { nats } = f.streams;
+      while ((await nats.jsm.consumers.info(nats.names.fetch.stream, nats.names.fetch.consumer("reviews"))).num_waiting > 0) await pause(50);
+    },
+  };
+}
+
 describe("REVIEWS converges to Google under overlapping jobs", function () {
   this.timeout(120_000);
   const f = useFetcherFixture({
@@ -26,43 +78,8 @@ describe("REVIEWS converges to Google under overlapping jobs", function () {
   let tenant: TestTenant;
   let clientId: string;
   let api: Client<typeof ReviewFetcher>;
-  const deletedAtGoogle = new Set<string>();
-  let step = 0;
-
-  const truth = () => googleTruth(f.config.google, f.issueToken());
-  const full = async () => waitForJob(api, (await api.createFetchJob({ target: { case: "clientId", value: clientId }, mode: FetchMode.FULL })).jobId);
-  const converged = async () => assertConverged(replay(await readReviewEvents(f.streams.nats), clientId), await truth(), deletedAtGoogle);
-
-  /** Edits (deep in the list too, some keeping updateTime), additions and deletions at Google. */
-  async function changeGoogle(): Promise<void> {
-    const reviews = [...(await truth()).values()];
-    const pick = (i: number): Review => reviews[(step * 7919 + i * 104_729) % reviews.length]!;
-    step++;
-    const touched = new Set<string>();
-    const fresh = (i: number) => {
-      let r = pick(i);
-      for (let k = 1; touched.has(r.name); k++) r = pick(i + k * 13);
-      touched.add(r.name);
-      return r;
-    };
-    for (let i = 0; i < 4; i++) f.emulator.controls.editReview({ name: fresh(i).name, comment: `edited in round ${step} (${i})` });
-    f.emulator.controls.editReview({ name: fresh(4).name, starRating: STARS[step % 5], keepUpdateTime: true });
-    f.emulator.controls.editReview({ name: fresh(5).name, reply: `reply of round ${step}`, keepUpdateTime: true });
-    for (let i = 6; i < 8; i++) {
-      const gone = fresh(i);
-      f.emulator.controls.deleteReview({ name: gone.name });
-      deletedAtGoogle.add(gone.name);
-    }
-    for (const location of f.emulator.controls.data().accounts[0].locations.slice(0, 2)) {
-      f.emulator.controls.addReview({ location: location.parent, comment: `new in round ${step}`, starRating: "FIVE" });
-    }
-  }
-
-  async function pauseReviews(): Promise<void> {
-    await f.client().pauseStage({ stage: "reviews" });
-    const { nats } = f.streams;
-    while ((await nats.jsm.consumers.info(nats.names.fetch.stream, nats.names.fetch.consumer("reviews"))).num_waiting > 0) await pause(50);
-  }
+  const c = useConvergence(f, () => ({ id: clientId, api, admin: f.client() }));
+  const { deletedAtGoogle, truth, full, converged } = c;
 
   before(async () => {
     // the test's own reads of Google's truth must not eat the project's quota
@@ -80,15 +97,15 @@ describe("REVIEWS converges to Google under overlapping jobs", function () {
   });
 
   it("two overlapping full jobs, with changes at Google before and while they run", async () => {
-    await pauseReviews();
+    await c.pauseReviews();
     const first = (await api.createFetchJob({ target: { case: "clientId", value: clientId }, mode: FetchMode.FULL })).jobId;
     const second = (await api.createFetchJob({ target: { case: "clientId", value: clientId }, mode: FetchMode.FULL })).jobId;
     while (Number((await api.getFetchJob({ jobId: first })).job!.counters!.locations) < 4) await pause(20);
-    await changeGoogle();
+    await c.changeGoogle();
     f.emulator.controls.addFault({ endpoint: "reviews.list", kind: "latency", latencyMs: 30 });
     await f.client().resumeStage({ stage: "reviews" });
     await pause(150);
-    await changeGoogle();
+    await c.changeGoogle();
     const jobs = await Promise.all([waitForJob(api, first), waitForJob(api, second)]);
     for (const job of jobs) {
       assert.equal(job.status, JobStatus.SUCCEEDED, job.error);
@@ -105,17 +122,17 @@ describe("REVIEWS converges to Google under overlapping jobs", function () {
     const location = f.emulator.controls.data().accounts[0].locations[1];
     const [, accountId, , locationId] = location.parent.split("/");
     const { branch } = await f.tokens.createBranch({ clientId, branchId: "overlap-1", name: "Overlap", accountId, locationId, managerEmail: "m@example.com" });
-    await pauseReviews();
+    await c.pauseReviews();
     const ids = [
       (await api.createFetchJob({ target: { case: "clientId", value: clientId }, mode: FetchMode.FULL })).jobId,
       (await api.createFetchJob({ target: { case: "clientId", value: clientId }, mode: FetchMode.INCREMENTAL })).jobId,
       (await api.createFetchJob({ target: { case: "branchId", value: branch!.id }, mode: FetchMode.FULL })).jobId,
     ];
-    await changeGoogle();
+    await c.changeGoogle();
     f.emulator.controls.addFault({ endpoint: "reviews.list", kind: "latency", latencyMs: 30 });
     await f.client().resumeStage({ stage: "reviews" });
     await pause(100);
-    await changeGoogle();
+    await c.changeGoogle();
     for (const job of await Promise.all(ids.map((id) => waitForJob(api, id)))) assert.equal(job.status, JobStatus.SUCCEEDED, job.error);
     f.emulator.controls.clearFaults();
     assert.equal((await full()).status, JobStatus.SUCCEEDED);
@@ -175,3 +192,117 @@ describe("REVIEWS converges to Google under overlapping jobs", function () {
     assert.equal((await readReviewEvents(f.streams.nats)).length, before);
   });
 });
+
+describe("REVIEWS converges to Google through crashes and restarts", function () {
+  this.timeout(180_000);
+  // registered before the fixtures' hooks: no fetcher outlives the database, streams and NATS it uses
+  const children: FetcherProcess[] = [];
+  let nats: NatsServer | undefined;
+  after(async () => {
+    for (const child of children) child.kill("SIGKILL");
+    await Promise.all(children.map((c) => c.exited));
+  });
+  after(async () => nats?.close());
+  before(async function () {
+    this.timeout(20_000);
+    nats = await startNatsServer();
+  });
+  const f = useFetcherFixture({
+    tokenService: true,
+    inProcess: false,
+    natsUrl: () => nats!.url,
+    emulator: { seed: { accounts: 1, locationsPerAccount: 6, reviewsPerLocation: [60, 180] } },
+  });
+  let clientId: string;
+  let api: Client<typeof ReviewFetcher>;
+  let admin: Client<typeof ReviewFetcher>;
+  const ports: number[] = [];
+  const c = useConvergence(f, () => ({ id: clientId, api, admin }));
+
+  const startFetcher = async (port: number) => {
+    const child = new FetcherProcess(f.childEnv({ FETCHER_PORT: String(port) }));
+    children.push(child);
+    await child.ready(port);
+    return child;
+  };
+  const overlappingFullJobs = async () => {
+    await c.pauseReviews();
+    const ids = [];
+    for (let i = 0; i < 2; i++) ids.push((await api.createFetchJob({ target: { case: "clientId", value: clientId }, mode: FetchMode.FULL })).jobId);
+    while (Number((await api.getFetchJob({ jobId: ids[0]! })).job!.counters!.locations) < 6) await pause(20);
+    await c.changeGoogle();
+    f.emulator.controls.addFault({ endpoint: "reviews.list", kind: "latency", latencyMs: 100 });
+    await admin.resumeStage({ stage: "reviews" });
+    while (Number((await api.getFetchJob({ jobId: ids[0]! })).job!.counters!.pages) < 4) await pause(20);
+    return ids;
+  };
+  const finishAndConverge = async (ids: string[]) => {
+    for (const job of await Promise.all(ids.map((id) => waitForJob(api, id)))) assert.equal(job.status, JobStatus.SUCCEEDED, job.error);
+    f.emulator.controls.clearFaults();
+    await c.changeGoogle();
+    assert.equal((await c.full()).status, JobStatus.SUCCEEDED);
+    await c.converged();
+  };
+
+  before(async () => {
+    f.emulator.controls.setQuota({ perMinute: 1_000_000 });
+    const tenant = await f.createTenant("acme");
+    clientId = await f.connectClient(tenant);
+    ports.push(await freePort(), await freePort());
+    await Promise.all(ports.map(startFetcher));
+    api = fetcherClient(`http://127.0.0.1:${ports[0]}`, tenant.operator);
+    admin = fetcherClient(`http://127.0.0.1:${ports[0]}`, ADMIN_KEY);
+    assert.equal((await c.full()).status, JobStatus.SUCCEEDED);
+  });
+
+  it("SIGKILL of one of two fetchers during overlapping passes", async () => {
+    const ids = await overlappingFullJobs();
+    const victim = children.at(-1)!;
+    victim.kill("SIGKILL");
+    assert.equal(await victim.exited, null, "killed by the signal");
+    await startFetcher(ports[1]!);
+    await finishAndConverge(ids);
+  });
+
+  it("a NATS restart during overlapping passes", async () => {
+    const ids = await overlappingFullJobs();
+    await nats!.restart(1_000);
+    await finishAndConverge(ids);
+  });
+
+  it("the whole system restarted (Google re-seeded identically, fetchers new), then an incremental and a full job: 0 events", async () => {
+    const fresh = await startGoogleEmulator({ port: 0, seed: { accounts: 1, locationsPerAccount: 6, reviewsPerLocation: [60, 180] }, autoApprove: true });
+    try {
+      // a restarted Google serves the same seeded reviews byte for byte: nothing to publish for them
+      const seeded = await googleTruth({ ...f.config.google, ...endpointsOf(fresh.url) }, fresh.controls.issueTokens({ client_id: DEMO_CLIENT }).access_token);
+      const before = await c.truth();
+      const untouched = [...seeded].filter(([name, review]) => before.has(name) && equals(ReviewSchema, before.get(name)!, review));
+      assert.ok(untouched.length > 0.9 * seeded.size, "a re-seeded Google serves the seeded reviews unchanged");
+    } finally {
+      await fresh.close();
+    }
+    for (const child of children.splice(0)) {
+      child.kill("SIGTERM");
+      await child.exited;
+    }
+    await Promise.all(ports.map(startFetcher));
+    const events = (await readReviewEvents(f.streams.nats)).length;
+    for (const mode of [FetchMode.INCREMENTAL, FetchMode.FULL]) {
+      const job = await waitForJob(api, (await api.createFetchJob({ target: { case: "clientId", value: clientId }, mode })).jobId);
+      assert.equal(job.status, JobStatus.SUCCEEDED, job.error);
+      assert.deepEqual([job.counters!.created, job.counters!.updated, job.counters!.deleted], [0n, 0n, 0n]);
+    }
+    assert.equal((await readReviewEvents(f.streams.nats)).length, events);
+    await c.converged();
+  });
+});
+
+/** The API endpoints of an emulator at `url` (OAuth stays where it was). */
+function endpointsOf(url: string): Partial<GoogleEndpoints> {
+  return {
+    tokenInfoUrl: `${url}/tokeninfo`,
+    accountManagementUrl: `${url}/`,
+    businessInformationUrl: `${url}/`,
+    myBusinessUrl: `${url}/`,
+  };
+}

@@ -43,6 +43,8 @@ export interface FetcherFixtureOptions {
   inProcess?: boolean;
   deps?: Partial<FetcherServiceDeps>;
   logger?: Logger;
+  /** A NATS of the test's own (read when the fixture starts), instead of the shared one. */
+  natsUrl?: () => string;
 }
 
 export interface FetcherFixture {
@@ -100,12 +102,13 @@ export function useFetcherFixture(options: FetcherFixtureOptions = {}): FetcherF
     await state.emulator?.close();
   });
   const db = useTestDatabase();
-  const streams = useTestStreams({ ackWaitMs: Number(env.FETCH_ACK_WAIT_MS), maxDeliver: Number(env.FETCH_MAX_DELIVER) });
+  const streams = useTestStreams({ ackWaitMs: Number(env.FETCH_ACK_WAIT_MS), maxDeliver: Number(env.FETCH_MAX_DELIVER), url: options.natsUrl });
 
   const configEnv = () => ({
     ...env,
     DATABASE_URL: db.url,
     NATS_NAMESPACE: streams.namespace,
+    ...(options.natsUrl ? { NATS_URL: options.natsUrl() } : {}),
     ADMIN_API_KEY: ADMIN_KEY,
     GOOGLE_OAUTH_URL: state.emulator!.url,
     GOOGLE_API_URL: state.emulator!.url,

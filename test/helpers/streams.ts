@@ -12,12 +12,16 @@ export interface TestStreams {
   readonly nats: Nats;
 }
 
-/** Streams and consumers under a namespace of their own for the surrounding `describe`, deleted afterwards. */
-export function useTestStreams(options: StreamOptions = {}): TestStreams {
+/**
+ * Streams and consumers under a namespace of their own for the surrounding `describe`, deleted
+ * afterwards; on the shared NATS, or on the one `url()` names when the test runs a server of its own.
+ */
+export function useTestStreams(options: StreamOptions & { url?: () => string } = {}): TestStreams {
   const namespace = uniqueNamespace();
   let nats: Nats | undefined;
   before(async () => {
-    nats = await connectNats({ url: TEST_NATS_URL, namespace, ...options });
+    const { url, ...streamOptions } = options;
+    nats = await connectNats({ url: url?.() ?? TEST_NATS_URL, namespace, ...streamOptions });
   });
   after(async () => {
     if (!nats) return;
