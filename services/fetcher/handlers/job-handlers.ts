@@ -5,16 +5,16 @@ import { FailedPreconditionError, NotFoundError, ResourceExhaustedError } from "
 import type { ReviewFetcher } from "../../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { publishRootTask, rootTaskId } from "../pipeline/root-task.js";
 import { sleep } from "../pipeline/sleep.js";
-import { sqlState, type Sql } from "../store/db.js";
-import { cancelJob, countActiveJobs, JOB_VIEW, listJobs, loadJob, type JobRow } from "../store/job-store.js";
+import { sqlState } from "../store/db.js";
+import { countActiveJobs, findJobByRequest, listJobs, loadJob, lockAdmission, type JobRow } from "../store/job-store.js";
+import { cancelJob, createQueuedJob } from "../store/job-status.js";
 import { isTerminal, modeName, statusName, toFetchJob } from "../store/job-mapper.js";
 import { upsertLocations } from "../store/location-store.js";
+import { insertPendingTask } from "../store/task-store.js";
 import type { HandlerDeps } from "./handler-deps.js";
 import { resolveTarget, type JobTarget } from "./job-target.js";
 import { decodePageToken, encodePageToken, pageSize, UUID_PATTERN } from "./page-token.js";
 
-/** Serialises admission so concurrent creates cannot all slip under the bound together. */
-const ADMISSION_LOCK = 7_201_338;
 /** The retry hint when admission is full; jobs usually end within seconds to minutes. */
 const ADMISSION_RETRY_AFTER_SECONDS = 5;
 
@@ -30,14 +30,12 @@ export function jobHandlers(deps: HandlerDeps): JobMethods {
     return row;
   };
 
-  const findByRequest = async (sql: Sql, scope: string, requestId: string) =>
-    (await sql.query<JobRow>(`SELECT * FROM (${JOB_VIEW}) j WHERE request_scope = $1 AND request_id = $2`, [scope, requestId])).rows[0];
-
   const admit = (caller: Caller, target: JobTarget, mode: "incremental" | "full", requestScope: string, requestId: string) =>
     db.tx(async (sql) => {
-      await sql.query("SELECT pg_advisory_xact_lock($1)", [ADMISSION_LOCK]);
+      // concurrent creates cannot all slip under the bound together
+      await lockAdmission(sql);
       if (requestId) {
-        const existing = await findByRequest(sql, requestScope, requestId);
+        const existing = await findJobByRequest(sql, requestScope, requestId);
         if (existing) return existing;
       }
       const active = await countActiveJobs(sql);
@@ -49,23 +47,27 @@ export function jobHandlers(deps: HandlerDeps): JobMethods {
       }
       const jobId = randomUUID();
       const sealed = target.accessToken ? deps.secretBox.seal(target.accessToken, jobId) : null;
-      const { rows } = await sql.query<JobRow>(
-        `INSERT INTO fetch_jobs (id, tenant_id, client_id, branch_id, target_location, scope_key, google_project, access_token_sealed,
-           mode, status, request_scope, request_id, created_by, tasks_total, locations)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'QUEUED', $10, $11, $12, 1, $13) RETURNING *`,
-        [jobId, target.tenantId, target.clientId, target.branchId, target.targetLocation, target.scopeKey, target.googleProject, sealed, mode,
-          requestId ? requestScope : null, requestId || null, caller.keyId, target.targetLocation ? 1 : 0],
-      );
+      const job = await createQueuedJob(sql, {
+        id: jobId,
+        tenantId: target.tenantId,
+        clientId: target.clientId,
+        branchId: target.branchId,
+        targetLocation: target.targetLocation,
+        scopeKey: target.scopeKey,
+        googleProject: target.googleProject,
+        accessTokenSealed: sealed,
+        mode,
+        requestScope: requestId ? requestScope : null,
+        requestId: requestId || null,
+        createdBy: caller.keyId,
+        locations: target.targetLocation ? 1 : 0,
+      });
       if (target.targetLocation) {
         await upsertLocations(sql, { scopeKey: target.scopeKey, tenantId: target.tenantId, clientId: target.clientId }, [{ name: target.targetLocation, title: target.locationTitle }]);
       }
       // the root task is counted with the job, so the job cannot look finished before it runs
-      await sql.query("INSERT INTO fetch_tasks (id, job_id, stage, state) VALUES ($1, $2, $3, 'pending')", [
-        await rootTaskId(sql, rows[0]),
-        jobId,
-        target.targetLocation ? "reviews" : "accounts",
-      ]);
-      return rows[0];
+      await insertPendingTask(sql, await rootTaskId(sql, job), jobId, target.targetLocation ? "reviews" : "accounts");
+      return job;
     });
 
   return {
@@ -74,7 +76,7 @@ export function jobHandlers(deps: HandlerDeps): JobMethods {
       requireRole(caller, JOB_ROLES, "create fetch jobs");
       const requestScope = caller.tenantId ?? "admin";
       if (req.requestId) {
-        const existing = await findByRequest(db, requestScope, req.requestId);
+        const existing = await findJobByRequest(db, requestScope, req.requestId);
         if (existing) return created(existing);
       }
       const target = await resolveTarget(deps, caller, req);
@@ -83,7 +85,7 @@ export function jobHandlers(deps: HandlerDeps): JobMethods {
         row = await admit(caller, target, modeName(req.mode), requestScope, req.requestId);
       } catch (err) {
         // the same request_id raced in from elsewhere (unique index): answer with that job
-        const existing = sqlState(err) === "23505" && req.requestId ? await findByRequest(db, requestScope, req.requestId) : undefined;
+        const existing = sqlState(err) === "23505" && req.requestId ? await findJobByRequest(db, requestScope, req.requestId) : undefined;
         if (!existing) throw err;
         row = existing;
       }
@@ -109,7 +111,7 @@ export function jobHandlers(deps: HandlerDeps): JobMethods {
         tenantId: tenantScope(caller),
         clientId: req.clientId || undefined,
         status: req.status ? statusName(req.status) : undefined,
-        after: after ? { createdAt: after.t, id: after.i } : undefined,
+        after: after ? { time: after.t, id: after.i } : undefined,
         limit: limit + 1,
       });
       const page = rows.slice(0, limit);

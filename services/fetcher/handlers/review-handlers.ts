@@ -6,6 +6,7 @@ import { InvalidArgumentError, NotFoundError } from "../../../lib/rpc/index.js";
 import type { ReviewFetcher } from "../../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { ReviewEventType } from "../../../gen/reviewflow/reviews/v1/events_pb.js";
 import { ReviewSchema } from "../../../gen/reviewflow/reviews/v1/review_pb.js";
+import { listReviews, type ReviewListFilter } from "../store/review-list-store.js";
 import { listReviewVersions } from "../store/review-version-store.js";
 import type { HandlerDeps } from "./handler-deps.js";
 import {
@@ -20,16 +21,6 @@ import {
 
 const VERSION_TYPES = { created: ReviewEventType.CREATED, updated: ReviewEventType.UPDATED, deleted: ReviewEventType.DELETED } as const;
 
-interface ReviewListRow {
-  id: string;
-  review_pb: Buffer;
-  location_id: string;
-  client_id: string | null;
-  first_seen_at: Date;
-  last_seen_at: Date;
-  cursor_time: string;
-}
-
 /**
  * ListReviews: stored, not deleted reviews the caller's tenant owns, most recently updated first.
  * ListReviewVersions: one review's kept versions, oldest first.
@@ -40,35 +31,15 @@ export function reviewHandlers(deps: HandlerDeps): Pick<ServiceImpl<typeof Revie
       const caller = callerOf(ctx);
       const limit = pageSize(req.pageSize);
       const after = decodePageToken(req.pageToken, BIGINT_PATTERN);
-      const where = ["r.deleted_at IS NULL"];
-      const params: unknown[] = [];
-      const add = (clause: (n: number) => string, value: unknown) => {
-        params.push(value);
-        where.push(clause(params.length));
-      };
-      const tenant = tenantScope(caller);
-      if (tenant !== undefined) add((n) => `r.tenant_id = $${n}`, tenant);
-      if (req.clientId) add((n) => `r.client_id = $${n}`, req.clientId);
-      if (req.locationId) {
-        // reviewflow's location id, Google's full name, or Google's bare location id
-        if (UUID_PATTERN.test(req.locationId)) add((n) => `r.location_id = $${n}`, req.locationId);
-        else if (req.locationId.includes("/")) add((n) => `l.google_name = $${n}`, req.locationId);
-        else add((n) => `substring(l.google_name from position('/locations/' in l.google_name) + 11) = $${n}`, req.locationId);
-      }
-      if (req.updatedAfter) add((n) => `r.update_time > $${n}`, timestampDate(req.updatedAfter));
-      if (req.minRating > 0) add((n) => `r.star_rating >= $${n}`, req.minRating);
-      if (after) {
-        params.push(after.t, after.i);
-        where.push(`(r.update_time, r.id) < ($${params.length - 1}::timestamptz, $${params.length}::bigint)`);
-      }
-      params.push(limit + 1);
-      const { rows } = await deps.db.query<ReviewListRow>(
-        `SELECT r.id, r.review_pb, r.location_id, r.client_id, r.first_seen_at, r.last_seen_at, to_json(r.update_time) #>> '{}' AS cursor_time
-         FROM reviews r JOIN locations l ON l.id = r.location_id
-         WHERE ${where.join(" AND ")}
-         ORDER BY r.update_time DESC, r.id DESC LIMIT $${params.length}`,
-        params,
-      );
+      const rows = await listReviews(deps.db, {
+        tenantId: tenantScope(caller),
+        clientId: req.clientId || undefined,
+        location: req.locationId ? locationOf(req.locationId) : undefined,
+        updatedAfter: req.updatedAfter ? timestampDate(req.updatedAfter) : undefined,
+        minRating: req.minRating,
+        after: after ? { time: after.t, id: after.i } : undefined,
+        limit: limit + 1,
+      });
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       return {
@@ -115,4 +86,10 @@ export function reviewHandlers(deps: HandlerDeps): Pick<ServiceImpl<typeof Revie
       };
     },
   };
+}
+
+/** A location asked for by reviewflow's location id, Google's full name, or Google's bare location id. */
+function locationOf(locationId: string): ReviewListFilter["location"] {
+  if (UUID_PATTERN.test(locationId)) return { id: locationId };
+  return locationId.includes("/") ? { googleName: locationId } : { googleId: locationId };
 }

@@ -5,7 +5,8 @@ import { STAGES, type StageName } from "../../../lib/nats/index.js";
 import { UnavailableError } from "../../../lib/rpc/index.js";
 import type { ReviewFetcher, StageState } from "../../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { STAGE_ENUM } from "../pipeline/dead-letters.js";
-import { readStageControls, setStagePaused } from "../pipeline/stage-switches.js";
+import { managerSql } from "../store/db.js";
+import { readStageControls, setStagePaused } from "../store/stage-control-store.js";
 import type { HandlerDeps } from "./handler-deps.js";
 
 export function stageHandlers(deps: HandlerDeps): Pick<ServiceImpl<typeof ReviewFetcher>, "listStages" | "pauseStage" | "resumeStage"> {
@@ -28,7 +29,7 @@ export function stageHandlers(deps: HandlerDeps): Pick<ServiceImpl<typeof Review
     // a stage is shared by every tenant's jobs: only an admin may stop it for all of them
     requireRole(caller, ["admin"], paused ? "pause stages" : "resume stages");
     await deps.dataSource.transaction(async (manager) => {
-      await setStagePaused({ query: async (text, params) => ({ rows: await manager.query(text, params), count: 0 }) }, stage, paused, caller.keyId);
+      await setStagePaused(managerSql(manager), stage, paused, caller.keyId);
       await writeAudit(manager, { tenantId: caller.tenantId, actor: caller.keyId, action: paused ? "stage.pause" : "stage.resume", targetType: "stage", targetId: stage });
     });
     // this instance reacts at once; the others on their next poll (FETCH_POLL_MS)

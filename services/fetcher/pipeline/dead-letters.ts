@@ -1,7 +1,9 @@
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { publishMessage, type StageName } from "../../../lib/nats/index.js";
 import { DeadLetterSchema, Stage } from "../../../gen/reviewflow/reviews/v1/tasks_pb.js";
-import { failJob, type FinishResult } from "../store/job-store.js";
+import { insertDeadLetter, type DeadLetterFields } from "../store/dead-letter-store.js";
+import type { FinishResult } from "../store/job-store.js";
+import { failJob } from "../store/job-status.js";
 import { commitTask } from "../store/task-finish.js";
 import type { PipelineContext } from "./pipeline-context.js";
 import { releasePass } from "../store/location-pass-store.js";
@@ -10,22 +12,9 @@ import { locationOfReviewsTaskId, uuidFrom } from "./task-ids.js";
 
 export const STAGE_ENUM: Record<StageName, Stage> = { accounts: Stage.ACCOUNTS, locations: Stage.LOCATIONS, reviews: Stage.REVIEWS };
 
-export interface DeadLetterInput {
-  stage: StageName;
-  /** The FETCH subject the task came from. */
-  subject: string;
-  /** The original task message, as it was published. */
-  task: Uint8Array;
-  taskType: string;
-  jobId: string;
-  tenantId: string | null;
-  taskId: string;
+export interface DeadLetterInput extends DeadLetterFields {
+  /** The task's replay generation: with its id, it names the dead letter. */
   generation: number;
-  resource: string;
-  code: string;
-  message: string;
-  httpStatus: number;
-  attempts: number;
   /** Also end the job FAILED with this reason, in the same transaction (before the task's end could complete it). */
   failJobWith?: string;
 }
@@ -54,11 +43,7 @@ export async function writeDeadLetter(ctx: PipelineContext, input: DeadLetterInp
   }, { msgID: id });
   ctx.metrics.publishes.inc({ kind: "dead_letter" });
   const result = await commitTask(ctx.db, { jobId: input.jobId, taskId: input.taskId, stage: input.stage, state: "dead" }, async (sql) => {
-    await sql.query(
-      `INSERT INTO dead_letters (id, job_id, tenant_id, task_id, stage, subject, task_type, task, resource, error_code, error_message, http_status, attempts)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING`,
-      [id, input.jobId, input.tenantId, input.taskId, input.stage, input.subject, input.taskType, Buffer.from(input.task), input.resource.slice(0, 400), input.code.slice(0, 64), input.message, input.httpStatus, input.attempts],
-    );
+    await insertDeadLetter(sql, id, input);
     if (input.failJobWith) await failJob(sql, input.jobId, input.failJobWith);
     // the job's pass over this location has ended here: whoever waits for it goes next
     if (location) await releasePass(sql, location, input.jobId);

@@ -1,5 +1,5 @@
-import { failStalledJobs, type JobRow } from "../store/job-store.js";
-import { completeIfDone } from "../store/task-finish.js";
+import { activeJobIds, jobsWithUnpublishedRoot } from "../store/job-store.js";
+import { completeIfDone, failStalledJobs } from "../store/job-status.js";
 import { purgeOldReviews } from "../store/review-store.js";
 import type { PipelineContext } from "./pipeline-context.js";
 import { reviewsWithStalePending } from "../store/review-outbox-store.js";
@@ -42,8 +42,7 @@ export function createMaintenance(ctx: PipelineContext, options: MaintenanceOpti
     await handOffFreeLocations(ctx);
     // a process that died between a task's commit and its completion check leaves a finished job
     // RUNNING: look at every active job once per pass
-    const active = await ctx.db.query<{ id: string }>("SELECT id FROM fetch_jobs WHERE status IN ('QUEUED','RUNNING')");
-    for (const { id } of active.rows) {
+    for (const id of await activeJobIds(ctx.db)) {
       const ended = await completeIfDone(ctx.db, id);
       if (ended) ctx.metrics.jobDuration.observe({ status: ended.status }, ended.seconds);
     }
@@ -51,11 +50,7 @@ export function createMaintenance(ctx: PipelineContext, options: MaintenanceOpti
       ctx.logger.warn("job failed: stalled", { job_id: job.id });
       ctx.metrics.jobDuration.observe({ status: "FAILED" }, (Date.now() - job.created_at.getTime()) / 1000);
     }
-    const { rows } = await ctx.db.query<JobRow>(
-      `SELECT * FROM fetch_jobs WHERE status = 'QUEUED' AND NOT root_published AND created_at < now() - make_interval(secs => $1) LIMIT 100`,
-      [options.republishAfterMs / 1000],
-    );
-    for (const job of rows) {
+    for (const job of await jobsWithUnpublishedRoot(ctx.db, options.republishAfterMs / 1000, 100)) {
       await publishRootTask(ctx, job).catch((err: unknown) => ctx.logger.warn("first task still not published", { job_id: job.id, err: String((err as Error)?.message ?? err) }));
     }
     if (Date.now() - lastPurge >= options.purgeIntervalMs) {

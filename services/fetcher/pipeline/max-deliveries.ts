@@ -1,7 +1,8 @@
 import type { DescMessage } from "@bufbuild/protobuf";
 import type { Subscription } from "@nats-io/nats-core";
 import { decodeMessage } from "../../../lib/nats/index.js";
-import { loadJob, loadTaskState } from "../store/job-store.js";
+import { loadJob } from "../store/job-store.js";
+import { loadTaskState } from "../store/task-store.js";
 import { writeDeadLetter } from "./dead-letters.js";
 import type { PipelineContext } from "./pipeline-context.js";
 import type { StageHandler } from "./stage-handler.js";

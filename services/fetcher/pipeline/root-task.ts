@@ -1,7 +1,8 @@
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { FetchAccountsTaskSchema, FetchReviewsTaskSchema } from "../../../gen/reviewflow/reviews/v1/tasks_pb.js";
 import type { Sql } from "../store/db.js";
-import type { JobRow } from "../store/job-store.js";
+import { markRootPublished, type JobRow } from "../store/job-store.js";
+import { findLocation } from "../store/location-store.js";
 import { publishTask, type PipelineContext } from "./pipeline-context.js";
 import { accountsTaskId, reviewsTaskId } from "./task-ids.js";
 
@@ -30,14 +31,11 @@ export async function publishRootTask(ctx: PipelineContext, job: JobRow): Promis
       stopAtUpdateTime: job.mode === "incremental" && location.synced_update_time ? timestampFromDate(location.synced_update_time) : undefined,
     }, reviewsTaskId(job.id, location.id, 1));
   }
-  await ctx.db.query("UPDATE fetch_jobs SET root_published = true WHERE id = $1", [job.id]);
+  await markRootPublished(ctx.db, job.id);
 }
 
 async function branchLocation(sql: Sql, job: Pick<JobRow, "id" | "target_location" | "scope_key">) {
-  const { rows } = await sql.query<{ id: string; google_name: string; synced_update_time: Date | null }>(
-    "SELECT id, google_name, synced_update_time FROM locations WHERE scope_key = $1 AND google_name = $2",
-    [job.scope_key, job.target_location],
-  );
-  if (!rows[0]) throw new Error(`job ${job.id}: its branch location row is missing`);
-  return rows[0];
+  const location = await findLocation(sql, job.scope_key, job.target_location!);
+  if (!location) throw new Error(`job ${job.id}: its branch location row is missing`);
+  return location;
 }

@@ -1,6 +1,7 @@
 import type { Logger } from "../../../lib/log/index.js";
 import { STAGES, type StageName } from "../../../lib/nats/index.js";
 import type { Sql } from "../store/db.js";
+import { readStageControls } from "../store/stage-control-store.js";
 
 /**
  * Pause switches shared by every instance: a row per stage in `stage_controls`, re-read every
@@ -12,19 +13,6 @@ export interface StageSwitches {
   refresh(): Promise<void>;
   start(): void;
   stop(): void;
-}
-
-export async function readStageControls(sql: Sql): Promise<Map<StageName, boolean>> {
-  const { rows } = await sql.query<{ stage: StageName; paused: boolean }>("SELECT stage, paused FROM stage_controls");
-  return new Map(rows.map((r) => [r.stage, r.paused]));
-}
-
-export async function setStagePaused(sql: Sql, stage: StageName, paused: boolean, by: string): Promise<void> {
-  await sql.query(
-    `INSERT INTO stage_controls (stage, paused, updated_at, updated_by) VALUES ($1, $2, now(), $3)
-     ON CONFLICT (stage) DO UPDATE SET paused = EXCLUDED.paused, updated_at = now(), updated_by = EXCLUDED.updated_by`,
-    [stage, paused, by],
-  );
 }
 
 export function createStageSwitches(sql: Sql, pollMs: number, logger: Logger): StageSwitches {

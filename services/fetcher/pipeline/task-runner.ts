@@ -1,7 +1,9 @@
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import type { JsMsg } from "@nats-io/jetstream";
 import { decodeMessage } from "../../../lib/nats/index.js";
-import { addRetry, loadJob, loadTaskState, loadTaskStates, markRunning, type FinishResult, type JobRow, type TaskState } from "../store/job-store.js";
+import { addRetry, loadJob, type FinishResult, type JobRow } from "../store/job-store.js";
+import { markRunning } from "../store/job-status.js";
+import { loadTaskState, loadTaskStates, type TaskState } from "../store/task-store.js";
 import { commitTask } from "../store/task-finish.js";
 import { writeDeadLetter } from "./dead-letters.js";
 import type { PipelineContext, TaskAttempt } from "./pipeline-context.js";

@@ -1,6 +1,7 @@
 import type { StageName } from "../../../lib/nats/index.js";
-import type { Sql } from "./db.js";
+import { Conditions, newestFirst, type Page, type Sql } from "./db.js";
 
+/** A job's status; every statement that sets one is in job-status.ts (the state machine). */
 export type JobStatusName = "QUEUED" | "RUNNING" | "SUCCEEDED" | "PARTIAL" | "FAILED" | "CANCELLED";
 export type ModeName = "incremental" | "full";
 export const ACTIVE_STATUSES: readonly JobStatusName[] = ["QUEUED", "RUNNING"];
@@ -72,11 +73,6 @@ export interface FinishResult {
   parked?: boolean;
 }
 
-export interface TaskState {
-  state: "pending" | "done" | "dead";
-  generation: number;
-}
-
 export const COUNTER_COLUMNS = [...COUNTERS, "retries", "dead_lettered", "tasks_total", "tasks_done"] as const;
 /** Counter rows per job: concurrent tasks of one job rarely wait for the same row. */
 export const NUMBER_OF_SHARDS = 16;
@@ -99,15 +95,18 @@ export async function loadJob(sql: Sql, id: string): Promise<JobRow | undefined>
   return rows[0];
 }
 
-/** Several tasks' states in one round trip, by id (missing ids are absent). */
-export async function loadTaskStates(sql: Sql, taskIds: string[]): Promise<Map<string, TaskState>> {
-  const { rows } = await sql.query<TaskState & { id: string }>("SELECT id, state, generation FROM fetch_tasks WHERE id = ANY($1::text[])", [taskIds]);
-  return new Map(rows.map((r) => [r.id, { state: r.state, generation: r.generation }]));
+/** The job a create request made before (its request_id within the caller's scope), if any. */
+export async function findJobByRequest(sql: Sql, scope: string, requestId: string): Promise<JobRow | undefined> {
+  const { rows } = await sql.query<JobRow>(`SELECT * FROM (${JOB_VIEW}) j WHERE request_scope = $1 AND request_id = $2`, [scope, requestId]);
+  return rows[0];
 }
 
-export async function loadTaskState(sql: Sql, taskId: string): Promise<TaskState | undefined> {
-  const { rows } = await sql.query<TaskState>("SELECT state, generation FROM fetch_tasks WHERE id = $1", [taskId]);
-  return rows[0];
+/** Serialises admission so concurrent creates cannot all slip under the bound together. */
+const ADMISSION_LOCK = 7_201_338;
+
+/** Takes admission's lock until the end of the transaction `sql` runs in. */
+export async function lockAdmission(sql: Sql): Promise<void> {
+  await sql.query("SELECT pg_advisory_xact_lock($1)", [ADMISSION_LOCK]);
 }
 
 export async function countActiveJobs(sql: Sql): Promise<number> {
@@ -115,12 +114,24 @@ export async function countActiveJobs(sql: Sql): Promise<number> {
   return rows[0]?.n ?? 0;
 }
 
-/** QUEUED → RUNNING when its first task starts. */
-export async function markRunning(sql: Sql, jobId: string): Promise<void> {
-  await sql.query(
-    "UPDATE fetch_jobs SET status = 'RUNNING', started_at = COALESCE(started_at, now()), updated_at = now() WHERE id = $1 AND status = 'QUEUED'",
-    [jobId],
+/** Every QUEUED or RUNNING job's id. */
+export async function activeJobIds(sql: Sql): Promise<string[]> {
+  const { rows } = await sql.query<{ id: string }>("SELECT id FROM fetch_jobs WHERE status IN ('QUEUED','RUNNING')");
+  return rows.map((r) => r.id);
+}
+
+/** QUEUED jobs (fetch_jobs rows, counters not added up) created over `seconds` ago whose first task is not known to be on FETCH. */
+export async function jobsWithUnpublishedRoot(sql: Sql, seconds: number, limit: number): Promise<JobRow[]> {
+  const { rows } = await sql.query<JobRow>(
+    `SELECT * FROM fetch_jobs WHERE status = 'QUEUED' AND NOT root_published AND created_at < now() - make_interval(secs => $1) LIMIT $2`,
+    [seconds, limit],
   );
+  return rows;
+}
+
+/** Records that the job's first task is on FETCH. */
+export async function markRootPublished(sql: Sql, jobId: string): Promise<void> {
+  await sql.query("UPDATE fetch_jobs SET root_published = true WHERE id = $1", [jobId]);
 }
 
 export async function addRetry(sql: Sql, jobId: string): Promise<void> {
@@ -141,66 +152,14 @@ export async function addToCounters(sql: Sql, jobId: string, deltas: Partial<Rec
   );
 }
 
-/** Ends an active job as FAILED (needs re-consent, token refused, stall). Returns false if it had already ended. */
-export async function failJob(sql: Sql, jobId: string, error: string): Promise<boolean> {
-  const { count } = await sql.query(
-    `UPDATE fetch_jobs SET status = 'FAILED', error = $2, ended_at = now(), updated_at = now(), access_token_sealed = NULL
-     WHERE id = $1 AND status IN ('QUEUED','RUNNING')`,
-    [jobId, error.slice(0, 1000)],
-  );
-  return count > 0;
-}
-
-export async function cancelJob(sql: Sql, jobId: string, by: string): Promise<boolean> {
-  const { count } = await sql.query(
-    `UPDATE fetch_jobs SET status = 'CANCELLED', error = $2, ended_at = now(), updated_at = now(), access_token_sealed = NULL
-     WHERE id = $1 AND status IN ('QUEUED','RUNNING')`,
-    [jobId, `cancelled by ${by}`],
-  );
-  return count > 0;
-}
-
-/** Active jobs whose last finished task is older than the stall timeout end FAILED. */
-export async function failStalledJobs(sql: Sql, stallSeconds: number): Promise<{ id: string; created_at: Date }[]> {
-  const { rows } = await sql.query<{ id: string; created_at: Date }>(
-    `UPDATE fetch_jobs SET status = 'FAILED', error = $2, ended_at = now(), updated_at = now(), access_token_sealed = NULL
-     WHERE status IN ('QUEUED','RUNNING')
-       AND GREATEST(progress_at, (SELECT max(progress_at) FROM fetch_job_counters c WHERE c.job_id = fetch_jobs.id)) < now() - make_interval(secs => $1)
-     RETURNING id, created_at`,
-    [stallSeconds, `no progress within ${stallSeconds} s (JOB_STALL_TIMEOUT_SECONDS)`],
-  );
-  return rows;
-}
-
-export interface JobListFilter {
+export interface JobListFilter extends Page {
   tenantId?: string;
   clientId?: string;
   status?: JobStatusName;
-  after?: { createdAt: string; id: string };
-  limit: number;
 }
 
 /** Newest first, keyset-paged on (created_at, id). */
 export async function listJobs(sql: Sql, filter: JobListFilter): Promise<(JobRow & { cursor_time: string })[]> {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  const add = (clause: (n: number) => string, value: unknown) => {
-    params.push(value);
-    where.push(clause(params.length));
-  };
-  if (filter.tenantId !== undefined) add((n) => `tenant_id = $${n}`, filter.tenantId);
-  if (filter.clientId) add((n) => `client_id = $${n}`, filter.clientId);
-  if (filter.status) add((n) => `status = $${n}`, filter.status);
-  if (filter.after) {
-    params.push(filter.after.createdAt, filter.after.id);
-    where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-  }
-  params.push(filter.limit);
-  const { rows } = await sql.query<JobRow & { cursor_time: string }>(
-    `SELECT *, to_json(created_at) #>> '{}' AS cursor_time FROM (${JOB_VIEW}) j
-     ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-     ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
-    params,
-  );
-  return rows;
+  const where = new Conditions().equal("tenant_id", filter.tenantId).equal("client_id", filter.clientId).equal("status", filter.status);
+  return newestFirst<JobRow>(sql, `(${JOB_VIEW}) j`, "created_at", where, filter);
 }

@@ -29,6 +29,12 @@ export async function upsertLocations(sql: Sql, owner: LocationOwner, locations:
   return rows;
 }
 
+/** An owner's (scope's) row of one Google location, if it has one. */
+export async function findLocation(sql: Sql, scopeKey: string, googleName: string): Promise<LocationRow | undefined> {
+  const { rows } = await sql.query<LocationRow>("SELECT id, google_name, synced_update_time FROM locations WHERE scope_key = $1 AND google_name = $2", [scopeKey, googleName]);
+  return rows[0];
+}
+
 /** True when some page task of this location in this job was dead-lettered (the pass is incomplete). */
 export async function hasDeadPage(sql: Sql, jobId: string, taskPrefix: string): Promise<boolean> {
   const { rows } = await sql.query(

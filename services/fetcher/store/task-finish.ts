@@ -1,5 +1,6 @@
 import type { Db, Sql } from "./db.js";
-import { COUNTERS, NUMBER_OF_SHARDS, type FinishResult, type JobStatusName, type TaskFinish } from "./job-store.js";
+import { COUNTERS, NUMBER_OF_SHARDS, type FinishResult, type TaskFinish } from "./job-store.js";
+import { completeIfDone } from "./job-status.js";
 
 /**
  * A task's end as common table expressions for ONE statement (appending to `params`): its own
@@ -58,37 +59,11 @@ export async function runFinish(sql: Sql, ctes: string[], params: unknown[]): Pr
 }
 
 /**
- * The completion check after a finish, skipped when the finish itself added pending children
- * (the job has unfinished tasks then; whoever finishes last checks).
+ * The completion check after a finish (completeIfDone, job-status.ts), skipped when the finish
+ * itself added pending children (the job has unfinished tasks then; whoever finishes last checks).
  */
 export async function afterFinish(sql: Sql, jobId: string, outcome: FinishOutcome): Promise<FinishResult> {
   return { counted: outcome.counted, ended: outcome.pendingChildren > 0 ? undefined : await completeIfDone(sql, jobId) };
-}
-
-/**
- * Ends the job SUCCEEDED (or PARTIAL, with dead letters) when every task it published has
- * finished. Runs after each task's commit: whichever task commits last sees every other commit,
- * so some check always sees the job complete; the conditional UPDATE lets only one end it.
- * The maintenance sweep runs it too, for a process that died between its commit and this check.
- */
-export async function completeIfDone(sql: Sql, jobId: string): Promise<FinishResult["ended"]> {
-  const { rows } = await sql.query<{ status: JobStatusName; created_at: Date }>(
-    `WITH c AS (
-       SELECT COALESCE(sum(tasks_total), 0) AS total, COALESCE(sum(tasks_done), 0) AS done, COALESCE(sum(dead_lettered), 0) AS dead
-       FROM fetch_job_counters WHERE job_id = $1)
-     UPDATE fetch_jobs j SET
-       status = CASE WHEN j.dead_lettered + c.dead > 0 THEN 'PARTIAL' ELSE 'SUCCEEDED' END,
-       error = CASE WHEN j.dead_lettered + c.dead > 0 THEN (j.dead_lettered + c.dead) || ' task(s) dead-lettered; see ListDeadLetters' ELSE '' END,
-       ended_at = now(), updated_at = now(), access_token_sealed = NULL
-     FROM c
-     WHERE j.id = $1 AND j.status IN ('QUEUED','RUNNING') AND j.tasks_done + c.done >= j.tasks_total + c.total
-       -- every change the job recorded is on REVIEWS before anyone is told it is done
-       AND NOT EXISTS (SELECT 1 FROM review_versions v WHERE v.job_id = $1 AND v.published_at IS NULL)
-     RETURNING j.status, j.created_at`,
-    [jobId],
-  );
-  const row = rows[0];
-  return row ? { status: row.status, seconds: (Date.now() - row.created_at.getTime()) / 1000 } : undefined;
 }
 
 /**
