@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { Client } from "@connectrpc/connect";
 import { FetchMode, JobStatus, type FetchJob, type ReviewFetcher } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
-import { ReviewEventType } from "../gen/reviewflow/reviews/v1/events_pb.js";
+import { ReviewEventSchema, ReviewEventType } from "../gen/reviewflow/reviews/v1/events_pb.js";
 import type { StarRating } from "../emulator/types.js";
 import { ADMIN_KEY, DEMO_CLIENT, fetcherClient, readReviewEvents, useFetcherFixture, waitForJob, type FetcherFixture, type TestTenant } from "./fetcher-fixture.js";
 import { assertConverged, googleTruth, replay } from "./helpers/convergence.js";
@@ -9,7 +9,7 @@ import { FetcherProcess, freePort } from "./helpers/fetcher-process.js";
 import { startNatsServer, type NatsServer } from "../bench/harness/nats-server.js";
 import { startGoogleEmulator } from "../emulator/index.js";
 import type { GoogleEndpoints } from "../lib/config/index.js";
-import { equals } from "@bufbuild/protobuf";
+import { create, equals, toBinary } from "@bufbuild/protobuf";
 import { ReviewSchema, type Review } from "../gen/reviewflow/reviews/v1/review_pb.js";
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -180,6 +180,29 @@ describe("REVIEWS converges to Google under overlapping jobs", function () {
     const events = (await readReviewEvents(f.streams.nats)).filter((e) => e.review!.name === deepest.name);
     assert.equal(events.at(-1)!.type, ReviewEventType.UPDATED);
     assert.equal(events.at(-1)!.review!.comment, "edited while the pass was paging");
+    await converged();
+  });
+
+  it("never takes a duplicate for ours: a foreign event under a review's next version id moves the review past it", async () => {
+    const location = f.emulator.controls.data().accounts[0].locations[2];
+    const name = f.emulator.controls.addReview({ location: location.parent, reviewId: "foreign-1", comment: "real words", starRating: "FOUR" }).name;
+    // someone else's event already holds the id our version 1 would get (e.g. a database restored
+    // from a backup while the stream kept its history)
+    const foreign = create(ReviewEventSchema, {
+      eventId: `${name}@v1`,
+      type: ReviewEventType.CREATED,
+      clientId,
+      version: 1,
+      review: { name, comment: "not what Google says", starRating: 1 },
+    });
+    const { nats } = f.streams;
+    const ack = await nats.js.publish(nats.names.reviews.subject(clientId, "elsewhere"), toBinary(ReviewEventSchema, foreign), { msgID: `${clientId}/${name}@v1` });
+    assert.equal(ack.duplicate, false);
+
+    const job = await full();
+    assert.equal(job.counters!.created, 1n);
+    const events = (await readReviewEvents(f.streams.nats)).filter((e) => e.review!.name === name);
+    assert.deepEqual(events.map((e) => [e.version, e.review!.comment]), [[1, "not what Google says"], [2, "real words"]]);
     await converged();
   });
 

@@ -80,7 +80,7 @@ export function deadLetterHandlers(deps: HandlerDeps): Pick<ServiceImpl<typeof R
         const generation = task.generation + 1;
         await reopenTask(sql, letter.task_id, generation);
         await markReplayed(sql, letter.id);
-        await reopenJob(sql, job.id);
+        if (!(await reopenJob(sql, job.id))) throw new FailedPreconditionError(`job "${job.id}" was cancelled; its dead letters cannot be replayed`);
         // the task is pending again: no longer done, no longer dead-lettered
         await addToCounters(sql, job.id, { tasks_done: -1, dead_lettered: -1 }, true);
         const h = natsHeaders();

@@ -2,7 +2,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { publishMessage } from "../../../lib/nats/index.js";
 import { FetchReviewsTaskSchema } from "../../../gen/reviewflow/reviews/v1/tasks_pb.js";
-import { handOffPass, locationsToHandOff } from "../store/location-pass-store.js";
+import { handOffPass, locationsToHandOff, releaseHandOff } from "../store/location-pass-store.js";
 import type { PipelineContext } from "./pipeline-context.js";
 import { resumedMessageId } from "./task-ids.js";
 
@@ -13,12 +13,21 @@ import { resumedMessageId } from "./task-ids.js";
  * the pass that just ended may have moved it.
  */
 export async function handOff(ctx: PipelineContext, locationId: string): Promise<boolean> {
-  const handOffSeconds = Math.max(30, Math.ceil((2 * ctx.settings.ackWaitMs) / 1000));
+  // long enough for the page to come out of a busy FETCH queue; if it does not start in time,
+  // the sweep hands the location to the same (oldest) waiter again
+  const handOffSeconds = Math.max(5, Math.ceil((2 * ctx.settings.ackWaitMs) / 1000));
   const next = await handOffPass(ctx.db, locationId, handOffSeconds);
   if (!next) return false;
   const task = fromBinary(FetchReviewsTaskSchema, next.task);
   if (task.stopAtUpdateTime && next.syncedUpdateTime) task.stopAtUpdateTime = timestampFromDate(next.syncedUpdateTime);
-  await publishMessage(ctx.nats.js, ctx.nats.names.fetch.subject("reviews"), FetchReviewsTaskSchema, task, { msgID: resumedMessageId(next.taskId, next.resumes) });
+  try {
+    await publishMessage(ctx.nats.js, ctx.nats.names.fetch.subject("reviews"), FetchReviewsTaskSchema, task, { msgID: resumedMessageId(next.taskId, next.resumes) });
+  } catch (err) {
+    // NATS is away: free the location again at once, so the next sweep retries the hand-off
+    // instead of the waiter sitting out the hand-off lease
+    await releaseHandOff(ctx.db, locationId, next.jobId).catch(() => undefined);
+    throw err;
+  }
   ctx.metrics.publishes.inc({ kind: "task" });
   return true;
 }

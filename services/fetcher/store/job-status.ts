@@ -14,12 +14,9 @@ import type { FinishResult, JobRow, JobStatusName, ModeName } from "./job-store.
  *   failJob           QUEUED | RUNNING        → FAILED     needs re-consent, token refused, …
  *   failStalledJobs   QUEUED | RUNNING        → FAILED     no progress for JOB_STALL_TIMEOUT_SECONDS
  *   cancelJob         QUEUED | RUNNING        → CANCELLED  CancelFetchJob
- *   reopenJob         any status              → RUNNING    a dead letter replayed; the statement
- *                                                          itself has no condition on the status:
- *                                                          ReplayDeadLetter refuses a CANCELLED job
- *                                                          (and an ended raw-token job, whose token is
- *                                                          wiped) before it runs, so in practice
- *                                                          PARTIAL | FAILED, or a job still active
+ *   reopenJob         any but CANCELLED       → RUNNING    a dead letter replayed (ReplayDeadLetter also
+ *                                                          refuses an ended raw-token job: its token
+ *                                                          is wiped)
  * ```
  *
  * Only QUEUED and RUNNING are active (ACTIVE_STATUSES); every end (SUCCEEDED, PARTIAL, FAILED,
@@ -124,14 +121,16 @@ export async function failStalledJobs(sql: Sql, stallSeconds: number): Promise<{
 }
 
 /**
- * A replayed dead letter puts its job back to RUNNING (whatever its status: the caller refuses a
- * CANCELLED job first), with no error and no end, and moves its stall clock.
+ * A replayed dead letter puts its job back to RUNNING, with no error and no end, and moves its
+ * stall clock. A cancelled job stays cancelled (a cancel may land between the caller's check and
+ * this statement): false then, and the caller rolls the replay back.
  */
-export async function reopenJob(sql: Sql, jobId: string): Promise<void> {
-  await sql.query(
+export async function reopenJob(sql: Sql, jobId: string): Promise<boolean> {
+  const { count } = await sql.query(
     `UPDATE fetch_jobs SET status = 'RUNNING', started_at = COALESCE(started_at, now()), error = '', ended_at = NULL,
        progress_at = now(), updated_at = now()
-     WHERE id = $1`,
+     WHERE id = $1 AND status <> 'CANCELLED'`,
     [jobId],
   );
+  return count > 0;
 }

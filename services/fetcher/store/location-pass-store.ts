@@ -101,9 +101,9 @@ export async function releasePass(sql: Sql, locationId: string, jobId: string): 
   await sql.query("UPDATE locations SET pass_job = NULL, pass_until = NULL WHERE id = $1 AND pass_job = $2", [locationId, jobId]);
 }
 
-/** Releases every lease of a job that ended (cancelled, failed): its passes will not go on. */
-export async function releaseJobPasses(sql: Sql, jobId: string): Promise<void> {
-  await sql.query("UPDATE locations SET pass_job = NULL, pass_until = NULL WHERE pass_job = $1", [jobId]);
+/** Takes back a hand-off whose page could not be published (its pass has not started). */
+export async function releaseHandOff(sql: Sql, locationId: string, jobId: string): Promise<void> {
+  await sql.query("UPDATE locations SET pass_job = NULL, pass_until = NULL WHERE id = $1 AND pass_job = $2 AND pass_started_at IS NULL", [locationId, jobId]);
 }
 
 /** Locations someone waits for whose lease is free (released, expired, or held by an ended job). */
