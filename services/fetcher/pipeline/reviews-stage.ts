@@ -1,11 +1,11 @@
 import { toBinary } from "@bufbuild/protobuf";
 import { FetchReviewsTaskSchema } from "../../../gen/reviewflow/reviews/v1/tasks_pb.js";
 import type { Review } from "../../../gen/reviewflow/reviews/v1/review_pb.js";
-import type { JobRow, NewTask, TaskFinish } from "../store/job-store.js";
-import { afterFinish, finishCtes } from "../store/task-finish.js";
+import type { JobRow, NewTask } from "../store/job-store.js";
+import { afterFinish } from "../store/task-finish.js";
 import { hasDeadPage } from "../store/location-store.js";
 import { claimPass } from "../store/location-pass-store.js";
-import { loadDeletionCandidates, loadStoredReviews, pageWriteCtes, recordedVersions, type StoredReviewState } from "../store/review-store.js";
+import { commitReviewPage, loadDeletionCandidates, loadStoredReviews, type StoredReviewState } from "../store/review-store.js";
 import { handOff } from "./pass-handoff.js";
 import { callGoogle, publishTask, type PipelineContext, type TaskAttempt } from "./pipeline-context.js";
 import { diffPage, notAfter } from "./review-diff.js";
@@ -86,9 +86,8 @@ export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof Fe
         }, id);
       }
 
-      // the page's versions, the lease and the task's end: one statement, one round trip, atomic
-      const params: unknown[] = [];
-      const { ctes, select } = pageWriteCtes({
+      // the page's versions, the lease and the task's end: one statement
+      const outcome = await commitReviewPage(ctx.db, {
         owner: { locationId: task.locationId, tenantId: job.tenant_id, clientId: job.client_id, jobId: job.id },
         writes: diff.writes,
         unchanged: diff.unchanged,
@@ -97,28 +96,15 @@ export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof Fe
         renewLeaseSeconds: leaseSeconds,
         lastPage,
         advanceWatermark: completePass,
-      }, params);
-      const finish: TaskFinish = {
+      }, {
         jobId: job.id,
         taskId,
         stage: "reviews",
         state: "done",
         counters: { pages: 1, reviews_seen: reviews.length, unchanged: diff.unchanged.length },
-        // what the statement really recorded, not what the comparison proposed
-        counterSql: {
-          created: "(SELECT count(*) FROM changed WHERE type = 'created')",
-          updated: "(SELECT count(*) FROM changed WHERE type = 'updated')",
-          deleted: "(SELECT count(*) FROM removed)",
-        },
         children,
-      };
-      ctes.push(finishCtes(finish, params));
-      const { rows } = await ctx.db.query<{ counted: boolean; new_kids: string; versions: unknown; stale: boolean; waiters: boolean }>(
-        `WITH ${ctes.join(",\n")} SELECT d.counted > 0 AS counted, d.new_kids, ${select} FROM d`,
-        params,
-      );
-      const outcome = rows[0]!;
-      const recorded = recordedVersions(outcome.versions);
+      });
+      const recorded = outcome.versions;
 
       if (outcome.stale) {
         // an earlier attempt's versions of these reviews were never published: all of them, in order
@@ -141,7 +127,7 @@ export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof Fe
         })));
       }
       if (outcome.waiters) await handOff(ctx, task.locationId);
-      return afterFinish(ctx.db, job.id, { counted: outcome.counted, pendingChildren: Number(outcome.new_kids) });
+      return afterFinish(ctx.db, job.id, outcome);
     },
   };
 }

@@ -1,4 +1,6 @@
 import type { Sql } from "./db.js";
+import type { TaskFinish } from "./job-store.js";
+import { finishCtes } from "./task-finish.js";
 
 /** What a page's comparison needs of a stored review. */
 export interface StoredReviewState {
@@ -102,7 +104,7 @@ export interface PageWrites {
  * (`versions`), whether earlier versions of these reviews await publishing (`stale`) and whether
  * other jobs wait for the location (`waiters`).
  */
-export function pageWriteCtes(page: PageWrites, params: unknown[]): { ctes: string[]; select: string } {
+function pageWriteCtes(page: PageWrites, params: unknown[]): { ctes: string[]; select: string } {
   const p = (value: unknown) => {
     params.push(value);
     return `$${params.length}`;
@@ -182,8 +184,45 @@ export function pageWriteCtes(page: PageWrites, params: unknown[]): { ctes: stri
   return { ctes, select };
 }
 
+/** What a review page's statement tells. */
+export interface PageOutcome {
+  /** False when the task had already finished (a redelivery): nothing was counted again. */
+  counted: boolean;
+  pendingChildren: number;
+  /** The versions this statement recorded, to publish. */
+  versions: RecordedVersion[];
+  /** Earlier versions of these reviews still await publishing (an attempt died after its commit). */
+  stale: boolean;
+  /** Other jobs' passes wait for the location (the last page released it). */
+  waiters: boolean;
+}
+
+/**
+ * A review page's versions, the lease and the task's end: one statement, one round trip,
+ * atomic. The job's created / updated / deleted counters are what the statement really
+ * recorded, not what the comparison proposed.
+ */
+export async function commitReviewPage(sql: Sql, page: PageWrites, finish: TaskFinish): Promise<PageOutcome> {
+  const params: unknown[] = [];
+  const { ctes, select } = pageWriteCtes(page, params);
+  ctes.push(finishCtes({
+    ...finish,
+    counterSql: {
+      created: "(SELECT count(*) FROM changed WHERE type = 'created')",
+      updated: "(SELECT count(*) FROM changed WHERE type = 'updated')",
+      deleted: "(SELECT count(*) FROM removed)",
+    },
+  }, params));
+  const { rows } = await sql.query<{ counted: boolean; new_kids: string; versions: unknown; stale: boolean; waiters: boolean }>(
+    `WITH ${ctes.join(",\n")} SELECT d.counted > 0 AS counted, d.new_kids, ${select} FROM d`,
+    params,
+  );
+  const row = rows[0]!;
+  return { counted: row.counted, pendingChildren: Number(row.new_kids), versions: recordedVersions(row.versions), stale: row.stale, waiters: row.waiters };
+}
+
 /** Decodes the `versions` column of a page's statement. */
-export function recordedVersions(json: unknown): RecordedVersion[] {
+function recordedVersions(json: unknown): RecordedVersion[] {
   return (json as [string, string, number, RecordedVersion["type"], string | null][]).map(([reviewId, name, version, type, previousUpdateTime]) => ({
     reviewId,
     name,
