@@ -120,7 +120,7 @@ export type Branch = Message<"reviewflow.token.v1.Branch"> & {
   clientId: string;
 
   /**
-   * The business's own branch identifier, unique across branches.
+   * The business's own branch identifier, unique within its tenant.
    *
    * @generated from field: string branch_id = 4;
    */
