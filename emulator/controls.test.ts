@@ -93,7 +93,10 @@ describe("emulator control API", () => {
     for (const reviewId of ["", "a/b", "a b", 7]) {
       assert.equal((await control(t.emu, "POST", "/reviews/add", { location: parent, reviewId })).status, 400, String(reviewId));
     }
-    assert.equal((await control(t.emu, "POST", "/reviews/add", { location: parent, review_id: "x" })).status, 400, "misspelt fields are refused");
+    assert.equal((await control(t.emu, "POST", "/reviews/add", { location: parent, reviewid: "x" })).status, 400, "misspelt fields are refused");
+    const snake = await control(t.emu, "POST", "/reviews/add", { location: parent, review_id: "snake_case-1", star_rating: "TWO" });
+    assert.equal(snake.body.name, `${parent}/reviews/snake_case-1`, "snake_case spellings are accepted too");
+    assert.equal(snake.body.starRating, "TWO");
   });
 
   it("edits content without moving updateTime when keepUpdateTime is set", async () => {
@@ -117,7 +120,9 @@ describe("emulator control API", () => {
     const moved = t.emu.controls.editReview({ name: target.name, comment: "Loudly changed.", keepUpdateTime: false });
     assert.ok(Date.parse(moved.updateTime) > Date.parse(target.updateTime));
     assert.equal((await control(t.emu, "POST", "/reviews/edit", { name: target.name, keepUpdateTime: "yes" })).status, 400);
-    assert.equal((await control(t.emu, "POST", "/reviews/edit", { name: target.name, keep_update_time: true })).status, 400);
+    assert.equal((await control(t.emu, "POST", "/reviews/edit", { name: target.name, keep_updatetime: true })).status, 400);
+    const quiet = await control(t.emu, "POST", "/reviews/edit", { name: target.name, comment: "snake", keep_update_time: true });
+    assert.equal(quiet.body.updateTime, moved.updateTime, "keep_update_time works as keepUpdateTime");
   });
 
   it("issues, expires and revokes tokens, and changes config", async () => {

@@ -47,10 +47,13 @@ function optBool(input: Input, key: string): boolean | undefined {
 }
 
 /**
- * Review bodies name their fields exactly: a misspelt flag (say `keep_update_time`) would
- * otherwise be ignored and the edit would silently do something else.
+ * Review bodies name their fields exactly: a misspelt flag would otherwise be ignored and the
+ * edit would silently do something else. Google's JSON is camelCase, proto JSON (and the token
+ * controls) snake_case: both spellings of a known field are accepted (`keep_update_time`).
  */
-function onlyKeys(input: Input, keys: readonly string[]): Input {
+function onlyKeys(raw: Input, keys: readonly string[]): Input {
+  const input: Input = {};
+  for (const [key, value] of Object.entries(raw)) input[key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = value;
   const unknown = Object.keys(input).find((k) => !keys.includes(k));
   if (unknown !== undefined) throw new ControlError(400, `unknown field ${unknown} (expected ${keys.join(", ")})`);
   return input;
