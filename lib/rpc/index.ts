@@ -12,6 +12,7 @@ export {
 } from "./errors.js";
 export { createHealthState, registerHealth, ServingStatus, type HealthState } from "./health.js";
 export { createAuthInterceptor, createLoggingInterceptor, type AuthInterceptorOptions } from "./interceptors.js";
+export { createNulGuardInterceptor, NUL_RULE_ID } from "./nul-guard.js";
 export { registerReflection } from "./reflection.js";
 export { createRpcServer, type RpcServer, type RpcServerOptions } from "./server.js";
 export { createStandardInterceptors } from "./standard-interceptors.js";
