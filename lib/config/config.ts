@@ -81,9 +81,27 @@ export interface Config {
 
 type Env = Record<string, string | undefined>;
 
+  /** How long every port (services and gateway) lets a connection take over a request, or sit idle. */
+  httpTimeouts: Readonly<HttpTimeouts>;
 const GOOGLE_DEFAULTS: GoogleEndpoints = {
   authUrl: "https://accounts.google.com/o/oauth2/v2/auth",
   tokenUrl: "https://oauth2.googleapis.com/token",
+/**
+ * Where every port stops a slow or silent client. Applied where sockets are accepted
+ * (lib/rpc/server.ts), over HTTP/1.1 and h2c alike.
+ */
+export interface HttpTimeouts {
+  /** A request's headers must have arrived this long after the connection (or the request) began (HTTP_HEADERS_TIMEOUT_MS). */
+  headersTimeoutMs: number;
+  /** A whole request, headers and body, must have arrived this long after it began (HTTP_REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs: number;
+  /** A connection with no request in flight is closed after this long (HTTP_IDLE_TIMEOUT_MS). */
+  idleTimeoutMs: number;
+}
+
+/** The defaults of HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS and HTTP_IDLE_TIMEOUT_MS (65 s: longer than typical proxies keep a connection, so they close first). */
+export const HTTP_TIMEOUT_DEFAULTS: Readonly<HttpTimeouts> = Object.freeze({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, idleTimeoutMs: 65_000 });
+
   revokeUrl: "https://oauth2.googleapis.com/revoke",
   tokenInfoUrl: "https://oauth2.googleapis.com/tokeninfo",
   accountManagementUrl: "https://mybusinessaccountmanagement.googleapis.com/",
@@ -154,6 +172,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
 
 /** For services that encrypt or decrypt: the keyring, or a ConfigError naming the variable. */
 export function requireKeyring(config: Config): EncryptionKeyring {
+    httpTimeouts: httpTimeouts(read),
   if (!config.encryptionKeys) throw new ConfigError("TOKEN_ENCRYPTION_KEY", "is required (base64 of 32 bytes)");
   return config.encryptionKeys;
 }
@@ -249,4 +268,15 @@ function googleEndpoints(read: Read): GoogleEndpoints {
     endpoints.myBusinessUrl = base;
   }
   return endpoints;
+}
+
+function httpTimeouts(read: Read): Readonly<HttpTimeouts> {
+  const headersTimeoutMs = int(read, "HTTP_HEADERS_TIMEOUT_MS", HTTP_TIMEOUT_DEFAULTS.headersTimeoutMs, 100, 600_000);
+  const requestTimeoutMs = int(read, "HTTP_REQUEST_TIMEOUT_MS", HTTP_TIMEOUT_DEFAULTS.requestTimeoutMs, 100, 3_600_000);
+  // Node refuses a headers timeout longer than the request timeout: the headers are part of the request
+  if (requestTimeoutMs < headersTimeoutMs) {
+    throw new ConfigError("HTTP_REQUEST_TIMEOUT_MS", `must be at least HTTP_HEADERS_TIMEOUT_MS (${headersTimeoutMs}), got ${requestTimeoutMs}`);
+  }
+  const idleTimeoutMs = int(read, "HTTP_IDLE_TIMEOUT_MS", HTTP_TIMEOUT_DEFAULTS.idleTimeoutMs, 100, 3_600_000);
+  return Object.freeze({ headersTimeoutMs, requestTimeoutMs, idleTimeoutMs });
 }

@@ -100,6 +100,18 @@ describe("lib/google ReviewSource (googleapis against the emulator)", () => {
     assert.ok(info.scopes.includes("https://www.googleapis.com/auth/business.manage"));
   });
 
+  it("refuses a token no Authorization header can carry as permanent, without a request (not as Google being away)", async () => {
+    const before = emulator.controls.stats().requests.tokeninfo ?? 0;
+    for (const junk of ["ya29.abc\r\nX-Injected: 1", "ya29.abc\u0000def", "ya29.😀😀😀", "ya29.ééééé", "ya29 with spaces"]) {
+      for (const call of [source.tokenInfo(junk), source.listAccounts(junk)]) {
+        const err = await call.then(() => assert.fail("expected a failure"), (e: unknown) => e);
+        assert.ok(err instanceof GoogleApiError);
+        assert.deepEqual([err.kind, err.httpStatus, err.code], ["permanent", 0, "INVALID_ARGUMENT"], JSON.stringify(junk));
+      }
+    }
+    assert.equal(emulator.controls.stats().requests.tokeninfo ?? 0, before);
+  });
+
   it("classifies failures: 401 refresh, 403/404 permanent, 429/5xx transient, never retrying on its own", async () => {
     const accountName = (await source.listAccounts(token)).items[0].name;
     const location = (await source.listLocations(token, accountName)).items[0].name;

@@ -21,6 +21,12 @@ const REVIEWS_PAGE = 50;
 /** Only what the fetcher uses: Business Information requires a readMask. */
 const LOCATION_READ_MASK = "name,title";
 const STARS: Record<string, number> = { ONE: 1, TWO: 2, THREE: 3, FOUR: 4, FIVE: 5 };
+/**
+ * What an `Authorization: Bearer` value may hold (RFC 6750 §2.1 b64token). The HTTP client
+ * refuses anything else (CR/LF, NUL, non-Latin-1) with a bare TypeError before a byte is sent,
+ * which would otherwise read as a network failure ("Google unavailable, retry").
+ */
+const BEARER_TOKEN = /^[A-Za-z0-9._~+/-]+=*$/;
 
 /**
  * The ReviewSource on the real Google client libraries, aimed at `endpoints` (Google or the
@@ -39,6 +45,9 @@ export function createGoogleReviewSource(options: GoogleSourceOptions): ReviewSo
   // never refreshes on its own); a small map avoids rebuilding one per page.
   const clients = new Map<string, OAuth2Client>();
   const authFor = (accessToken: string): OAuth2Client => {
+    if (!BEARER_TOKEN.test(accessToken)) {
+      throw new GoogleApiError("permanent", 0, "INVALID_ARGUMENT", "the access token holds characters a bearer token cannot (RFC 6750 b64token)");
+    }
     let client = clients.get(accessToken);
     if (!client) {
       if (clients.size >= 200) clients.clear();
