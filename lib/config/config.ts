@@ -76,16 +76,11 @@ export interface Config {
   gatewayUpstreamTimeoutMs: number;
   /** Interval of keep-alive comments on the gateway's Server-Sent Events streams (GATEWAY_SSE_KEEPALIVE_MS). */
   gatewaySseKeepAliveMs: number;
+  /** How long every port (services and gateway) lets a connection take over a request, or sit idle. */
+  httpTimeouts: Readonly<HttpTimeouts>;
   host: string;
 }
 
-type Env = Record<string, string | undefined>;
-
-  /** How long every port (services and gateway) lets a connection take over a request, or sit idle. */
-  httpTimeouts: Readonly<HttpTimeouts>;
-const GOOGLE_DEFAULTS: GoogleEndpoints = {
-  authUrl: "https://accounts.google.com/o/oauth2/v2/auth",
-  tokenUrl: "https://oauth2.googleapis.com/token",
 /**
  * Where every port stops a slow or silent client. Applied where sockets are accepted
  * (lib/rpc/server.ts), over HTTP/1.1 and h2c alike.
@@ -102,6 +97,11 @@ export interface HttpTimeouts {
 /** The defaults of HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS and HTTP_IDLE_TIMEOUT_MS (65 s: longer than typical proxies keep a connection, so they close first). */
 export const HTTP_TIMEOUT_DEFAULTS: Readonly<HttpTimeouts> = Object.freeze({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, idleTimeoutMs: 65_000 });
 
+type Env = Record<string, string | undefined>;
+
+const GOOGLE_DEFAULTS: GoogleEndpoints = {
+  authUrl: "https://accounts.google.com/o/oauth2/v2/auth",
+  tokenUrl: "https://oauth2.googleapis.com/token",
   revokeUrl: "https://oauth2.googleapis.com/revoke",
   tokenInfoUrl: "https://oauth2.googleapis.com/tokeninfo",
   accountManagementUrl: "https://mybusinessaccountmanagement.googleapis.com/",
@@ -165,6 +165,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     gatewayBodyLimitBytes: int(read, "GATEWAY_BODY_LIMIT_BYTES", 1_048_576, 1_024, 64 * 1_048_576),
     gatewayUpstreamTimeoutMs: int(read, "GATEWAY_UPSTREAM_TIMEOUT_MS", 30_000, 10, 600_000),
     gatewaySseKeepAliveMs: int(read, "GATEWAY_SSE_KEEPALIVE_MS", 15_000, 10, 600_000),
+    httpTimeouts: httpTimeouts(read),
     host: read("HOST") ?? "127.0.0.1",
   };
   return Object.freeze(config);
@@ -172,7 +173,6 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
 
 /** For services that encrypt or decrypt: the keyring, or a ConfigError naming the variable. */
 export function requireKeyring(config: Config): EncryptionKeyring {
-    httpTimeouts: httpTimeouts(read),
   if (!config.encryptionKeys) throw new ConfigError("TOKEN_ENCRYPTION_KEY", "is required (base64 of 32 bytes)");
   return config.encryptionKeys;
 }
