@@ -39,6 +39,17 @@ describe("loadConfig", () => {
     });
   }
 
+  it("reads the connection timeouts of every port, the request timeout no shorter than the headers one", () => {
+    assert.deepEqual(loadConfig({}).httpTimeouts, { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, idleTimeoutMs: 65_000 });
+    const set = loadConfig({ HTTP_HEADERS_TIMEOUT_MS: "2000", HTTP_REQUEST_TIMEOUT_MS: "2000", HTTP_IDLE_TIMEOUT_MS: "5000" });
+    assert.deepEqual(set.httpTimeouts, { headersTimeoutMs: 2_000, requestTimeoutMs: 2_000, idleTimeoutMs: 5_000 });
+    const refused = (env: Record<string, string>, message: RegExp) =>
+      assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && message.test(err.message));
+    refused({ HTTP_REQUEST_TIMEOUT_MS: "5000" }, /^HTTP_REQUEST_TIMEOUT_MS: must be at least HTTP_HEADERS_TIMEOUT_MS \(10000\), got 5000/);
+    refused({ HTTP_IDLE_TIMEOUT_MS: "0" }, /^HTTP_IDLE_TIMEOUT_MS: must be between 100/);
+    refused({ HTTP_HEADERS_TIMEOUT_MS: "soon" }, /^HTTP_HEADERS_TIMEOUT_MS: must be a whole number/);
+  });
+
   it("never puts a secret's value in its error", () => {
     const secretish = "c2VjcmV0LXZhbHVlLXRoYXQtaXMtbm90LTMyLWJ5dGVz";
     try {

@@ -2,14 +2,28 @@ import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
 import type { DescService } from "@bufbuild/protobuf";
-import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
-type NodeHandlerFn = ReturnType<typeof connectNodeAdapter>;
+import { Code, ConnectError, createConnectRouter, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
+import type { UniversalHandler } from "@connectrpc/connect/protocol";
+import {
+  compressionBrotli,
+  compressionGzip,
+  universalRequestFromNodeRequest,
+  universalResponseToNodeResponse,
+  type connectNodeAdapter,
+} from "@connectrpc/connect-node";
+import { HTTP_TIMEOUT_DEFAULTS, type HttpTimeouts } from "../config/config.js";
 import type { Logger } from "../log/logger.js";
 import { serveMetrics, type Registry } from "../metrics/index.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import { guardH2Session, h1TimeoutOptions } from "./connection-timeouts.js";
+import { dropUnholdableDeadline } from "./deadline.js";
 import { createHealthState, registerHealth, ServingStatus, type HealthState } from "./health.js";
+import { createNoStoreInterceptor } from "./no-store.js";
 import { registerReflection } from "./reflection.js";
+import { refuseUndecodableRequests } from "./request-decoding.js";
+
+/** A Node request handler for HTTP/1.1 and HTTP/2 alike, as connect-node types it. */
+type NodeHandlerFn = ReturnType<typeof connectNodeAdapter>;
 
 export interface RpcServerOptions {
   /** Registers the service's handlers: the same function production, tests and any host use. */
@@ -26,6 +40,8 @@ export interface RpcServerOptions {
   readMaxBytes?: number;
   /** How long shutdown waits for in-flight calls before cutting connections. */
   shutdownGraceMs?: number;
+  /** When slow or silent connections are closed (config.httpTimeouts; defaults: HTTP_TIMEOUT_DEFAULTS). */
+  timeouts?: Readonly<HttpTimeouts>;
   /**
    * Wraps the request handler for every request, RPC or not (the gateway's CORS, request ids,
    * size limits and metrics). Connect interceptors cannot answer preflights or see REST routes.
@@ -49,59 +65,96 @@ const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
  * Hosts a Connect router with grpc.health.v1 and server reflection on one port that speaks both
  * h2c (gRPC, grpcurl, service-to-service) and HTTP/1.1 (curl, browsers: REST, Connect, gRPC-Web).
  * Node's h2c server cannot fall back to HTTP/1.1 without TLS, so the first bytes pick the server.
+ *
+ * The HTTP/1.1 server is the one listening, so Node's own header, request and keep-alive
+ * timeouts run for it (they start on `listening`); h2c sessions get the same limits from
+ * `guardH2Session`; a socket that has not shown its protocol within the headers timeout is
+ * closed. Every request has a deadline no timer can hold removed (`dropUnholdableDeadline`) and
+ * is answered with `X-Content-Type-Options: nosniff`; an RPC whose body cannot be decoded is
+ * INVALID_ARGUMENT (`refuseUndecodableRequests`); credential-bearing answers are `no-store`.
  */
 export function createRpcServer(options: RpcServerOptions): RpcServer {
   const health = createHealthState(options.services.map((s) => s.typeName));
   const shutdown = new AbortController();
-  const handler = connectNodeAdapter({
-    routes(router) {
-      options.routes(router);
-      registerHealth(router, health);
-      registerReflection(router, [...options.services, Health]);
-    },
-    interceptors: options.interceptors,
-    fallback: (req, res) => {
-      if (options.metrics && serveMetrics(options.metrics, req as http.IncomingMessage, res as http.ServerResponse)) return;
-      if (options.fallback) return options.fallback(req, res);
-      res.writeHead(404, { "content-type": "application/json" });
-      res.end(JSON.stringify({ code: "not_found", message: "no such route" }));
-    },
-    readMaxBytes: options.readMaxBytes ?? 4 * 1024 * 1024,
+  const timeouts = options.timeouts ?? HTTP_TIMEOUT_DEFAULTS;
+  const readMaxBytes = options.readMaxBytes ?? 4 * 1024 * 1024;
+  const acceptCompression = [compressionGzip, compressionBrotli];
+  const router = createConnectRouter({
+    interceptors: [createNoStoreInterceptor(), ...(options.interceptors ?? [])],
+    readMaxBytes,
+    acceptCompression,
     shutdownSignal: shutdown.signal,
   });
-  const outer = options.wrapHandler ? options.wrapHandler(handler) : handler;
-  const h1 = http.createServer(outer);
-  const h2 = http2.createServer({}, outer);
+  options.routes(router);
+  registerHealth(router, health);
+  registerReflection(router, [...options.services, Health]);
+  const rpcs = new Map<string, UniversalHandler>(router.handlers.map((h) => [h.requestPath, refuseUndecodableRequests(h, acceptCompression, readMaxBytes)]));
+  const fallback: NodeHandlerFn = (req, res) => {
+    if (options.metrics && serveMetrics(options.metrics, req as http.IncomingMessage, res as http.ServerResponse)) return;
+    if (options.fallback) return options.fallback(req, res);
+    res.writeHead(404, { "content-type": "application/json" });
+    res.end(JSON.stringify({ code: "not_found", message: "no such route" }));
+  };
+  // connect-node's connectNodeAdapter, with each RPC's handler wrapped (it offers no hook for that)
+  const rpcHandler: NodeHandlerFn = (req, res) => {
+    const rpc = rpcs.get((req.url ?? "").split("?", 1)[0]!);
+    if (!rpc) return fallback(req, res);
+    rpc(universalRequestFromNodeRequest(req, res, undefined, undefined))
+      .then((uRes) => universalResponseToNodeResponse(uRes, res))
+      .catch((reason: unknown) => {
+        // a client that went away is no failure of ours
+        if (ConnectError.from(reason).code === Code.Aborted) return;
+        options.logger.error("rpc handler failed", { method: `${rpc.service.typeName}/${rpc.method.name}`, err: reason });
+      });
+  };
+  const wrapped = options.wrapHandler ? options.wrapHandler(rpcHandler) : rpcHandler;
+  const handler: NodeHandlerFn = (req, res) => {
+    res.setHeader("x-content-type-options", "nosniff");
+    dropUnholdableDeadline(req.headers);
+    wrapped(req, res);
+  };
+
+  const h1 = http.createServer(h1TimeoutOptions(timeouts), handler);
+  // keep-alive connections close after the idle timeout (Node's default is 5 s)
+  h1.keepAliveTimeout = timeouts.idleTimeoutMs;
+  const h2 = http2.createServer({}, handler);
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.Http2Session>();
   h2.on("session", (session) => {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
+    guardH2Session(session, timeouts);
   });
-  // keep-alive slightly longer than typical proxies so they close first
-  h1.keepAliveTimeout = 65_000;
 
-  const tcp = net.createServer((socket) => {
+  // the HTTP/1.1 server accepts every socket; the first bytes decide who serves it
+  const acceptH1 = h1.listeners("connection") as ((socket: net.Socket) => void)[];
+  h1.removeAllListeners("connection");
+  h1.on("connection", (socket: net.Socket) => {
     sockets.add(socket);
-    // http.createServer turns Nagle off on the sockets it accepts; these come from net.createServer,
-    // so do it here, or small responses wait for the peer's delayed ACK (tens of ms per call)
-    socket.setNoDelay(true);
     socket.once("close", () => sockets.delete(socket));
     socket.on("error", () => socket.destroy());
+    // a socket that never shows its protocol (silent, or trickling the h2 preface) is cut
+    const undecided = setTimeout(() => socket.destroy(), timeouts.headersTimeoutMs);
     let head = Buffer.alloc(0);
     const route = (chunk: Buffer) => {
       head = Buffer.concat([head, chunk]);
       const isH2 = head.subarray(0, H2_PREFACE.length).equals(H2_PREFACE.subarray(0, Math.min(head.length, H2_PREFACE.length)));
       // a short first segment could be either protocol: wait until the preface can be told apart
       if (isH2 && head.length < H2_PREFACE.length) return;
+      clearTimeout(undecided);
       socket.off("data", route);
       socket.pause();
       socket.unshift(head);
-      // h2 reads the unshifted preface itself; resuming it loses the preface, not resuming h1 hangs it
-      (isH2 ? h2 : h1).emit("connection", socket);
-      if (!isH2) socket.resume();
+      if (isH2) {
+        // h2 reads the unshifted preface itself; resuming it loses the preface
+        h2.emit("connection", socket);
+      } else {
+        for (const accept of acceptH1) accept.call(h1, socket);
+        socket.resume();
+      }
     };
     socket.on("data", route);
+    socket.once("close", () => clearTimeout(undecided));
   });
 
   return {
@@ -109,10 +162,10 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
     handler,
     listen(port, host = "127.0.0.1") {
       return new Promise((resolve, reject) => {
-        tcp.once("error", reject);
-        tcp.listen(port, host, () => {
-          tcp.off("error", reject);
-          const address = tcp.address() as net.AddressInfo;
+        h1.once("error", reject);
+        h1.listen(port, host, () => {
+          h1.off("error", reject);
+          const address = h1.address() as net.AddressInfo;
           options.logger.info("listening", { port: address.port, host, services: options.services.map((s) => s.typeName) });
           resolve(address.port);
         });
@@ -120,7 +173,7 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
     },
     async close() {
       for (const name of health.all().keys()) health.set(name, ServingStatus.NOT_SERVING);
-      const closed = new Promise<void>((resolve) => tcp.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => h1.close(() => resolve()));
       shutdown.abort();
       for (const session of sessions) session.close();
       // busy HTTP/1.1 connections become idle as their requests finish: close them as they do
@@ -131,7 +184,7 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
       }, options.shutdownGraceMs ?? 5_000);
       grace.unref();
       // a server that never listened has nothing to wait for
-      if (tcp.listening) await closed;
+      if (h1.listening) await closed;
       clearTimeout(grace);
       clearInterval(sweep);
       for (const socket of sockets) socket.destroy();
