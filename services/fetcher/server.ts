@@ -110,6 +110,7 @@ export function createFetcherService(deps: FetcherServiceDeps): FetcherService {
     }),
     logger,
     metrics: registry,
+    timeouts: config.httpTimeouts,
   });
 
   let stopped = false;

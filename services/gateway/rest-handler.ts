@@ -8,6 +8,7 @@ import {
   type RestRoute,
 } from "../../lib/rest/index.js";
 import type { Logger } from "../../lib/log/index.js";
+import { answersWithCredential, NO_STORE } from "../../lib/rpc/no-store.js";
 import { requestState } from "./edge.js";
 import type { Gate } from "./gate.js";
 import { readJsonBody, restErrorFrom, sendError, sendJson, type HttpRequest, type HttpResponse } from "./http-io.js";
@@ -74,6 +75,8 @@ export function createRestHandler(deps: RestHandlerDeps): RestHandler {
     const state = requestState(req);
     state.route = route.template.source;
     const fullName = `${route.service.typeName}.${route.method.name}`;
+    // an access token, a login link or a new key: no cache may keep the answer (or its error)
+    if (answersWithCredential(route.method)) res.setHeader("cache-control", NO_STORE["cache-control"]);
     try {
       await deps.gate.admit({ procedure: `${route.service.typeName}/${route.method.name}`, authorization: req.headers.authorization, ip: state.ip });
       const page = PAGE_ROUTES[fullName as keyof typeof PAGE_ROUTES];

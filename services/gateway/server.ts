@@ -119,6 +119,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     logger,
     metrics: metrics.registry,
     readMaxBytes: config.gatewayBodyLimitBytes,
+    timeouts: config.httpTimeouts,
     wrapHandler: createEdge({ cors: createCors(config.corsOrigins), metrics, logger, bodyLimitBytes: config.gatewayBodyLimitBytes, rpcPaths }),
     fallback: (req, res) => {
       void (async () => {

@@ -2,6 +2,7 @@ import type { DescMethod, DescService, Message } from "@bufbuild/protobuf";
 import { Code, ConnectError, type CallOptions } from "@connectrpc/connect";
 import type { Logger } from "../../lib/log/index.js";
 import { toConnectError } from "../../lib/rpc/index.js";
+import { forwardableDeadline } from "../../lib/rpc/deadline.js";
 
 /** Anything with one function per RPC, named by `localName`: a Connect `Client<S>` of any service. */
 type AnyClient = Record<string, (input: Message, options?: CallOptions) => unknown>;
@@ -41,7 +42,8 @@ export function createUpstream(options: { clients: ReadonlyMap<DescService, unkn
     if (!call) throw new ConnectError(`${method.parent.typeName}/${method.name} is not proxied`, Code.Unimplemented);
     return call;
   };
-  const optionsOf = (call: UpstreamCall): CallOptions => ({ headers: forwardedHeaders(call.headers), signal: call.signal, timeoutMs: call.timeoutMs });
+  // a deadline too long for the gRPC header still holds: the caller's signal ends the call
+  const optionsOf = (call: UpstreamCall): CallOptions => ({ headers: forwardedHeaders(call.headers), signal: call.signal, timeoutMs: forwardableDeadline(call.timeoutMs) });
   return {
     services: [...byService.values()].map((e) => e.service),
     async unary(method, input, call) {

@@ -68,7 +68,7 @@ export function createTokenService(options: TokenServiceOptions): TokenServiceIn
     authenticator: createApiKeyStore({ dataSource, bootstrapAdminKey: config.adminApiKey }),
     publicMethods: PUBLIC_METHODS,
   });
-  const server = createRpcServer({ services: [TokenService], routes, interceptors, logger, metrics: registry });
+  const server = createRpcServer({ services: [TokenService], routes, interceptors, logger, metrics: registry, timeouts: config.httpTimeouts });
   const sweeper = createTokenSweeper({
     dataSource, tokens, clock, logger, metrics, intervalMs: settings.sweepIntervalMs, refreshWindowMs: settings.refreshWindowMs,
   });
