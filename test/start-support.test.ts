@@ -1,9 +1,10 @@
 // The launcher's small parts: development secrets that survive a restart, and the instructions
 // for a client that still needs a person to consent.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { startChildService } from "../scripts/support/child-service.js";
 import { loadDevSecrets } from "../scripts/support/dev-secrets.js";
 import { formatNextSteps } from "../scripts/support/next-steps.js";
 import { loadConfig } from "../lib/config/index.js";
@@ -39,6 +40,33 @@ describe("npm start's development secrets", () => {
       assert.throws(() => loadDevSecrets(damaged, {}), /not valid JSON: fix or delete it/);
     } finally {
       rmSync(damaged, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("npm start's service logs", () => {
+  it("are readable by their owner only (file 0600, directory 0700), even when they existed before", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "rf-logs-"));
+    try {
+      const logDir = path.join(dir, "logs");
+      mkdirSync(logDir, { mode: 0o755 });
+      chmodSync(logDir, 0o755);
+      const logFile = path.join(logDir, "token.log");
+      writeFileSync(logFile, "an earlier run\n", { mode: 0o644 });
+      chmodSync(logFile, 0o644);
+      const entry = path.join(dir, "say.mjs");
+      writeFileSync(entry, "console.log('hello from the child');\n");
+      const child = startChildService({ name: "token", entry, env: { PATH: process.env.PATH }, logFile });
+      await child.exited;
+      assert.equal(statSync(logDir).mode & 0o777, 0o700);
+      assert.equal(statSync(logFile).mode & 0o777, 0o600);
+      assert.match(readFileSync(logFile, "utf8"), /an earlier run\nhello from the child\n/);
+      const fresh = path.join(dir, "new", "logs", "gateway.log");
+      await startChildService({ name: "gateway", entry, env: { PATH: process.env.PATH }, logFile: fresh }).exited;
+      assert.equal(statSync(path.dirname(fresh)).mode & 0o777, 0o700);
+      assert.equal(statSync(fresh).mode & 0o777, 0o600);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -2,7 +2,7 @@
 // supervisor would run it: its JSON log lines go to a file (and optionally to the console with a
 // prefix), its last lines are kept to explain a failure, and it is stopped with SIGTERM first.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { chmodSync, createWriteStream, fchmodSync, mkdirSync, openSync, type WriteStream } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -45,12 +45,23 @@ export interface ChildService {
 
 const KEEP_LINES = 40;
 
+/**
+ * Appends to a log only its owner can read: a file 0600 in a directory 0700. Log lines are
+ * redacted, yet they name clients, tenants and requests. The modes are set on existing ones
+ * too, since `mode` applies only when a file or directory is created (and the umask trims it).
+ */
+function openPrivateLog(file: string): WriteStream {
+  const dir = path.dirname(file);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  const fd = openSync(file, "a", 0o600);
+  fchmodSync(fd, 0o600);
+  return createWriteStream(file, { fd });
+}
+
 export function startChildService(options: ChildServiceOptions): ChildService {
   let log: WriteStream | undefined;
-  if (options.logFile) {
-    mkdirSync(path.dirname(options.logFile), { recursive: true });
-    log = createWriteStream(options.logFile, { flags: "a" });
-  }
+  if (options.logFile) log = openPrivateLog(options.logFile);
   // its own process group: a Ctrl-C in the terminal reaches only the launcher, which then stops
   // the services in order instead of all of them racing at once
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", options.entry], {
@@ -84,8 +95,8 @@ export function startChildService(options: ChildServiceOptions): ChildService {
       alive = false;
       // let the last buffered output reach the file before anyone reads it
       setImmediate(() => {
-        log?.end();
-        resolve({ code, signal });
+        if (log) log.end(() => resolve({ code, signal }));
+        else resolve({ code, signal });
       });
     });
   });
