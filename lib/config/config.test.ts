@@ -16,6 +16,12 @@ describe("loadConfig", () => {
     assert.ok(Object.isFrozen(config));
   });
 
+  it("bounds each tenant's active jobs at a quarter of the global bound unless told otherwise", () => {
+    assert.deepEqual([loadConfig({}).maxActiveJobs, loadConfig({}).maxActiveJobsPerTenant], [100, 25]);
+    assert.equal(loadConfig({ FETCH_MAX_ACTIVE_JOBS: "2" }).maxActiveJobsPerTenant, 1);
+    assert.equal(loadConfig({ FETCH_MAX_ACTIVE_JOBS: "10", FETCH_MAX_ACTIVE_JOBS_PER_TENANT: "10" }).maxActiveJobsPerTenant, 10);
+  });
+
   it("points every Google endpoint at one base URL (the emulator)", () => {
     const config = loadConfig({ GOOGLE_OAUTH_URL: "http://127.0.0.1:8090/", GOOGLE_API_URL: "http://127.0.0.1:8090" });
     assert.equal(config.google.authUrl, "http://127.0.0.1:8090/o/oauth2/v2/auth");
@@ -32,6 +38,7 @@ describe("loadConfig", () => {
     ["an unknown log level", { LOG_LEVEL: "loud" }, /^LOG_LEVEL: must be one of/],
     ["a short key", { TOKEN_ENCRYPTION_KEY: Buffer.alloc(16).toString("base64") }, /^TOKEN_ENCRYPTION_KEY: key #1 must be base64 of exactly 32 bytes/],
     ["a short admin key", { ADMIN_API_KEY: "short" }, /^ADMIN_API_KEY: must be at least 16/],
+    ["a per-tenant bound above the global one", { FETCH_MAX_ACTIVE_JOBS: "10", FETCH_MAX_ACTIVE_JOBS_PER_TENANT: "11" }, /^FETCH_MAX_ACTIVE_JOBS_PER_TENANT: must not exceed FETCH_MAX_ACTIVE_JOBS \(10\)/],
   ];
   for (const [what, env, message] of bad) {
     it(`stops on ${what}, naming the variable`, () => {

@@ -49,6 +49,11 @@ export interface Config {
   jobStallTimeoutSeconds: number;
   reviewRetentionDays: number;
   maxActiveJobs: number;
+  /**
+   * Admission bound per tenant (FETCH_MAX_ACTIVE_JOBS_PER_TENANT; default a quarter of
+   * FETCH_MAX_ACTIVE_JOBS, at least 1, never above it): one tenant cannot fill the global bound.
+   */
+  maxActiveJobsPerTenant: number;
   /** ReviewFetcher workers: how long a task may be held before JetStream redelivers it (FETCH_ACK_WAIT_MS). */
   fetchAckWaitMs: number;
   /** Deliveries of a FETCH task before it is dead-lettered (FETCH_MAX_DELIVER). */
@@ -118,6 +123,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const tokenPort = port(read, "TOKEN_PORT", 8002);
   const fetcherPort = port(read, "FETCHER_PORT", 8001);
   const gatewayPort = port(read, "GATEWAY_PORT", 8080);
+  const maxActiveJobs = int(read, "FETCH_MAX_ACTIVE_JOBS", 100, 1, 100_000);
   const rawKey = read("TOKEN_ENCRYPTION_KEY");
   let encryptionKeys: EncryptionKeyring | undefined;
   if (rawKey !== undefined) {
@@ -149,7 +155,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     serviceApiKey: secret(read, "SERVICE_API_KEY", 16) ?? secret(read, "ADMIN_API_KEY", 16),
     jobStallTimeoutSeconds: int(read, "JOB_STALL_TIMEOUT_SECONDS", 600, 1, 86_400),
     reviewRetentionDays: int(read, "REVIEW_RETENTION_DAYS", 30, 1, 3650),
-    maxActiveJobs: int(read, "FETCH_MAX_ACTIVE_JOBS", 100, 1, 100_000),
+    maxActiveJobs,
+    maxActiveJobsPerTenant: perTenantBound(read, maxActiveJobs),
     fetchAckWaitMs: int(read, "FETCH_ACK_WAIT_MS", 30_000, 1_000, 3_600_000),
     fetchMaxDeliver: int(read, "FETCH_MAX_DELIVER", 10, 2, 1_000),
     fetchConcurrency: int(read, "FETCH_CONCURRENCY", 8, 1, 256),
@@ -185,6 +192,14 @@ function int(read: Read, name: string, fallback: number, min: number, max: numbe
   if (!/^-?\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
   const value = Number(raw);
   if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+/** FETCH_MAX_ACTIVE_JOBS_PER_TENANT: at most the global bound, which it exists to share. */
+function perTenantBound(read: Read, maxActiveJobs: number): number {
+  const name = "FETCH_MAX_ACTIVE_JOBS_PER_TENANT";
+  const value = int(read, name, Math.max(1, Math.floor(maxActiveJobs / 4)), 1, 100_000);
+  if (value > maxActiveJobs) throw new ConfigError(name, `must not exceed FETCH_MAX_ACTIVE_JOBS (${maxActiveJobs}), got ${value}`);
   return value;
 }
 
