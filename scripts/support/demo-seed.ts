@@ -93,7 +93,7 @@ export async function seedDemo(token: TokenClient, options: DemoSeedOptions): Pr
   for (const wanted of options.branches) {
     let branch: Branch | undefined;
     try {
-      branch = (await token.getBranchByBranchId({ branchId: wanted.branchId })).branch;
+      branch = (await token.getBranchByBranchId({ branchId: wanted.branchId, tenantId })).branch;
     } catch (err) {
       if (!isCode(err, Code.NotFound)) throw err;
     }

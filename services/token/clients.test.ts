@@ -128,12 +128,26 @@ describe("TokenService clients and branches", () => {
       await rejects(api.getBranch({ id: branch.id }, as(a.reader)), Code.NotFound, new RegExp(`branch "${branch.id}" not found`));
     });
 
-    it("keeps branch_id unique across tenants", async () => {
+    it("keeps branch_id unique within a tenant only: tenant B may use an id tenant A has, and learns nothing about A's", async () => {
       const api = env.api[0];
       const mine = await createOAuthClient(api, a.operator, DEMO_CLIENT, "unique-a");
       const theirs = await createOAuthClient(api, b.operator, DEMO_CLIENT, "unique-b");
-      await api.createBranch(branchInput(mine, "SHARED-1"), as(a.operator));
-      await rejects(api.createBranch(branchInput(theirs, "SHARED-1"), as(b.operator)), Code.AlreadyExists, /branch_id "SHARED-1" already exists/);
+      const ofA = (await api.createBranch(branchInput(mine, "sec-A-1"), as(a.operator))).branch!;
+      const ofB = (await api.createBranch(branchInput(theirs, "sec-A-1"), as(b.operator))).branch!;
+      assert.notEqual(ofA.id, ofB.id);
+      assert.equal(ofB.tenantId, b.id);
+      await rejects(api.createBranch(branchInput(theirs, "sec-A-1"), as(b.operator)), Code.AlreadyExists, /branch_id "sec-A-1" already exists in this tenant/);
+
+      // the seed's by-branch-id route answers within the caller's tenant
+      assert.equal((await api.getBranchByBranchId({ branchId: "sec-A-1" }, as(a.reader))).branch?.id, ofA.id);
+      assert.equal((await api.getBranchByBranchId({ branchId: "sec-A-1" }, as(b.reader))).branch?.id, ofB.id);
+      assert.equal((await api.getBranchByBranchId({ branchId: "sec-A-1", tenantId: b.id }, as(b.reader))).branch?.id, ofB.id);
+      await rejects(api.getBranchByBranchId({ branchId: "sec-A-1", tenantId: a.id }, as(b.reader)), Code.NotFound, /branch with branch_id "sec-A-1" not found/);
+      // an admin sees every tenant, so it names one when the id is shared
+      await rejects(api.getBranchByBranchId({ branchId: "sec-A-1" }, admin), Code.FailedPrecondition, /several tenants/);
+      assert.equal((await api.getBranchByBranchId({ branchId: "sec-A-1", tenantId: a.id }, admin)).branch?.id, ofA.id);
+      await api.deleteBranch({ id: ofB.id }, as(b.operator));
+      assert.equal((await api.getBranchByBranchId({ branchId: "sec-A-1" }, admin)).branch?.id, ofA.id);
     });
 
     it("validates the manager e-mail and the ids", async () => {

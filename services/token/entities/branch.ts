@@ -4,7 +4,9 @@ import { ClientRow } from "./client.js";
 
 /** A business branch: one Google Business Profile location reached through a client's grant. */
 @Entity({ name: "branches" })
-@Unique("UQ_branches_branch_id", ["branchId"])
+// branch ids are the business's own: unique within a tenant, free in every other (migration 0007)
+@Unique("UQ_branches_tenant_branch_id", ["tenantId", "branchId"])
+@Index("IDX_branches_branch_id", ["branchId"])
 @Index("IDX_branches_client", ["clientId", "createdAt", "id"])
 @Index("IDX_branches_tenant_created", ["tenantId", "createdAt", "id"])
 @Index("IDX_branches_created", ["createdAt", "id"])

@@ -5,14 +5,15 @@ import { AlreadyExistsError } from "../../../lib/rpc/index.js";
 import { toBranch } from "../convert.js";
 import type { TokenHandlers, TokenServiceDeps } from "../deps.js";
 import { BranchRow } from "../entities/index.js";
-import { findVisibleBranch, findVisibleClient, isUniqueViolation } from "../lookups.js";
+import { findBranchByBranchId, findVisibleBranch, findVisibleClient, isUniqueViolation } from "../lookups.js";
 import { pageOf } from "../paging.js";
 
 /** CreateBranch, GetBranch, GetBranchByBranchId, ListBranches, UpdateBranch, DeleteBranch. */
 export function createBranchHandlers(deps: TokenServiceDeps): TokenHandlers {
   const { dataSource, clock } = deps;
 
-  const duplicate = (branchId: string) => new AlreadyExistsError(`a branch with branch_id "${branchId}" already exists`);
+  // only ever about the caller's own tenant: another tenant's branch ids are none of its business
+  const duplicate = (branchId: string) => new AlreadyExistsError(`a branch with branch_id "${branchId}" already exists in this tenant`);
 
   return {
     async createBranch(req, ctx) {
@@ -42,7 +43,7 @@ export function createBranchHandlers(deps: TokenServiceDeps): TokenHandlers {
           });
         });
       } catch (err) {
-        if (isUniqueViolation(err, "UQ_branches_branch_id")) throw duplicate(req.branchId);
+        if (isUniqueViolation(err, "UQ_branches_tenant_branch_id")) throw duplicate(req.branchId);
         throw err;
       }
       return { branch: toBranch(row) };
@@ -53,7 +54,7 @@ export function createBranchHandlers(deps: TokenServiceDeps): TokenHandlers {
     },
 
     async getBranchByBranchId(req, ctx) {
-      return { branch: toBranch(await findVisibleBranch(dataSource.manager, callerOf(ctx), { branchId: req.branchId })) };
+      return { branch: toBranch(await findBranchByBranchId(dataSource.manager, callerOf(ctx), req.branchId, req.tenantId || undefined)) };
     },
 
     async listBranches(req, ctx) {
