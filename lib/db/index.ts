@@ -3,3 +3,4 @@ export { openDatabase, runMigrations, type DatabaseOptions } from "./data-source
 export { dropDatabase, ensureDatabase } from "./ensure-database.js";
 export { ApiKeyRow, AuditLogRow, foundationEntities, TenantRow, type RoleName } from "./entities/index.js";
 export { migrations } from "./migrations/index.js";
+export { isBigintId, isTimestamp, isUuid, UUID_PATTERN } from "./postgres-values.js";

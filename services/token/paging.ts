@@ -1,4 +1,5 @@
 import type { ObjectLiteral, SelectQueryBuilder } from "typeorm";
+import { isTimestamp, isUuid } from "../../lib/db/index.js";
 import { InvalidArgumentError } from "../../lib/rpc/index.js";
 
 /**
@@ -14,13 +15,14 @@ interface Cursor {
   i: string;
 }
 
+/** The shape `encode` writes (UTC, microseconds); `isTimestamp` then checks it is a real time. */
 const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** Strict: a token is INVALID_ARGUMENT unless every value in it is one Postgres takes as is. */
 function decode(token: string): Cursor {
   try {
     const cursor = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as Partial<Cursor>;
-    if (typeof cursor.t === "string" && CURSOR_TIME.test(cursor.t) && typeof cursor.i === "string" && UUID.test(cursor.i)) {
+    if (typeof cursor.t === "string" && CURSOR_TIME.test(cursor.t) && isTimestamp(cursor.t) && typeof cursor.i === "string" && isUuid(cursor.i)) {
       return { t: cursor.t, i: cursor.i };
     }
   } catch {
