@@ -1,10 +1,8 @@
 import assert from "node:assert/strict";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { FetchMode, JobStatus, type ReviewFetcher } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
+import { FetchMode, JobStatus } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { Stage } from "../gen/reviewflow/reviews/v1/tasks_pb.js";
-import type { Client } from "@connectrpc/connect";
-import type { Nats, StageName } from "../lib/nats/index.js";
-import { useFetcherFixture, waitForJob } from "./fetcher-fixture.js";
+import { pauseAndSettle, useFetcherFixture, waitForJob } from "./fetcher-fixture.js";
 
 describe("ReviewFetcher API: admission, stages, cancel, watch and bad input", function () {
   this.timeout(30_000);
@@ -139,11 +137,6 @@ async function pause(ms: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Pauses a stage and waits until the workers' last pull request is gone (at most its 1 s expiry). */
-async function pauseAndSettle(api: Client<typeof ReviewFetcher>, nats: Nats, stage: StageName): Promise<void> {
-  await api.pauseStage({ stage });
-  while ((await nats.jsm.consumers.info(nats.names.fetch.stream, nats.names.fetch.consumer(stage))).num_waiting > 0) await pause(50);
-}
 
 describe("ReviewFetcher maintenance: stalled jobs and retention", function () {
   this.timeout(30_000);

@@ -8,7 +8,7 @@ import type { Config } from "../lib/config/index.js";
 import { openDatabase } from "../lib/db/index.js";
 import { createMetricsRegistry } from "../lib/metrics/index.js";
 import { silentLogger, type Logger } from "../lib/log/index.js";
-import { decodeMessage, type Nats } from "../lib/nats/index.js";
+import { decodeMessage, type Nats, type StageName } from "../lib/nats/index.js";
 import { ReviewFetcher, JobStatus, type FetchJob } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { ReviewEventSchema, type ReviewEvent } from "../gen/reviewflow/reviews/v1/events_pb.js";
 import { Role } from "../gen/reviewflow/token/v1/resources_pb.js";
@@ -228,6 +228,14 @@ export async function waitForJob(client: Client<typeof ReviewFetcher>, jobId: st
     if (job && TERMINAL.has(job.status)) return job;
   }
   throw new Error(`watch of job ${jobId} ended while the job was ${last ? JobStatus[last.status] : "unknown"}`);
+}
+
+/** Pauses a stage and waits until the workers' last pull request is gone (at most its 1 s expiry). */
+export async function pauseAndSettle(api: Client<typeof ReviewFetcher>, nats: Nats, stage: StageName): Promise<void> {
+  await api.pauseStage({ stage });
+  while ((await nats.jsm.consumers.info(nats.names.fetch.stream, nats.names.fetch.consumer(stage))).num_waiting > 0) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** Every ReviewEvent on the namespace's REVIEWS stream (an ordered consumer from the start). */

@@ -14,7 +14,8 @@ import { reopenJob } from "../store/job-status.js";
 import { toFetchJob } from "../store/job-mapper.js";
 import { lockTaskState, reopenTask } from "../store/task-store.js";
 import type { HandlerDeps } from "./handler-deps.js";
-import { decodePageToken, encodePageToken, pageSize, UUID_PATTERN } from "./page-token.js";
+import { decodePageToken, encodePageToken, pageSize } from "./page-token.js";
+import { visibleJob } from "./visibility.js";
 
 const STAGE_NAMES: Record<number, StageName> = { [Stage.ACCOUNTS]: "accounts", [Stage.LOCATIONS]: "locations", [Stage.REVIEWS]: "reviews" };
 
@@ -40,7 +41,9 @@ export function deadLetterHandlers(deps: HandlerDeps): Pick<ServiceImpl<typeof R
     async listDeadLetters(req, ctx) {
       const caller = callerOf(ctx);
       const limit = pageSize(req.pageSize);
-      const after = decodePageToken(req.pageToken, UUID_PATTERN);
+      const after = decodePageToken(req.pageToken, "uuid");
+      // filtering by another tenant's job is NOT_FOUND, as GET /api/v1/jobs/{job_id} would be
+      if (req.jobId) await visibleJob(db, caller, req.jobId);
       const rows = await listDeadLetters(db, {
         tenantId: tenantScope(caller),
         jobId: req.jobId || undefined,

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import { callerOf, canSee, JOB_ROLES, requireRole, tenantScope, type Caller } from "../../../lib/auth/index.js";
-import { FailedPreconditionError, NotFoundError, ResourceExhaustedError } from "../../../lib/rpc/index.js";
+import { callerOf, JOB_ROLES, requireRole, tenantScope, type Caller } from "../../../lib/auth/index.js";
+import { FailedPreconditionError, ResourceExhaustedError } from "../../../lib/rpc/index.js";
 import type { ReviewFetcher } from "../../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { publishRootTask, rootTaskId } from "../pipeline/root-task.js";
 import { sleep } from "../pipeline/sleep.js";
@@ -13,7 +13,8 @@ import { upsertLocations } from "../store/location-store.js";
 import { insertPendingTask } from "../store/task-store.js";
 import type { HandlerDeps } from "./handler-deps.js";
 import { resolveTarget, type JobTarget } from "./job-target.js";
-import { decodePageToken, encodePageToken, pageSize, UUID_PATTERN } from "./page-token.js";
+import { decodePageToken, encodePageToken, pageSize } from "./page-token.js";
+import { visibleClient, visibleJob } from "./visibility.js";
 
 /** The retry hint when admission is full; jobs usually end within seconds to minutes. */
 const ADMISSION_RETRY_AFTER_SECONDS = 5;
@@ -23,13 +24,6 @@ type JobMethods = Pick<ServiceImpl<typeof ReviewFetcher>, "createFetchJob" | "ge
 export function jobHandlers(deps: HandlerDeps): JobMethods {
   const { db } = deps;
 
-  /** A job the caller may see, or NOT_FOUND (another tenant's job looks missing). */
-  const visibleJob = async (caller: Caller, jobId: string): Promise<JobRow> => {
-    const row = await loadJob(db, jobId);
-    if (!row || !canSee(caller, row.tenant_id)) throw new NotFoundError("job", jobId);
-    return row;
-  };
-
   const admit = (caller: Caller, target: JobTarget, mode: "incremental" | "full", requestScope: string, requestId: string) =>
     db.tx(async (sql) => {
       // concurrent creates cannot all slip under the bound together
@@ -38,10 +32,18 @@ export function jobHandlers(deps: HandlerDeps): JobMethods {
         const existing = await findJobByRequest(sql, requestScope, requestId);
         if (existing) return existing;
       }
-      const active = await countActiveJobs(sql);
-      if (active >= deps.config.maxActiveJobs) {
+      // the tenant's own bound first: one tenant's jobs (junk or not) can never fill the global
+      // bound for everyone else. Jobs of no tenant (an admin's raw token) meet only the global one.
+      const active = await countActiveJobs(sql, target.tenantId);
+      if (target.tenantId && active.tenant >= deps.config.maxActiveJobsPerTenant) {
         throw new ResourceExhaustedError(
-          `${active} fetch jobs are queued or running (FETCH_MAX_ACTIVE_JOBS=${deps.config.maxActiveJobs}); retry later`,
+          `${active.tenant} of this tenant's fetch jobs are queued or running (FETCH_MAX_ACTIVE_JOBS_PER_TENANT=${deps.config.maxActiveJobsPerTenant}); retry later`,
+          ADMISSION_RETRY_AFTER_SECONDS,
+        );
+      }
+      if (active.total >= deps.config.maxActiveJobs) {
+        throw new ResourceExhaustedError(
+          `${active.total} fetch jobs are queued or running (FETCH_MAX_ACTIVE_JOBS=${deps.config.maxActiveJobs}); retry later`,
           ADMISSION_RETRY_AFTER_SECONDS,
         );
       }
@@ -100,13 +102,15 @@ export function jobHandlers(deps: HandlerDeps): JobMethods {
     },
 
     async getFetchJob(req, ctx) {
-      return { job: toFetchJob(await visibleJob(callerOf(ctx), req.jobId)) };
+      return { job: toFetchJob(await visibleJob(db, callerOf(ctx), req.jobId)) };
     },
 
     async listFetchJobs(req, ctx) {
       const caller = callerOf(ctx);
       const limit = pageSize(req.pageSize);
-      const after = decodePageToken(req.pageToken, UUID_PATTERN);
+      const after = decodePageToken(req.pageToken, "uuid");
+      // filtering by another tenant's client is NOT_FOUND, as GET /clients/{id} would be
+      if (req.clientId) await visibleClient(deps, caller, req.clientId);
       const rows = await listJobs(db, {
         tenantId: tenantScope(caller),
         clientId: req.clientId || undefined,
@@ -123,7 +127,7 @@ export function jobHandlers(deps: HandlerDeps): JobMethods {
     },
 
     async *watchFetchJob(req, ctx: HandlerContext) {
-      let row = await visibleJob(callerOf(ctx), req.jobId);
+      let row = await visibleJob(db, callerOf(ctx), req.jobId);
       let last = fingerprint(row);
       yield { job: toFetchJob(row) };
       while (!isTerminal(row.status) && !ctx.signal.aborted) {
@@ -146,16 +150,16 @@ export function jobHandlers(deps: HandlerDeps): JobMethods {
     async cancelFetchJob(req, ctx) {
       const caller = callerOf(ctx);
       requireRole(caller, JOB_ROLES, "cancel fetch jobs");
-      const row = await visibleJob(caller, req.jobId);
+      const row = await visibleJob(db, caller, req.jobId);
       if (row.status !== "CANCELLED") {
         if (isTerminal(row.status)) throw new FailedPreconditionError(`job "${row.id}" already ended (${row.status})`);
         if (!(await cancelJob(db, row.id, caller.keyId))) {
-          const now = await visibleJob(caller, req.jobId);
+          const now = await visibleJob(db, caller, req.jobId);
           if (now.status !== "CANCELLED") throw new FailedPreconditionError(`job "${row.id}" already ended (${now.status})`);
         }
         deps.logger.info("fetch job cancelled", { job_id: row.id, by: caller.keyId });
       }
-      return { job: toFetchJob(await visibleJob(caller, req.jobId)) };
+      return { job: toFetchJob(await visibleJob(db, caller, req.jobId)) };
     },
   };
 }

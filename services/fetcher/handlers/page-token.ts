@@ -1,8 +1,10 @@
+import { isBigintId, isTimestamp, isUuid } from "../../../lib/db/index.js";
 import { InvalidArgumentError } from "../../../lib/rpc/index.js";
 
 /**
  * Keyset page tokens: the last row's sort key (a timestamp as Postgres printed it, and the id),
- * base64url JSON. Opaque to callers; a token that does not parse is INVALID_ARGUMENT.
+ * base64url JSON. Opaque to callers and parsed strictly: a token whose time is not RFC 3339 or
+ * whose id is not of the list's kind is INVALID_ARGUMENT, never a query error.
  */
 export interface Cursor {
   t: string;
@@ -13,11 +15,15 @@ export function encodePageToken(cursor: Cursor): string {
   return Buffer.from(JSON.stringify(cursor)).toString("base64url");
 }
 
-export function decodePageToken(token: string, idPattern: RegExp): Cursor | undefined {
+/** The kind of id a list is keyed on. */
+export type IdKind = "uuid" | "bigint";
+const ID_CHECKS: Record<IdKind, (id: string) => boolean> = { uuid: isUuid, bigint: isBigintId };
+
+export function decodePageToken(token: string, idKind: IdKind): Cursor | undefined {
   if (!token) return undefined;
   try {
     const parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as Partial<Cursor>;
-    if (typeof parsed.t === "string" && !Number.isNaN(Date.parse(parsed.t)) && typeof parsed.i === "string" && idPattern.test(parsed.i)) {
+    if (typeof parsed.t === "string" && isTimestamp(parsed.t) && typeof parsed.i === "string" && ID_CHECKS[idKind](parsed.i)) {
       return { t: parsed.t, i: parsed.i };
     }
   } catch {
@@ -26,8 +32,6 @@ export function decodePageToken(token: string, idPattern: RegExp): Cursor | unde
   throw new InvalidArgumentError("page_token is not a token this list returned");
 }
 
-export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const BIGINT_PATTERN = /^\d{1,19}$/;
 
 /** Default 50, at most 500 (the proto's rules already bound it). */
 export function pageSize(requested: number): number {
@@ -51,7 +55,7 @@ export function decodeVersionPageToken(token: string): VersionCursor | undefined
   if (!token) return undefined;
   try {
     const parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as Partial<VersionCursor>;
-    if (typeof parsed.r === "string" && BIGINT_PATTERN.test(parsed.r) && Number.isInteger(parsed.v) && parsed.v! >= 1 && parsed.v! <= 2_147_483_647) {
+    if (typeof parsed.r === "string" && isBigintId(parsed.r) && Number.isInteger(parsed.v) && parsed.v! >= 1 && parsed.v! <= 2_147_483_647) {
       return { r: parsed.r, v: parsed.v! };
     }
   } catch {

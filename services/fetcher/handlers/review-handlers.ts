@@ -2,6 +2,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { callerOf, tenantScope } from "../../../lib/auth/index.js";
+import { isUuid } from "../../../lib/db/index.js";
 import { InvalidArgumentError, NotFoundError } from "../../../lib/rpc/index.js";
 import type { ReviewFetcher } from "../../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { ReviewEventType } from "../../../gen/reviewflow/reviews/v1/events_pb.js";
@@ -9,15 +10,8 @@ import { ReviewSchema } from "../../../gen/reviewflow/reviews/v1/review_pb.js";
 import { listReviews, type ReviewListFilter } from "../store/review-list-store.js";
 import { listReviewVersions } from "../store/review-version-store.js";
 import type { HandlerDeps } from "./handler-deps.js";
-import {
-  BIGINT_PATTERN,
-  decodePageToken,
-  decodeVersionPageToken,
-  encodePageToken,
-  encodeVersionPageToken,
-  pageSize,
-  UUID_PATTERN,
-} from "./page-token.js";
+import { decodePageToken, decodeVersionPageToken, encodePageToken, encodeVersionPageToken, pageSize } from "./page-token.js";
+import { visibleClient } from "./visibility.js";
 
 const VERSION_TYPES = { created: ReviewEventType.CREATED, updated: ReviewEventType.UPDATED, deleted: ReviewEventType.DELETED } as const;
 
@@ -30,7 +24,9 @@ export function reviewHandlers(deps: HandlerDeps): Pick<ServiceImpl<typeof Revie
     async listReviews(req, ctx) {
       const caller = callerOf(ctx);
       const limit = pageSize(req.pageSize);
-      const after = decodePageToken(req.pageToken, BIGINT_PATTERN);
+      const after = decodePageToken(req.pageToken, "bigint");
+      // filtering by another tenant's client is NOT_FOUND, as GET /clients/{id} would be
+      if (req.clientId) await visibleClient(deps, caller, req.clientId);
       const rows = await listReviews(deps.db, {
         tenantId: tenantScope(caller),
         clientId: req.clientId || undefined,
@@ -90,6 +86,6 @@ export function reviewHandlers(deps: HandlerDeps): Pick<ServiceImpl<typeof Revie
 
 /** A location asked for by reviewflow's location id, Google's full name, or Google's bare location id. */
 function locationOf(locationId: string): ReviewListFilter["location"] {
-  if (UUID_PATTERN.test(locationId)) return { id: locationId };
+  if (isUuid(locationId)) return { id: locationId };
   return locationId.includes("/") ? { googleName: locationId } : { googleId: locationId };
 }

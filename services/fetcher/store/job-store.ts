@@ -109,9 +109,13 @@ export async function lockAdmission(sql: Sql): Promise<void> {
   await sql.query("SELECT pg_advisory_xact_lock($1)", [ADMISSION_LOCK]);
 }
 
-export async function countActiveJobs(sql: Sql): Promise<number> {
-  const { rows } = await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM fetch_jobs WHERE status IN ('QUEUED','RUNNING')");
-  return rows[0]?.n ?? 0;
+/** QUEUED or RUNNING jobs: all of them, and those of one tenant (0 for a job without one). */
+export async function countActiveJobs(sql: Sql, tenantId: string | null): Promise<{ total: number; tenant: number }> {
+  const { rows } = await sql.query<{ total: number; tenant: number }>(
+    "SELECT count(*)::int AS total, count(*) FILTER (WHERE tenant_id = $1)::int AS tenant FROM fetch_jobs WHERE status IN ('QUEUED','RUNNING')",
+    [tenantId],
+  );
+  return rows[0] ?? { total: 0, tenant: 0 };
 }
 
 /** Every QUEUED or RUNNING job's id. */
