@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import http2 from "node:http2";
-import net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { FetchJobSchema, ReviewFetcher } from "../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
+import { h2SlowHeaders, rawClient, trickle } from "../../test/helpers/wire-clients.js";
 import type { HttpTimeouts } from "../config/index.js";
 import { silentLogger } from "../log/index.js";
 import { createRpcServer, type RpcServer } from "./index.js";
@@ -18,23 +18,6 @@ const SLACK_MS = 400;
 const H1_KEEPALIVE_BUFFER_MS = 1_000;
 /** How long the stand-in WatchFetchJob stays silent: longer than every limit above. */
 const SILENT_MS = 1_200;
-
-/** A raw TCP client: what it received, and when (ms after `open`) the server closed it. */
-function rawClient(port: number) {
-  const socket = net.connect(port, "127.0.0.1");
-  const opened = Date.now();
-  let received = "";
-  socket.on("data", (chunk) => (received += chunk.toString("latin1")));
-  socket.on("error", () => undefined);
-  const closed = new Promise<number>((resolve) => socket.once("close", () => resolve(Date.now() - opened)));
-  return { socket, closed, received: () => received };
-}
-
-/** Calls `send` every `everyMs` until the socket closes: a client trickling its request. */
-function trickle(socket: net.Socket, everyMs: number, send: () => void): void {
-  const timer = setInterval(() => (socket.destroyed ? clearInterval(timer) : send()), everyMs);
-  socket.once("close", () => clearInterval(timer));
-}
 
 describe("createRpcServer connection limits", () => {
   let server: RpcServer;
@@ -118,11 +101,8 @@ describe("createRpcServer connection limits", () => {
 
     it("closes a session whose HEADERS frame trickles in a byte at a time", async () => {
       const client = rawClient(port);
-      const settings = Buffer.from([0, 0, 0, 0x4, 0, 0, 0, 0, 0]);
-      // HEADERS, END_STREAM | END_HEADERS, stream 1: :method GET, :scheme http, :path /, :authority a (HPACK)
-      const block = Buffer.from([0x82, 0x86, 0x84, 0x41, 0x01, 0x61]);
-      const headers = Buffer.concat([Buffer.from([0, 0, block.length, 0x1, 0x5, 0, 0, 0, 1]), block]);
-      client.socket.write(Buffer.concat([Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), settings]));
+      const { preface, headers } = h2SlowHeaders();
+      client.socket.write(preface);
       let sent = 0;
       trickle(client.socket, 100, () => sent < headers.length && client.socket.write(headers.subarray(sent, ++sent)));
       const ms = await client.closed;

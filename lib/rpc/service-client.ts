@@ -1,20 +1,28 @@
 import type { DescService } from "@bufbuild/protobuf";
 import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
+import { HTTP_TIMEOUT_DEFAULTS } from "../config/config.js";
 
 /**
  * A gRPC (h2c) client for another reviewflow service. Services never import each other: they
  * talk over gRPC. `apiKey` is sent as the bearer key on every call unless a call sets its own.
+ *
+ * The client lets go of a connection idle for half the peer's idle timeout (HTTP_IDLE_TIMEOUT_MS,
+ * which every port applies), so the peer never closes one just as a call is sent on it.
  */
 export function createServiceClient<T extends DescService>(
   service: T,
   baseUrl: string,
-  options: { apiKey?: string; interceptors?: Interceptor[] } = {},
+  options: { apiKey?: string; interceptors?: Interceptor[]; peerIdleTimeoutMs?: number } = {},
 ): Client<T> {
   const auth: Interceptor = (next) => (req) => {
     if (options.apiKey && !req.header.has("authorization")) req.header.set("authorization", `Bearer ${options.apiKey}`);
     return next(req);
   };
-  const transport = createGrpcTransport({ baseUrl, interceptors: [auth, ...(options.interceptors ?? [])] });
+  const transport = createGrpcTransport({
+    baseUrl,
+    interceptors: [auth, ...(options.interceptors ?? [])],
+    idleConnectionTimeoutMs: Math.floor((options.peerIdleTimeoutMs ?? HTTP_TIMEOUT_DEFAULTS.idleTimeoutMs) / 2),
+  });
   return createClient(service, transport);
 }

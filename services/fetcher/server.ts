@@ -56,7 +56,7 @@ export function createFetcherService(deps: FetcherServiceDeps): FetcherService {
   const metrics = createFetcherMetrics(registry, deps.nats);
   const db = createDb(deps.dataSource);
   const secretBox = createSecretBox(requireKeyring(config));
-  const tokenClient = deps.tokenClient ?? createServiceClient(TokenService, config.tokenServiceUrl, { apiKey: config.serviceApiKey });
+  const tokenClient = deps.tokenClient ?? createServiceClient(TokenService, config.tokenServiceUrl, { apiKey: config.serviceApiKey, peerIdleTimeoutMs: config.httpTimeouts.idleTimeoutMs });
   const source = deps.reviewSource ?? createGoogleReviewSource({ endpoints: config.google, timeoutMs: config.googleTimeoutMs });
   // the limiter's own small pool: its hot row must not wait behind the service's queries. Quota
   // counts live for a fraction of a second, so they need no fsync: a Postgres crash losing the

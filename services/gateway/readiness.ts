@@ -1,8 +1,8 @@
-import { createClient, type Client } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import type { Client } from "@connectrpc/connect";
 import type { DataSource } from "typeorm";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import type { Nats } from "../../lib/nats/index.js";
+import { createServiceClient } from "../../lib/rpc/index.js";
 
 export interface CheckResult {
   ok: boolean;
@@ -29,8 +29,8 @@ export interface UpstreamHealth {
  * `/ready`: Postgres answers a query, NATS answers a round trip, and each service says SERVING
  * over grpc.health.v1, all in parallel, each within `timeoutMs`.
  */
-export function createReadiness(deps: { dataSource: DataSource; nats?: Nats; upstreams: UpstreamHealth[]; timeoutMs: number }): Readiness {
-  const clients = deps.upstreams.map((u) => ({ ...u, client: createClient(Health, createGrpcTransport({ baseUrl: u.baseUrl })) as Client<typeof Health> }));
+export function createReadiness(deps: { dataSource: DataSource; nats?: Nats; upstreams: UpstreamHealth[]; timeoutMs: number; peerIdleTimeoutMs?: number }): Readiness {
+  const clients = deps.upstreams.map((u) => ({ ...u, client: createServiceClient(Health, u.baseUrl, { peerIdleTimeoutMs: deps.peerIdleTimeoutMs }) as Client<typeof Health> }));
   const timed = async (work: (signal: AbortSignal) => Promise<void>): Promise<CheckResult> => {
     const started = performance.now();
     const signal = AbortSignal.timeout(deps.timeoutMs);

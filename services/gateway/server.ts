@@ -62,8 +62,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const services: DescService[] = [TokenService, ReviewFetcher];
   const upstream = createUpstream({
     clients: new Map<DescService, unknown>([
-      [TokenService, deps.tokenClient ?? createServiceClient(TokenService, config.tokenServiceUrl)],
-      [ReviewFetcher, deps.fetcherClient ?? createServiceClient(ReviewFetcher, config.fetcherServiceUrl)],
+      [TokenService, deps.tokenClient ?? createServiceClient(TokenService, config.tokenServiceUrl, { peerIdleTimeoutMs: config.httpTimeouts.idleTimeoutMs })],
+      [ReviewFetcher, deps.fetcherClient ?? createServiceClient(ReviewFetcher, config.fetcherServiceUrl, { peerIdleTimeoutMs: config.httpTimeouts.idleTimeoutMs })],
     ]),
     logger,
   });
@@ -106,6 +106,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         { name: "review_fetcher", service: ReviewFetcher.typeName, baseUrl: config.fetcherServiceUrl },
       ],
       timeoutMs: 2_000,
+      peerIdleTimeoutMs: config.httpTimeouts.idleTimeoutMs,
     }),
     openApi,
     isClosing: () => closing,

@@ -99,6 +99,11 @@ export function createFakeServices(dataSource: DataSource, logger: Logger): { se
         if (!world.clients.has(req.clientId)) throw new NotFoundError("client", req.clientId);
         return { accessToken: "ya29.fake-access-token", tokenType: "Bearer", expireTime: timestampFromDate(new Date(Date.now() + 3_600_000)) };
       },
+      startOAuth(req, ctx) {
+        const found = world.clients.get(req.clientId);
+        if (!found || !canSee(callerOf(ctx), found.tenantId)) throw new NotFoundError("client", req.clientId);
+        return { authorizationUrl: "https://accounts.example/o/oauth2/v2/auth?state=s1", loginUrl: `/oauth/login/${req.clientId}?link=${GOOD_LINK}`, state: "s1" };
+      },
       openLoginLink(req) {
         if (req.link !== GOOD_LINK) throw new FailedPreconditionError("this login link is unknown, used or expired");
         return { authorizationUrl: `https://accounts.example/o/oauth2/v2/auth?client=${req.clientId}&state=s1` };
