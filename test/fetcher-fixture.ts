@@ -32,6 +32,8 @@ export const FAST_FETCHER_ENV: Record<string, string> = {
   FETCH_POLL_MS: "100",
   GOOGLE_QPM: "100000",
   GOOGLE_TIMEOUT_MS: "5000",
+  // jobs here are the tests' own; the scheduler's tests turn it on
+  SYNC_ENABLED: "false",
 };
 
 export interface FetcherFixtureOptions {

@@ -67,6 +67,10 @@ export interface Config {
   fetchPollMs: number;
   /** Timeout of one Google API request (GOOGLE_TIMEOUT_MS); a timeout is retried. */
   googleTimeoutMs: number;
+  /** The scheduler's defaults for every client (SYNC_*); a client's own policy overrides them. */
+  sync: SyncDefaults;
+  /** Shares of each Google project's GOOGLE_QPM per quota lane (GOOGLE_QUOTA_LANES); an idle lane lends its share. */
+  quotaLanes: Readonly<Record<QuotaLane, number>>;
   /** Gateway limits, requests per minute: per API key, per tenant (all its keys), per client IP for unauthenticated calls; 0 = no limit. */
   gatewayRatePerKey: number;
   gatewayRatePerTenant: number;
@@ -164,6 +168,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     fetchRetryMaxMs: int(read, "FETCH_RETRY_MAX_MS", 60_000, 1, 3_600_000),
     fetchPollMs: int(read, "FETCH_POLL_MS", 1_000, 20, 60_000),
     googleTimeoutMs: int(read, "GOOGLE_TIMEOUT_MS", 30_000, 100, 600_000),
+    sync: syncDefaults(read),
+    quotaLanes: quotaLanes(read),
     gatewayRatePerKey: int(read, "GATEWAY_RATE_PER_KEY", 600, 0, 10_000_000),
     gatewayRatePerTenant: int(read, "GATEWAY_RATE_PER_TENANT", 1_200, 0, 10_000_000),
     gatewayRatePerIp: int(read, "GATEWAY_RATE_PER_IP", 120, 0, 10_000_000),
@@ -185,6 +191,66 @@ export function requireKeyring(config: Config): EncryptionKeyring {
 }
 
 type Read = (name: string) => string | undefined;
+
+export interface SyncDefaults {
+  /** SYNC_ENABLED (true): whether the scheduler runs at all. */
+  enabled: boolean;
+  /** SYNC_INCREMENTAL_EVERY_SECONDS (900): mean interval between incremental passes over a location. */
+  incrementalEverySeconds: number;
+  /** SYNC_FULL_EVERY_SECONDS (86400): interval between a client's full passes (reconciliation). */
+  fullEverySeconds: number;
+  /** SYNC_ADAPTIVE (true): each location's interval follows its rate of changes. */
+  adaptive: boolean;
+  /** SYNC_MIN_INCREMENTAL_SECONDS (an eighth of the mean, at least 60) and SYNC_MAX_INCREMENTAL_SECONDS (8 × the mean). */
+  minIncrementalSeconds: number;
+  maxIncrementalSeconds: number;
+  /** SYNC_TICK_MS (1000): how often the planning instance looks for due work. */
+  tickMs: number;
+}
+
+function syncDefaults(read: Read): SyncDefaults {
+  const incrementalEverySeconds = int(read, "SYNC_INCREMENTAL_EVERY_SECONDS", 900, 1, 30 * 86_400);
+  const minIncrementalSeconds = int(read, "SYNC_MIN_INCREMENTAL_SECONDS", Math.max(Math.min(60, incrementalEverySeconds), Math.floor(incrementalEverySeconds / 8)), 1, 30 * 86_400);
+  const maxIncrementalSeconds = int(read, "SYNC_MAX_INCREMENTAL_SECONDS", incrementalEverySeconds * 8, 1, 90 * 86_400);
+  if (minIncrementalSeconds > maxIncrementalSeconds) throw new ConfigError("SYNC_MIN_INCREMENTAL_SECONDS", "must not exceed SYNC_MAX_INCREMENTAL_SECONDS");
+  return {
+    enabled: bool(read, "SYNC_ENABLED", true),
+    incrementalEverySeconds,
+    fullEverySeconds: int(read, "SYNC_FULL_EVERY_SECONDS", 86_400, 1, 90 * 86_400),
+    adaptive: bool(read, "SYNC_ADAPTIVE", true),
+    minIncrementalSeconds,
+    maxIncrementalSeconds,
+    tickMs: int(read, "SYNC_TICK_MS", 1_000, 20, 60_000),
+  };
+}
+
+/** The lanes of a Google project's quota, by what the work is for. */
+export type QuotaLane = "on_demand" | "schedule" | "reconciliation" | "notification";
+export const QUOTA_LANES: readonly QuotaLane[] = ["on_demand", "schedule", "reconciliation", "notification"];
+
+/** GOOGLE_QUOTA_LANES, e.g. `on_demand=40,schedule=30,reconciliation=20,notification=10`: relative weights, normalised to 1. */
+function quotaLanes(read: Read): Readonly<Record<QuotaLane, number>> {
+  const raw = read("GOOGLE_QUOTA_LANES") ?? "on_demand=40,schedule=30,reconciliation=20,notification=10";
+  const weights: Record<QuotaLane, number> = { on_demand: 0, schedule: 0, reconciliation: 0, notification: 0 };
+  for (const part of raw.split(",").map((p) => p.trim()).filter(Boolean)) {
+    const match = /^([a-z_]+)=(\d+(?:\.\d+)?)$/.exec(part);
+    if (!match || !(QUOTA_LANES as readonly string[]).includes(match[1]!)) {
+      throw new ConfigError("GOOGLE_QUOTA_LANES", `expects lane=weight pairs for ${QUOTA_LANES.join(", ")}, e.g. on_demand=40,schedule=30`);
+    }
+    weights[match[1] as QuotaLane] = Number(match[2]);
+  }
+  const total = QUOTA_LANES.reduce((sum, lane) => sum + weights[lane], 0);
+  if (total <= 0) throw new ConfigError("GOOGLE_QUOTA_LANES", "needs a positive weight for at least one lane");
+  return Object.freeze(Object.fromEntries(QUOTA_LANES.map((lane) => [lane, weights[lane] / total])) as Record<QuotaLane, number>);
+}
+
+function bool(read: Read, name: string, fallback: boolean): boolean {
+  const raw = read(name);
+  if (raw === undefined || raw === "") return fallback;
+  if (/^(true|1|yes|on)$/i.test(raw)) return true;
+  if (/^(false|0|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(name, "must be true or false");
+}
 
 function int(read: Read, name: string, fallback: number, min: number, max: number): number {
   const raw = read(name);

@@ -12,6 +12,12 @@ export interface FetcherMetrics {
   quotaWaitSeconds: Histogram;
   quotaPenalties: Counter;
   jobDuration: Histogram<"status">;
+  /** 1 on the instance that plans the schedule (holds the scheduler's lock). */
+  schedulerLeader: Gauge;
+  syncPassesPlanned: Counter<"trigger">;
+  syncClientsSkipped: Gauge<"reason">;
+  syncLocationsOverdue: Gauge;
+  syncStalestAge: Gauge<"client_id">;
 }
 
 export function createFetcherMetrics(registry: Registry, nats?: Nats): FetcherMetrics {
@@ -43,5 +49,10 @@ export function createFetcherMetrics(registry: Registry, nats?: Nats): FetcherMe
     quotaWaitSeconds: new Histogram({ name: "reviewflow_fetch_quota_wait_seconds", help: "How long calls that waited for a quota slot waited.", buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60], registers }),
     quotaPenalties: new Counter({ name: "reviewflow_fetch_quota_penalties_total", help: "Times a project was held back after Google answered 429.", registers }),
     jobDuration: new Histogram({ name: "reviewflow_fetch_job_duration_seconds", help: "From admission to end, by final status.", labelNames: ["status"], buckets: [1, 5, 15, 60, 300, 900, 3600], registers }),
+    schedulerLeader: new Gauge({ name: "reviewflow_sync_planner", help: "1 on the fetcher instance that plans the sync schedule, 0 on the others.", registers }),
+    syncPassesPlanned: new Counter({ name: "reviewflow_sync_passes_planned_total", help: "Passes the scheduler started, by trigger (schedule, reconciliation).", labelNames: ["trigger"], registers }),
+    syncClientsSkipped: new Gauge({ name: "reviewflow_sync_clients_skipped", help: "Clients the scheduler skips, by reason (needs re-consent, not connected, sync disabled); set by the planner.", labelNames: ["reason"], registers }),
+    syncLocationsOverdue: new Gauge({ name: "reviewflow_sync_locations_overdue", help: "Scheduled locations more than one interval past due; set by the planner.", registers }),
+    syncStalestAge: new Gauge({ name: "reviewflow_sync_stalest_location_age_seconds", help: "Per client, the age of its stalest location's last complete pass; set by the planner.", labelNames: ["client_id"], registers }),
   };
 }

@@ -55,6 +55,8 @@ export function useGatewayStack(options: GatewayStackOptions = {}): GatewayStack
       GOOGLE_API_URL: state.emulator.url,
       PUBLIC_URL: state.base,
       FETCH_POLL_MS: "50",
+      // jobs here are the tests' own; the scheduler's tests turn it on
+      SYNC_ENABLED: "false",
       FETCH_RETRY_BASE_MS: "50",
       FETCH_ACK_WAIT_MS: "5000",
       GATEWAY_RATE_PER_KEY: "100000",

@@ -5,9 +5,10 @@ import { Gateway1732200000004 } from "./0004-gateway.js";
 import { FetcherCounters1732200000005 } from "./0005-fetcher-counters.js";
 import { ReviewVersions1732200000006 } from "./0006-review-versions.js";
 import { BranchIdsPerTenant1732200000007 } from "./0007-branch-ids-per-tenant.js";
+import { Sync1732200000008 } from "./0008-sync.js";
 
 /** Every migration, in order. Classes, not globs, so loading does not depend on the runner. */
 export const migrations = [
   Foundation1732200000001, Token1732200000002, Fetcher1732200000003, Gateway1732200000004, FetcherCounters1732200000005, ReviewVersions1732200000006,
-  BranchIdsPerTenant1732200000007,
+  BranchIdsPerTenant1732200000007, Sync1732200000008,
 ];

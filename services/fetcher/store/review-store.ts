@@ -168,6 +168,11 @@ function pageWriteCtes(page: PageWrites, params: unknown[]): { ctes: string[]; s
              AND id <> ALL(SELECT id FROM removed)),
           (SELECT max(t) FROM unnest(${times}::timestamptz[]) AS t)), COALESCE(CASE WHEN pass_job = ${job}::uuid THEN pass_started_at END, 'infinity'))
           ELSE synced_update_time END,
+        last_pass_at = now(),
+        last_complete_pass_at = CASE WHEN ${advance}::boolean THEN now() ELSE last_complete_pass_at END,
+        -- a complete pass, whatever started it, makes the next scheduled one wait its interval
+        next_due_at = CASE WHEN ${advance}::boolean AND next_due_at IS NOT NULL AND interval_seconds IS NOT NULL
+          THEN GREATEST(next_due_at, now() + make_interval(secs => interval_seconds)) ELSE next_due_at END,
         pass_job = CASE WHEN pass_job = ${job}::uuid THEN NULL ELSE pass_job END,
         pass_until = CASE WHEN pass_job = ${job}::uuid THEN NULL ELSE pass_until END
       WHERE id = ${location}::uuid RETURNING 1)`);
