@@ -54,6 +54,15 @@ describe("createRpcServer with undecodable requests", () => {
     assert.equal(garbage.status, 400);
   });
 
+  it("answers a unary call with no message, two messages, or a body ending inside an envelope with INVALID_ARGUMENT", async () => {
+    const empty = envelope(0, new Uint8Array(0));
+    assert.equal((await rawGrpcCall(baseUrl, HEALTH_CHECK, Buffer.alloc(0))).status, "3");
+    assert.equal((await rawGrpcCall(baseUrl, HEALTH_CHECK, Buffer.concat([empty, empty]))).status, "3");
+    assert.equal((await rawGrpcCall(baseUrl, HEALTH_CHECK, envelope(0, Buffer.from([0x0a, 0x01, 0x61])).subarray(0, 6))).status, "3");
+    const web = await post(HEALTH_CHECK, "application/grpc-web+proto", Buffer.from([0, 0]));
+    assert.equal(grpcWebTrailer(Buffer.from(await web.arrayBuffer())).status, "3");
+  });
+
   it("answers a Connect GET whose message is not base64, or not the message, with 400 invalid_argument", async () => {
     const bad = await fetch(`${baseUrl}${GET_TOKEN_INFO}?encoding=proto&base64=1&message=%21%21%21`);
     assert.equal(bad.status, 400);

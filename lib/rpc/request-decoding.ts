@@ -42,13 +42,15 @@ const HEADER_BYTES = 5;
  *
  * The request is read exactly as Connect will read it (bare or enveloped, decompressed with the
  * encoding it names, parsed as the method's input), one message at a time and handed on as it
- * came, so streams stay interactive; the first undecodable message fails the body with
- * INVALID_ARGUMENT, which Connect then writes in the request's own protocol. Whatever is not
+ * came, so streams stay interactive; the first undecodable message (or a body with the wrong
+ * number of messages) fails the body with INVALID_ARGUMENT, which Connect then writes in the
+ * request's own protocol. Whatever is not
  * ours to judge (an unknown encoding, an oversized message, JSON) passes untouched: Connect
  * answers those itself, with the right codes.
  */
 export function refuseUndecodableRequests(handler: UniversalHandler, compressions: readonly Compression[], readMaxBytes: number): UniversalHandler {
   const input = handler.method.input;
+  const takesOneMessage = handler.method.methodKind === "unary" || handler.method.methodKind === "server_streaming";
   const byName = new Map(compressions.map((c) => [c.name, c]));
   const compressionNamed = (name: string | null): Compression | null | undefined => {
     if (name === null || name === "" || name === "identity") return null;
@@ -68,7 +70,9 @@ export function refuseUndecodableRequests(handler: UniversalHandler, compression
       }
       return decodeOrRefuse(bytes, compressed ? compression : null, framing.binary ? input : undefined, readMaxBytes);
     };
-    const body = framing.enveloped ? checkEnvelopes(req.body, check, readMaxBytes) : checkWhole(req.body, (bytes) => check(bytes, compression !== null), readMaxBytes);
+    const body = framing.enveloped
+      ? checkEnvelopes(req.body, check, readMaxBytes, takesOneMessage)
+      : checkWhole(req.body, (bytes) => check(bytes, compression !== null), readMaxBytes);
     return handler({ ...req, body });
   };
   return Object.assign(checked, {
@@ -108,9 +112,15 @@ async function* checkWhole(body: AsyncIterable<Uint8Array>, check: (bytes: Uint8
   yield whole;
 }
 
-/** Enveloped messages (5-byte header: flags, big-endian length): each is checked, then handed on. */
-async function* checkEnvelopes(body: AsyncIterable<Uint8Array>, check: Check, readMaxBytes: number): AsyncIterable<Uint8Array> {
+/**
+ * Enveloped messages (5-byte header: flags, big-endian length): each is checked, then handed on.
+ * A unary or server-streaming call takes exactly one message: none, a second one, or a body that
+ * ends inside an envelope is INVALID_ARGUMENT too (connect-es answers the first two UNIMPLEMENTED,
+ * which reads as "this server lacks the method").
+ */
+async function* checkEnvelopes(body: AsyncIterable<Uint8Array>, check: Check, readMaxBytes: number, takesOneMessage: boolean): AsyncIterable<Uint8Array> {
   let buffer: Uint8Array = new Uint8Array(0);
+  let messages = 0;
   const iterator = body[Symbol.asyncIterator]();
   for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
     buffer = buffer.byteLength === 0 ? next.value : concat([buffer, next.value], buffer.byteLength + next.value.byteLength);
@@ -127,12 +137,15 @@ async function* checkEnvelopes(body: AsyncIterable<Uint8Array>, check: Check, re
       const envelope = buffer.subarray(0, HEADER_BYTES + length);
       buffer = buffer.subarray(HEADER_BYTES + length);
       // only message envelopes are checked; Connect judges any other flag (end of stream, trailers)
-      if ((flags & ~COMPRESSED_FLAG) === 0) await check(envelope.subarray(HEADER_BYTES), (flags & COMPRESSED_FLAG) !== 0);
+      if ((flags & ~COMPRESSED_FLAG) === 0) {
+        if (takesOneMessage && ++messages > 1) throw new ConnectError("the call takes one request message, and the request carries more", Code.InvalidArgument);
+        await check(envelope.subarray(HEADER_BYTES), (flags & COMPRESSED_FLAG) !== 0);
+      }
       yield envelope;
     }
   }
-  // an incomplete envelope: Connect answers it (INVALID_ARGUMENT, "incomplete envelope")
-  if (buffer.byteLength > 0) yield buffer;
+  if (buffer.byteLength > 0) throw new ConnectError(`the request ends inside a message envelope (${buffer.byteLength} bytes left over)`, Code.InvalidArgument);
+  if (takesOneMessage && messages === 0) throw new ConnectError("the call takes one request message, and the request carries none", Code.InvalidArgument);
 }
 
 /**
