@@ -3,8 +3,11 @@
 // same services (child processes, as `npm run token|gateway` starts them). Latency from
 // sequential calls (interleaved in rounds so drift hits both alike); throughput from a fixed
 // number of concurrent callers over a fixed time. The gateway's limits are lifted for the run.
+// Then the same throughput while 2,000 idle keep-alive connections are held open on the gateway
+// (each has had one answer and sends nothing more), as a ratio to the runs without them.
 import { readFileSync } from "node:fs";
 import http from "node:http";
+import net from "node:net";
 import type { BenchFn, BenchRow, BenchSize } from "./types.js";
 import { createEnvironment } from "./harness/environment.js";
 import { startNatsServer } from "./harness/nats-server.js";
@@ -16,6 +19,7 @@ const SIZES: Record<BenchSize, { rounds: number; perRound: number; warmup: numbe
 };
 
 const P50_TARGET_MS = 1;
+const IDLE_CONNECTIONS = 2_000;
 const THROUGHPUT_TARGET = 0.5;
 
 export const runGatewayBench: BenchFn = async ({ size, log = () => undefined }) => {
@@ -66,6 +70,15 @@ export const runGatewayBench: BenchFn = async ({ size, log = () => undefined }) 
       const gatewayRate = await throughput(viaGateway, spec.concurrency, spec.throughputMs);
       const ratio = gatewayRate / directRate;
 
+      log(`throughput with ${count(IDLE_CONNECTIONS)} idle connections held open on the gateway, then without them again`);
+      const idle = await holdIdleConnections(new URL(env.stack.gatewayUrl!), IDLE_CONNECTIONS);
+      const withIdleRate = await throughput(viaGateway, spec.concurrency, spec.throughputMs);
+      const stillOpen = idle.open();
+      idle.close();
+      const afterRate = await throughput(viaGateway, spec.concurrency, spec.throughputMs);
+      // the runs before and after bracket the one with idle connections, so drift hits both sides
+      const idleRatio = withIdleRate / ((gatewayRate + afterRate) / 2);
+
       const rows: BenchRow[] = [
         { name: "ValidateToken over gRPC to the TokenService (direct)", figure: `p50 ${ms(d.p50)}, p99 ${ms(d.p99)} (${count(directMs.length)} calls)` },
         {
@@ -89,6 +102,11 @@ export const runGatewayBench: BenchFn = async ({ size, log = () => undefined }) 
           target: `≥ ${THROUGHPUT_TARGET}`,
           met: ratio >= THROUGHPUT_TARGET,
         },
+        {
+          name: `throughput through the gateway while ${count(IDLE_CONNECTIONS)} idle keep-alive connections are held open`,
+          figure: `${count(withIdleRate)} calls/s (${count(stillOpen)} of ${count(IDLE_CONNECTIONS)} still open; without them ${count(gatewayRate)} before, ${count(afterRate)} after)`,
+          ratio: `${idleRatio.toFixed(2)} × without them`,
+        },
       ];
       return rows;
     } finally {
@@ -111,6 +129,35 @@ function getJson(agent: http.Agent, url: URL, key: string): Promise<void> {
     });
     req.on("error", reject);
   });
+}
+
+/**
+ * Opens `n` HTTP/1.1 connections to the gateway, each asking `GET /health` once with keep-alive
+ * and then sending nothing: what idle browsers, proxies and abandoned clients leave behind.
+ */
+async function holdIdleConnections(base: URL, n: number): Promise<{ open(): number; close(): void }> {
+  const sockets = new Set<net.Socket>();
+  const openOne = () =>
+    new Promise<void>((resolve, reject) => {
+      const socket = net.connect(Number(base.port), base.hostname);
+      socket.setNoDelay(true);
+      socket.on("error", reject);
+      socket.once("close", () => sockets.delete(socket));
+      socket.once("data", () => resolve());
+      socket.on("data", () => undefined);
+      socket.write(`GET /health HTTP/1.1\r\nHost: ${base.host}\r\nConnection: keep-alive\r\n\r\n`);
+      sockets.add(socket);
+    });
+  // in batches: a burst of thousands of SYNs would overflow the listen backlog
+  for (let opened = 0; opened < n; opened += 200) {
+    await Promise.all(Array.from({ length: Math.min(200, n - opened) }, openOne));
+  }
+  return {
+    open: () => sockets.size,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+    },
+  };
 }
 
 async function timeEach(call: () => Promise<void>, n: number): Promise<number[]> {
