@@ -1,17 +1,10 @@
 import assert from "node:assert/strict";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { JobStatus } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
-import { FORGED_PAGE_TOKENS, JUNK_ACCESS_TOKENS, NUL } from "./helpers/index.js";
+import { FORGED_PAGE_TOKENS, JUNK_ACCESS_TOKENS, NUL, rejectsWith } from "./helpers/index.js";
 import { pauseAndSettle, useFetcherFixture, type TestTenant } from "./fetcher-fixture.js";
 
 const codeOf = (err: unknown) => Code[ConnectError.from(err).code];
-const rejectsWith = (call: Promise<unknown>, code: Code, message?: RegExp) =>
-  assert.rejects(call, (err: unknown) => {
-    const e = ConnectError.from(err);
-    assert.equal(Code[e.code], Code[code], e.rawMessage);
-    if (message) assert.match(e.rawMessage, message);
-    return true;
-  });
 
 describe("ReviewFetcher between tenants: fair admission, hostile input, scoped ids", function () {
   this.timeout(60_000);

@@ -5,6 +5,7 @@ import type { HandlerDeps } from "./handlers/handler-deps.js";
 import { jobHandlers } from "./handlers/job-handlers.js";
 import { reviewHandlers } from "./handlers/review-handlers.js";
 import { stageHandlers } from "./handlers/stage-handlers.js";
+import { syncHandlers } from "./handlers/sync-handlers.js";
 
 /** The ReviewFetcher's routes: one registration of the service (production, tests and any host use this). */
 export function fetcherRoutes(deps: HandlerDeps): (router: ConnectRouter) => void {
@@ -14,6 +15,7 @@ export function fetcherRoutes(deps: HandlerDeps): (router: ConnectRouter) => voi
       ...reviewHandlers(deps),
       ...deadLetterHandlers(deps),
       ...stageHandlers(deps),
+      ...syncHandlers(deps),
     });
   };
 }

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { FetchJobSchema, FetchMode, JobStatus, type FetchJob } from "../../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
-import type { JobRow, JobStatusName, ModeName } from "./job-store.js";
+import { FetchJobSchema, FetchMode, JobStatus, JobTrigger, type FetchJob } from "../../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
+import type { JobRow, JobStatusName, ModeName, TriggerName } from "./job-store.js";
 
 const STATUS: Record<JobStatusName, JobStatus> = {
   QUEUED: JobStatus.QUEUED,
@@ -10,6 +10,13 @@ const STATUS: Record<JobStatusName, JobStatus> = {
   PARTIAL: JobStatus.PARTIAL,
   FAILED: JobStatus.FAILED,
   CANCELLED: JobStatus.CANCELLED,
+};
+
+const TRIGGER: Record<TriggerName, JobTrigger> = {
+  on_demand: JobTrigger.ON_DEMAND,
+  schedule: JobTrigger.SCHEDULE,
+  reconciliation: JobTrigger.RECONCILIATION,
+  notification: JobTrigger.NOTIFICATION,
 };
 
 export function statusName(status: JobStatus): JobStatusName | undefined {
@@ -34,6 +41,7 @@ export function toFetchJob(row: JobRow): FetchJob {
     usesAccessToken: row.client_id === null,
     mode: row.mode === "full" ? FetchMode.FULL : FetchMode.INCREMENTAL,
     status: STATUS[row.status],
+    trigger: TRIGGER[row.trigger],
     counters: {
       accounts: BigInt(row.accounts),
       locations: BigInt(row.locations),

@@ -1,5 +1,5 @@
 import type { Sql } from "./db.js";
-import type { FinishResult, JobRow, JobStatusName, ModeName } from "./job-store.js";
+import type { FinishResult, JobRow, JobStatusName, ModeName, TriggerName } from "./job-store.js";
 
 /**
  * Every write of `fetch_jobs.status` lives here, so the job state machine can be read in one place:
@@ -35,6 +35,8 @@ export interface NewJob {
   googleProject: string;
   accessTokenSealed: string | null;
   mode: ModeName;
+  /** What started the job (default on_demand: CreateFetchJob). */
+  trigger?: TriggerName;
   requestScope: string | null;
   requestId: string | null;
   createdBy: string;
@@ -46,10 +48,10 @@ export interface NewJob {
 export async function createQueuedJob(sql: Sql, job: NewJob): Promise<JobRow> {
   const { rows } = await sql.query<JobRow>(
     `INSERT INTO fetch_jobs (id, tenant_id, client_id, branch_id, target_location, scope_key, google_project, access_token_sealed,
-       mode, status, request_scope, request_id, created_by, tasks_total, locations)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'QUEUED', $10, $11, $12, 1, $13) RETURNING *`,
+       mode, status, request_scope, request_id, created_by, tasks_total, locations, trigger)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'QUEUED', $10, $11, $12, 1, $13, $14) RETURNING *`,
     [job.id, job.tenantId, job.clientId, job.branchId, job.targetLocation, job.scopeKey, job.googleProject, job.accessTokenSealed, job.mode,
-      job.requestScope, job.requestId, job.createdBy, job.locations],
+      job.requestScope, job.requestId, job.createdBy, job.locations, job.trigger ?? "on_demand"],
   );
   return rows[0];
 }

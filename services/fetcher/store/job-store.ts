@@ -4,6 +4,8 @@ import { Conditions, newestFirst, type Page, type Sql } from "./db.js";
 /** A job's status; every statement that sets one is in job-status.ts (the state machine). */
 export type JobStatusName = "QUEUED" | "RUNNING" | "SUCCEEDED" | "PARTIAL" | "FAILED" | "CANCELLED";
 export type ModeName = "incremental" | "full";
+/** What started a job (fetch_jobs.trigger). */
+export type TriggerName = "on_demand" | "schedule" | "reconciliation" | "notification";
 export const ACTIVE_STATUSES: readonly JobStatusName[] = ["QUEUED", "RUNNING"];
 
 /** A fetch_jobs row as Postgres returns it (bigint counters arrive as strings). */
@@ -17,6 +19,7 @@ export interface JobRow {
   google_project: string;
   access_token_sealed: string | null;
   mode: ModeName;
+  trigger: TriggerName;
   status: JobStatusName;
   error: string;
   request_scope: string | null;
@@ -82,7 +85,7 @@ export const NUMBER_OF_SHARDS = 16;
  * (`fetch_job_counters`; see migration 0005). Use as `SELECT ... FROM (${JOB_VIEW}) j`.
  */
 export const JOB_VIEW = `SELECT j.id, j.tenant_id, j.client_id, j.branch_id, j.target_location, j.scope_key, j.google_project,
-    j.access_token_sealed, j.mode, j.status, j.error, j.request_scope, j.request_id, j.created_by, j.root_published,
+    j.access_token_sealed, j.mode, j.trigger, j.status, j.error, j.request_scope, j.request_id, j.created_by, j.root_published,
     j.created_at, j.started_at, j.ended_at,
     ${COUNTER_COLUMNS.map((c) => `j.${c} + COALESCE(c.${c}, 0) AS ${c}`).join(", ")},
     GREATEST(j.updated_at, c.changed_at) AS updated_at, GREATEST(j.progress_at, c.progress_at) AS progress_at
