@@ -5,14 +5,24 @@
 //     consuming + acking them;
 //  2. a quota-bound job's time against the quota's minimum (its Google requests / GOOGLE_QPM),
 //     and whether any 60 s window saw more than the quota;
-//  3. the fetcher's RSS after 5 back-to-back large (full) jobs, against its RSS after the first.
+//  3. the fetcher's RSS after 5 back-to-back large (full) jobs, against its RSS after the first;
+//  4. what the review history costs: the large job's first fetch (every review created: a review
+//     row, a version row in review_versions, a publish and its published mark) against a full
+//     re-fetch with nothing changed (one HOT update per review, no version, no publish), in wall
+//     time and CPU (the fetcher's, and Postgres' for this database) per review, and
+//     review_versions' size on disk per review;
+//  5. what deletion confirmation costs: N reviews deleted at Google, then a full job: the
+//     reviews.get calls it made and its extra wall time and CPU per confirmed deletion, once with
+//     no quota (against the unchanged re-fetches of (3)) and once quota-bound (against the same
+//     job before the deletions), where each reviews.get spends a request of the quota.
 import { readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
+import pg from "pg";
 import type { SeedSpec } from "../emulator/index.js";
-import { FetchMode, JobStatus } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
+import { FetchMode, JobStatus, type JobCounters } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import type { BenchFn, BenchRow, BenchSize } from "./types.js";
 import { BENCH_CLIENT, createEnvironment, type Environment } from "./harness/environment.js";
 import { statusName, waitForJob } from "./harness/jobs.js";
@@ -23,9 +33,11 @@ interface Sizes {
   /** The large job of (1) and (3). */
   seed: SeedSpec;
   concurrency: number;
-  /** (2): Google's and reviewflow's QPM, and a seed needing a bit more than `qpm` requests. */
-  quota: { qpm: number; seed: SeedSpec };
+  /** (2): Google's and reviewflow's QPM, a seed needing a bit more than `qpm` requests, and (5)'s deletions there. */
+  quota: { qpm: number; seed: SeedSpec; deletions: number };
   rssJobs: number;
+  /** (5): reviews deleted at Google before the deletion-confirmation job with no quota. */
+  deletions: number;
 }
 
 const SIZES: Record<BenchSize, Sizes> = {
@@ -33,14 +45,16 @@ const SIZES: Record<BenchSize, Sizes> = {
     seed: { accounts: 3, locationsPerAccount: 200, reviewsPerLocation: [0, 500] },
     concurrency: 16,
     // ~300 requests at 300 QPM: the minimum is about a minute
-    quota: { qpm: 300, seed: { accounts: 2, locationsPerAccount: 100, reviewsPerLocation: [0, 100] } },
+    quota: { qpm: 300, seed: { accounts: 2, locationsPerAccount: 100, reviewsPerLocation: [0, 100] }, deletions: 60 },
     rssJobs: 5,
+    deletions: 10_000,
   },
   reduced: {
     seed: { accounts: 1, locationsPerAccount: 12, reviewsPerLocation: [0, 150] },
     concurrency: 8,
-    quota: { qpm: 1_200, seed: { accounts: 1, locationsPerAccount: 30, reviewsPerLocation: [0, 60] } },
+    quota: { qpm: 1_200, seed: { accounts: 1, locationsPerAccount: 30, reviewsPerLocation: [0, 60] }, deletions: 10 },
     rssJobs: 5,
+    deletions: 20,
   },
 };
 
@@ -54,7 +68,7 @@ export const runFetcherBench: BenchFn = async ({ size, log = () => undefined }) 
     // and one Node process is bound to one of the box's cores
     rows.push(...(await endToEnd(nats.url, spec, concurrency, 1, log)));
     rows.push(...(await endToEnd(nats.url, spec, concurrency, 2, log)));
-    rows.push(await quotaBound(nats.url, spec, concurrency, log));
+    rows.push(...(await quotaBound(nats.url, spec, concurrency, log)));
   } finally {
     await nats.close();
   }
@@ -68,11 +82,16 @@ async function endToEnd(natsUrl: string, spec: Sizes, concurrency: number, fetch
     emulator: { seed: spec.seed, quotaPerMinute: 1_000_000 },
     stack: { fetchers, env: { GOOGLE_QPM: "1000000", FETCH_CONCURRENCY: String(concurrency), FETCH_POLL_MS: "100", LOG_LEVEL: "warn" } },
   });
+  const db = new pg.Client({ connectionString: env.databaseUrl });
   try {
     const total = env.emulator.controls.data().totalReviews;
     const instances = `${fetchers} fetcher${fetchers > 1 ? "s" : ""}`;
     log(`end to end: one job, ${count(total)} reviews, no quota, no latency, ${instances}, FETCH_CONCURRENCY=${concurrency}`);
-    const first = await timedJob(env, FetchMode.FULL);
+    await db.connect();
+    const fetcherPid = env.stack.fetcherServices[0]!.pid;
+    const cpu = fetchers === 1 ? () => sampleCpu(db, fetcherPid, isLocal(env.databaseUrl)) : undefined;
+    const first = await timedJob(env, FetchMode.FULL, cpu);
+    const sizes = await tableSizes(db);
     const stored = (await jetstreamManager(env.nats).then((jsm) => jsm.streams.info(env.names.reviews.stream))).state;
     const published = stored.messages;
     const pipelinePerSecond = published / (first.ms / 1000);
@@ -100,12 +119,14 @@ async function endToEnd(natsUrl: string, spec: Sizes, concurrency: number, fetch
     // RSS of the warm process (it has just run the large job above) before and after five full
     // re-reads of every review. V8 hands memory back lazily, so single samples move by ±15 %
     // between jobs; the range is printed with the figure.
-    const pid = env.stack.fetcherServices[0]!.pid;
-    const rss: number[] = [rssBytes(pid)];
+    const rss: number[] = [rssBytes(fetcherPid)];
+    // these re-fetches change nothing: they are also (4)'s and (5)'s baseline
+    const refetches: TimedJob[] = [];
     for (let i = 1; i <= spec.rssJobs; i++) {
-      const job = await timedJob(env, FetchMode.FULL);
-      rss.push(rssBytes(pid));
-      log(`memory: full job ${i}/${spec.rssJobs} ${statusName(job.status)} in ${seconds(job.ms)}, fetcher RSS ${mb(rss[i]!)}`);
+      const job = await timedJob(env, FetchMode.FULL, cpu);
+      refetches.push(job);
+      rss.push(rssBytes(fetcherPid));
+      log(`memory: full job ${i}/${spec.rssJobs} ${statusName(job.status)} in ${seconds(job.ms)} (${counterSummary(job)}), fetcher RSS ${mb(rss[i]!)}`);
     }
     const growth = (rss[spec.rssJobs]! - rss[0]!) / rss[0]!;
     rows.push({
@@ -115,14 +136,126 @@ async function endToEnd(natsUrl: string, spec: Sizes, concurrency: number, fetch
       target: "< 10 % growth",
       met: growth < 0.1,
     });
+
+    rows.push(...historyCost(total, sizes, first, refetches, log));
+    rows.push(await deletionCost(env, db, cpu, spec.deletions, refetches, log));
     return rows;
   } finally {
+    await db.end().catch(() => undefined);
     await env.close();
   }
 }
 
-async function quotaBound(natsUrl: string, spec: Sizes, concurrency: number, log: (line: string) => void): Promise<BenchRow> {
-  const { qpm, seed } = spec.quota;
+interface TableSizes {
+  versions: number;
+  versionBytes: number;
+  reviewBytes: number;
+}
+
+/** review_versions' and reviews' size on disk (table, indexes and TOAST), and the versions kept. */
+async function tableSizes(db: pg.Client): Promise<TableSizes> {
+  const { rows } = await db.query<{ versions: string; version_bytes: string; review_bytes: string }>(
+    `SELECT (SELECT count(*) FROM review_versions) AS versions,
+       pg_total_relation_size('review_versions') AS version_bytes, pg_total_relation_size('reviews') AS review_bytes`,
+  );
+  return { versions: Number(rows[0]!.versions), versionBytes: Number(rows[0]!.version_bytes), reviewBytes: Number(rows[0]!.review_bytes) };
+}
+
+/**
+ * (4) The cost per review of the version history: the first full fetch (all created; also the
+ * fresh process's first job) against the median of the unchanged re-fetches of the same reviews,
+ * plus review_versions' size on disk per review right after the first fetch (one version each).
+ */
+function historyCost(total: number, { versions, versionBytes, reviewBytes }: TableSizes, first: TimedJob, refetches: TimedJob[], log: (line: string) => void): BenchRow[] {
+  const refetch = median(refetches);
+  const perReview = (ms: number) => us((ms * 1000) / Math.max(1, total));
+  const costs = (job: TimedJob) => `${perReview(job.ms)} wall, CPU ${perReview(job.cpu?.fetcherMs ?? 0)} fetcher + ${perReview(job.cpu?.postgresMs ?? 0)} Postgres per review`;
+  log(
+    `history: first fetch ${costs(first)} (${counterSummary(first)}); unchanged re-fetch ${costs(refetch)} (${counterSummary(refetch)}); ` +
+      `review_versions ${mb(versionBytes)} for ${count(versions)} versions, reviews ${mb(reviewBytes)}`,
+  );
+  const ratio = (a: number | undefined, b: number | undefined) => ((a ?? 0) / Math.max(1e-9, b ?? 0)).toFixed(2);
+  return [
+    {
+      name: `first full fetch, ${count(total)} reviews all created (review + version row, publish, published mark)`,
+      figure: costs(first),
+      ratio: `× a re-fetch: ${ratio(first.ms, refetch.ms)} wall, ${ratio(first.cpu?.fetcherMs, refetch.cpu?.fetcherMs)} fetcher CPU, ${ratio(first.cpu?.postgresMs, refetch.cpu?.postgresMs)} Postgres CPU`,
+    },
+    {
+      name: `full re-fetch of the same ${count(total)} reviews, nothing changed (no version, no publish), median of ${refetches.length}`,
+      figure: costs(refetch),
+    },
+    {
+      name: `review_versions on disk (pg_total_relation_size), ${count(versions)} versions`,
+      figure: `${count(versionBytes / Math.max(1, total))} B per review (${mb(versionBytes)})`,
+      ratio: `${(versionBytes / Math.max(1, reviewBytes)).toFixed(2)} × the reviews table (${count(reviewBytes / Math.max(1, total))} B per review)`,
+    },
+  ];
+}
+
+/** Deletes `n` of the stored live reviews at Google (a stable pseudo-random pick); returns how many. */
+async function deleteAtGoogle(env: Environment, db: pg.Client, n: number): Promise<number> {
+  const { rows } = await db.query<{ name: string }>("SELECT name FROM reviews WHERE deleted_at IS NULL ORDER BY md5(name) LIMIT $1", [n]);
+  for (const { name } of rows) env.emulator.controls.deleteReview({ name });
+  return rows.length;
+}
+
+/**
+ * (5) The cost of deletion confirmation with no quota: `n` reviews deleted at Google, then one
+ * full job; its reviews.get calls (the emulator's count) and its wall time beyond the unchanged
+ * re-fetches' median, per confirmed deletion (their spread is printed beside it: that is the noise).
+ */
+async function deletionCost(
+  env: Environment,
+  db: pg.Client,
+  cpu: (() => Promise<CpuSample>) | undefined,
+  n: number,
+  refetches: TimedJob[],
+  log: (line: string) => void,
+): Promise<BenchRow> {
+  const removed = await deleteAtGoogle(env, db, n);
+  env.emulator.controls.resetStats();
+  const job = await timedJob(env, FetchMode.FULL, cpu);
+  const gets = env.emulator.controls.stats().requests["reviews.get"] ?? 0;
+  const deleted = Number(job.counters?.deleted ?? 0n);
+  const walls = refetches.map((r) => r.ms).sort((a, b) => a - b);
+  const base = median(refetches);
+  const baseline = base.ms;
+  const spread = `${seconds(walls[0]!)}–${seconds(walls[walls.length - 1]!)}`;
+  const perDeletion = (a: number | undefined, b: number | undefined) => signed(((a ?? 0) - (b ?? 0)) / Math.max(1, deleted));
+  log(
+    `deletions: ${removed} deleted at Google; full job ${statusName(job.status)} in ${seconds(job.ms)} (${counterSummary(job)}), ${gets} reviews.get, ` +
+      `CPU ${Math.round(job.cpu?.fetcherMs ?? 0)} ms fetcher + ${Math.round(job.cpu?.postgresMs ?? 0)} ms Postgres; ` +
+      `unchanged re-fetches ${spread} (median ${seconds(baseline)}, CPU ${Math.round(base.cpu?.fetcherMs ?? 0)} + ${Math.round(base.cpu?.postgresMs ?? 0)} ms)`,
+  );
+  return {
+    name: `deletion confirmation, no quota: ${count(removed)} reviews deleted at Google, then a full job`,
+    figure:
+      `${count(gets)} reviews.get, ${count(deleted)} DELETED; per deletion ${perDeletion(job.ms, baseline)} ms wall, ` +
+      `CPU fetcher ${perDeletion(job.cpu?.fetcherMs, base.cpu?.fetcherMs)} ms, Postgres ${perDeletion(job.cpu?.postgresMs, base.cpu?.postgresMs)} ms`,
+    ratio: `job ${seconds(job.ms)} vs unchanged re-fetches ${spread} (median ${seconds(baseline)})`,
+  };
+}
+
+function median(jobs: TimedJob[]): TimedJob {
+  return [...jobs].sort((a, b) => a.ms - b.ms)[Math.floor(jobs.length / 2)]!;
+}
+
+function counterSummary(job: TimedJob): string {
+  const c = job.counters;
+  return c ? `created ${c.created}, updated ${c.updated}, unchanged ${c.unchanged}, deleted ${c.deleted}` : "no counters";
+}
+
+function us(microseconds: number): string {
+  return Number.isNaN(microseconds) ? "n/a" : `${microseconds.toFixed(microseconds < 10 ? 1 : 0)} µs`;
+}
+
+function signed(n: number): string {
+  return Number.isNaN(n) ? "n/a" : `${n >= 0 ? "+" : ""}${n.toFixed(Math.abs(n) < 10 ? 2 : 1)}`;
+}
+
+async function quotaBound(natsUrl: string, spec: Sizes, concurrency: number, log: (line: string) => void): Promise<BenchRow[]> {
+  const { qpm, seed, deletions } = spec.quota;
   const env = await createEnvironment({
     label: "bench-quota",
     natsUrl,
@@ -134,30 +267,115 @@ async function quotaBound(natsUrl: string, spec: Sizes, concurrency: number, log
     log(`quota-bound: GOOGLE_QPM=${qpm} and Google's quota ${qpm}/min`);
     const job = await timedJob(env, FetchMode.FULL);
     const stats = env.emulator.controls.stats();
-    const perProject = stats.byProject[BENCH_CLIENT.id] ?? {};
-    const requests = Object.entries(perProject).filter(([endpoint]) => !["token", "tokeninfo", "authorize", "revoke"].includes(endpoint)).reduce((n, [, c]) => n + c, 0);
+    const requests = apiRequests(stats.byProject[BENCH_CLIENT.id]);
     const minimumMs = (requests / qpm) * 60_000;
     const peak = Math.max(0, ...Object.values(stats.maxPerWindow[BENCH_CLIENT.id] ?? {}));
     const rejections = Object.values(stats.quotaRejections).reduce((n, c) => n + c, 0);
     const ratio = job.ms / minimumMs;
     log(`quota-bound: ${statusName(job.status)}, ${requests} requests in ${seconds(job.ms)} (minimum ${seconds(minimumMs)}), peak ${peak}/window, ${rejections} rejections`);
-    return {
-      name: `quota-bound job, ${requests} requests at ${qpm} QPM`,
-      figure: `${seconds(job.ms)} vs minimum ${seconds(minimumMs)}; peak ${peak} in any 60 s, ${rejections} × 429`,
-      ratio: `${ratio.toFixed(3)} × minimum`,
-      target: "≤ 1.05, 0 violations",
-      met: job.status === JobStatus.SUCCEEDED && ratio <= 1.05 && rejections === 0 && peak <= qpm,
-    };
+    const rows: BenchRow[] = [
+      {
+        name: `quota-bound job, ${requests} requests at ${qpm} QPM`,
+        figure: `${seconds(job.ms)} vs minimum ${seconds(minimumMs)}; peak ${peak} in any 60 s, ${rejections} × 429`,
+        ratio: `${ratio.toFixed(3)} × minimum`,
+        target: "≤ 1.05, 0 violations",
+        met: job.status === JobStatus.SUCCEEDED && ratio <= 1.05 && rejections === 0 && peak <= qpm,
+      },
+    ];
+
+    // (5) quota-bound: the same job again after deletions at Google; each deletion costs a
+    // reviews.get, i.e. one request of the quota (60 / QPM seconds)
+    const db = new pg.Client({ connectionString: env.databaseUrl });
+    await db.connect();
+    let removed: number;
+    try {
+      removed = await deleteAtGoogle(env, db, deletions);
+    } finally {
+      await db.end();
+    }
+    env.emulator.controls.resetStats();
+    const again = await timedJob(env, FetchMode.FULL);
+    const againStats = env.emulator.controls.stats();
+    const againRequests = apiRequests(againStats.byProject[BENCH_CLIENT.id]);
+    const gets = againStats.requests["reviews.get"] ?? 0;
+    const deleted = Number(again.counters?.deleted ?? 0n);
+    const extraMs = (again.ms - job.ms) / Math.max(1, deleted);
+    const requestShareMs = 60_000 / qpm;
+    log(`quota-bound deletions: ${removed} deleted at Google; full job ${statusName(again.status)} in ${seconds(again.ms)} (${counterSummary(again)}), ${againRequests} requests of which ${gets} reviews.get`);
+    rows.push({
+      name: `deletion confirmation at ${qpm} QPM: ${count(removed)} reviews deleted at Google, then the same full job`,
+      figure: `${count(gets)} reviews.get, ${count(deleted)} DELETED; ${signed(extraMs)} ms wall per deletion (${seconds(again.ms)} vs ${seconds(job.ms)}, ${againRequests} vs ${requests} requests)`,
+      ratio: `${(extraMs / requestShareMs).toFixed(2)} × one request's share of the quota (${count(requestShareMs)} ms)`,
+    });
+    return rows;
   } finally {
     await env.close();
   }
 }
 
-async function timedJob(env: Environment, mode: FetchMode): Promise<{ ms: number; status: JobStatus }> {
+/** Google API requests in one project's counts (token endpoints left out). */
+function apiRequests(perProject: Record<string, number> | undefined): number {
+  return Object.entries(perProject ?? {}).filter(([endpoint]) => !["token", "tokeninfo", "authorize", "revoke"].includes(endpoint)).reduce((n, [, c]) => n + c, 0);
+}
+
+interface TimedJob {
+  ms: number;
+  status: JobStatus;
+  counters?: JobCounters;
+  /** CPU spent during the job, when it was sampled. */
+  cpu?: { fetcherMs: number; postgresMs: number };
+}
+
+async function timedJob(env: Environment, mode: FetchMode, cpu?: () => Promise<CpuSample>): Promise<TimedJob> {
+  const before = await cpu?.();
   const started = performance.now();
   const created = await env.stack.fetcher.createFetchJob({ target: { case: "clientId", value: env.clientId }, mode });
   const waited = await waitForJob(created.jobId, { timeoutMs: 1_800_000, client: () => env.stack.fetcher, intervalMs: 25 });
-  return { ms: performance.now() - started, status: waited.job?.status ?? JobStatus.UNSPECIFIED };
+  const ms = performance.now() - started;
+  const after = await cpu?.();
+  return { ms, status: waited.job?.status ?? JobStatus.UNSPECIFIED, counters: waited.job?.counters, cpu: before && after ? cpuSpent(before, after) : undefined };
+}
+
+/**
+ * CPU time so far (ms) of the fetcher process and of each Postgres backend serving the database
+ * (those only when Postgres runs on this machine: their pids are read from /proc).
+ */
+interface CpuSample {
+  fetcherMs: number;
+  postgresMs?: Map<number, number>;
+}
+
+async function sampleCpu(db: pg.Client, fetcherPid: number, localPostgres: boolean): Promise<CpuSample> {
+  if (!localPostgres) return { fetcherMs: cpuMs(fetcherPid) };
+  const { rows } = await db.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+  return { fetcherMs: cpuMs(fetcherPid), postgresMs: new Map(rows.map((r) => [r.pid, cpuMs(r.pid)])) };
+}
+
+function isLocal(databaseUrl: string): boolean {
+  return ["127.0.0.1", "localhost", "[::1]", ""].includes(new URL(databaseUrl).hostname);
+}
+
+/**
+ * CPU spent between two samples (Postgres' NaN when it is not local). A backend that connected
+ * in between counts whole (its set-up is a few ms); one that disconnected in between is missed
+ * (pools keep busy connections open).
+ */
+function cpuSpent(before: CpuSample, after: CpuSample): { fetcherMs: number; postgresMs: number } {
+  if (!before.postgresMs || !after.postgresMs) return { fetcherMs: after.fetcherMs - before.fetcherMs, postgresMs: Number.NaN };
+  let postgresMs = 0;
+  for (const [pid, ms] of after.postgresMs) postgresMs += ms - (before.postgresMs.get(pid) ?? 0);
+  return { fetcherMs: after.fetcherMs - before.fetcherMs, postgresMs };
+}
+
+/** utime + stime of a local process from /proc (clock ticks of 10 ms), 0 when it is gone. */
+function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
 }
 
 /**

@@ -1,5 +1,7 @@
 // `npm run reviews:tail`: prints every ReviewEvent on the REVIEWS stream as one JSON line
-// (protobuf-es toJson, proto field names). Ctrl-C stops it.
+// (protobuf-es toJson, proto field names), in stream order: `event_id` is `<review name>@v<version>`,
+// `version` the review's version, `previous_version` the one it follows (protobuf JSON leaves a
+// zero out, so a review's first event has none). Ctrl-C stops it.
 //
 //   npm run reviews:tail                          new events only, ephemeral consumer
 //   npm run reviews:tail -- --from-start          everything still stored (30 days)

@@ -10,7 +10,7 @@ import { tailReviews } from "../../scripts/support/review-tail.js";
 export interface ReviewTally {
   /** Messages received. */
   total: number;
-  /** Distinct event ids (`<review name>@<update time>`). */
+  /** Distinct event ids (`<review name>@v<version>`). */
   uniqueEvents: number;
   /** Distinct reviews with a CREATED event. */
   uniqueCreated: number;
