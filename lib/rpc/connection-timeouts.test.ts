@@ -5,10 +5,9 @@ import { create } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { FetchJobSchema, ReviewFetcher } from "../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
+import { useRpcServer } from "../../test/helpers/rpc-server.js";
 import { h2SlowHeaders, rawClient, trickle } from "../../test/helpers/wire-clients.js";
 import type { HttpTimeouts } from "../config/index.js";
-import { silentLogger } from "../log/index.js";
-import { createRpcServer, type RpcServer } from "./index.js";
 
 // Short limits so the suite runs in seconds; production reads them from HTTP_*_TIMEOUT_MS.
 const TIMEOUTS: HttpTimeouts = { headersTimeoutMs: 300, requestTimeoutMs: 600, idleTimeoutMs: 400 };
@@ -20,38 +19,28 @@ const H1_KEEPALIVE_BUFFER_MS = 1_000;
 const SILENT_MS = 1_200;
 
 describe("createRpcServer connection limits", () => {
-  let server: RpcServer;
-  let port: number;
-  let baseUrl: string;
-
-  before(async () => {
-    server = createRpcServer({
-      services: [ReviewFetcher],
-      routes: (router) =>
-        router.service(ReviewFetcher, {
-          async *watchFetchJob(req, ctx) {
-            yield { job: create(FetchJobSchema, { jobId: req.jobId }) };
-            await sleep(SILENT_MS, undefined, { signal: ctx.signal });
-            yield { job: create(FetchJobSchema, { jobId: req.jobId, tenantId: "after-silence" }) };
-          },
-        }),
-      logger: silentLogger,
-      timeouts: TIMEOUTS,
-    });
-    port = await server.listen(0);
-    baseUrl = `http://127.0.0.1:${port}`;
+  const rpc = useRpcServer({
+    services: [ReviewFetcher],
+    routes: (router) =>
+      router.service(ReviewFetcher, {
+        async *watchFetchJob(req, ctx) {
+          yield { job: create(FetchJobSchema, { jobId: req.jobId }) };
+          await sleep(SILENT_MS, undefined, { signal: ctx.signal });
+          yield { job: create(FetchJobSchema, { jobId: req.jobId, tenantId: "after-silence" }) };
+        },
+      }),
+    timeouts: TIMEOUTS,
   });
-  after(() => server.close());
 
   describe("HTTP/1.1", () => {
     it("closes a socket that never sends a byte within the headers timeout", async () => {
-      const client = rawClient(port);
+      const client = rawClient(rpc.port);
       const ms = await client.closed;
       assert.ok(ms >= TIMEOUTS.headersTimeoutMs - 50 && ms <= TIMEOUTS.headersTimeoutMs + SLACK_MS, `closed after ${ms} ms`);
     });
 
     it("closes a slowloris (headers at 2 bytes a tick) with 408 within the headers timeout", async () => {
-      const client = rawClient(port);
+      const client = rawClient(rpc.port);
       client.socket.write("GET /health HTTP/1.1\r\nHost: x\r\n");
       trickle(client.socket, 50, () => client.socket.write("Xa"));
       const ms = await client.closed;
@@ -60,7 +49,7 @@ describe("createRpcServer connection limits", () => {
     });
 
     it("closes a request whose body trickles in with 408 within the request timeout", async () => {
-      const client = rawClient(port);
+      const client = rawClient(rpc.port);
       client.socket.write("POST /grpc.health.v1.Health/Check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n");
       trickle(client.socket, 50, () => client.socket.write("  "));
       const ms = await client.closed;
@@ -69,7 +58,7 @@ describe("createRpcServer connection limits", () => {
     });
 
     it("closes a keep-alive connection left idle after its answer", async () => {
-      const client = rawClient(port);
+      const client = rawClient(rpc.port);
       client.socket.write("GET /nope HTTP/1.1\r\nHost: x\r\n\r\n");
       const ms = await client.closed;
       assert.match(client.received(), /^HTTP\/1\.1 404 /);
@@ -77,7 +66,7 @@ describe("createRpcServer connection limits", () => {
     });
 
     it("keeps a server stream that stays silent longer than every limit (Connect over HTTP/1.1)", async () => {
-      const fetcher = createClient(ReviewFetcher, createConnectTransport({ baseUrl, httpVersion: "1.1" }));
+      const fetcher = createClient(ReviewFetcher, createConnectTransport({ baseUrl: rpc.baseUrl, httpVersion: "1.1" }));
       const jobs = [];
       for await (const res of fetcher.watchFetchJob({ jobId: "j1" })) jobs.push(res.job?.tenantId);
       assert.deepEqual(jobs, ["", "after-silence"]);
@@ -91,7 +80,7 @@ describe("createRpcServer connection limits", () => {
 
     it("closes a session that opens no stream within the headers timeout, however often it pings", async () => {
       const opened = Date.now();
-      const session = http2.connect(baseUrl);
+      const session = http2.connect(rpc.baseUrl);
       session.on("error", () => undefined);
       const pings = setInterval(() => !session.closed && !session.destroyed && session.ping(() => undefined), 50);
       const ms = await sessionClosed(session, opened);
@@ -100,7 +89,7 @@ describe("createRpcServer connection limits", () => {
     });
 
     it("closes a session whose HEADERS frame trickles in a byte at a time", async () => {
-      const client = rawClient(port);
+      const client = rawClient(rpc.port);
       const { preface, headers } = h2SlowHeaders();
       client.socket.write(preface);
       let sent = 0;
@@ -111,7 +100,7 @@ describe("createRpcServer connection limits", () => {
 
     it("resets a stream whose body trickles in within the request timeout, then closes the idle session", async () => {
       const opened = Date.now();
-      const session = http2.connect(baseUrl);
+      const session = http2.connect(rpc.baseUrl);
       session.on("error", () => undefined);
       const closed = sessionClosed(session, opened);
       const stream = session.request({ ":method": "POST", ":path": "/grpc.health.v1.Health/Check", "content-type": "application/json" });
@@ -127,7 +116,7 @@ describe("createRpcServer connection limits", () => {
     });
 
     it("keeps a server stream that stays silent longer than every limit (gRPC over h2c)", async () => {
-      const fetcher = createClient(ReviewFetcher, createGrpcTransport({ baseUrl }));
+      const fetcher = createClient(ReviewFetcher, createGrpcTransport({ baseUrl: rpc.baseUrl }));
       const jobs = [];
       for await (const res of fetcher.watchFetchJob({ jobId: "j2" })) jobs.push(res.job?.tenantId);
       assert.deepEqual(jobs, ["", "after-silence"]);

@@ -3,9 +3,8 @@ import http2 from "node:http2";
 import { setTimeout as sleep } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
 import { ReviewFetcher, FetchJobSchema } from "../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
-import { silentLogger } from "../log/index.js";
+import { useRpcServer } from "../../test/helpers/rpc-server.js";
 import { dropUnholdableDeadline, forwardableDeadline, MAX_TIMER_MS } from "./deadline.js";
-import { createRpcServer, type RpcServer } from "./index.js";
 
 describe("dropUnholdableDeadline", () => {
   it("removes a deadline past 2^31-1 ms in either protocol's header, and nothing else", () => {
@@ -30,32 +29,25 @@ describe("dropUnholdableDeadline", () => {
 });
 
 describe("createRpcServer with a huge deadline", () => {
-  let server: RpcServer;
-  let baseUrl: string;
-  before(async () => {
-    server = createRpcServer({
-      services: [ReviewFetcher],
-      routes: (router) =>
-        router.service(ReviewFetcher, {
-          async getFetchJob(_req, ctx) {
-            // a call that outlives a timer that fired "at once" (Node runs an overflowing timer after 1 ms)
-            await sleep(50, undefined, { signal: ctx.signal });
-            return { job: { jobId: ctx.timeoutMs() === undefined ? "no-deadline" : "deadline" } };
-          },
-          async *watchFetchJob(req, ctx) {
-            yield { job: create(FetchJobSchema, { jobId: req.jobId }) };
-            await sleep(50, undefined, { signal: ctx.signal });
-            yield { job: create(FetchJobSchema, { jobId: req.jobId }) };
-          },
-        }),
-      logger: silentLogger,
-    });
-    baseUrl = `http://127.0.0.1:${await server.listen(0)}`;
+  const rpc = useRpcServer({
+    services: [ReviewFetcher],
+    routes: (router) =>
+      router.service(ReviewFetcher, {
+        async getFetchJob(_req, ctx) {
+          // a call that outlives a timer that fired "at once" (Node runs an overflowing timer after 1 ms)
+          await sleep(50, undefined, { signal: ctx.signal });
+          return { job: { jobId: ctx.timeoutMs() === undefined ? "no-deadline" : "deadline" } };
+        },
+        async *watchFetchJob(req, ctx) {
+          yield { job: create(FetchJobSchema, { jobId: req.jobId }) };
+          await sleep(50, undefined, { signal: ctx.signal });
+          yield { job: create(FetchJobSchema, { jobId: req.jobId }) };
+        },
+      }),
   });
-  after(() => server.close());
 
   it("serves connect-timeout-ms: 3000000000 as no deadline", async () => {
-    const res = await fetch(`${baseUrl}/reviewflow.fetcher.v1.ReviewFetcher/GetFetchJob`, {
+    const res = await fetch(`${rpc.baseUrl}/reviewflow.fetcher.v1.ReviewFetcher/GetFetchJob`, {
       method: "POST",
       headers: { "content-type": "application/json", "connect-timeout-ms": "3000000000" },
       body: "{}",
@@ -65,7 +57,7 @@ describe("createRpcServer with a huge deadline", () => {
   });
 
   it("serves grpc-timeout: 2500000S as no deadline, on a unary call and a server stream", async () => {
-    const session = http2.connect(baseUrl);
+    const session = http2.connect(rpc.baseUrl);
     try {
       for (const method of ["GetFetchJob", "WatchFetchJob"]) {
         const stream = session.request({ ":method": "POST", ":path": `/reviewflow.fetcher.v1.ReviewFetcher/${method}`, "content-type": "application/grpc", te: "trailers", "grpc-timeout": "2500000S" });
@@ -82,7 +74,7 @@ describe("createRpcServer with a huge deadline", () => {
   });
 
   it("keeps a deadline a timer can hold", async () => {
-    const res = await fetch(`${baseUrl}/reviewflow.fetcher.v1.ReviewFetcher/GetFetchJob`, {
+    const res = await fetch(`${rpc.baseUrl}/reviewflow.fetcher.v1.ReviewFetcher/GetFetchJob`, {
       method: "POST",
       headers: { "content-type": "application/json", "connect-timeout-ms": "60000" },
       body: "{}",

@@ -1,22 +1,14 @@
 // Malformed input for the fuzz suite (test/fuzz.test.ts), drawn from a seeded PRNG so a failing
 // run is reproduced by its seed: hostile strings, extreme numbers, random JSON, and protobuf
 // messages of a method's input type with hostile field values.
-import { create, ScalarType, toBinary, toJson, type DescField, type DescMessage } from "@bufbuild/protobuf";
+import { create, ScalarType, toBinary, toJson, type DescEnum, type DescField, type DescMessage } from "@bufbuild/protobuf";
+import { mulberry32, type Rng } from "../../emulator/prng.js";
 import { FORGED_PAGE_TOKENS, JUNK_ACCESS_TOKENS, NUL } from "./hostile-input.js";
 
-export type Rng = () => number;
+export type { Rng };
 
-/** mulberry32: small, fast, and the same sequence for the same seed on every machine. */
-export function seededRng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** The emulator's PRNG (mulberry32): the same sequence for the same seed on every machine. */
+export const seededRng = (seed: number): Rng => mulberry32(seed);
 
 export const pick = <T>(rng: Rng, items: readonly T[]): T => items[Math.floor(rng() * items.length)]!;
 export const chance = (rng: Rng, p: number): boolean => rng() < p;
@@ -148,21 +140,28 @@ function fieldValue(rng: Rng, field: DescField, depth: number, known: readonly s
     case "message":
       return depth > 0 ? randomMessageInit(rng, field.message, depth - 1, known) : {};
     case "list":
-      return Array.from({ length: Math.floor(rng() * 3) }, () =>
-        field.listKind === "scalar" ? scalarValue(rng, field.scalar, known)
-        : field.listKind === "enum" ? pick(rng, field.enum.values).number
-        : depth > 0 ? randomMessageInit(rng, field.message, depth - 1, known) : {});
+      return Array.from({ length: Math.floor(rng() * 3) }, () => elementValue(rng, field.listKind, field, depth, known));
     case "map": {
       const entries = Array.from({ length: Math.floor(rng() * 3) }, () => {
         const key = field.mapKey === ScalarType.STRING ? hostileString(rng).replace(/[\ud800-\udfff]/g, "?") : String(Math.floor(rng() * 1000));
-        const value = field.mapKind === "scalar" ? scalarValue(rng, field.scalar, known)
-          : field.mapKind === "enum" ? pick(rng, field.enum.values).number
-          : depth > 0 ? randomMessageInit(rng, field.message, depth - 1, known) : {};
-        return [key, value];
+        return [key, elementValue(rng, field.mapKind, field, depth, known)];
       });
       return Object.fromEntries(entries);
     }
   }
+}
+
+/** An element of a list field, or a value of a map field. */
+function elementValue(
+  rng: Rng,
+  kind: "scalar" | "enum" | "message",
+  field: { scalar?: ScalarType; enum?: DescEnum; message?: DescMessage },
+  depth: number,
+  known: readonly string[],
+): unknown {
+  if (kind === "scalar") return scalarValue(rng, field.scalar!, known);
+  if (kind === "enum") return pick(rng, field.enum!.values).number;
+  return depth > 0 ? randomMessageInit(rng, field.message!, depth - 1, known) : {};
 }
 
 function randomMessageInit(rng: Rng, desc: DescMessage, depth: number, known: readonly string[]): Record<string, unknown> {
