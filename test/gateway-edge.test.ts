@@ -9,13 +9,13 @@ import type { RpcServer } from "../lib/rpc/index.js";
 import type { Gateway } from "../services/gateway/server.js";
 import {
   BUSY_BRANCH,
-  createFakeServices,
   GOOD_LINK,
   GOOD_STATE,
   parseSse,
-  seedKeys,
+  startStandInGateway,
   startTestGateway,
   type FakeWorld,
+  type StandInGateway,
   type TestKeys,
 } from "../services/gateway/test-support.js";
 import { captureLogs, useTestDatabase } from "./helpers/index.js";
@@ -30,7 +30,6 @@ describe("gateway (edge behaviour, stand-in services)", () => {
   const logs = captureLogs("info");
   let fakes: { server: RpcServer; world: FakeWorld };
   let upstreamUrl: string;
-  let gateway: Gateway;
   let base: string;
   let keys: TestKeys;
   let clientA: string;
@@ -43,27 +42,16 @@ describe("gateway (edge behaviour, stand-in services)", () => {
   };
   const json = async (res: Response) => (await res.json()) as Record<string, any>;
 
+  let standIn: StandInGateway;
   before(async () => {
-    keys = await seedKeys(db.dataSource);
-    fakes = createFakeServices(db.dataSource, logs.logger);
-    upstreamUrl = `http://127.0.0.1:${await fakes.server.listen(0)}`;
-    ({ gateway, url: base } = await startTestGateway({
+    standIn = await startStandInGateway({
       dataSource: db.dataSource,
       logger: logs.logger,
-      tokenServiceUrl: upstreamUrl,
-      fetcherServiceUrl: upstreamUrl,
       env: { CORS_ORIGINS: "https://app.example.com", GATEWAY_BODY_LIMIT_BYTES: "65536" },
-    }));
-    const created = await json(await call("/clients", { method: "POST", key: keys.operatorA, headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "Branch A", google_client_id: "g", client_secret: "s", redirect_uri: "https://x.example/cb" }) }));
-    assert.ok(created.client, JSON.stringify(created));
-    clientA = created.client.id;
-    const job = await json(await call("/api/v1/review-fetch", { method: "POST", key: keys.operatorA, body: JSON.stringify({ client_id: clientA }) }));
-    jobA = job.job_id;
+    });
+    ({ base, upstreamUrl, fakes, keys, clientA, jobA } = standIn);
   });
-  after(async () => {
-    await gateway?.close();
-    await fakes?.server.close();
-  });
+  after(() => standIn?.close());
 
   describe("REST transcoding", () => {
     it("answers a GET with the proto field names, a request id and X-Process-Time", async () => {

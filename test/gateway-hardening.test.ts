@@ -5,10 +5,8 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { ReviewFetcher } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { GetTokenInfoRequestSchema, TokenService } from "../gen/reviewflow/token/v1/token_service_pb.js";
-import type { RpcServer } from "../lib/rpc/index.js";
 import { useGatewayStack } from "../services/gateway/e2e-support.js";
-import type { Gateway } from "../services/gateway/server.js";
-import { ADMIN_KEY, createFakeServices, parseSse, seedKeys, startTestGateway, type FakeWorld, type TestKeys } from "../services/gateway/test-support.js";
+import { ADMIN_KEY, parseSse, startStandInGateway, type StandInGateway } from "../services/gateway/test-support.js";
 import { captureLogs, useTestDatabase } from "./helpers/index.js";
 import { envelope, grpcWebTrailer, h2SlowHeaders, rawClient, rawGrpcCall, trickle, UNDECODABLE_PROTOBUF } from "./helpers/wire-clients.js";
 
@@ -94,46 +92,22 @@ describe("gateway hardening (stand-in services)", function () {
   this.timeout(30_000);
   const db = useTestDatabase();
   const logs = captureLogs("info");
-  let fakes: { server: RpcServer; world: FakeWorld };
-  let upstreamUrl: string;
-  let gateway: Gateway;
-  let base: string;
-  let keys: TestKeys;
-  let clientA: string;
-  let jobA: string;
+  let standIn: StandInGateway;
   const auth = (key: string) => ({ authorization: `Bearer ${key}` });
+  // read inside tests: the stand-in is made before them
+  const keys = () => standIn.keys;
 
   before(async () => {
-    keys = await seedKeys(db.dataSource);
-    fakes = createFakeServices(db.dataSource, logs.logger);
-    upstreamUrl = `http://127.0.0.1:${await fakes.server.listen(0)}`;
-    ({ gateway, url: base } = await startTestGateway({
-      dataSource: db.dataSource,
-      logger: logs.logger,
-      tokenServiceUrl: upstreamUrl,
-      fetcherServiceUrl: upstreamUrl,
-      env: { ...TIMEOUT_ENV, GATEWAY_SSE_KEEPALIVE_MS: "5000" },
-    }));
-    const created = await fetch(`${base}/clients`, {
-      method: "POST",
-      headers: { ...auth(keys.operatorA), "content-type": "application/json" },
-      body: JSON.stringify({ name: "A", google_client_id: "g", client_secret: "s", redirect_uri: "https://x.example/cb" }),
-    });
-    clientA = ((await created.json()) as { client: { id: string } }).client.id;
-    const job = await fetch(`${base}/api/v1/review-fetch`, { method: "POST", headers: auth(keys.operatorA), body: JSON.stringify({ client_id: clientA }) });
-    jobA = ((await job.json()) as { job_id: string }).job_id;
+    standIn = await startStandInGateway({ dataSource: db.dataSource, logger: logs.logger, env: { ...TIMEOUT_ENV, GATEWAY_SSE_KEEPALIVE_MS: "5000" } });
   });
-  after(async () => {
-    await gateway?.close();
-    await fakes?.server.close();
-  });
+  after(() => standIn?.close());
 
   describe("long-lived streams", () => {
-    beforeEach(() => (fakes.world.watchStepMs = 700));
-    afterEach(() => (fakes.world.watchStepMs = 40));
+    beforeEach(() => (standIn.fakes.world.watchStepMs = 700));
+    afterEach(() => (standIn.fakes.world.watchStepMs = 40));
 
     it("keeps an SSE stream whose events come further apart than every limit", async () => {
-      const res = await fetch(`${base}/api/v1/jobs/${jobA}/events`, { headers: auth(keys.readerA) });
+      const res = await fetch(`${standIn.base}/api/v1/jobs/${standIn.jobA}/events`, { headers: auth(keys().readerA) });
       assert.equal(res.status, 200);
       const events = parseSse(await res.text()).filter((e) => e.event !== "comment");
       assert.deepEqual(events.map((e) => e.event), ["job", "job", "job", "job", "end"]);
@@ -141,10 +115,10 @@ describe("gateway hardening (stand-in services)", function () {
     });
 
     it("keeps WatchFetchJob over gRPC and Connect through the gateway, with gaps longer than every limit", async () => {
-      for (const transport of [createGrpcTransport({ baseUrl: base }), createConnectTransport({ baseUrl: base, httpVersion: "1.1" })]) {
+      for (const transport of [createGrpcTransport({ baseUrl: standIn.base }), createConnectTransport({ baseUrl: standIn.base, httpVersion: "1.1" })]) {
         const fetcher = createClient(ReviewFetcher, transport);
         let count = 0;
-        for await (const _ of fetcher.watchFetchJob({ jobId: jobA }, { headers: auth(keys.readerA) })) count++;
+        for await (const _ of fetcher.watchFetchJob({ jobId: standIn.jobA }, { headers: auth(keys().readerA) })) count++;
         assert.equal(count, 4);
       }
     });
@@ -155,9 +129,9 @@ describe("gateway hardening (stand-in services)", function () {
     const GET_TOKEN_INFO = "/reviewflow.token.v1.TokenService/GetTokenInfo";
 
     it("answers an undecodable Connect protobuf body 400 (a proxied RPC, health)", async () => {
-      for (const url of [base, upstreamUrl]) {
+      for (const url of [standIn.base, standIn.upstreamUrl]) {
         for (const path of [GET_CLIENT, "/grpc.health.v1.Health/Check"]) {
-          const res = await fetch(`${url}${path}`, { method: "POST", headers: { ...auth(keys.admin), "content-type": "application/proto" }, body: UNDECODABLE_PROTOBUF });
+          const res = await fetch(`${url}${path}`, { method: "POST", headers: { ...auth(keys().admin), "content-type": "application/proto" }, body: UNDECODABLE_PROTOBUF });
           assert.equal(res.status, 400, `${url}${path}`);
           assert.equal(((await res.json()) as { code: string }).code, "invalid_argument");
         }
@@ -165,24 +139,24 @@ describe("gateway hardening (stand-in services)", function () {
     });
 
     it("answers undecodable gRPC and gRPC-Web bodies, and compressed envelopes without an encoding, INVALID_ARGUMENT (reflection included)", async () => {
-      for (const url of [base, upstreamUrl]) {
+      for (const url of [standIn.base, standIn.upstreamUrl]) {
         for (const path of [GET_CLIENT, "/grpc.health.v1.Health/Check", "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"]) {
-          assert.equal((await rawGrpcCall(url, path, envelope(0, UNDECODABLE_PROTOBUF), auth(keys.admin))).status, "3", `${url}${path}`);
-          assert.equal((await rawGrpcCall(url, path, envelope(1, Buffer.from("zz")), auth(keys.admin))).status, "3", `${url}${path} flagged compressed`);
+          assert.equal((await rawGrpcCall(url, path, envelope(0, UNDECODABLE_PROTOBUF), auth(keys().admin))).status, "3", `${url}${path}`);
+          assert.equal((await rawGrpcCall(url, path, envelope(1, Buffer.from("zz")), auth(keys().admin))).status, "3", `${url}${path} flagged compressed`);
         }
-        const web = await fetch(`${url}${GET_CLIENT}`, { method: "POST", headers: { ...auth(keys.admin), "content-type": "application/grpc-web+proto" }, body: envelope(0, UNDECODABLE_PROTOBUF) });
+        const web = await fetch(`${url}${GET_CLIENT}`, { method: "POST", headers: { ...auth(keys().admin), "content-type": "application/grpc-web+proto" }, body: envelope(0, UNDECODABLE_PROTOBUF) });
         assert.equal(grpcWebTrailer(Buffer.from(await web.arrayBuffer())).status, "3");
       }
     });
 
     it("answers a Connect GET with invalid base64 400, and routes a valid one", async () => {
-      for (const url of [base, upstreamUrl]) {
-        const bad = await fetch(`${url}${GET_TOKEN_INFO}?encoding=proto&base64=1&message=%25%25%25`, { headers: auth(keys.admin) });
+      for (const url of [standIn.base, standIn.upstreamUrl]) {
+        const bad = await fetch(`${url}${GET_TOKEN_INFO}?encoding=proto&base64=1&message=%25%25%25`, { headers: auth(keys().admin) });
         assert.equal(bad.status, 400, url);
         assert.equal(((await bad.json()) as { code: string }).code, "invalid_argument");
       }
-      const message = Buffer.from(toBinary(GetTokenInfoRequestSchema, create(GetTokenInfoRequestSchema, { clientId: clientA }))).toString("base64url");
-      const good = await fetch(`${base}${GET_TOKEN_INFO}?encoding=proto&base64=1&connect=v1&message=${message}`, { headers: auth(keys.admin) });
+      const message = Buffer.from(toBinary(GetTokenInfoRequestSchema, create(GetTokenInfoRequestSchema, { clientId: standIn.clientA }))).toString("base64url");
+      const good = await fetch(`${standIn.base}${GET_TOKEN_INFO}?encoding=proto&base64=1&connect=v1&message=${message}`, { headers: auth(keys().admin) });
       // the stand-in has no GetTokenInfo: what matters is that the request was decoded and routed
       assert.equal(good.status, 501);
     });
@@ -190,23 +164,23 @@ describe("gateway hardening (stand-in services)", function () {
 
   describe("huge but legal deadlines work like none", () => {
     it("serves connect-timeout-ms: 3000000000 and grpc-timeout: 2500000S on unary calls", async () => {
-      const connect = await fetch(`${base}${"/reviewflow.token.v1.TokenService/GetClient"}`, {
+      const connect = await fetch(`${standIn.base}${"/reviewflow.token.v1.TokenService/GetClient"}`, {
         method: "POST",
-        headers: { ...auth(keys.readerA), "content-type": "application/json", "connect-timeout-ms": "3000000000" },
-        body: JSON.stringify({ id: clientA }),
+        headers: { ...auth(keys().readerA), "content-type": "application/json", "connect-timeout-ms": "3000000000" },
+        body: JSON.stringify({ id: standIn.clientA }),
       });
       assert.equal(connect.status, 200, await connect.clone().text());
-      const tokens = createClient(TokenService, createGrpcTransport({ baseUrl: base }));
-      const header = { ...auth(keys.readerA), "grpc-timeout": "2500000S" };
+      const tokens = createClient(TokenService, createGrpcTransport({ baseUrl: standIn.base }));
+      const header = { ...auth(keys().readerA), "grpc-timeout": "2500000S" };
       // the client's own timeoutMs would send a huge value as a header it must fit in 8 digits: set the header by hand
-      assert.equal((await tokens.getClient({ id: clientA }, { headers: header })).client?.id, clientA);
+      assert.equal((await tokens.getClient({ id: standIn.clientA }, { headers: header })).client?.id, standIn.clientA);
     });
 
     it("streams WatchFetchJob under a deadline longer than a gRPC timeout header can carry upstream", async () => {
-      const fetcher = createClient(ReviewFetcher, createConnectTransport({ baseUrl: base, httpVersion: "1.1" }));
+      const fetcher = createClient(ReviewFetcher, createConnectTransport({ baseUrl: standIn.base, httpVersion: "1.1" }));
       for (const timeout of ["1000000000", "3000000000"]) {
         let count = 0;
-        for await (const _ of fetcher.watchFetchJob({ jobId: jobA }, { headers: { ...auth(keys.readerA), "connect-timeout-ms": timeout } })) count++;
+        for await (const _ of fetcher.watchFetchJob({ jobId: standIn.jobA }, { headers: { ...auth(keys().readerA), "connect-timeout-ms": timeout } })) count++;
         assert.equal(count, 4, `connect-timeout-ms ${timeout}`);
       }
     });
@@ -214,30 +188,30 @@ describe("gateway hardening (stand-in services)", function () {
 
   describe("headers", () => {
     it("marks REST answers carrying a live token or a login link Cache-Control: no-store, JSON nosniff", async () => {
-      for (const path of [`/tokens/validate/${clientA}`, `/oauth/start/${clientA}`]) {
-        const res = await fetch(`${base}${path}`, { headers: auth(keys.admin) });
+      for (const path of [`/tokens/validate/${standIn.clientA}`, `/oauth/start/${standIn.clientA}`]) {
+        const res = await fetch(`${standIn.base}${path}`, { headers: auth(keys().admin) });
         assert.equal(res.status, 200, path);
         assert.equal(res.headers.get("cache-control"), "no-store", path);
         assert.equal(res.headers.get("x-content-type-options"), "nosniff", path);
       }
-      const plain = await fetch(`${base}/clients/${clientA}`, { headers: auth(keys.readerA) });
+      const plain = await fetch(`${standIn.base}/clients/${standIn.clientA}`, { headers: auth(keys().readerA) });
       assert.equal(plain.headers.get("cache-control"), null);
       assert.equal(plain.headers.get("x-content-type-options"), "nosniff");
       for (const path of ["/health", "/openapi.json", "/nope"]) {
-        assert.equal((await fetch(`${base}${path}`)).headers.get("x-content-type-options"), "nosniff", path);
+        assert.equal((await fetch(`${standIn.base}${path}`)).headers.get("x-content-type-options"), "nosniff", path);
       }
     });
 
     it("marks ValidateToken over Connect and gRPC through the gateway no-store", async () => {
-      const connect = await fetch(`${base}/reviewflow.token.v1.TokenService/ValidateToken`, {
+      const connect = await fetch(`${standIn.base}/reviewflow.token.v1.TokenService/ValidateToken`, {
         method: "POST",
-        headers: { ...auth(keys.admin), "content-type": "application/json" },
-        body: JSON.stringify({ client_id: clientA }),
+        headers: { ...auth(keys().admin), "content-type": "application/json" },
+        body: JSON.stringify({ client_id: standIn.clientA }),
       });
       assert.equal(connect.status, 200);
       assert.equal(connect.headers.get("cache-control"), "no-store");
       let header: Headers | undefined;
-      await createClient(TokenService, createGrpcTransport({ baseUrl: base })).validateToken({ clientId: clientA }, { headers: auth(keys.admin), onHeader: (h) => (header = h) });
+      await createClient(TokenService, createGrpcTransport({ baseUrl: standIn.base })).validateToken({ clientId: standIn.clientA }, { headers: auth(keys().admin), onHeader: (h) => (header = h) });
       assert.equal(header?.get("cache-control"), "no-store");
     });
   });

@@ -185,6 +185,41 @@ export async function startTestGateway(options: {
   return { gateway, url: `http://127.0.0.1:${port}` };
 }
 
+/** A gateway on a real port in front of stand-in services, with keys, a client and a job of tenant A. */
+export interface StandInGateway {
+  gateway: Gateway;
+  base: string;
+  upstreamUrl: string;
+  fakes: { server: RpcServer; world: FakeWorld };
+  keys: TestKeys;
+  clientA: string;
+  jobA: string;
+  close(): Promise<void>;
+}
+
+/** Starts a `StandInGateway`: stand-in services, then a gateway configured with `env`, then tenant A's client and job made through it. */
+export async function startStandInGateway(options: { dataSource: DataSource; logger: Logger; env?: Record<string, string> }): Promise<StandInGateway> {
+  const keys = await seedKeys(options.dataSource);
+  const fakes = createFakeServices(options.dataSource, options.logger);
+  const upstreamUrl = `http://127.0.0.1:${await fakes.server.listen(0)}`;
+  const { gateway, url: base } = await startTestGateway({ ...options, tokenServiceUrl: upstreamUrl, fetcherServiceUrl: upstreamUrl });
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(`${base}${path}`, { method: "POST", headers: { authorization: `Bearer ${keys.operatorA}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+    const json = (await res.json()) as Record<string, any>;
+    if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+  const clientA = (await post("/clients", { name: "Branch A", google_client_id: "g", client_secret: "s", redirect_uri: "https://x.example/cb" })).client.id as string;
+  const jobA = (await post("/api/v1/review-fetch", { client_id: clientA })).job_id as string;
+  return {
+    gateway, base, upstreamUrl, fakes, keys, clientA, jobA,
+    async close() {
+      await gateway.close();
+      await fakes.server.close();
+    },
+  };
+}
+
 /** Parses a Server-Sent Events body into its events (comments kept apart, as `comment` events). */
 export function parseSse(text: string): { event: string; data: string; id?: string }[] {
   return text
