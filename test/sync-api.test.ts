@@ -21,6 +21,9 @@ describe("ReviewFetcher sync API: policies, freshness per location, job triggers
     a = await f.createTenant("sync-a");
     b = await f.createTenant("sync-b");
     clientA = await f.connectClient(a);
+    // these tests set the scheduler's columns themselves (skip reasons, due times): its own
+    // rounds would overwrite them (test/fetcher-sync.test.ts covers the scheduler)
+    await f.fetcher!.scheduler.stop();
   });
 
   describe("GetSyncPolicy / UpdateSyncPolicy", () => {

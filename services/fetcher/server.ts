@@ -13,6 +13,7 @@ import { ReviewFetcher } from "../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { TokenService } from "../../gen/reviewflow/token/v1/token_service_pb.js";
 import { createFetcherMetrics } from "./metrics.js";
 import { createCredentials } from "./pipeline/credentials.js";
+import { createScheduler, type Scheduler } from "./sync/scheduler.js";
 import { createFetchWorkers } from "./pipeline/fetch-workers.js";
 import { createGoogleQuota } from "./pipeline/google-quota.js";
 import type { MaintenanceOptions } from "./pipeline/maintenance.js";
@@ -45,6 +46,8 @@ export interface FetcherService {
   start(): Promise<void>;
   /** Closes the server, stops pulling, finishes in-flight tasks (acking nothing unfinished). */
   stop(): Promise<void>;
+  /** The sync planner (every instance runs one; one plans at a time). */
+  scheduler: Scheduler;
   /** One maintenance pass now: stalled jobs, unpublished first tasks, retention purge. */
   maintain(): Promise<void>;
 }
@@ -113,15 +116,22 @@ export function createFetcherService(deps: FetcherServiceDeps): FetcherService {
     timeouts: config.httpTimeouts,
   });
 
+  const scheduler = createScheduler(pipeline, { databaseUrl: config.databaseUrl, defaults: config.sync, tokenClient, projectQpm: config.googleQpm });
+
   let stopped = false;
   return {
     server,
     metrics: registry,
-    start: () => workers.start(),
+    scheduler,
+    async start() {
+      await workers.start();
+      scheduler.start();
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
       await server.close();
+      await scheduler.stop();
       await workers.stop();
       await quotaPool.end().catch(() => undefined);
     },

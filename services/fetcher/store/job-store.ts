@@ -115,7 +115,10 @@ export async function lockAdmission(sql: Sql): Promise<void> {
 /** QUEUED or RUNNING jobs: all of them, and those of one tenant (0 for a job without one). */
 export async function countActiveJobs(sql: Sql, tenantId: string | null): Promise<{ total: number; tenant: number }> {
   const { rows } = await sql.query<{ total: number; tenant: number }>(
-    "SELECT count(*)::int AS total, count(*) FILTER (WHERE tenant_id = $1)::int AS tenant FROM fetch_jobs WHERE status IN ('QUEUED','RUNNING')",
+    // the scheduler's passes have their own bound (a few seconds of quota per project) and must
+    // never make a person's job wait for admission
+    `SELECT count(*)::int AS total, count(*) FILTER (WHERE tenant_id = $1)::int AS tenant FROM fetch_jobs
+     WHERE status IN ('QUEUED','RUNNING') AND trigger NOT IN ('schedule','reconciliation')`,
     [tenantId],
   );
   return rows[0] ?? { total: 0, tenant: 0 };

@@ -150,3 +150,25 @@ export async function freshnessSummary(sql: Sql): Promise<{ overdue: number; sta
   );
   return { overdue: rows.reduce((n, r) => n + r.overdue, 0), stalest: rows.map((r) => ({ client_id: r.client_id, age_seconds: r.age_seconds })) };
 }
+
+/**
+ * Inside the transaction that starts a scheduled pass: locks the client's (or the location's)
+ * row and says whether no active job covers it already. Two planners racing (one that lost its
+ * lock mid-round) serialise here, and the second finds the first one's job.
+ */
+export async function claimPlan(sql: Sql, clientId: string, targetLocation: string | null): Promise<boolean> {
+  if (targetLocation === null) {
+    await sql.query("SELECT 1 FROM sync_clients WHERE client_id = $1 FOR UPDATE", [clientId]);
+    const { rows } = await sql.query(
+      `SELECT 1 FROM fetch_jobs WHERE client_id = $1 AND target_location IS NULL AND mode = 'full' AND status IN ('QUEUED','RUNNING') LIMIT 1`,
+      [clientId],
+    );
+    return rows.length === 0;
+  }
+  await sql.query("SELECT 1 FROM locations WHERE scope_key = $1 AND google_name = $2 FOR UPDATE", [clientId, targetLocation]);
+  const { rows } = await sql.query(
+    "SELECT 1 FROM fetch_jobs WHERE scope_key = $1 AND target_location = $2 AND status IN ('QUEUED','RUNNING') LIMIT 1",
+    [clientId, targetLocation],
+  );
+  return rows.length === 0;
+}

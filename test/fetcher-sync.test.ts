@@ -1,0 +1,124 @@
+import assert from "node:assert/strict";
+import pg from "pg";
+import type { Client } from "@connectrpc/connect";
+import { JobStatus, JobTrigger, type ReviewFetcher } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
+import { createMetricsRegistry } from "../lib/metrics/index.js";
+import { silentLogger } from "../lib/log/index.js";
+import { createFetcherService, type FetcherService } from "../services/fetcher/server.js";
+import { readReviewEvents, useFetcherFixture, type TestTenant } from "./fetcher-fixture.js";
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await pause(100);
+  }
+}
+
+/** Short intervals: the scheduler's whole life in seconds. */
+const SYNC_ENV = {
+  SYNC_ENABLED: "true",
+  SYNC_INCREMENTAL_EVERY_SECONDS: "2",
+  SYNC_MIN_INCREMENTAL_SECONDS: "1",
+  SYNC_MAX_INCREMENTAL_SECONDS: "4",
+  SYNC_FULL_EVERY_SECONDS: "3600",
+  SYNC_TICK_MS: "100",
+};
+
+describe("the sync scheduler", function () {
+  this.timeout(90_000);
+  const f = useFetcherFixture({
+    tokenService: true,
+    env: SYNC_ENV,
+    emulator: { seed: { accounts: 1, locationsPerAccount: 3, reviewsPerLocation: [5, 30] } },
+  });
+  let tenant: TestTenant;
+  let clientId: string;
+  let api: Client<typeof ReviewFetcher>;
+  const others: FetcherService[] = [];
+  after(async () => {
+    for (const other of others) await other.stop();
+  });
+
+  before(async () => {
+    tenant = await f.createTenant("acme");
+    clientId = await f.connectClient(tenant);
+    api = f.client(tenant.operator);
+  });
+
+  it("reconciles a newly connected client, then turns a new review at Google into an event with nobody creating a job", async () => {
+    const reconciled = await until("the client's first full pass", async () => {
+      const { jobs } = await api.listFetchJobs({ clientId });
+      return jobs.find((j) => j.trigger === JobTrigger.RECONCILIATION && j.status === JobStatus.SUCCEEDED);
+    });
+    assert.equal(reconciled.counters!.locations, 3n);
+
+    const location = f.emulator.controls.data().accounts[0].locations[1];
+    const added = f.emulator.controls.addReview({ location: location.parent, comment: "Found by the schedule", starRating: "FIVE" });
+    const event = await until("the new review's event", async () => (await readReviewEvents(f.streams.nats)).find((e) => e.review?.name === added.name));
+    const { job } = await api.getFetchJob({ jobId: event.jobId });
+    assert.equal(job!.trigger, JobTrigger.SCHEDULE);
+  });
+
+  it("plans on exactly one of two instances, never the same pass twice, and another takes over when the planner dies", async () => {
+    const second = createFetcherService({
+      config: f.config,
+      dataSource: f.db.dataSource,
+      nats: f.streams.nats,
+      logger: silentLogger,
+      metrics: createMetricsRegistry("fetcher", { processMetrics: false }),
+    });
+    others.push(second);
+    await second.server.listen(0);
+    await second.start();
+    const planners = () => [f.fetcher!.scheduler.isLeader, second.scheduler.isLeader].filter(Boolean).length;
+    for (let i = 0; i < 20; i++) {
+      assert.ok(planners() <= 1, "never two planners");
+      await pause(100);
+    }
+    assert.equal(planners(), 1);
+
+    // the planner dies mid-plan (kill -9): its database session ends, and its lock with it
+    const leader = f.fetcher!.scheduler.isLeader ? f.fetcher! : second;
+    const follower = leader === second ? f.fetcher! : second;
+    const admin = new pg.Client({ connectionString: f.db.url });
+    await admin.connect();
+    const { rowCount } = await admin.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    );
+    await admin.end();
+    assert.equal(rowCount, 1, "one session held the planner's lock");
+    await leader.scheduler.stop();
+    await until("the other instance to plan", async () => follower.scheduler.isLeader, 10_000);
+    await pause(3_000);
+
+    // at most one scheduled pass per location at a time, ever
+    const { rows } = await f.db.dataSource.query(
+      `SELECT a.id FROM fetch_jobs a JOIN fetch_jobs b ON a.target_location = b.target_location AND a.id < b.id
+       WHERE a.trigger = 'schedule' AND b.trigger = 'schedule'
+         AND a.created_at < COALESCE(b.ended_at, now()) AND b.created_at < COALESCE(a.ended_at, now())`,
+    ).then((r: { id: string }[]) => ({ rows: r }));
+    assert.deepEqual(rows, [], "two scheduled passes over one location overlapped");
+  });
+
+  it("skips a client that needs re-consent, with the reason on its policy and in the metrics", async () => {
+    f.emulator.controls.revokeGrants({ client_id: "demo-client.apps.googleusercontent.com" });
+    await f.tokens.refreshToken({ clientId }).catch(() => undefined);
+    const policy = await until("the skip reason", async () => {
+      const { policy } = await api.getSyncPolicy({ clientId });
+      return policy?.skipReason ? policy : undefined;
+    });
+    assert.match(policy.skipReason, /re-consent/);
+    const planner = [f.fetcher!, ...others].find((instance) => instance.scheduler.isLeader)!;
+    const metrics = await planner.metrics.metrics();
+    assert.match(metrics, /reviewflow_sync_clients_skipped\{reason="needs_re-consent"[^}]*\} 1/);
+    const before = (await api.listFetchJobs({ clientId, pageSize: 500 })).jobs.length;
+    await pause(2_000);
+    const jobs = (await api.listFetchJobs({ clientId, pageSize: 500 })).jobs;
+    assert.ok(jobs.length <= before + 1, "no new scheduled passes for a client that cannot fetch");
+  });
+});
