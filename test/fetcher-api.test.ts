@@ -172,5 +172,13 @@ describe("ReviewFetcher maintenance: stalled jobs and retention", function () {
     );
     await f.fetcher!.maintain();
     assert.equal((await api.listReviews({ pageSize: 500 })).reviews.length, total - 2);
+
+    // still at Google: the next full pass brings them back, past every version they had (a
+    // purged review keeps its name and version as a tombstone)
+    const again = await waitForJob(api, (await api.createFetchJob({ target: { case: "accessToken", value: f.issueToken() }, mode: FetchMode.FULL })).jobId);
+    assert.deepEqual([again.counters!.created, again.counters!.updated, again.counters!.deleted], [2n, 0n, 0n]);
+    assert.equal((await api.listReviews({ pageSize: 500 })).reviews.length, total);
+    const versions = await f.db.dataSource.query("SELECT max(version)::int AS v FROM reviews");
+    assert.equal(versions[0].v, 2);
   });
 });

@@ -3,6 +3,7 @@ import { completeIfDone, failStalledJobs } from "../store/job-status.js";
 import { purgeOldReviews } from "../store/review-store.js";
 import type { PipelineContext } from "./pipeline-context.js";
 import { reviewsWithStalePending } from "../store/review-outbox-store.js";
+import { keepWaitingJobsAlive } from "../store/location-pass-store.js";
 import { handOffFreeLocations } from "./pass-handoff.js";
 import { publishPending } from "./review-publisher.js";
 import { publishRootTask } from "./root-task.js";
@@ -46,6 +47,7 @@ export function createMaintenance(ctx: PipelineContext, options: MaintenanceOpti
       const ended = await completeIfDone(ctx.db, id);
       if (ended) ctx.metrics.jobDuration.observe({ status: ended.status }, ended.seconds);
     }
+    await keepWaitingJobsAlive(ctx.db, ctx.settings.stallSeconds);
     for (const job of await failStalledJobs(ctx.db, ctx.settings.stallSeconds)) {
       ctx.logger.warn("job failed: stalled", { job_id: job.id });
       ctx.metrics.jobDuration.observe({ status: "FAILED" }, (Date.now() - job.created_at.getTime()) / 1000);

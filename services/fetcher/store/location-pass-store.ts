@@ -117,3 +117,17 @@ export async function locationsToHandOff(sql: Sql, limit: number): Promise<strin
   );
   return rows.map((r) => r.location_id);
 }
+
+/**
+ * A job whose page waits for another job's pass is not stalled while that pass goes on (its
+ * lease is renewed page by page): its stall clock moves, at most every half stall timeout.
+ */
+export async function keepWaitingJobsAlive(sql: Sql, stallSeconds: number): Promise<void> {
+  await sql.query(
+    `UPDATE fetch_jobs j SET progress_at = now()
+     WHERE j.status IN ('QUEUED','RUNNING') AND j.progress_at < now() - make_interval(secs => $1 / 2.0)
+       AND EXISTS (SELECT 1 FROM location_waits w JOIN locations l ON l.id = w.location_id
+                   WHERE w.job_id = j.id AND l.pass_job IS NOT NULL AND l.pass_until > now())`,
+    [stallSeconds],
+  );
+}

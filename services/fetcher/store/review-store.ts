@@ -136,10 +136,11 @@ function pageWriteCtes(page: PageWrites, params: unknown[]): { ctes: string[]; s
       WHERE reviews.deleted_at IS NOT NULL
         OR (reviews.content_hash <> EXCLUDED.content_hash AND reviews.update_time <= EXCLUDED.update_time)
       RETURNING id, name, version, review_pb, update_time, (xmax = 0) AS inserted)`,
-    // the type comes from the version before (a review re-created after a deletion is created)
+    // the type comes from the version before (a review re-created after a deletion, or after
+    // retention purged it to a tombstone, is created)
     `changed AS (
       SELECT u.id, u.name, u.version, u.review_pb, u.update_time,
-        CASE WHEN u.inserted OR pv.type = 'deleted' THEN 'created' ELSE 'updated' END AS type, pv.update_time AS prev_update_time
+        CASE WHEN u.inserted OR pv.type = 'deleted' OR octet_length(pv.review_pb) = 0 THEN 'created' ELSE 'updated' END AS type, pv.update_time AS prev_update_time
       FROM upserted u LEFT JOIN review_versions pv ON pv.review_id = u.id AND pv.version = u.version - 1)`,
     `removed AS (
       UPDATE reviews r SET deleted_at = now(), version = r.version + 1, changed_at = now()
@@ -240,9 +241,21 @@ function recordedVersions(json: unknown): RecordedVersion[] {
 /**
  * Reviews not seen at Google for the retention period are purged (REVIEW_RETENTION_DAYS), and so
  * is the per-task bookkeeping of jobs that ended that long ago (dead tasks stay: replayable).
+ *
+ * A purged review keeps a tombstone: its name and version number, nothing of its content. Were
+ * the row deleted, a review that comes back later would start again at version 1, and every
+ * subscriber holding a higher version would ignore it (and its next changes) for good.
  */
 export async function purgeOldReviews(sql: Sql, retentionDays: number): Promise<number> {
-  const { count } = await sql.query("DELETE FROM reviews WHERE last_seen_at < now() - make_interval(days => $1)", [retentionDays]);
+  const { count } = await sql.query(
+    `UPDATE reviews SET review_pb = ''::bytea, content_hash = '', deleted_at = COALESCE(deleted_at, now())
+     WHERE last_seen_at < now() - make_interval(days => $1) AND content_hash <> ''`,
+    [retentionDays],
+  );
+  await sql.query(
+    `UPDATE review_versions v SET review_pb = ''::bytea FROM reviews r
+     WHERE v.review_id = r.id AND r.content_hash = '' AND octet_length(v.review_pb) > 0 AND v.published_at IS NOT NULL`,
+  );
   // a review's history keeps the same window; its current version stays while the review does
   await sql.query(
     `DELETE FROM review_versions v USING reviews r
