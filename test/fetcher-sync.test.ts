@@ -62,6 +62,15 @@ describe("the sync scheduler", function () {
     const event = await until("the new review's event", async () => (await readReviewEvents(f.streams.nats)).find((e) => e.review?.name === added.name));
     const { job } = await api.getFetchJob({ jobId: event.jobId });
     assert.equal(job!.trigger, JobTrigger.SCHEDULE);
+
+    // and says how fresh each location is
+    const { locations } = await api.listLocations({ clientId });
+    assert.equal(locations.length, 3);
+    for (const l of locations) {
+      assert.ok(l.lastPassTime && l.lastCompletePassTime && l.newestUpdateTime && l.nextDueTime, `freshness of ${l.googleName}`);
+      assert.ok(l.incrementalEverySeconds >= 1 && l.incrementalEverySeconds <= 4, String(l.incrementalEverySeconds));
+      assert.ok(l.reviewCount > 0n);
+    }
   });
 
   it("plans on exactly one of two instances, never the same pass twice, and another takes over when the planner dies", async () => {
