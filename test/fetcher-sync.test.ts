@@ -131,3 +131,56 @@ describe("the sync scheduler", function () {
     assert.ok(jobs.length <= before + 1, "no new scheduled passes for a client that cannot fetch");
   });
 });
+
+describe("the sync scheduler with the quota saturated", function () {
+  this.timeout(120_000);
+  const QPM = 120;
+  const f = useFetcherFixture({
+    tokenService: true,
+    // schedules want far more than the budget: every location due every second, 2 requests a second
+    env: { ...SYNC_ENV, SYNC_INCREMENTAL_EVERY_SECONDS: "1", SYNC_MAX_INCREMENTAL_SECONDS: "1", SYNC_ADAPTIVE: "false", GOOGLE_QPM: String(QPM) },
+    emulator: { seed: { accounts: 1, locationsPerAccount: 12, reviewsPerLocation: [3, 20] } },
+  });
+  const others: FetcherService[] = [];
+  after(async () => {
+    for (const other of others) await other.stop();
+  });
+
+  it("starts an on-demand job while the schedule keeps the project busy, and never exceeds the quota across two instances", async () => {
+    // Google enforces the same quota: any request over it would be refused and counted
+    f.emulator.controls.setQuota({ perMinute: QPM });
+    const second = createFetcherService({
+      config: f.config,
+      dataSource: f.db.dataSource,
+      nats: f.streams.nats,
+      logger: silentLogger,
+      metrics: createMetricsRegistry("fetcher", { processMetrics: false }),
+    });
+    others.push(second);
+    await second.server.listen(0);
+    await second.start();
+    const tenant = await f.createTenant("busy");
+    const clientId = await f.connectClient(tenant);
+    const api = f.client(tenant.operator);
+
+    const scheduledActive = async () => {
+      const { rows } = await f.db.dataSource.query("SELECT count(*)::int AS n FROM fetch_jobs WHERE trigger = 'schedule' AND status IN ('QUEUED','RUNNING')").then((r: { n: number }[]) => ({ rows: r }));
+      return rows[0]!.n;
+    };
+    await until("the schedule to saturate the project", async () => (await scheduledActive()) >= 10);
+
+    const { jobId } = await api.createFetchJob({ target: { case: "clientId", value: clientId } });
+    const job = await until("the on-demand job", async () => {
+      const { job } = await api.getFetchJob({ jobId });
+      return job && job.status !== JobStatus.QUEUED && job.status !== JobStatus.RUNNING ? job : undefined;
+    }, 90_000);
+    assert.equal(job.status, JobStatus.SUCCEEDED, job.error);
+    assert.ok((await scheduledActive()) > 0, "the on-demand job did not wait for the schedule's backlog to drain");
+
+    const stats = f.emulator.controls.stats();
+    assert.deepEqual(stats.quotaRejections, {}, "Google never refused a request for quota");
+    for (const [api, max] of Object.entries(stats.maxPerWindow["demo-client.apps.googleusercontent.com"] ?? {})) {
+      assert.ok(max <= QPM, `${api}: ${max} requests in one 60 s window, over ${QPM}`);
+    }
+  });
+});
