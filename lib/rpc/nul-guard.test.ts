@@ -3,9 +3,9 @@ import { create } from "@bufbuild/protobuf";
 import { StructSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
 import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
-import { ReviewFetcher } from "../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
+import { ListReviewsRequestSchema, ReviewFetcher } from "../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { TokenService } from "../../gen/reviewflow/token/v1/token_service_pb.js";
-import { createNulGuardInterceptor, NUL_RULE_ID, refuseNul } from "./nul-guard.js";
+import { createNulGuardInterceptor, NUL_RULE_ID, refuseNul, TIMESTAMP_RULE_ID } from "./nul-guard.js";
 
 describe("lib/rpc NUL guard", () => {
   const reached: string[] = [];
@@ -74,5 +74,19 @@ describe("lib/rpc NUL guard", () => {
       assert.match(e.rawMessage, /list_value\.values\[0\]\.string_value: must not contain NUL/);
       return true;
     });
+  });
+
+  it("refuses a Timestamp outside years 1 to 9999 (binary protobuf can carry any int64), and lets an ordinary one through", () => {
+    for (const seconds of [2n ** 63n - 1n, 253_402_300_800n, -62_135_596_801n]) {
+      const req = create(ListReviewsRequestSchema, { updatedAfter: { seconds } });
+      assert.throws(() => refuseNul(ListReviewsRequestSchema, req), (err) => {
+        const e = ConnectError.from(err);
+        assert.equal(e.code, Code.InvalidArgument);
+        assert.deepEqual(e.findDetails(ViolationsSchema)[0].violations.map((v) => v.ruleId), [TIMESTAMP_RULE_ID]);
+        assert.match(e.rawMessage, /updated_after: must be a valid timestamp/);
+        return true;
+      });
+    }
+    refuseNul(ListReviewsRequestSchema, create(ListReviewsRequestSchema, { updatedAfter: { seconds: 1_700_000_000n, nanos: 5 } }));
   });
 });
