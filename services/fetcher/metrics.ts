@@ -11,6 +11,10 @@ export interface FetcherMetrics {
   quotaWaits: Counter;
   quotaWaitSeconds: Histogram;
   quotaPenalties: Counter;
+  /** Quota slots granted, by lane (reviewflow_google_quota_used_total). */
+  quotaUsed: Counter<"lane">;
+  /** Where the lane-use gauge reads at scrape time; the Google quota sets it. */
+  quotaLaneUse: { read?: () => Promise<Readonly<Record<string, number>>> };
   jobDuration: Histogram<"status">;
   /** 1 on the instance that plans the schedule (holds the scheduler's lock). */
   schedulerLeader: Gauge;
@@ -22,6 +26,17 @@ export interface FetcherMetrics {
 
 export function createFetcherMetrics(registry: Registry, nats?: Nats): FetcherMetrics {
   const registers = [registry];
+  const quotaLaneUse: FetcherMetrics["quotaLaneUse"] = {};
+  new Gauge({
+    name: "reviewflow_google_quota_lane_use_ratio",
+    help: "Each quota lane's recent use (exponentially weighted over GoogleQuota.memoryMs, ~10 s) as a fraction of its Google project's GOOGLE_QPM, summed over projects; a saturated project's lanes add up to ~1.",
+    labelNames: ["lane"],
+    registers,
+    async collect() {
+      const use = await quotaLaneUse.read?.().catch(() => undefined);
+      for (const [lane, value] of Object.entries(use ?? {})) this.set({ lane }, value);
+    },
+  });
   if (nats) {
     // read from JetStream at scrape time, so it is right whichever instance is scraped
     new Gauge({
@@ -48,6 +63,8 @@ export function createFetcherMetrics(registry: Registry, nats?: Nats): FetcherMe
     quotaWaits: new Counter({ name: "reviewflow_fetch_quota_waits_total", help: "Google calls that had to wait for a quota slot.", registers }),
     quotaWaitSeconds: new Histogram({ name: "reviewflow_fetch_quota_wait_seconds", help: "How long calls that waited for a quota slot waited.", buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60], registers }),
     quotaPenalties: new Counter({ name: "reviewflow_fetch_quota_penalties_total", help: "Times a project was held back after Google answered 429.", registers }),
+    quotaUsed: new Counter({ name: "reviewflow_google_quota_used_total", help: "Google quota slots granted, by lane (on_demand, schedule, reconciliation, notification).", labelNames: ["lane"], registers }),
+    quotaLaneUse,
     jobDuration: new Histogram({ name: "reviewflow_fetch_job_duration_seconds", help: "From admission to end, by final status.", labelNames: ["status"], buckets: [1, 5, 15, 60, 300, 900, 3600], registers }),
     schedulerLeader: new Gauge({ name: "reviewflow_sync_planner", help: "1 on the fetcher instance that plans the sync schedule, 0 on the others.", registers }),
     syncPassesPlanned: new Counter({ name: "reviewflow_sync_passes_planned_total", help: "Passes the scheduler started, by trigger (schedule, reconciliation).", labelNames: ["trigger"], registers }),

@@ -72,7 +72,7 @@ export function createFetcherService(deps: FetcherServiceDeps): FetcherService {
     nats: deps.nats,
     source,
     credentials: createCredentials({ tokenClient, secretBox, refreshWindowSeconds: config.tokenRefreshWindowSeconds }),
-    quota: createGoogleQuota({ pool: quotaPool, qpm: config.googleQpm, basePenaltyMs: config.fetchRetryBaseMs, maxPenaltyMs: config.fetchRetryMaxMs, metrics }),
+    quota: createGoogleQuota({ pool: quotaPool, qpm: config.googleQpm, lanes: config.quotaLanes, basePenaltyMs: config.fetchRetryBaseMs, maxPenaltyMs: config.fetchRetryMaxMs, metrics }),
     metrics,
     logger,
     settings: {

@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import pg from "pg";
 import { createMetricsRegistry } from "../../../lib/metrics/index.js";
 import { useTestDatabase } from "../../../test/helpers/index.js";
-import { createFetcherMetrics } from "../metrics.js";
-import { createGoogleQuota, quotaPlan } from "./google-quota.js";
+import { createFetcherMetrics, type FetcherMetrics } from "../metrics.js";
+import { createGoogleQuota, quotaPlan, type GoogleQuota, type QuotaLane } from "./google-quota.js";
+import { AbortedError, sleep } from "./sleep.js";
 
 describe("Google quota plan", () => {
   it("never lets any 60 s span (plus a second of slack) hold more than the quota", () => {
@@ -48,3 +49,166 @@ describe("Google quota limiter", () => {
     }
   });
 });
+
+/**
+ * Lanes, measured on real Postgres with two quota instances (two createGoogleQuota on their own
+ * pools: two fetcher instances). Time is scaled 60×: at 1 200 QPM the plan grants one request per
+ * 51 ms window, so one second holds what one minute holds at 20 QPM, and "any 60 s window" becomes
+ * "any 1 s window" holding at most QPM / 60 = 20 grants. Lane use is remembered for 2 s.
+ */
+describe("Google quota lanes", function () {
+  this.timeout(30_000);
+  const db = useTestDatabase();
+  const QPM = 1_200;
+  const SHARES = { on_demand: 0.4, schedule: 0.3, reconciliation: 0.2, notification: 0.1 } as const;
+  let pools: pg.Pool[] = [];
+  let metrics: FetcherMetrics[] = [];
+  const instances = (n: number, qpm = QPM) =>
+    Array.from({ length: n }, (_, i) => {
+      const pool = new pg.Pool({ connectionString: db.url, max: 3 });
+      pools.push(pool);
+      metrics[i] = createFetcherMetrics(createMetricsRegistry(`quota-${i}`, { processMetrics: false }));
+      return createGoogleQuota({ pool, qpm, basePenaltyMs: 300, maxPenaltyMs: 1_000, lanes: SHARES, memoryMs: 2_000, metrics: metrics[i] });
+    });
+  afterEach(async () => {
+    await Promise.all(pools.map((pool) => pool.end()));
+    pools = [];
+    metrics = [];
+  });
+
+  it("lends an idle lane's share: one lane alone uses about the whole budget, across instances", async () => {
+    const [a, b] = instances(2);
+    const grants: Grant[] = [];
+    const ms = 3_000;
+    await Promise.all([work(a, "p-lend", "reconciliation", 3, ms, grants), work(b, "p-lend", "reconciliation", 3, ms, grants)]);
+    const budget = ms / (a.plan.windowMs / a.plan.points);
+    report(`lending: reconciliation (share 0.2) alone took ${grants.length} of ${budget.toFixed(0)} slots (${pct(grants.length / budget)})`);
+    assert.ok(grants.length >= 0.85 * budget, `${grants.length} grants, budget ${budget}`);
+    assertCap(grants, QPM);
+    const used = (await metrics[0].quotaUsed.get()).values.find((v) => v.labels.lane === "reconciliation")?.value ?? 0;
+    assert.ok(used > 0 && used < grants.length, "each instance counts the slots it granted, by lane");
+    const gauge = (await metrics[0].quotaLaneUse.read!()) as Record<string, number>;
+    assert.ok(gauge.reconciliation > 0.5 && gauge.schedule === 0, `lane use ${JSON.stringify(gauge)}`);
+  });
+
+  it("splits a saturated project by share, lanes on different instances and on the same one", async () => {
+    const [a, b] = instances(2);
+    const grants: Grant[] = [];
+    const ms = 6_000;
+    await Promise.all([
+      work(a, "p-fair", "schedule", 4, ms, grants),
+      work(b, "p-fair", "reconciliation", 4, ms, grants),
+      work(a, "p-fair", "notification", 2, ms, grants),
+      work(b, "p-fair", "notification", 2, ms, grants),
+    ]);
+    const start = grants[0].at + 1_500;
+    const measured = grants.filter((g) => g.at >= start);
+    const share = (lane: QuotaLane) => measured.filter((g) => g.lane === lane).length / measured.length;
+    // among the three lanes with work: 0.3 : 0.2 : 0.1
+    const want = { schedule: 0.5, reconciliation: 1 / 3, notification: 1 / 6 };
+    report(`fairness over the last ${((grants.at(-1)!.at - start) / 1000).toFixed(1)} s (${measured.length} grants): ` +
+      (Object.keys(want) as QuotaLane[]).map((lane) => `${lane} ${pct(share(lane))} (want ${pct(want[lane as keyof typeof want])})`).join(", "));
+    for (const lane of Object.keys(want) as (keyof typeof want)[]) assert.ok(Math.abs(share(lane) - want[lane]) <= 0.06, `${lane}: ${share(lane)}, want ${want[lane]}`);
+    const budget = (grants.at(-1)!.at - grants[0].at) / (a.plan.windowMs / a.plan.points);
+    assert.ok(grants.length >= 0.85 * budget, `the lanes together used ${grants.length} of ${budget} slots`);
+    assertCap(grants, QPM);
+  });
+
+  it("starts an on-demand call within a window or two while scheduled work saturates the project", async () => {
+    const [a, b] = instances(2);
+    const grants: Grant[] = [];
+    const ms = 5_000;
+    const schedule = Promise.all([work(a, "p-prompt", "schedule", 8, ms, grants), work(b, "p-prompt", "schedule", 8, ms, grants)]);
+    await sleep(1_500);
+    const latencies: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const quota = i % 2 === 0 ? a : b;
+      const t0 = Date.now();
+      await quota.acquire("p-prompt", { lane: "on_demand" });
+      grants.push({ at: Date.now(), lane: "on_demand" });
+      latencies.push(Date.now() - t0);
+      await sleep(200 + Math.random() * 100);
+    }
+    await schedule;
+    const fifo = 16 * a.plan.windowMs;
+    report(`on-demand latency under saturation (16 scheduled callers, ${a.plan.windowMs} ms windows): ` +
+      `${latencies.join(", ")} ms; max ${Math.max(...latencies)} ms (first come first served would be ~${fifo} ms)`);
+    assert.ok(Math.max(...latencies) <= 3 * a.plan.windowMs + 50, `latencies ${latencies}`);
+    const budget = ms / (a.plan.windowMs / a.plan.points);
+    assert.ok(grants.length >= 0.85 * budget, `on demand and schedule together used ${grants.length} of ${budget} slots: a served lane's mark does not hold the others back`);
+    assertCap(grants, QPM);
+  });
+
+  it("never grants more than the project's quota in any window, across two instances and all lanes", async () => {
+    const quotas = instances(2);
+    const grants: Grant[] = [];
+    const ms = 4_000;
+    const lanes: QuotaLane[] = ["on_demand", "schedule", "reconciliation", "notification"];
+    await Promise.all(
+      quotas.flatMap((quota, i) => lanes.map((lane, j) => work(quota, "p-cap", lane, 1 + ((i + j) % 3), ms, grants, { burstMs: 300 + 100 * j }))),
+    );
+    report(`hard cap: ${grants.length} grants in ${ms} ms over 2 instances; busiest 1 s window ${busiest(grants, 1_000)} (limit ${QPM / 60})`);
+    assertCap(grants, QPM);
+  });
+
+  it("hands out batched points only within their window at high quotas", async () => {
+    const [a, b] = instances(2, 6_000);
+    const { windowMs, points } = a.plan;
+    assert.equal(windowMs, 1_000, "a coarse plan: many points a window");
+    const grants: Grant[] = [];
+    const ms = 3_000;
+    await Promise.all([work(a, "p-batch", "schedule", 12, ms, grants), work(b, "p-batch", "on_demand", 12, ms, grants)]);
+    report(`batches at ${6_000} QPM (${points} points a ${windowMs} ms window): ${grants.length} grants in ${ms} ms, busiest 1 s ${busiest(grants, 1_000)}`);
+    for (const span of [1_000, 2_000]) {
+      assert.ok(busiest(grants, span) <= (Math.ceil(span / windowMs) + 1) * points, `${busiest(grants, span)} grants in ${span} ms`);
+    }
+    assert.ok(grants.length >= 0.85 * points * (ms / windowMs), `${grants.length} grants`);
+  });
+});
+
+interface Grant {
+  at: number;
+  lane: QuotaLane;
+}
+
+/** `workers` callers of `lane` asking for slots back to back for `ms` (or in bursts: `burstMs` on, as long off). */
+async function work(quota: GoogleQuota, project: string, lane: QuotaLane, workers: number, ms: number, grants: Grant[], { burstMs = 0 } = {}): Promise<void> {
+  const end = Date.now() + ms;
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      const signal = AbortSignal.timeout(ms);
+      while (Date.now() < end) {
+        if (burstMs && Math.floor(Date.now() / burstMs) % 2 === 1) {
+          await sleep(Math.min(burstMs, end - Date.now())).catch(() => undefined);
+          continue;
+        }
+        try {
+          await quota.acquire(project, { lane, signal });
+        } catch (err) {
+          if (err instanceof AbortedError) return;
+          throw err;
+        }
+        grants.push({ at: Date.now(), lane });
+      }
+    }),
+  );
+}
+
+/** The most grants any span of `spanMs` holds. */
+function busiest(grants: Grant[], spanMs: number): number {
+  const times = grants.map((g) => g.at).sort((x, y) => x - y);
+  let most = 0;
+  for (let i = 0, j = 0; i < times.length; i++) {
+    while (times[i] - times[j] >= spanMs) j++;
+    most = Math.max(most, i - j + 1);
+  }
+  return most;
+}
+
+/** Any 1 s (the scaled minute) holds at most QPM / 60 grants: one-point windows a window apart. */
+function assertCap(grants: Grant[], qpm: number): void {
+  assert.ok(busiest(grants, 1_000) <= qpm / 60, `${busiest(grants, 1_000)} grants in the busiest second, quota ${qpm / 60}`);
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+const report = (line: string) => console.log(`      ${line}`);

@@ -1,35 +1,70 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type pg from "pg";
 import { RateLimiterPostgres, RateLimiterRes } from "rate-limiter-flexible";
+import { QUOTA_LANES, type QuotaLane } from "../../../lib/config/index.js";
 import type { FetcherMetrics } from "../metrics.js";
 import { AbortedError, sleep } from "./sleep.js";
 
+export type { QuotaLane };
+
 /**
  * Each Google project's requests-per-minute budget, shared by every fetcher instance through one
- * RateLimiterPostgres (one row per project in `google_quota`).
+ * RateLimiterPostgres (one row per project in `google_quota`), and split into lanes.
  *
- * Spread, not burst: the minute is cut into short fixed windows of `windowMs` holding `points`
- * requests each, sized so that ANY 60 s span (plus a second of slack for requests that leave
- * late or arrive early) overlaps few enough windows to stay within the quota:
+ * Hard cap, spread, not burst: the minute is cut into short fixed windows of `windowMs` holding
+ * `points` requests each, sized so that ANY 60 s span (plus a second of slack for requests that
+ * leave late or arrive early) overlaps few enough windows to stay within the quota:
  *   (floor((60 000 + SLACK_MS) / windowMs) + 1) × points ≤ qpm.
  * At 300 QPM this is one request per 205 ms, 2 % under the quota. A window opens at the first
  * request after the previous one expired, so windows never overlap, across instances too.
- * A worker that finds its window full sleeps until it expires and tries again (it waits, it never
- * fails a task for quota).
+ * Nothing below can take a request past this limiter: lanes only decide who asks it next.
+ *
+ * Lanes (on demand, schedule, reconciliation, notification) share the budget by weight, as in
+ * weighted fair queueing across instances. Each lane's recent use is counted in slots, decayed
+ * exponentially over `memoryMs` (table `google_quota_lanes`: one row per project, lane and
+ * instance, written only by its instance), and a lane with callers waiting marks its row so.
+ * A lane L holds back while another lane M is waiting whose use per share stays lower even with
+ * a small margin (one slot at low quotas): (use_M + margin) / share_M < use_L / share_L. So
+ * - a lane alone (or with the others idle) takes the whole budget: an idle lane lends its share;
+ * - lanes that all have work converge on their shares;
+ * - a lane back after a quiet spell has the lowest use per share and goes first: an on-demand
+ *   call waits a window or two even while scheduled work saturates the project.
+ * Within an instance one loop per project asks the limiter for all local callers (per window,
+ * one read/write of the lane rows and one consume, instead of a consume per waiting caller) and
+ * hands slots out the same way: lowest use per share first, ties by LANE_ORDER (on demand
+ * first), FIFO within a lane. Points batched at high quotas go to whichever local caller is
+ * next: they are spent already, and unused they would be lost.
+ * A caller waits, it never fails for quota.
  */
 export interface GoogleQuota {
-  /** Resolves when `project` has a free slot; rejects with AbortedError when `signal` fires. */
-  acquire(project: string, options?: { signal?: AbortSignal; onWait?: () => void }): Promise<void>;
+  /** Resolves when `project` has a slot for `lane` (default on_demand); rejects with AbortedError when `signal` fires. */
+  acquire(project: string, options?: AcquireOptions): Promise<void>;
   /** Google answered 429: hold the project's requests back for a while, on every instance. */
   slowDown(project: string): Promise<void>;
   /** Google answered without 429: the project's backoff starts over. */
   recovered(project: string): void;
+  /** Each lane's recent use, as a fraction of one project's QPM (exponentially weighted over `memoryMs`), summed over projects. */
+  laneUse(): Promise<Record<QuotaLane, number>>;
   readonly plan: { windowMs: number; points: number };
+  /** Each lane's share (normalised to 1) and how long lane use is remembered. */
+  readonly lanes: Readonly<Record<QuotaLane, number>>;
+  readonly memoryMs: number;
+}
+
+export interface AcquireOptions {
+  lane?: QuotaLane;
+  signal?: AbortSignal;
+  /** Called while the caller waits (at most about once a second): a task's heartbeat. */
+  onWait?: () => void;
 }
 
 const SLACK_MS = 1_000;
 /** Shortest window: below this, the limiter's Postgres row becomes the bottleneck. */
 const MIN_WINDOW_MS = 50;
+/** Ties between lanes (all idle, say) go in this order. */
+export const LANE_ORDER: readonly QuotaLane[] = ["on_demand", "notification", "schedule", "reconciliation"];
+/** A lane of weight 0 still gets slots nobody else wants. */
+const MIN_SHARE = 1e-6;
 
 export function quotaPlan(qpm: number): { windowMs: number; points: number } {
   if (qpm <= 1) return { windowMs: exactMs(60_000 + SLACK_MS + 1), points: 1 };
@@ -48,7 +83,52 @@ export interface GoogleQuotaOptions {
   /** First hold-back after a 429; doubles on each further 429 in a row, up to `maxPenaltyMs`. */
   basePenaltyMs: number;
   maxPenaltyMs: number;
+  /** Lane weights (GOOGLE_QUOTA_LANES; normalised here too). Default: equal. */
+  lanes?: Readonly<Record<QuotaLane, number>>;
+  /** How long lane use is remembered (time constant of its decay). Default: 10 s, or 50 slots at low quotas. */
+  memoryMs?: number;
   metrics?: FetcherMetrics;
+}
+
+interface Waiter {
+  since: number;
+  waited: boolean;
+  beatAt: number;
+  onWait?: () => void;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+interface LaneState {
+  /** This instance's callers, first come first served. */
+  queue: Waiter[];
+  /** Slots this instance granted the lane, decayed to `mineAt`; `granted` counts grants, `published` is the count last written to its row. */
+  mine: number;
+  mineAt: number;
+  granted: number;
+  published: number;
+  /** Other instances' use of the lane (decayed to `othersAt`) and their latest waiting mark, as last read. */
+  others: number;
+  othersAt: number;
+  othersWaitingUntil: number;
+  /** The waiting mark in this instance's row (0: not waiting). */
+  waitingUntil: number;
+}
+
+interface ProjectState {
+  key: string;
+  lanes: Record<QuotaLane, LaneState>;
+  /** Points taken from the limiter and not handed out yet, usable until the window closes (never after). */
+  reservoir: { left: number; until: number };
+  /** When the limiter's current window closes, as its last answer said. */
+  windowEnd: number;
+  pumping: boolean;
+  /** Cuts the loop's sleep short when its last caller leaves. */
+  wake?: AbortController;
+  /** When the lanes were last read; the write that clears this instance's marks once idle (pending, running). */
+  syncedAt: number;
+  idleTimer?: NodeJS.Timeout;
+  idleSync?: Promise<void>;
 }
 
 export function createGoogleQuota(options: GoogleQuotaOptions): GoogleQuota {
@@ -62,55 +142,298 @@ export function createGoogleQuota(options: GoogleQuotaOptions): GoogleQuota {
     points: plan.points,
     duration: plan.windowMs / 1000,
   });
-  const strikes = new Map<string, number>();
+  const shares = normaliseShares(options.lanes);
+  const memoryMs = options.memoryMs ?? Math.max(10_000, Math.ceil((50 * plan.windowMs) / plan.points));
+  // a waiting mark outlives a few windows without refresh, so a crashed instance's stops counting
+  const markMs = Math.max(1_000, 4 * plan.windowMs);
+  // a lane holding back looks again this often (it does not ask the limiter meanwhile)
+  const deferMs = Math.min(100, Math.max(10, Math.floor(plan.windowMs / 2)));
+  // the lanes are read (and this instance's rows written) at most this often: once a window at
+  // low quotas, every 25 ms at high ones; a lane whose callers are all served clears its mark
+  // this long after, unless callers come back meanwhile (a worker between two calls)
+  const syncEveryMs = Math.min(25, Math.max(1, Math.floor(plan.windowMs / 4)));
   // At high quotas a window holds many points: take a few at once and hand them out here until
   // the window closes (never after), so busy workers do not queue on the limiter's row for each
   // request. The window's bound is unchanged: every point used was consumed in that window.
   const batch = Math.min(32, Math.max(1, Math.floor(plan.points / 8)));
-  const reservoirs = new Map<string, { left: number; until: number }>();
+  const margin = 2 * batch - 1;
+  const instance = randomUUID();
+  const strikes = new Map<string, number>();
+  const projects = new Map<string, ProjectState>();
   const keyOf = (project: string) => (project.length <= 200 ? project : createHash("sha256").update(project).digest("hex"));
+  const metrics = options.metrics;
 
-  return {
-    plan,
-    async acquire(project, { signal, onWait } = {}) {
-      const key = keyOf(project);
-      let waitedMs = 0;
-      for (;;) {
-        if (signal?.aborted) throw new AbortedError();
-        const reservoir = reservoirs.get(key);
-        if (reservoir && reservoir.left > 0 && Date.now() < reservoir.until) {
-          reservoir.left--;
-          return;
+  const decay = (value: number, at: number, now: number) => (value === 0 ? 0 : value * Math.exp(-Math.max(0, now - at) / memoryMs));
+  const use = (l: LaneState, now: number) => decay(l.mine, l.mineAt, now) + decay(l.others, l.othersAt, now);
+  const share = (lane: QuotaLane) => Math.max(MIN_SHARE, shares[lane]);
+  const waiting = (l: LaneState, now: number) => l.queue.length > 0 || l.othersWaitingUntil > now;
+  const waiters = (p: ProjectState) => QUOTA_LANES.reduce((n, lane) => n + p.lanes[lane].queue.length, 0);
+
+  function projectOf(key: string): ProjectState {
+    let p = projects.get(key);
+    if (!p) {
+      const lanes = Object.fromEntries(
+        QUOTA_LANES.map((lane) => [lane, { queue: [], mine: 0, mineAt: 0, granted: 0, published: 0, others: 0, othersAt: 0, othersWaitingUntil: 0, waitingUntil: 0 }]),
+      ) as unknown as Record<QuotaLane, LaneState>;
+      p = { key, lanes, reservoir: { left: 0, until: 0 }, windowEnd: 0, pumping: false, syncedAt: 0 };
+      projects.set(key, p);
+    }
+    return p;
+  }
+
+  /**
+   * Whether `lane` should let a waiting lane (here or on another instance) go first: one still
+   * lower per share after `margin` more slots. The margin (one slot, or about two batches at high
+   * quotas) covers grants another instance made since it last wrote them, so two lanes never
+   * both hold back for each other.
+   */
+  function holdsBack(p: ProjectState, lane: QuotaLane, now: number): boolean {
+    const mine = use(p.lanes[lane], now) / share(lane);
+    return QUOTA_LANES.some((other) => other !== lane && waiting(p.lanes[other], now) && (use(p.lanes[other], now) + margin) / share(other) < mine);
+  }
+
+  /** The local lane to serve next: lowest use per share after one more slot, among those not holding back if `eligibleOnly`. */
+  function nextLane(p: ProjectState, now: number, eligibleOnly: boolean): QuotaLane | undefined {
+    let best: QuotaLane | undefined;
+    let bestTag = Infinity;
+    for (const lane of LANE_ORDER) {
+      const l = p.lanes[lane];
+      if (l.queue.length === 0 || (eligibleOnly && holdsBack(p, lane, now))) continue;
+      const tag = (use(l, now) + 1) / share(lane);
+      if (best === undefined || tag < bestTag) [best, bestTag] = [lane, tag];
+    }
+    return best;
+  }
+
+  /** Counts one slot granted to `lane` here (published at the next sync). */
+  function count(p: ProjectState, lane: QuotaLane, now: number): void {
+    const l = p.lanes[lane];
+    l.mine = decay(l.mine, l.mineAt, now) + 1;
+    l.mineAt = now;
+    l.granted++;
+    metrics?.quotaUsed.inc({ lane });
+  }
+
+  function grant(p: ProjectState, lane: QuotaLane, now: number): void {
+    const waiter = p.lanes[lane].queue.shift();
+    if (!waiter) return;
+    count(p, lane, now);
+    if (waiter.waited) metrics?.quotaWaitSeconds.observe((now - waiter.since) / 1000);
+    waiter.resolve();
+  }
+
+  /** Hands out up to `points` slots to local callers; returns how many are left. */
+  function handOut(p: ProjectState, points: number, eligibleFirst: boolean): number {
+    let left = points;
+    while (left > 0) {
+      const now = Date.now();
+      const lane = (eligibleFirst ? nextLane(p, now, true) : undefined) ?? nextLane(p, now, false);
+      if (!lane) break;
+      grant(p, lane, now);
+      left--;
+    }
+    return left;
+  }
+
+  /** Whether this instance's rows say something its state no longer does. */
+  const stale = (p: ProjectState) => QUOTA_LANES.some((lane) => p.lanes[lane].published !== p.lanes[lane].granted || (p.lanes[lane].waitingUntil !== 0) !== (p.lanes[lane].queue.length > 0));
+
+  /**
+   * Writes this instance's changed rows (use granted since the last write, waiting marks set,
+   * refreshed or cleared) and reads the other instances' rows, in one statement.
+   */
+  async function sync(p: ProjectState): Promise<void> {
+    const now = Date.now();
+    const changed: { lane: QuotaLane; usage: number; until: number; granted: number }[] = [];
+    for (const lane of QUOTA_LANES) {
+      const l = p.lanes[lane];
+      const until = l.queue.length === 0 ? 0 : l.waitingUntil - now > markMs / 2 ? l.waitingUntil : now + markMs;
+      if (l.published === l.granted && until === l.waitingUntil) continue;
+      changed.push({ lane, usage: decay(l.mine, l.mineAt, now), until, granted: l.granted });
+    }
+    const { rows } = await options.pool.query<{ lane: string; usage: number; at: string; waiting_until: string }>({
+      name: "google-quota-lanes-sync",
+      text: `WITH mine AS (
+          INSERT INTO google_quota_lanes (project, lane, instance, usage, at, waiting_until)
+          SELECT $1, r.lane, $2::uuid, r.usage, $3, r.until FROM unnest($4::text[], $5::float8[], $6::bigint[]) AS r(lane, usage, until)
+          ON CONFLICT (project, lane, instance) DO UPDATE SET usage = EXCLUDED.usage, at = EXCLUDED.at, waiting_until = EXCLUDED.waiting_until
+        ), gone AS (
+          -- rows of instances long gone (their use has decayed to nothing, their mark expired)
+          DELETE FROM google_quota_lanes WHERE project = $1 AND instance <> $2::uuid AND at < $7 AND waiting_until < $3
+        )
+        SELECT lane, usage, at, waiting_until FROM google_quota_lanes WHERE project = $1 AND instance <> $2::uuid`,
+      values: [p.key, instance, now, changed.map((c) => c.lane), changed.map((c) => c.usage), changed.map((c) => c.until), now - 50 * memoryMs],
+    });
+    for (const c of changed) {
+      // a slot granted meanwhile (from the reservoir) is written next time
+      p.lanes[c.lane].published = c.granted;
+      p.lanes[c.lane].waitingUntil = c.until;
+    }
+    for (const lane of QUOTA_LANES) Object.assign(p.lanes[lane], { others: 0, othersAt: now, othersWaitingUntil: 0 });
+    for (const row of rows) {
+      const l = p.lanes[row.lane as QuotaLane];
+      if (!l) continue;
+      l.others += decay(Number(row.usage), Number(row.at), now);
+      l.othersWaitingUntil = Math.max(l.othersWaitingUntil, Number(row.waiting_until));
+    }
+    p.syncedAt = now;
+  }
+
+  /** Once the loop is idle: clear this instance's marks and write its use, a little later (callers often come right back). */
+  function syncWhenIdle(p: ProjectState): void {
+    if (p.idleTimer || !stale(p)) return;
+    p.idleTimer = setTimeout(() => {
+      p.idleTimer = undefined;
+      if (p.pumping) return;
+      if (p.idleSync) return void p.idleSync.then(() => syncWhenIdle(p));
+      p.idleSync = sync(p)
+        .catch(() => undefined)
+        .finally(() => (p.idleSync = undefined));
+    }, syncEveryMs);
+    p.idleTimer.unref();
+  }
+
+  /** The loop's sleep: every caller still here has waited (metrics, heartbeat). */
+  async function pause(p: ProjectState, ms: number): Promise<void> {
+    const now = Date.now();
+    for (const lane of QUOTA_LANES) {
+      for (const waiter of p.lanes[lane].queue) {
+        if (!waiter.waited) {
+          waiter.waited = true;
+          metrics?.quotaWaits.inc();
         }
-        try {
-          const res = await limiter.consume(key, batch);
-          if (batch > 1) reservoirs.set(key, { left: batch - 1, until: Date.now() + res.msBeforeNext });
-          if (waitedMs > 0) options.metrics?.quotaWaitSeconds.observe(waitedMs / 1000);
-          return;
-        } catch (res) {
-          // a full window rejects with a RateLimiterRes; anything else is Postgres failing
-          if (!(res instanceof RateLimiterRes)) throw res;
-          if (waitedMs === 0) options.metrics?.quotaWaits.inc();
-          // a little jitter so waiting workers do not all hit the row at the same instant
-          const delay = Math.max(1, res.msBeforeNext) + Math.floor(Math.random() * 5);
-          waitedMs += delay;
-          onWait?.();
-          await sleep(delay, signal);
+        if (now - waiter.beatAt >= 1_000) {
+          waiter.beatAt = now;
+          waiter.onWait?.();
         }
       }
+    }
+    p.wake = new AbortController();
+    await sleep(ms, p.wake.signal).catch(() => undefined);
+    p.wake = undefined;
+  }
+
+  /** Serves the project's local callers until none is left; one loop per project and instance. */
+  async function pump(p: ProjectState): Promise<void> {
+    p.pumping = true;
+    clearTimeout(p.idleTimer);
+    p.idleTimer = undefined;
+    try {
+      while (waiters(p) > 0) {
+        if (p.reservoir.left > 0 && Date.now() < p.reservoir.until) {
+          p.reservoir.left = handOut(p, p.reservoir.left, false);
+          continue;
+        }
+        if (p.idleSync) await p.idleSync;
+        if (Date.now() - p.syncedAt >= syncEveryMs) await sync(p);
+        const now = Date.now();
+        const eligible = QUOTA_LANES.reduce((n, lane) => n + (holdsBack(p, lane, now) ? 0 : p.lanes[lane].queue.length), 0);
+        if (eligible === 0) {
+          // look again soon, and at the latest when the next window opens (windows follow each
+          // other back to back while the project is busy): a window nobody opens is lost
+          let end = p.windowEnd;
+          if (end > 0 && end <= now) end += Math.ceil((now - end) / plan.windowMs) * plan.windowMs;
+          if (waiters(p) > 0) await pause(p, (end > now ? Math.min(deferMs, end - now) : deferMs) + Math.floor(Math.random() * 3));
+          continue;
+        }
+        const points = batch;
+        let res: RateLimiterRes;
+        try {
+          res = await limiter.consume(p.key, points);
+        } catch (err) {
+          // a full window rejects with a RateLimiterRes; anything else is Postgres failing
+          if (!(err instanceof RateLimiterRes)) throw err;
+          p.windowEnd = Date.now() + err.msBeforeNext;
+          // a little jitter so the instances' loops do not all hit the row at the same instant
+          await pause(p, Math.max(1, err.msBeforeNext) + Math.floor(Math.random() * 5));
+          continue;
+        }
+        p.windowEnd = Date.now() + res.msBeforeNext;
+        p.reservoir = { left: handOut(p, points, true), until: p.windowEnd };
+      }
+    } catch (err) {
+      // every caller waiting now gets the error, as each would have from its own query
+      for (const lane of QUOTA_LANES) for (const waiter of p.lanes[lane].queue.splice(0)) waiter.reject(err);
+    } finally {
+      p.pumping = false;
+      syncWhenIdle(p);
+    }
+  }
+
+  const quota: GoogleQuota = {
+    plan,
+    lanes: shares,
+    memoryMs,
+    acquire(project, { lane = "on_demand", signal, onWait } = {}) {
+      if (signal?.aborted) return Promise.reject(new AbortedError());
+      const p = projectOf(keyOf(project));
+      const now = Date.now();
+      if (waiters(p) === 0 && p.reservoir.left > 0 && now < p.reservoir.until) {
+        p.reservoir.left--;
+        count(p, lane, now);
+        if (!p.pumping) syncWhenIdle(p);
+        return Promise.resolve();
+      }
+      return new Promise<void>((resolve, reject) => {
+        const queue = p.lanes[lane].queue;
+        const onAbort = () => {
+          const i = queue.indexOf(waiter);
+          if (i < 0) return;
+          queue.splice(i, 1);
+          if (waiters(p) === 0) p.wake?.abort();
+          reject(new AbortedError());
+        };
+        const waiter: Waiter = {
+          since: now,
+          waited: false,
+          beatAt: 0,
+          onWait,
+          resolve: () => {
+            signal?.removeEventListener("abort", onAbort);
+            resolve();
+          },
+          reject: (err) => {
+            signal?.removeEventListener("abort", onAbort);
+            reject(err);
+          },
+        };
+        queue.push(waiter);
+        signal?.addEventListener("abort", onAbort, { once: true });
+        if (!p.pumping) void pump(p);
+      });
     },
     async slowDown(project) {
       const n = (strikes.get(project) ?? 0) + 1;
       strikes.set(project, n);
       const penaltyMs = Math.min(options.maxPenaltyMs, options.basePenaltyMs * 2 ** (n - 1));
-      reservoirs.delete(keyOf(project));
-      options.metrics?.quotaPenalties.inc();
+      const p = projects.get(keyOf(project));
+      if (p) p.reservoir = { left: 0, until: 0 };
+      metrics?.quotaPenalties.inc();
       await limiter.block(keyOf(project), exactMs(Math.ceil(penaltyMs)) / 1000);
     },
     recovered(project) {
       if (strikes.size > 0) strikes.delete(project);
     },
+    async laneUse() {
+      const now = Date.now();
+      const { rows } = await options.pool.query<{ lane: string; usage: number; at: string }>("SELECT lane, usage, at FROM google_quota_lanes");
+      const out = Object.fromEntries(QUOTA_LANES.map((lane) => [lane, 0])) as Record<QuotaLane, number>;
+      // a lane granted r slots a millisecond for long enough holds r × memoryMs of use
+      const perUse = 60_000 / memoryMs / Math.max(1, options.qpm);
+      for (const row of rows) if (row.lane in out) out[row.lane as QuotaLane] += decay(Number(row.usage), Number(row.at), now) * perUse;
+      return out;
+    },
   };
+  if (metrics) metrics.quotaLaneUse.read = () => quota.laneUse();
+  return quota;
+}
+
+/** Weights to shares that add up to 1; none given (or all 0): equal shares. */
+function normaliseShares(weights: Readonly<Record<QuotaLane, number>> | undefined): Readonly<Record<QuotaLane, number>> {
+  const total = weights ? QUOTA_LANES.reduce((sum, lane) => sum + Math.max(0, weights[lane] ?? 0), 0) : 0;
+  return Object.freeze(
+    Object.fromEntries(QUOTA_LANES.map((lane) => [lane, total > 0 ? Math.max(0, weights![lane] ?? 0) / total : 1 / QUOTA_LANES.length])) as Record<QuotaLane, number>,
+  );
 }
 
 /**

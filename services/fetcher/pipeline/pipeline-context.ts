@@ -5,9 +5,9 @@ import type { Logger } from "../../../lib/log/index.js";
 import { publishMessage, type Nats, type StageName } from "../../../lib/nats/index.js";
 import type { FetcherMetrics } from "../metrics.js";
 import type { Db } from "../store/db.js";
-import type { JobRow } from "../store/job-store.js";
+import type { JobRow, TriggerName } from "../store/job-store.js";
 import type { Credentials } from "./credentials.js";
-import type { GoogleQuota } from "./google-quota.js";
+import type { GoogleQuota, QuotaLane } from "./google-quota.js";
 import { taskMessageId } from "./task-ids.js";
 
 export interface PipelineSettings {
@@ -55,10 +55,19 @@ export async function publishTask<Desc extends DescMessage>(
   ctx.metrics.publishes.inc({ kind: "task" });
 }
 
+/** The quota lane a job's calls wait in, by what started the job. */
+const LANE_OF_TRIGGER: Readonly<Record<TriggerName, QuotaLane>> = {
+  on_demand: "on_demand",
+  schedule: "schedule",
+  reconciliation: "reconciliation",
+  notification: "notification",
+};
+
 /**
- * One Google call for a job: waits for the project's quota slot, uses the job's token, and on a
- * 401 refreshes the token once and tries again. A 429 slows the whole project down before the
- * error goes back to the task (which retries it with backoff).
+ * One Google call for a job: waits for the project's quota slot in the lane of the job's
+ * trigger, uses the job's token, and on a 401 refreshes the token once and tries again. A 429
+ * slows the whole project down before the error goes back to the task (which retries it with
+ * backoff).
  */
 export async function callGoogle<T>(
   ctx: PipelineContext,
@@ -68,7 +77,7 @@ export async function callGoogle<T>(
   call: (accessToken: string) => Promise<T>,
 ): Promise<T> {
   const once = async (token: string): Promise<T> => {
-    await ctx.quota.acquire(job.google_project, { signal: attempt.signal, onWait: attempt.heartbeat });
+    await ctx.quota.acquire(job.google_project, { lane: LANE_OF_TRIGGER[job.trigger] ?? "on_demand", signal: attempt.signal, onWait: attempt.heartbeat });
     try {
       const out = await call(token);
       ctx.metrics.googleRequests.inc({ endpoint, outcome: "ok" });
