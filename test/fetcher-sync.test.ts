@@ -167,7 +167,7 @@ describe("the sync scheduler with the quota saturated", function () {
       const { rows } = await f.db.dataSource.query("SELECT count(*)::int AS n FROM fetch_jobs WHERE trigger = 'schedule' AND status IN ('QUEUED','RUNNING')").then((r: { n: number }[]) => ({ rows: r }));
       return rows[0]!.n;
     };
-    await until("the schedule to saturate the project", async () => (await scheduledActive()) >= 10);
+    await until("the schedule to saturate the project", async () => (await scheduledActive()) >= 5);
 
     const { jobId } = await api.createFetchJob({ target: { case: "clientId", value: clientId } });
     const job = await until("the on-demand job", async () => {

@@ -50,7 +50,7 @@ export interface Scheduler {
 /** pg_advisory_lock key of the planner: one per database, so one per deployment. */
 const PLANNER_LOCK = 0x52465343; // "RFSC"
 /** Seconds of scheduled work that may wait in line per project: enough to keep the lane busy, short enough that an on-demand job never queues behind a flood. */
-const QUEUED_SECONDS = 10;
+const QUEUED_SECONDS = 4;
 
 /**
  * Keeps every connected location fresh without anyone asking. Every instance runs one; exactly
