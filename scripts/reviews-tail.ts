@@ -50,7 +50,7 @@ async function main(): Promise<number> {
   const names = streamNames(config.natsNamespace);
   let connection;
   try {
-    connection = await connect({ servers: config.natsUrl, name: "reviews-tail", maxReconnectAttempts: -1 });
+    connection = await connect({ servers: [...config.natsServers], name: "reviews-tail", maxReconnectAttempts: -1 });
   } catch (err) {
     process.stderr.write(`cannot reach NATS at ${config.natsUrl}: ${(err as Error).message}\n`);
     return 1;

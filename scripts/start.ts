@@ -3,7 +3,8 @@
 // as child processes, seeds and connects a demo client, prints what to try, and on Ctrl-C stops
 // everything in order. The only file of the launcher with side effects.
 import path from "node:path";
-import { loadConfig, ConfigError, type Config } from "../lib/config/index.js";
+import { deploymentNamespace, loadConfig, ConfigError, type Config } from "../lib/config/index.js";
+import { streamNames } from "../lib/nats/names.js";
 import { createServiceClient } from "../lib/rpc/service-client.js";
 import { TokenService } from "../gen/reviewflow/token/v1/token_service_pb.js";
 import { describeExit, REPO_ROOT, startChildService, type ChildService } from "./support/child-service.js";
@@ -90,6 +91,18 @@ async function demoBranches(emulatorUrl: string): Promise<DemoBranch[]> {
   });
 }
 
+/** The stream names this deployment uses, and where its namespace came from (subscribers need both). */
+function describeStreams(c: Readonly<Config>): string {
+  const names = streamNames(c.natsNamespace);
+  const list = [names.fetch.stream, names.reviews.stream, names.deadLetters.stream, names.tokenEvents.stream].join(", ");
+  const origin = !c.natsNamespace
+    ? "NATS_NAMESPACE set empty: the unprefixed names"
+    : c.natsNamespace === deploymentNamespace(c.databaseUrl) && process.env.NATS_NAMESPACE === undefined
+      ? `NATS namespace ${c.natsNamespace}, derived from DATABASE_URL; NATS_NAMESPACE sets another`
+      : `NATS namespace ${c.natsNamespace}`;
+  return `${list} (${origin}${c.natsReplicas > 1 ? `; ${c.natsReplicas} replicas each` : ""})`;
+}
+
 async function main(): Promise<number> {
   let p: Plan;
   try {
@@ -118,7 +131,7 @@ async function main(): Promise<number> {
   }
 
   await prepareStorage(c);
-  say(`✓ database migrated, streams ready${c.natsNamespace ? ` (namespace ${c.natsNamespace})` : ""}`);
+  say(`✓ database migrated, streams ready: ${describeStreams(c)}`);
 
   const children: ChildService[] = [];
   let stopping = false;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError, loadConfig } from "./index.js";
+import { ConfigError, deploymentNamespace, loadConfig } from "./index.js";
 
 const KEY = Buffer.alloc(32, 1).toString("base64");
 
@@ -22,6 +22,29 @@ describe("loadConfig", () => {
     assert.equal(loadConfig({ FETCH_MAX_ACTIVE_JOBS: "10", FETCH_MAX_ACTIVE_JOBS_PER_TENANT: "10" }).maxActiveJobsPerTenant, 10);
   });
 
+  it("reads NATS_URL as a comma-separated list of servers, and NATS_REPLICAS (1 by default)", () => {
+    assert.deepEqual(loadConfig({}).natsServers, ["nats://127.0.0.1:4222"]);
+    assert.equal(loadConfig({}).natsReplicas, 1);
+    const cluster = loadConfig({ NATS_URL: "nats://n1:4222, nats://n2:4222,nats://n3:4222", NATS_REPLICAS: "3" });
+    assert.deepEqual(cluster.natsServers, ["nats://n1:4222", "nats://n2:4222", "nats://n3:4222"]);
+    assert.equal(cluster.natsUrl, "nats://n1:4222,nats://n2:4222,nats://n3:4222");
+    assert.equal(cluster.natsReplicas, 3);
+  });
+
+  it("derives the NATS namespace from the database unless NATS_NAMESPACE is set (set but empty: the unprefixed names)", () => {
+    const a = loadConfig({ DATABASE_URL: "postgres://u@db.example:5432/app_a" }).natsNamespace;
+    const b = loadConfig({ DATABASE_URL: "postgres://u@db.example:5432/app_b" }).natsNamespace;
+    assert.match(a, /^rf_[0-9a-f]{8}$/);
+    assert.notEqual(a, b);
+    // what identifies the database decides, not who connects or how loopback is spelt
+    assert.equal(loadConfig({ DATABASE_URL: "postgresql://other:pw@DB.example/app_a" }).natsNamespace, a);
+    assert.equal(deploymentNamespace("postgres://x@127.0.0.1:5432/reviewflow"), deploymentNamespace("postgres://y@localhost/reviewflow"));
+    assert.notEqual(deploymentNamespace("postgres://x@127.0.0.1:5433/reviewflow"), deploymentNamespace("postgres://x@127.0.0.1:5432/reviewflow"));
+    assert.equal(loadConfig({}).natsNamespace, deploymentNamespace("postgres://postgres@127.0.0.1:5432/reviewflow"));
+    assert.equal(loadConfig({ NATS_NAMESPACE: "prod-eu" }).natsNamespace, "prod-eu");
+    assert.equal(loadConfig({ NATS_NAMESPACE: "" }).natsNamespace, "");
+  });
+
   it("points every Google endpoint at one base URL (the emulator)", () => {
     const config = loadConfig({ GOOGLE_OAUTH_URL: "http://127.0.0.1:8090/", GOOGLE_API_URL: "http://127.0.0.1:8090" });
     assert.equal(config.google.authUrl, "http://127.0.0.1:8090/o/oauth2/v2/auth");
@@ -38,6 +61,11 @@ describe("loadConfig", () => {
     ["an unknown log level", { LOG_LEVEL: "loud" }, /^LOG_LEVEL: must be one of/],
     ["a short key", { TOKEN_ENCRYPTION_KEY: Buffer.alloc(16).toString("base64") }, /^TOKEN_ENCRYPTION_KEY: key #1 must be base64 of exactly 32 bytes/],
     ["a short admin key", { ADMIN_API_KEY: "short" }, /^ADMIN_API_KEY: must be at least 16/],
+    ["a NATS server list with a bad entry", { NATS_URL: "nats://a:4222,http://b:4222" }, /^NATS_URL: must use nats: or tls:, got http:/],
+    ["an empty NATS server list", { NATS_URL: " , " }, /^NATS_URL: lists no server/],
+    ["replicas that are not a number", { NATS_REPLICAS: "three" }, /^NATS_REPLICAS: must be a whole number/],
+    ["zero replicas", { NATS_REPLICAS: "0" }, /^NATS_REPLICAS: must be between 1 and 5/],
+    ["a NATS namespace with a dot", { NATS_NAMESPACE: "a.b" }, /^NATS_NAMESPACE: must contain letters, digits, _ and - only/],
     ["a per-tenant bound above the global one", { FETCH_MAX_ACTIVE_JOBS: "10", FETCH_MAX_ACTIVE_JOBS_PER_TENANT: "11" }, /^FETCH_MAX_ACTIVE_JOBS_PER_TENANT: must not exceed FETCH_MAX_ACTIVE_JOBS \(10\)/],
   ];
   for (const [what, env, message] of bad) {

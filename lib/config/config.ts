@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { parseEncryptionKeys, type EncryptionKeyring } from "../crypto/keyring.js";
 
 /** Thrown when an environment variable is missing or malformed. Names the variable, never its value. */
@@ -23,8 +24,17 @@ export interface GoogleEndpoints {
 
 export interface Config {
   databaseUrl: string;
+  /** NATS_URL as given: one server, or several comma-separated (the servers of a cluster). */
   natsUrl: string;
-  /** Prefix for stream names and subjects, so test runs never collide; empty in production. */
+  /** NATS_URL's servers, one URL each: a client tries them in turn and learns the rest of the cluster. */
+  natsServers: readonly string[];
+  /** Replicas of every stream (NATS_REPLICAS, 1): 3 on a three-node JetStream cluster. */
+  natsReplicas: number;
+  /**
+   * Prefix of every stream name and subject, so deployments sharing a NATS never share work or
+   * events: NATS_NAMESPACE, else one derived from DATABASE_URL's host, port and database
+   * (deploymentNamespace); NATS_NAMESPACE set but empty keeps the unprefixed names (FETCH, REVIEWS, ...).
+   */
   natsNamespace: string;
   /** Undefined when TOKEN_ENCRYPTION_KEY is unset; services that store secrets call `requireKeyring`. */
   encryptionKeys: EncryptionKeyring | undefined;
@@ -138,10 +148,14 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       throw new ConfigError("TOKEN_ENCRYPTION_KEY", (err as Error).message);
     }
   }
+  const databaseUrl = url(read, "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/reviewflow", ["postgres:", "postgresql:"]);
+  const natsServers = urlList(read, "NATS_URL", "nats://127.0.0.1:4222", ["nats:", "tls:"]);
   const config: Config = {
-    databaseUrl: url(read, "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/reviewflow", ["postgres:", "postgresql:"]),
-    natsUrl: url(read, "NATS_URL", "nats://127.0.0.1:4222", ["nats:", "tls:"]),
-    natsNamespace: pattern(read, "NATS_NAMESPACE", "", /^[A-Za-z0-9_-]*$/, "letters, digits, _ and - only"),
+    databaseUrl,
+    natsUrl: natsServers.join(","),
+    natsServers,
+    natsReplicas: int(read, "NATS_REPLICAS", 1, 1, 5),
+    natsNamespace: env.NATS_NAMESPACE === undefined ? deploymentNamespace(databaseUrl) : pattern(read, "NATS_NAMESPACE", "", /^[A-Za-z0-9_-]*$/, "letters, digits, _ and - only"),
     encryptionKeys,
     google: googleEndpoints(read),
     googleQpm: int(read, "GOOGLE_QPM", 300, 1, 1_000_000),
@@ -286,6 +300,27 @@ function url(read: Read, name: string, fallback: string, protocols: string[]): s
     throw new ConfigError(name, `must use ${protocols.join(" or ")}, got ${parsed.protocol}`);
   }
   return raw;
+}
+
+/** A comma-separated list of URLs (NATS_URL may name every server of a cluster), each checked like `url`. */
+function urlList(read: Read, name: string, fallback: string, protocols: string[]): readonly string[] {
+  const parts = (read(name) ?? fallback).split(",").map((part) => part.trim()).filter(Boolean);
+  if (parts.length === 0) throw new ConfigError(name, "lists no server");
+  return Object.freeze(parts.map((part) => url(() => part, name, part, protocols)));
+}
+
+/**
+ * The NATS namespace of a deployment that sets no NATS_NAMESPACE: `rf_` and 8 hex digits of a
+ * hash of its database's host, port and name (loopback spellings alike), so two deployments on
+ * one NATS, each with its own database, never share a stream, and every service (and
+ * `npm run reviews:tail`) of one deployment finds the same streams without being told.
+ */
+export function deploymentNamespace(databaseUrl: string): string {
+  const parsed = new URL(databaseUrl);
+  const rawHost = decodeURIComponent(parsed.hostname || parsed.searchParams.get("host") || "localhost").toLowerCase();
+  const host = ["localhost", "127.0.0.1", "[::1]", "::1"].includes(rawHost) ? "localhost" : rawHost;
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, "")) || decodeURIComponent(parsed.username) || "postgres";
+  return `rf_${createHash("sha256").update(`${host}:${parsed.port || "5432"}/${database}`).digest("hex").slice(0, 8)}`;
 }
 
 function oneOf<T extends string>(read: Read, name: string, fallback: T, allowed: readonly T[]): T {

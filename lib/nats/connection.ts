@@ -2,6 +2,7 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import type { Logger } from "../log/logger.js";
+import { checkReplicas, clusterView } from "./cluster.js";
 import { streamNames, type StreamNames } from "./names.js";
 import { ensureStreams, type StreamOptions } from "./streams.js";
 
@@ -14,7 +15,8 @@ export interface Nats {
 }
 
 export interface NatsOptions extends StreamOptions {
-  url: string;
+  /** One server URL, several comma-separated (NATS_URL), or a list: the client tries each and learns the rest of the cluster. */
+  url: string | readonly string[];
   namespace?: string;
   /** A name shown in the server's connection list. */
   name?: string;
@@ -28,10 +30,18 @@ export interface NatsOptions extends StreamOptions {
   noAsyncTraces?: boolean;
 }
 
-/** Connects (reconnecting forever, as a long-running service must) and ensures the streams exist. */
+/** NATS_URL's servers: `nats://a:4222,nats://b:4222` (or a list) as one URL each. */
+export function natsServers(url: string | readonly string[]): string[] {
+  return (typeof url === "string" ? url.split(",") : [...url]).map((s) => s.trim()).filter(Boolean);
+}
+
+/**
+ * Connects (reconnecting forever, as a long-running service must) and ensures the streams exist,
+ * with `replicas` each: refused with an error naming NATS_REPLICAS when the cluster cannot hold them.
+ */
 export async function connectNats(options: NatsOptions): Promise<Nats> {
   const connection = await connect({
-    servers: options.url,
+    servers: natsServers(options.url),
     name: options.name ?? "reviewflow",
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
@@ -45,16 +55,36 @@ export async function connectNats(options: NatsOptions): Promise<Nats> {
       }
     })().catch(() => undefined);
   }
-  const jsm = await jetstreamManager(connection);
   const names = streamNames(options.namespace ?? "");
-  if (!options.skipEnsure) await ensureStreams(jsm, names, options);
-  return {
-    connection,
-    js: jetstream(connection),
-    jsm,
-    names,
-    async close() {
-      await connection.drain().catch(() => connection.close());
-    },
-  };
+  try {
+    const jsm = await jetstreamManager(connection);
+    if (!options.skipEnsure) {
+      const view = clusterView(connection);
+      const replicas = options.replicas ?? 1;
+      checkReplicas(view, replicas);
+      const changes = await ensureStreams(jsm, names, options, view);
+      for (const change of changes) {
+        options.logger?.warn("stream replicas changed to NATS_REPLICAS", { stream: change.stream, from: change.from, to: change.to });
+      }
+      options.logger?.info("jetstream streams ready", {
+        namespace: names.namespace,
+        streams: [names.fetch.stream, names.reviews.stream, names.deadLetters.stream, names.tokenEvents.stream].join(","),
+        replicas,
+        cluster: view.cluster ?? "",
+        servers: view.servers.length || 1,
+      });
+    }
+    return {
+      connection,
+      js: jetstream(connection),
+      jsm,
+      names,
+      async close() {
+        await connection.drain().catch(() => connection.close());
+      },
+    };
+  } catch (err) {
+    await connection.close().catch(() => undefined);
+    throw err;
+  }
 }

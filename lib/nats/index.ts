@@ -1,4 +1,5 @@
-export { connectNats, type Nats, type NatsOptions } from "./connection.js";
+export { connectNats, natsServers, type Nats, type NatsOptions } from "./connection.js";
+export { checkReplicas, clusterView, countJetStreamServers, jetStreamUnavailable, NatsSetupError, type ClusterView } from "./cluster.js";
 export { STAGES, streamNames, TYPE_HEADER, type StageName, type StreamNames, type TokenEventName } from "./names.js";
-export { consumerConfigs, deleteStreams, ensureStreams, streamConfigs, type StreamOptions } from "./streams.js";
+export { consumerConfigs, deleteStreams, ensureStreams, streamConfigs, type ReplicaChange, type StreamOptions } from "./streams.js";
 export { publishMessage, decodeMessage } from "./codec.js";

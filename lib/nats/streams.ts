@@ -1,6 +1,7 @@
 import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig, type ConsumerConfig } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/nats-core";
 import { STAGES, type StreamNames } from "./names.js";
+import { replicaPlacementError, type ClusterView } from "./cluster.js";
 
 export interface StreamOptions {
   /** How long REVIEWS and DEAD_LETTERS keep messages. */
@@ -11,13 +12,23 @@ export interface StreamOptions {
   maxDeliver?: number;
   /** De-duplication window of REVIEWS (Nats-Msg-Id); must outlast any redelivery of a page. */
   reviewsDuplicateWindowMs?: number;
+  /** Replicas of every stream (NATS_REPLICAS, default 1); the stage consumers follow their stream. */
+  replicas?: number;
+}
+
+/** What ensureStreams did to a stream's replicas, for the start-up log. */
+export interface ReplicaChange {
+  stream: string;
+  from: number;
+  to: number;
 }
 
 const DAY_MS = 86_400_000;
 
 export function streamConfigs(names: StreamNames, options: StreamOptions = {}): Partial<StreamConfig>[] {
   const maxAge = nanos((options.retentionDays ?? 30) * DAY_MS);
-  return [
+  const replicas = options.replicas ?? 1;
+  const streams: Partial<StreamConfig>[] = [
     {
       name: names.fetch.stream,
       subjects: STAGES.map((stage) => names.fetch.subject(stage)),
@@ -49,6 +60,7 @@ export function streamConfigs(names: StreamNames, options: StreamOptions = {}): 
       max_age: maxAge,
     },
   ];
+  return streams.map((config) => ({ ...config, num_replicas: replicas }));
 }
 
 export function consumerConfigs(names: StreamNames, options: StreamOptions = {}): Partial<ConsumerConfig>[] {
@@ -64,17 +76,34 @@ export function consumerConfigs(names: StreamNames, options: StreamOptions = {})
   }));
 }
 
-/** Creates or updates every stream and consumer in DESIGN.md; safe to run at every start-up. */
-export async function ensureStreams(jsm: JetStreamManager, names: StreamNames, options: StreamOptions = {}): Promise<void> {
+/**
+ * Creates or updates every stream and consumer in DESIGN.md; safe to run at every start-up. A
+ * stream with other replicas than NATS_REPLICAS is updated to them (nats-server 2.9 moves its
+ * data; the stage consumers follow), and the result is read back: a stream that does not end
+ * up with them, or a cluster that cannot place them, is an error naming NATS_REPLICAS.
+ */
+export async function ensureStreams(jsm: JetStreamManager, names: StreamNames, options: StreamOptions = {}, cluster?: ClusterView): Promise<ReplicaChange[]> {
+  const replicas = options.replicas ?? 1;
+  const changes: ReplicaChange[] = [];
   for (const config of streamConfigs(names, options)) {
     const name = config.name!;
-    const exists = await jsm.streams.info(name).then(() => true, (err: unknown) => (isNotFound(err) ? false : Promise.reject(err)));
-    if (exists) {
-      const { name: _name, retention: _retention, storage: _storage, ...mutable } = config;
-      await jsm.streams.update(name, mutable);
-    } else {
-      await jsm.streams.add({ ...config, name });
+    const existing = await jsm.streams.info(name).catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
+    try {
+      if (existing) {
+        const { name: _name, retention: _retention, storage: _storage, ...mutable } = config;
+        await jsm.streams.update(name, mutable);
+      } else {
+        await jsm.streams.add({ ...config, name });
+      }
+    } catch (err) {
+      throw (await replicaPlacementError(err, name, replicas, cluster)) ?? err;
     }
+    const now = existing ? (await jsm.streams.info(name)).config.num_replicas : replicas;
+    if (now !== replicas) {
+      throw new Error(`stream ${name} has ${now} replicas after its update, but NATS_REPLICAS=${replicas}: the server did not apply the change; change them by hand (nats stream edit ${name} --replicas ${replicas}) or set NATS_REPLICAS=${now}`);
+    }
+    const before = existing?.config.num_replicas || 1;
+    if (existing && before !== replicas) changes.push({ stream: name, from: before, to: replicas });
   }
   for (const config of consumerConfigs(names, options)) {
     const durable = config.durable_name!;
@@ -89,6 +118,7 @@ export async function ensureStreams(jsm: JetStreamManager, names: StreamNames, o
       await jsm.consumers.add(names.fetch.stream, config);
     }
   }
+  return changes;
 }
 
 /** Deletes every stream of a namespace (tests and drills clean up after themselves). */
@@ -98,7 +128,7 @@ export async function deleteStreams(jsm: JetStreamManager, names: StreamNames): 
   }
 }
 
-function isNotFound(err: unknown): boolean {
+export function isNotFound(err: unknown): boolean {
   const e = err as { code?: unknown; api_error?: { err_code?: number }; message?: string };
   return e?.api_error?.err_code === 10059 || e?.api_error?.err_code === 10014 || e?.code === "404" || e?.code === 404 || /not found/i.test(String(e?.message));
 }

@@ -3,6 +3,7 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import pg from "pg";
+import { natsServers } from "../../lib/nats/connection.js";
 
 export interface Problem {
   what: string;
@@ -45,7 +46,8 @@ export async function checkPostgres(databaseUrl: string, timeoutMs = 3_000): Pro
 
 /** Connects and asks JetStream for its account info: a server without -js fails here. */
 export async function checkNats(natsUrl: string, timeoutMs = 3_000): Promise<Problem | undefined> {
-  const where = hostPort(natsUrl, 4222);
+  const servers = natsServers(natsUrl);
+  const where = servers.map((s) => hostPort(s, 4222)).join(", ");
   const fix = [
     "Debian/Ubuntu:  nats-server -js -a 127.0.0.1 -p 4222 -sd .nats-data -m 8222 &     (install: sudo apt-get install nats-server)",
     "Docker:         docker-compose up -d nats",
@@ -53,7 +55,7 @@ export async function checkNats(natsUrl: string, timeoutMs = 3_000): Promise<Pro
   ];
   let nc;
   try {
-    nc = await connect({ servers: natsUrl, timeout: timeoutMs, maxReconnectAttempts: 0 });
+    nc = await connect({ servers, timeout: timeoutMs, maxReconnectAttempts: 0 });
   } catch (err) {
     return { what: `NATS is not reachable at ${where}`, detail: (err as Error).message, howToFix: fix };
   }

@@ -10,8 +10,9 @@ export async function prepareStorage(config: Readonly<Config>): Promise<void> {
   const db = await openDatabase({ databaseUrl: config.databaseUrl, entities: [], poolSize: 3 });
   await db.destroy();
   const nats = await connectNats({
-    url: config.natsUrl,
+    url: config.natsServers,
     namespace: config.natsNamespace,
+    replicas: config.natsReplicas,
     name: "reviewflow-prepare",
     ackWaitMs: config.fetchAckWaitMs,
     maxDeliver: config.fetchMaxDeliver,

@@ -7,8 +7,9 @@ import { createFetcherService } from "./server.js";
 runService("fetcher", async (config, logger) => {
   const dataSource = await openDatabase({ databaseUrl: config.databaseUrl, logger, poolSize: Math.min(40, Math.max(10, config.fetchConcurrency * 2 + 4)) });
   const nats = await connectNats({
-    url: config.natsUrl,
+    url: config.natsServers,
     namespace: config.natsNamespace,
+    replicas: config.natsReplicas,
     name: "reviewflow-fetcher",
     logger,
     ackWaitMs: config.fetchAckWaitMs,

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { callerOf, JOB_ROLES, requireRole, tenantScope, type Caller } from "../../../lib/auth/index.js";
-import { FailedPreconditionError, ResourceExhaustedError } from "../../../lib/rpc/index.js";
+import { jetStreamUnavailable } from "../../../lib/nats/index.js";
+import { FailedPreconditionError, ResourceExhaustedError, UnavailableError } from "../../../lib/rpc/index.js";
 import type { ReviewFetcher } from "../../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { publishRootTask, rootTaskId } from "../pipeline/root-task.js";
 import { sleep } from "../pipeline/sleep.js";
@@ -81,6 +82,11 @@ export function jobHandlers(deps: HandlerDeps): JobMethods {
         const existing = await findJobByRequest(db, requestScope, req.requestId);
         if (existing) return created(existing);
       }
+      // a job admitted now could not start: with its JetStream quorum gone (NATS servers down),
+      // say so at once rather than admit work that waits for the cluster
+      const { nats } = deps.pipeline;
+      const unavailable = await jetStreamUnavailable(nats.connection, nats.names.fetch.stream, nats.names.fetch.consumer("accounts"));
+      if (unavailable) throw new UnavailableError(`JetStream cannot take new work now: ${unavailable}. No job was created; retry in a few seconds`);
       const target = await resolveTarget(deps, caller, req);
       let row: JobRow;
       try {

@@ -53,3 +53,50 @@ export async function writeDeadLetter(ctx: PipelineContext, input: DeadLetterInp
   ctx.logger.warn("task dead-lettered", { stage: input.stage, job_id: input.jobId, task_id: input.taskId, dead_letter_id: id, error_code: input.code, error: input.message, attempts: input.attempts });
   return result;
 }
+
+/** A task that names a job this deployment's database does not hold. */
+export interface UnknownJobTask {
+  stage: StageName;
+  subject: string;
+  task: Uint8Array;
+  taskType: string;
+  jobId: string;
+  taskId: string;
+  generation: number;
+  attempts: number;
+  /** How long it has waited for a fetcher that knows its job. */
+  waitedMs: number;
+}
+
+/** The dead-letter code of a task whose job this deployment does not know. */
+export const UNKNOWN_JOB = "UNKNOWN_JOB";
+
+/**
+ * Dead-letters a task whose job this deployment does not know (another deployment's task on a
+ * shared namespace, or a job deleted since): on DEAD_LETTERS only, with the reason, since there
+ * is no job row here to hang a `dead_letters` row (or a replay) on. Only then may the FETCH
+ * message be acked or deleted.
+ */
+export async function deadLetterUnknownJob(ctx: PipelineContext, input: UnknownJobTask): Promise<void> {
+  const id = uuidFrom(`${input.taskId}#${input.generation}`);
+  const namespace = ctx.nats.names.namespace;
+  const message =
+    `no fetch job ${input.jobId} in this deployment's database: waited ${Math.round(input.waitedMs / 1000)} s (${input.attempts} deliveries) ` +
+    `for a fetcher that knows it. Another deployment shares NATS namespace "${namespace}" (give each its own NATS_NAMESPACE), or the job was deleted`;
+  await publishMessage(ctx.nats.js, ctx.nats.names.deadLetters.subject(input.stage), DeadLetterSchema, {
+    id,
+    stage: STAGE_ENUM[input.stage],
+    subject: input.subject,
+    task: input.task,
+    taskType: input.taskType,
+    jobId: input.jobId,
+    errorCode: UNKNOWN_JOB,
+    errorMessage: message,
+    httpStatus: 0,
+    attempts: input.attempts,
+    failTime: timestampNow(),
+  }, { msgID: id });
+  ctx.metrics.publishes.inc({ kind: "dead_letter" });
+  ctx.metrics.deadLetters.inc({ stage: input.stage, code: UNKNOWN_JOB });
+  ctx.logger.warn("task of an unknown job dead-lettered", { stage: input.stage, job_id: input.jobId, task_id: input.taskId, dead_letter_id: id, error_code: UNKNOWN_JOB, error: message, attempts: input.attempts });
+}

@@ -3,7 +3,7 @@ import type { Subscription } from "@nats-io/nats-core";
 import { decodeMessage } from "../../../lib/nats/index.js";
 import { loadJob } from "../store/job-store.js";
 import { loadTaskState } from "../store/task-store.js";
-import { writeDeadLetter } from "./dead-letters.js";
+import { deadLetterUnknownJob, writeDeadLetter } from "./dead-letters.js";
 import type { PipelineContext } from "./pipeline-context.js";
 import type { StageHandler } from "./stage-handler.js";
 import { generationOfMessageId } from "./task-ids.js";
@@ -65,7 +65,20 @@ async function deadLetterAdvised(ctx: PipelineContext, handler: StageHandler<Des
   const generation = generationOfMessageId(stored.header?.get("Nats-Msg-Id"));
   const [job, state] = await Promise.all([loadJob(ctx.db, description.jobId), loadTaskState(ctx.db, description.taskId)]);
   const unfinished = !state || (state.state === "pending" && state.generation === generation);
-  if (job && unfinished) {
+  if (!job) {
+    // a task of a job this deployment does not know ran out of deliveries: not deleted unsaid
+    await deadLetterUnknownJob(ctx, {
+      stage: handler.stage,
+      subject: stored.subject,
+      task: stored.data,
+      taskType: handler.schema.typeName,
+      jobId: description.jobId,
+      taskId: description.taskId,
+      generation,
+      attempts: advisory.deliveries ?? 0,
+      waitedMs: Date.now() - new Date(stored.time).getTime(),
+    });
+  } else if (unfinished) {
     await writeDeadLetter(ctx, {
       stage: handler.stage,
       subject: stored.subject,

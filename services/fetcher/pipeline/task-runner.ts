@@ -5,7 +5,7 @@ import { addRetry, loadJob, type FinishResult, type JobRow } from "../store/job-
 import { markRunning } from "../store/job-status.js";
 import { loadTaskState, loadTaskStates, type TaskState } from "../store/task-store.js";
 import { commitTask } from "../store/task-finish.js";
-import { writeDeadLetter } from "./dead-letters.js";
+import { deadLetterUnknownJob, writeDeadLetter } from "./dead-letters.js";
 import type { PipelineContext, TaskAttempt } from "./pipeline-context.js";
 import { AbortedError, sleep } from "./sleep.js";
 import type { StageHandler } from "./stage-handler.js";
@@ -51,10 +51,10 @@ export function createTaskRunner<Desc extends DescMessage>(ctx: PipelineContext,
       const ids = description.after ? [description.taskId, description.after] : [description.taskId];
       const [found, states] = await Promise.all([jobs.get(description.jobId), loadTaskStates(ctx.db, ids)]);
       const state = states.get(description.taskId);
-      job = found;
+      // the cache may hold "no such job" from a moment ago: ask the database before concluding
+      job = found ?? (await jobs.get(description.jobId, true));
       if (!job) {
-        ctx.metrics.tasks.inc({ stage, outcome: "dropped" });
-        msg.ack();
+        await unknownJob(msg, description, generation);
         return;
       }
       if (state && state.generation < generation) {
@@ -107,6 +107,44 @@ export function createTaskRunner<Desc extends DescMessage>(ctx: PipelineContext,
       await sleep(pollMs, signal);
       pollMs = Math.min(250, pollMs * 2);
       state = await loadTaskState(ctx.db, taskId);
+    }
+  }
+
+  /**
+   * A task whose job this deployment's database does not hold: another deployment's work on a
+   * stream shared by mistake (one NATS_NAMESPACE for two databases), or a job deleted since. It
+   * is never acked away: each delivery hands it back for one ack wait, so a fetcher that knows
+   * the job can take it, for as many deliveries as any task gets (FETCH_MAX_DELIVER); the last
+   * one dead-letters it with UNKNOWN_JOB. A job's row commits before its first task is published
+   * (and its other tasks come from tasks of the job), so a job that is merely not committed yet
+   * is never what ends here.
+   */
+  async function unknownJob(msg: JsMsg, description: ReturnType<StageHandler<Desc>["describe"]>, generation: number): Promise<void> {
+    const attempts = msg.info.deliveryCount;
+    const waitedMs = Date.now() - msg.info.timestampNanos / 1e6;
+    if (attempts < settings.maxDeliver) {
+      if (attempts === 1) log.warn("task of a job this deployment does not know: left for its owner", { job_id: description.jobId, task_id: description.taskId, namespace: ctx.nats.names.namespace });
+      ctx.metrics.tasks.inc({ stage, outcome: "unknown_job" });
+      msg.nak(settings.ackWaitMs);
+      return;
+    }
+    try {
+      await deadLetterUnknownJob(ctx, {
+        stage,
+        subject: msg.subject,
+        task: msg.data,
+        taskType: handler.schema.typeName,
+        jobId: description.jobId,
+        taskId: description.taskId,
+        generation,
+        attempts,
+        waitedMs,
+      });
+      msg.ack();
+      ctx.metrics.tasks.inc({ stage, outcome: "dead_lettered" });
+    } catch (err) {
+      log.error("dead-lettering failed; task kept", { job_id: description.jobId, task_id: description.taskId, err });
+      msg.nak(backoffMs(attempts, settings.retryBaseMs, settings.retryMaxMs));
     }
   }
 
