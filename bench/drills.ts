@@ -1,19 +1,23 @@
 // Fault drills: one fetch job per drill, broken on purpose while it runs, then the REVIEWS stream
-// read from the start and compared with what Google (the emulator) holds. The goal in every
-// drill: 0 lost, 0 duplicated, the job finished.
+// read from the start by an independent subscriber and compared with what Google (the emulator)
+// holds. The goal in every drill: 0 lost, 0 duplicated, the job finished. The single-node drills
+// are here; the cluster drills (three nats-servers, R3 streams) are in cluster-drills.ts, on the
+// same runner.
 import pg from "pg";
 import { FetchMode, JobStatus } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import type { SeedSpec } from "../emulator/index.js";
 import type { BenchSize } from "./types.js";
 import { createEnvironment, type Environment } from "./harness/environment.js";
+import { compareWithGoogle } from "./harness/google-truth.js";
 import { statusName, waitForJob } from "./harness/jobs.js";
 import { startNatsServer, type NatsServer } from "./harness/nats-server.js";
 import { readAllReviews, reviewsStored } from "./harness/review-count.js";
 
 export interface DrillResult {
   name: string;
+  /** Reviews Google holds. */
   expected: number;
-  /** Distinct reviews delivered (CREATED events). */
+  /** Of those, how many an independent subscriber replaying REVIEWS holds. */
   delivered: number;
   /** Messages on REVIEWS, duplicates included. */
   total: number;
@@ -24,27 +28,41 @@ export interface DrillResult {
   ms: number;
   /** What was done and seen, in order. */
   notes: string[];
+  /** What went wrong besides lost or duplicated reviews (a service that died, an answer that never came). */
+  problems: string[];
 }
 
-interface DrillContext {
+export interface DrillContext<Infra> {
   env: Environment;
-  nats: NatsServer;
+  /** What the drill breaks: a nats-server, a cluster. */
+  infra: Infra;
+  size: BenchSize;
+  /** The drill's job (empty during setup). */
+  jobId: string;
   note(line: string): void;
-  /** Work that may go on while the job runs (a restart); awaited before the next drill. */
+  problem(line: string): void;
+  /** Work that may go on while the job runs (a restart); awaited before the REVIEWS stream is read. */
   background(work: Promise<unknown>): void;
 }
 
-interface Drill {
+export interface Drill<Infra> {
   name: string;
   /** Runs before the job starts (e.g. faults that last the whole job). */
-  setup?(ctx: DrillContext): Promise<void>;
+  setup?(ctx: DrillContext<Infra>): Promise<void>;
   /** Breaks something once the job is under way. */
-  strike?(ctx: DrillContext): Promise<void>;
+  strike?(ctx: DrillContext<Infra>): Promise<void>;
   /** Which fetcher to ask about the job (a killed one cannot answer). */
   askFetcher?: number;
+  /** Google's latency per call instead of the size's (a longer job, for a strike that takes a while). */
+  latencyMs?: Partial<Record<BenchSize, number>>;
 }
 
-const DRILLS: Drill[] = [
+/** 0 lost, 0 duplicated, every job finished SUCCEEDED, nothing else went wrong. */
+export function drillsMetGoal(results: DrillResult[]): boolean {
+  return results.every((r) => r.lost === 0 && r.duplicated === 0 && r.finished && r.jobStatus === "SUCCEEDED" && r.problems.length === 0);
+}
+
+const DRILLS: Drill<NatsServer>[] = [
   {
     name: "kill -9 of a fetcher mid-job",
     askFetcher: 1,
@@ -62,7 +80,7 @@ const DRILLS: Drill[] = [
   },
   {
     name: "NATS restart mid-job",
-    async strike({ nats, note }) {
+    async strike({ infra: nats, note }) {
       await nats.restart(1_000);
       note("nats-server stopped, down 1 s, started again on the same store");
     },
@@ -86,7 +104,7 @@ const DRILLS: Drill[] = [
   },
 ];
 
-const SIZES: Record<BenchSize, { seed: SeedSpec; latencyMs: number; concurrency: string; timeoutMs: number }> = {
+export const DRILL_SIZES: Record<BenchSize, { seed: SeedSpec; latencyMs: number; concurrency: string; timeoutMs: number }> = {
   // long enough that "mid-job" is mid-job at two tasks per stage, small enough for the test suite
   reduced: { seed: { accounts: 1, locationsPerAccount: 12, reviewsPerLocation: [10, 70] }, latencyMs: 120, concurrency: "2", timeoutMs: 90_000 },
   full: { seed: { accounts: 3, locationsPerAccount: 100, reviewsPerLocation: [0, 200] }, latencyMs: 50, concurrency: "8", timeoutMs: 600_000 },
@@ -96,7 +114,7 @@ function timestampMs(t: { seconds: bigint; nanos: number }): number {
   return Number(t.seconds) * 1000 + Math.round(t.nanos / 1e6);
 }
 
-function sleep(ms: number): Promise<void> {
+export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
@@ -114,49 +132,61 @@ async function terminateConnections(databaseUrl: string): Promise<number> {
   }
 }
 
+/** The services' settings in every drill: short ack wait, quick retries, no quota to wait for. */
+export function drillServiceEnv(size: BenchSize): Record<string, string> {
+  return {
+    GOOGLE_QPM: "1000000",
+    FETCH_CONCURRENCY: DRILL_SIZES[size].concurrency,
+    FETCH_ACK_WAIT_MS: "2000",
+    FETCH_MAX_DELIVER: "20",
+    FETCH_RETRY_BASE_MS: "100",
+    FETCH_RETRY_MAX_MS: "2000",
+    FETCH_POLL_MS: "200",
+    GOOGLE_TIMEOUT_MS: "5000",
+    JOB_STALL_TIMEOUT_SECONDS: "120",
+  };
+}
+
 /** Every drill runs on one set of services (two fetchers) with a freshly seeded Google of its own. */
 async function openDrillEnvironment(nats: NatsServer, size: BenchSize): Promise<Environment> {
-  const spec = SIZES[size];
   return createEnvironment({
     label: "drill",
     natsUrl: nats.url,
     emulator: { seed: "tiny" },
     switchableGoogle: true,
-    stack: {
-      fetchers: 2,
-      env: {
-        GOOGLE_QPM: "1000000",
-        FETCH_CONCURRENCY: spec.concurrency,
-        FETCH_ACK_WAIT_MS: "2000",
-        FETCH_MAX_DELIVER: "20",
-        FETCH_RETRY_BASE_MS: "100",
-        FETCH_RETRY_MAX_MS: "2000",
-        FETCH_POLL_MS: "200",
-        GOOGLE_TIMEOUT_MS: "5000",
-        JOB_STALL_TIMEOUT_SECONDS: "120",
-      },
-    },
+    stack: { fetchers: 2, env: drillServiceEnv(size) },
   });
 }
 
-async function runDrill(drill: Drill, index: number, env: Environment, nats: NatsServer, size: BenchSize, log: (line: string) => void): Promise<DrillResult> {
-  const spec = SIZES[size];
+/**
+ * One drill: a freshly seeded Google (seed `seedBase + index`) behind the same services, a full
+ * job, the strike once a fifth of the reviews are out, the job waited for, then REVIEWS replayed
+ * from the start and compared with Google.
+ */
+export async function runDrill<Infra>(drill: Drill<Infra>, index: number, env: Environment, infra: Infra, size: BenchSize, log: (line: string) => void, seedBase = 7_000): Promise<DrillResult> {
+  const spec = DRILL_SIZES[size];
   const notes: string[] = [];
+  const problems: string[] = [];
   const note = (line: string) => {
     notes.push(line);
     log(`  ${line}`);
   };
+  const problem = (line: string) => {
+    problems.push(line);
+    note(`PROBLEM: ${line}`);
+  };
   log(`drill: ${drill.name}`);
   try {
     // a different seed per drill: new accounts, locations and reviews, so nothing is "unchanged"
-    await env.switchGoogle({ seed: { ...spec.seed, seed: 7_000 + index }, quotaPerMinute: 1_000_000 }, `drill-${index + 1}`);
+    await env.switchGoogle({ seed: { ...spec.seed, seed: seedBase + index }, quotaPerMinute: 1_000_000 }, `drill-${index + 1}`);
     const pending: Promise<unknown>[] = [];
-    const ctx: DrillContext = { env, nats, note, background: (work) => pending.push(work) };
+    const ctx: DrillContext<Infra> = { env, infra, size, jobId: "", note, problem, background: (work) => pending.push(work) };
     const expected = env.emulator.controls.data().totalReviews;
-    env.emulator.controls.addFault({ kind: "latency", latencyMs: spec.latencyMs });
+    env.emulator.controls.addFault({ kind: "latency", latencyMs: drill.latencyMs?.[size] ?? spec.latencyMs });
     await drill.setup?.(ctx);
     const started = Date.now();
     const created = await env.stack.fetcher.createFetchJob({ target: { case: "clientId", value: env.clientId }, mode: FetchMode.FULL });
+    ctx.jobId = created.jobId;
     note(`job ${created.jobId} created: ${expected} reviews at Google`);
     if (drill.strike) {
       // strike once a fifth of the reviews are out: the job is well under way, far from done
@@ -185,20 +215,15 @@ async function runDrill(drill: Drill, index: number, env: Environment, nats: Nat
     const counters = waited.job?.counters;
     if (counters) note(`job counters: ${counters.pages} pages, ${counters.retries} retries, ${counters.deadLettered} dead-lettered`);
     if (!waited.ended) note(`job did not end within ${spec.timeoutMs / 1000} s${waited.lastError ? ` (last error: ${waited.lastError})` : ""}`);
-    const tally = await readAllReviews(env.nats, env.names);
-    const delivered = tally.uniqueCreated;
-    return {
-      name: drill.name,
-      expected,
-      delivered,
-      total: tally.total,
-      lost: Math.max(0, expected - delivered),
-      duplicated: tally.total - tally.uniqueEvents,
-      jobStatus: waited.job ? statusName(waited.job.status) : "unknown",
-      finished: waited.ended,
-      ms,
-      notes,
-    };
+    // nothing may have crashed: the harness restarts only what a drill kills on purpose
+    for (const service of [env.stack.tokenService, ...env.stack.fetcherServices]) {
+      if (!service.running()) problem(`${service.name} is not running: it exited during the drill (logs: ${env.logDir})`);
+    }
+    // Google's truth is read without the drill's faults (a 5xx or latency there is not the product's)
+    env.emulator.controls.clearFaults();
+    const { extra, ...counts } = await compareWithGoogle(env, await readAllReviews(env.nats, env.names));
+    if (extra) problem(`${extra} reviews live on REVIEWS that Google does not hold`);
+    return { name: drill.name, ...counts, jobStatus: waited.job ? statusName(waited.job.status) : "unknown", finished: waited.ended, ms, notes, problems };
   } catch (err) {
     note(`drill failed: ${(err as Error).message} (service logs: ${env.logDir})`);
     throw err;
@@ -234,7 +259,7 @@ export async function runDrills(options: DrillOptions): Promise<DrillResult[]> {
     throw err;
   } finally {
     // the services' logs stay for reading when a drill missed its goal or broke
-    const clean = !broke && results.every((r) => r.finished && r.lost === 0 && r.duplicated === 0 && r.jobStatus === "SUCCEEDED");
+    const clean = !broke && drillsMetGoal(results);
     await env?.close({ keepLogs: !clean });
     if (env && !clean) log(`service logs kept in ${env.logDir}`);
     await nats.close();

@@ -11,9 +11,9 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { startGoogleEmulator, type EmulatorClient, type EmulatorOptions, type GoogleEmulator } from "../../emulator/index.js";
-import { loadConfig } from "../../lib/config/index.js";
+import { deploymentNamespace, loadConfig } from "../../lib/config/index.js";
 import { dropDatabase } from "../../lib/db/index.js";
-import { deleteStreams, streamNames, type StreamNames } from "../../lib/nats/index.js";
+import { deleteStreams, natsServers, streamNames, type StreamNames } from "../../lib/nats/index.js";
 import { connectThroughConsent } from "../../scripts/support/consent.js";
 import { seedDemo } from "../../scripts/support/demo-seed.js";
 import { startGoogleProxy, type GoogleProxy } from "./google-proxy.js";
@@ -25,7 +25,13 @@ type GoogleOptions = Omit<EmulatorOptions, "port" | "clients" | "autoApprove">;
 
 export interface EnvironmentOptions {
   label: string;
+  /** One NATS server, or a cluster's servers comma-separated. */
   natsUrl: string;
+  /**
+   * Leave NATS_NAMESPACE unset, as a deployment with default settings does: the services derive
+   * the namespace from their database (default: a namespace of the run's own, set explicitly).
+   */
+  defaultNamespace?: boolean;
   emulator: GoogleOptions;
   stack?: Pick<StackOptions, "fetchers" | "gateway" | "env" | "echo">;
   /** Parent directory for the services' logs (default: a temporary directory). */
@@ -69,8 +75,8 @@ export function scratchDatabaseUrl(label: string): string {
 }
 
 export async function createEnvironment(options: EnvironmentOptions): Promise<Environment> {
-  const namespace = `${options.label.replace(/[^A-Za-z0-9]/g, "").slice(0, 12)}${randomBytes(3).toString("hex")}`;
   const databaseUrl = scratchDatabaseUrl(options.label);
+  const namespace = options.defaultNamespace ? deploymentNamespace(databaseUrl) : `${options.label.replace(/[^A-Za-z0-9]/g, "").slice(0, 12)}${randomBytes(3).toString("hex")}`;
   const logDir = mkdtempSync(path.join(options.logRoot ?? os.tmpdir(), `rf-${options.label.replace(/[^A-Za-z0-9-]/g, "")}-`));
   const names = streamNames(namespace);
   let googleClient = BENCH_CLIENT;
@@ -107,8 +113,8 @@ export async function createEnvironment(options: EnvironmentOptions): Promise<En
 
   try {
     if (options.switchableGoogle) proxy = await startGoogleProxy(emulator.url);
-    stack = await startStack({ databaseUrl, natsUrl: options.natsUrl, namespace, googleUrl: proxy?.url ?? emulator.url, logDir, ...options.stack });
-    nats = await connect({ servers: options.natsUrl, name: `harness-${options.label}`, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    stack = await startStack({ databaseUrl, natsUrl: options.natsUrl, namespace: options.defaultNamespace ? undefined : namespace, googleUrl: proxy?.url ?? emulator.url, logDir, ...options.stack });
+    nats = await connect({ servers: natsServers(options.natsUrl), name: `harness-${options.label}`, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
     await addClient(options.label);
   } catch (err) {
     await close({ keepLogs: true });

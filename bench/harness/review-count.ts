@@ -3,7 +3,7 @@
 // compares with what Google holds.
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { ReviewEventType } from "../../gen/reviewflow/reviews/v1/events_pb.js";
+import { ReviewEventType, type ReviewEvent } from "../../gen/reviewflow/reviews/v1/events_pb.js";
 import type { StreamNames } from "../../lib/nats/names.js";
 import { tailReviews } from "../../scripts/support/review-tail.js";
 
@@ -16,6 +16,8 @@ export interface ReviewTally {
   uniqueCreated: number;
   /** The review names seen, for the lost-review check. */
   reviewNames: Set<string>;
+  /** Every event read, in stream order (for a comparison with Google's state: google-truth.ts). */
+  events: ReviewEvent[];
 }
 
 /** Messages the REVIEWS stream holds right now. */
@@ -29,7 +31,7 @@ export async function reviewsStored(connection: NatsConnection, names: StreamNam
 export async function readAllReviews(connection: NatsConnection, names: StreamNames, timeoutMs = 30_000): Promise<ReviewTally> {
   const jsm = await jetstreamManager(connection);
   const lastSeq = (await jsm.streams.info(names.reviews.stream)).state.last_seq;
-  const tally: ReviewTally = { total: 0, uniqueEvents: 0, uniqueCreated: 0, reviewNames: new Set() };
+  const tally: ReviewTally = { total: 0, uniqueEvents: 0, uniqueCreated: 0, reviewNames: new Set(), events: [] };
   if (lastSeq === 0) return tally;
   const events = new Set<string>();
   const created = new Set<string>();
@@ -41,6 +43,7 @@ export async function readAllReviews(connection: NatsConnection, names: StreamNa
     fromStart: true,
     onEvent: (event, meta) => {
       tally.total++;
+      tally.events.push(event);
       events.add(event.eventId);
       const name = event.review?.name ?? "";
       tally.reviewNames.add(name);

@@ -19,7 +19,8 @@ export type FetcherClient = Client<typeof ReviewFetcher>;
 export interface StackOptions {
   databaseUrl: string;
   natsUrl: string;
-  namespace: string;
+  /** NATS_NAMESPACE; undefined leaves it unset, so the services derive theirs from DATABASE_URL (the default). */
+  namespace: string | undefined;
   /** Origin of Google (the emulator): GOOGLE_OAUTH_URL and GOOGLE_API_URL. */
   googleUrl: string;
   /** How many fetcher instances (default 1). */
@@ -62,7 +63,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     HOME: process.env.HOME,
     DATABASE_URL: options.databaseUrl,
     NATS_URL: options.natsUrl,
-    NATS_NAMESPACE: options.namespace,
+    ...(options.namespace === undefined ? {} : { NATS_NAMESPACE: options.namespace }),
     TOKEN_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     ADMIN_API_KEY: adminKey,
     GOOGLE_OAUTH_URL: options.googleUrl,
