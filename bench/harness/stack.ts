@@ -48,8 +48,10 @@ export interface Stack {
   gatewayUrl?: string;
   /** kill -9 of fetcher `index`. */
   killFetcher(index: number): Promise<void>;
-  /** Starts fetcher `index` again on its port (as a supervisor would after a crash). */
-  startFetcher(index: number): Promise<void>;
+  /** Starts fetcher `index` again on its port (as a supervisor would after a crash), with `env` over the stack's. */
+  startFetcher(index: number, env?: Record<string, string>): Promise<void>;
+  /** Stops fetcher `index` in order (SIGTERM, then SIGKILL after `graceMs`). */
+  stopFetcher(index: number, graceMs?: number): Promise<void>;
   /** Stops everything (SIGTERM, then SIGKILL). */
   stop(): Promise<void>;
 }
@@ -91,9 +93,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     return child;
   };
   const fetcherServices: ChildService[] = [];
-  const startFetcher = async (index: number) => {
+  const startFetcher = async (index: number, env?: Record<string, string>) => {
     const port = fetcherPorts[index]!;
-    const child = spawnService(`fetcher-${index + 1}`, "services/fetcher/main.ts", { ...base, FETCHER_PORT: String(port) });
+    const child = spawnService(`fetcher-${index + 1}`, "services/fetcher/main.ts", { ...base, ...env, FETCHER_PORT: String(port) });
     fetcherServices[index] = child;
     await waitUntilHealthy(child.name, () => grpcHealthy(`http://127.0.0.1:${port}`), { child, timeoutMs: 60_000 });
   };
@@ -123,6 +125,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         await fetcherServices[index]?.kill();
       },
       startFetcher,
+      async stopFetcher(index, graceMs) {
+        await fetcherServices[index]?.stop(graceMs);
+      },
       async stop() {
         await Promise.all([...children].reverse().map((c) => c.stop(10_000)));
       },
