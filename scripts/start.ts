@@ -3,7 +3,7 @@
 // as child processes, seeds and connects a demo client, prints what to try, and on Ctrl-C stops
 // everything in order. The only file of the launcher with side effects.
 import path from "node:path";
-import { deploymentNamespace, loadConfig, ConfigError, type Config } from "../lib/config/index.js";
+import { loadConfig, ConfigError, type Config } from "../lib/config/index.js";
 import { streamNames } from "../lib/nats/names.js";
 import { createServiceClient } from "../lib/rpc/service-client.js";
 import { TokenService } from "../gen/reviewflow/token/v1/token_service_pb.js";
@@ -93,13 +93,13 @@ async function demoBranches(emulatorUrl: string): Promise<DemoBranch[]> {
 
 /** The stream names this deployment uses, and where its namespace came from (subscribers need both). */
 function describeStreams(c: Readonly<Config>): string {
-  const names = streamNames(c.natsNamespace);
+  const names = streamNames(c.natsNamespace, c.natsWorkNamespace);
   const list = [names.fetch.stream, names.reviews.stream, names.deadLetters.stream, names.tokenEvents.stream].join(", ");
-  const origin = !c.natsNamespace
-    ? "NATS_NAMESPACE set empty: the unprefixed names"
-    : c.natsNamespace === deploymentNamespace(c.databaseUrl) && process.env.NATS_NAMESPACE === undefined
-      ? `NATS namespace ${c.natsNamespace}, derived from DATABASE_URL; NATS_NAMESPACE sets another`
-      : `NATS namespace ${c.natsNamespace}`;
+  const origin = process.env.NATS_NAMESPACE === undefined
+    ? `work streams in namespace ${c.natsWorkNamespace}, derived from DATABASE_URL; NATS_NAMESPACE sets one for all`
+    : c.natsNamespace
+      ? `NATS namespace ${c.natsNamespace}`
+      : "NATS_NAMESPACE set empty: the unprefixed names";
   return `${list} (${origin}${c.natsReplicas > 1 ? `; ${c.natsReplicas} replicas each` : ""})`;
 }
 

@@ -1,6 +1,7 @@
 // Two deployments on one NATS, each with its own database and DEFAULT settings (no
-// NATS_NAMESPACE): each derives its own namespace from its database, so neither can take the
-// other's work; both complete their jobs with every review delivered once, on their own streams.
+// NATS_NAMESPACE): each derives its work streams' namespace from its database, so neither can
+// take the other's work; both complete their jobs with every review delivered once, on the
+// shared REVIEWS stream under DESIGN.md's name, each on its own clients' subjects.
 // And a task whose job a deployment does not know (another deployment's, on a namespace shared
 // by mistake) is never acked away: it is left for its owner, then dead-lettered with UNKNOWN_JOB.
 import assert from "node:assert/strict";
@@ -46,9 +47,10 @@ describe("deployments sharing one NATS (default settings)", function () {
     assert.equal(b!.namespace, deploymentNamespace(b!.databaseUrl));
     assert.notEqual(a!.namespace, b!.namespace);
     assert.match(a!.names.fetch.stream, /^rf_[0-9a-f]{8}_FETCH$/);
+    assert.equal(a!.names.reviews.stream, "REVIEWS", "the public stream keeps DESIGN.md's name");
   });
 
-  it("completes each one's jobs at the same time, every review delivered once on its own REVIEWS stream", async () => {
+  it("completes each one's jobs at the same time, every review delivered once on its own clients' subjects of REVIEWS", async () => {
     const jobs = await Promise.all(
       deployments.map(async (d) => {
         const created = await d.stack.fetcher.createFetchJob({ target: { case: "clientId", value: d.clientId }, mode: FetchMode.FULL });
@@ -60,7 +62,7 @@ describe("deployments sharing one NATS (default settings)", function () {
       assert.ok(waited.ended, `${d.namespace}: job ${jobId} did not end (${waited.lastError ?? ""})`);
       assert.equal(statusName(waited.job!.status), "SUCCEEDED", `${d.namespace}: ${waited.job?.error}`);
       assert.equal(waited.job!.counters?.deadLettered, 0n);
-      const compared = await compareWithGoogle(d, await readAllReviews(d.nats, d.names));
+      const compared = await compareWithGoogle(d, await readAllReviews(d.nats, d.names, 30_000, d.clientId));
       assert.ok(compared.expected > 0);
       assert.deepEqual(compared, { expected: compared.expected, delivered: compared.expected, total: compared.expected, lost: 0, duplicated: 0, extra: 0 }, d.namespace);
     }

@@ -78,7 +78,9 @@ export async function createEnvironment(options: EnvironmentOptions): Promise<En
   const databaseUrl = scratchDatabaseUrl(options.label);
   const namespace = options.defaultNamespace ? deploymentNamespace(databaseUrl) : `${options.label.replace(/[^A-Za-z0-9]/g, "").slice(0, 12)}${randomBytes(3).toString("hex")}`;
   const logDir = mkdtempSync(path.join(options.logRoot ?? os.tmpdir(), `rf-${options.label.replace(/[^A-Za-z0-9-]/g, "")}-`));
-  const names = streamNames(namespace);
+  // default settings keep DESIGN.md's public stream names (shared by every deployment on the
+  // NATS) and put only the work streams in the deployment's own namespace
+  const names = options.defaultNamespace ? streamNames("", namespace) : streamNames(namespace);
   let googleClient = BENCH_CLIENT;
   let emulator = await startGoogleEmulator({ ...options.emulator, port: 0, clients: [googleClient], autoApprove: options.autoApprove ?? true });
   let proxy: GoogleProxy | undefined;
@@ -90,7 +92,8 @@ export async function createEnvironment(options: EnvironmentOptions): Promise<En
     await stack?.stop().catch(() => undefined);
     if (nats) {
       const jsm = await jetstreamManager(nats).catch(() => undefined);
-      if (jsm) await deleteStreams(jsm, names).catch(() => undefined);
+      // the public streams of a default-settings deployment are shared: only its own go
+      if (jsm) await deleteStreams(jsm, names, options.defaultNamespace ? { workOnly: true } : undefined).catch(() => undefined);
       await nats.close().catch(() => undefined);
     }
     await proxy?.close().catch(() => undefined);

@@ -31,18 +31,21 @@ describe("loadConfig", () => {
     assert.equal(cluster.natsReplicas, 3);
   });
 
-  it("derives the NATS namespace from the database unless NATS_NAMESPACE is set (set but empty: the unprefixed names)", () => {
-    const a = loadConfig({ DATABASE_URL: "postgres://u@db.example:5432/app_a" }).natsNamespace;
-    const b = loadConfig({ DATABASE_URL: "postgres://u@db.example:5432/app_b" }).natsNamespace;
+  it("derives the work streams' namespace from the database unless NATS_NAMESPACE is set (set but empty: the unprefixed names); the public streams keep DESIGN's names", () => {
+    assert.equal(loadConfig({}).natsNamespace, "");
+    const a = loadConfig({ DATABASE_URL: "postgres://u@db.example:5432/app_a" }).natsWorkNamespace;
+    const b = loadConfig({ DATABASE_URL: "postgres://u@db.example:5432/app_b" }).natsWorkNamespace;
     assert.match(a, /^rf_[0-9a-f]{8}$/);
     assert.notEqual(a, b);
     // what identifies the database decides, not who connects or how loopback is spelt
-    assert.equal(loadConfig({ DATABASE_URL: "postgresql://other:pw@DB.example/app_a" }).natsNamespace, a);
+    assert.equal(loadConfig({ DATABASE_URL: "postgresql://other:pw@DB.example/app_a" }).natsWorkNamespace, a);
     assert.equal(deploymentNamespace("postgres://x@127.0.0.1:5432/reviewflow"), deploymentNamespace("postgres://y@localhost/reviewflow"));
     assert.notEqual(deploymentNamespace("postgres://x@127.0.0.1:5433/reviewflow"), deploymentNamespace("postgres://x@127.0.0.1:5432/reviewflow"));
-    assert.equal(loadConfig({}).natsNamespace, deploymentNamespace("postgres://postgres@127.0.0.1:5432/reviewflow"));
-    assert.equal(loadConfig({ NATS_NAMESPACE: "prod-eu" }).natsNamespace, "prod-eu");
-    assert.equal(loadConfig({ NATS_NAMESPACE: "" }).natsNamespace, "");
+    assert.equal(loadConfig({}).natsWorkNamespace, deploymentNamespace("postgres://postgres@127.0.0.1:5432/reviewflow"));
+    for (const key of ["natsNamespace", "natsWorkNamespace"] as const) {
+      assert.equal(loadConfig({ NATS_NAMESPACE: "prod-eu" })[key], "prod-eu");
+      assert.equal(loadConfig({ NATS_NAMESPACE: "" })[key], "");
+    }
   });
 
   it("points every Google endpoint at one base URL (the emulator)", () => {

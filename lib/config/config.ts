@@ -31,11 +31,17 @@ export interface Config {
   /** Replicas of every stream (NATS_REPLICAS, 1): 3 on a three-node JetStream cluster. */
   natsReplicas: number;
   /**
-   * Prefix of every stream name and subject, so deployments sharing a NATS never share work or
-   * events: NATS_NAMESPACE, else one derived from DATABASE_URL's host, port and database
-   * (deploymentNamespace); NATS_NAMESPACE set but empty keeps the unprefixed names (FETCH, REVIEWS, ...).
+   * Prefix of the public streams' names and subjects (REVIEWS, TOKEN_EVENTS: what subscribers
+   * read, named in DESIGN.md): NATS_NAMESPACE, else none. Deployments sharing a NATS still never
+   * mix events: subjects carry the client's id, and message ids are scoped by it.
    */
   natsNamespace: string;
+  /**
+   * Prefix of the work streams (FETCH, DEAD_LETTERS), so deployments sharing a NATS never take
+   * each other's tasks: NATS_NAMESPACE, else one derived from DATABASE_URL's host, port and
+   * database (deploymentNamespace); NATS_NAMESPACE set but empty keeps the unprefixed names.
+   */
+  natsWorkNamespace: string;
   /** Undefined when TOKEN_ENCRYPTION_KEY is unset; services that store secrets call `requireKeyring`. */
   encryptionKeys: EncryptionKeyring | undefined;
   google: GoogleEndpoints;
@@ -155,7 +161,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     natsUrl: natsServers.join(","),
     natsServers,
     natsReplicas: int(read, "NATS_REPLICAS", 1, 1, 5),
-    natsNamespace: env.NATS_NAMESPACE === undefined ? deploymentNamespace(databaseUrl) : pattern(read, "NATS_NAMESPACE", "", /^[A-Za-z0-9_-]*$/, "letters, digits, _ and - only"),
+    natsNamespace: pattern(read, "NATS_NAMESPACE", "", /^[A-Za-z0-9_-]*$/, "letters, digits, _ and - only"),
+    natsWorkNamespace: env.NATS_NAMESPACE === undefined ? deploymentNamespace(databaseUrl) : pattern(read, "NATS_NAMESPACE", "", /^[A-Za-z0-9_-]*$/, "letters, digits, _ and - only"),
     encryptionKeys,
     google: googleEndpoints(read),
     googleQpm: int(read, "GOOGLE_QPM", 300, 1, 1_000_000),

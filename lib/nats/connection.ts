@@ -18,6 +18,8 @@ export interface NatsOptions extends StreamOptions {
   /** One server URL, several comma-separated (NATS_URL), or a list: the client tries each and learns the rest of the cluster. */
   url: string | readonly string[];
   namespace?: string;
+  /** The work streams' namespace (FETCH, DEAD_LETTERS); default `namespace`. */
+  workNamespace?: string;
   /** A name shown in the server's connection list. */
   name?: string;
   logger?: Logger;
@@ -55,7 +57,7 @@ export async function connectNats(options: NatsOptions): Promise<Nats> {
       }
     })().catch(() => undefined);
   }
-  const names = streamNames(options.namespace ?? "");
+  const names = streamNames(options.namespace ?? "", options.workNamespace ?? options.namespace ?? "");
   try {
     const jsm = await jetstreamManager(connection);
     if (!options.skipEnsure) {
@@ -68,6 +70,7 @@ export async function connectNats(options: NatsOptions): Promise<Nats> {
       }
       options.logger?.info("jetstream streams ready", {
         namespace: names.namespace,
+        work_namespace: names.workNamespace,
         streams: [names.fetch.stream, names.reviews.stream, names.deadLetters.stream, names.tokenEvents.stream].join(","),
         replicas,
         cluster: view.cluster ?? "",

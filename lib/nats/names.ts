@@ -1,6 +1,9 @@
 /**
  * Every stream, subject and consumer name, in one place. A namespace (NATS_NAMESPACE, used by
- * tests and drills) prefixes streams and subjects so concurrent runs never share a stream.
+ * tests and drills) prefixes streams and subjects so concurrent runs never share a stream. The
+ * work streams (FETCH, DEAD_LETTERS) may have a namespace of their own: by default a deployment
+ * keeps DESIGN.md's public names (REVIEWS, TOKEN_EVENTS) but its work apart from any other
+ * deployment on the same NATS.
  */
 export type StageName = "accounts" | "locations" | "reviews";
 export const STAGES: readonly StageName[] = ["accounts", "locations", "reviews"];
@@ -8,7 +11,10 @@ export const STAGES: readonly StageName[] = ["accounts", "locations", "reviews"]
 export type TokenEventName = "connected" | "refreshed" | "needs_reauth" | "revoked";
 
 export interface StreamNames {
+  /** Of the public streams, REVIEWS and TOKEN_EVENTS. */
   namespace: string;
+  /** Of the work streams, FETCH and DEAD_LETTERS. */
+  workNamespace: string;
   fetch: { stream: string; subject(stage: StageName): string; consumer(stage: StageName): string; all: string };
   reviews: { stream: string; subject(clientId: string, locationId: string): string; all: string };
   deadLetters: { stream: string; subject(stage: StageName): string; all: string };
@@ -23,24 +29,27 @@ function token(value: string): string {
   return value;
 }
 
-export function streamNames(namespace = ""): StreamNames {
+export function streamNames(namespace = "", workNamespace = namespace): StreamNames {
   const s = (name: string) => (namespace ? `${namespace}_${name}` : name);
   const subj = (name: string) => (namespace ? `${namespace}.${name}` : name);
-  const fetchStream = s("FETCH");
+  const ws = (name: string) => (workNamespace ? `${workNamespace}_${name}` : name);
+  const wsubj = (name: string) => (workNamespace ? `${workNamespace}.${name}` : name);
+  const fetchStream = ws("FETCH");
   return {
     namespace,
+    workNamespace,
     fetch: {
       stream: fetchStream,
-      subject: (stage) => subj(`fetch.${stage}`),
+      subject: (stage) => wsubj(`fetch.${stage}`),
       consumer: (stage) => `fetch-${stage}`,
-      all: subj("fetch.>"),
+      all: wsubj("fetch.>"),
     },
     reviews: {
       stream: s("REVIEWS"),
       subject: (clientId, locationId) => subj(`reviews.${token(clientId)}.${token(locationId)}`),
       all: subj("reviews.>"),
     },
-    deadLetters: { stream: s("DEAD_LETTERS"), subject: (stage) => subj(`deadletter.${stage}`), all: subj("deadletter.>") },
+    deadLetters: { stream: ws("DEAD_LETTERS"), subject: (stage) => wsubj(`deadletter.${stage}`), all: wsubj("deadletter.>") },
     tokenEvents: {
       stream: s("TOKEN_EVENTS"),
       subject: (clientId, event) => subj(`tokens.${token(clientId)}.${event}`),

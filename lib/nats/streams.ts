@@ -122,8 +122,9 @@ export async function ensureStreams(jsm: JetStreamManager, names: StreamNames, o
 }
 
 /** Deletes every stream of a namespace (tests and drills clean up after themselves). */
-export async function deleteStreams(jsm: JetStreamManager, names: StreamNames): Promise<void> {
-  for (const stream of [names.fetch.stream, names.reviews.stream, names.deadLetters.stream, names.tokenEvents.stream]) {
+export async function deleteStreams(jsm: JetStreamManager, names: StreamNames, options: { workOnly?: boolean } = {}): Promise<void> {
+  const streams = options.workOnly ? [names.fetch.stream, names.deadLetters.stream] : [names.fetch.stream, names.reviews.stream, names.deadLetters.stream, names.tokenEvents.stream];
+  for (const stream of streams) {
     await jsm.streams.delete(stream).catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
   }
 }

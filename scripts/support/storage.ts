@@ -12,6 +12,7 @@ export async function prepareStorage(config: Readonly<Config>): Promise<void> {
   const nats = await connectNats({
     url: config.natsServers,
     namespace: config.natsNamespace,
+    workNamespace: config.natsWorkNamespace,
     replicas: config.natsReplicas,
     name: "reviewflow-prepare",
     ackWaitMs: config.fetchAckWaitMs,

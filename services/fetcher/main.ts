@@ -9,6 +9,7 @@ runService("fetcher", async (config, logger) => {
   const nats = await connectNats({
     url: config.natsServers,
     namespace: config.natsNamespace,
+    workNamespace: config.natsWorkNamespace,
     replicas: config.natsReplicas,
     name: "reviewflow-fetcher",
     logger,

@@ -7,7 +7,7 @@ import { createGateway } from "./server.js";
 runService("gateway", async (config, logger) => {
   const dataSource = await openDatabase({ databaseUrl: config.databaseUrl, logger });
   // the gateway publishes nothing: it only reports NATS in /ready, so it does not manage streams
-  const nats = await connectNats({ url: config.natsServers, namespace: config.natsNamespace, skipEnsure: true, logger, name: "reviewflow-gateway" });
+  const nats = await connectNats({ url: config.natsServers, namespace: config.natsNamespace, workNamespace: config.natsWorkNamespace, skipEnsure: true, logger, name: "reviewflow-gateway" });
   const gateway = createGateway({ config, dataSource, nats, logger });
   const port = await gateway.listen(config.gatewayPort, config.host);
   logger.info("gateway ready", { url: `http://${config.host}:${port}`, public_url: config.publicUrl, cors_origins: config.corsOrigins.length });

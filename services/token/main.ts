@@ -8,7 +8,7 @@ import { createTokenService } from "./server.js";
 runService("token service", async (config, logger) => {
   const dataSource = await openDatabase({ databaseUrl: config.databaseUrl, entities: tokenEntities, logger });
   const nats = await connectNats({
-    url: config.natsServers, namespace: config.natsNamespace, replicas: config.natsReplicas, retentionDays: config.reviewRetentionDays, logger, name: "reviewflow-token",
+    url: config.natsServers, namespace: config.natsNamespace, workNamespace: config.natsWorkNamespace, replicas: config.natsReplicas, retentionDays: config.reviewRetentionDays, logger, name: "reviewflow-token",
   });
   const service = createTokenService({ config, dataSource, nats, logger });
   await service.start();

@@ -28,20 +28,7 @@ export interface DeadLetterInput extends DeadLetterFields {
 export async function writeDeadLetter(ctx: PipelineContext, input: DeadLetterInput): Promise<FinishResult> {
   const id = uuidFrom(`${input.taskId}#${input.generation}`);
   const location = input.stage === "reviews" ? locationOfReviewsTaskId(input.taskId) : undefined;
-  await publishMessage(ctx.nats.js, ctx.nats.names.deadLetters.subject(input.stage), DeadLetterSchema, {
-    id,
-    stage: STAGE_ENUM[input.stage],
-    subject: input.subject,
-    task: input.task,
-    taskType: input.taskType,
-    jobId: input.jobId,
-    errorCode: input.code,
-    errorMessage: input.message,
-    httpStatus: input.httpStatus,
-    attempts: input.attempts,
-    failTime: timestampNow(),
-  }, { msgID: id });
-  ctx.metrics.publishes.inc({ kind: "dead_letter" });
+  await publishDeadLetter(ctx, id, input);
   const result = await commitTask(ctx.db, { jobId: input.jobId, taskId: input.taskId, stage: input.stage, state: "dead" }, async (sql) => {
     await insertDeadLetter(sql, id, input);
     if (input.failJobWith) await failJob(sql, input.jobId, input.failJobWith);
@@ -52,6 +39,28 @@ export async function writeDeadLetter(ctx: PipelineContext, input: DeadLetterInp
   ctx.metrics.deadLetters.inc({ stage: input.stage, code: input.code });
   ctx.logger.warn("task dead-lettered", { stage: input.stage, job_id: input.jobId, task_id: input.taskId, dead_letter_id: id, error_code: input.code, error: input.message, attempts: input.attempts });
   return result;
+}
+
+/** The dead letter on DEAD_LETTERS (`deadletter.<stage>`, message id = the dead letter's id, so a second publish is dropped). */
+async function publishDeadLetter(
+  ctx: PipelineContext,
+  id: string,
+  letter: Pick<DeadLetterFields, "stage" | "subject" | "task" | "taskType" | "jobId" | "code" | "message" | "httpStatus" | "attempts">,
+): Promise<void> {
+  await publishMessage(ctx.nats.js, ctx.nats.names.deadLetters.subject(letter.stage), DeadLetterSchema, {
+    id,
+    stage: STAGE_ENUM[letter.stage],
+    subject: letter.subject,
+    task: letter.task,
+    taskType: letter.taskType,
+    jobId: letter.jobId,
+    errorCode: letter.code,
+    errorMessage: letter.message,
+    httpStatus: letter.httpStatus,
+    attempts: letter.attempts,
+    failTime: timestampNow(),
+  }, { msgID: id });
+  ctx.metrics.publishes.inc({ kind: "dead_letter" });
 }
 
 /** A task that names a job this deployment's database does not hold. */
@@ -79,24 +88,12 @@ export const UNKNOWN_JOB = "UNKNOWN_JOB";
  */
 export async function deadLetterUnknownJob(ctx: PipelineContext, input: UnknownJobTask): Promise<void> {
   const id = uuidFrom(`${input.taskId}#${input.generation}`);
-  const namespace = ctx.nats.names.namespace;
+  // the work streams' namespace: the one a task of another deployment came through
+  const namespace = ctx.nats.names.workNamespace;
   const message =
     `no fetch job ${input.jobId} in this deployment's database: waited ${Math.round(input.waitedMs / 1000)} s (${input.attempts} deliveries) ` +
     `for a fetcher that knows it. Another deployment shares NATS namespace "${namespace}" (give each its own NATS_NAMESPACE), or the job was deleted`;
-  await publishMessage(ctx.nats.js, ctx.nats.names.deadLetters.subject(input.stage), DeadLetterSchema, {
-    id,
-    stage: STAGE_ENUM[input.stage],
-    subject: input.subject,
-    task: input.task,
-    taskType: input.taskType,
-    jobId: input.jobId,
-    errorCode: UNKNOWN_JOB,
-    errorMessage: message,
-    httpStatus: 0,
-    attempts: input.attempts,
-    failTime: timestampNow(),
-  }, { msgID: id });
-  ctx.metrics.publishes.inc({ kind: "dead_letter" });
+  await publishDeadLetter(ctx, id, { ...input, code: UNKNOWN_JOB, message, httpStatus: 0 });
   ctx.metrics.deadLetters.inc({ stage: input.stage, code: UNKNOWN_JOB });
   ctx.logger.warn("task of an unknown job dead-lettered", { stage: input.stage, job_id: input.jobId, task_id: input.taskId, dead_letter_id: id, error_code: UNKNOWN_JOB, error: message, attempts: input.attempts });
 }

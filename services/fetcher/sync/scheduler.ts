@@ -180,7 +180,10 @@ export function createScheduler(ctx: PipelineContext, options: SchedulerOptions)
       if (!entry || room(entry.client.google_project) <= 0) continue;
       await startPass(entry.client, location.google_name, "incremental", "schedule");
       take(entry.client.google_project);
-      planned.push({ id: location.id, nextDueAt: new Date(now + (location.interval_seconds ?? entry.policy.incrementalEverySeconds) * 1000) });
+      // the next one counts from when this one was due, not from when a busy planner got to it,
+      // so passes keep their interval on average (an overdue location is due again at once)
+      const interval = (location.interval_seconds ?? entry.policy.incrementalEverySeconds) * 1000;
+      planned.push({ id: location.id, nextDueAt: new Date(Math.max(now, location.next_due_at.getTime() + interval)) });
     }
     await saveDueTimes(ctx.db, planned);
     await observeFreshness();
