@@ -15,6 +15,7 @@ export const BENCH_MODULES: BenchModule[] = [
   { section: "ReviewFetcher", file: "./fetcher.js", exportName: "runFetcherBench" },
   { section: "Gateway", file: "./gateway.js", exportName: "runGatewayBench" },
   { section: "Naive baseline vs pipeline", file: "./baseline.js", exportName: "runBaselineBench" },
+  { section: "NATS cluster (R3 vs R1)", file: "./cluster.js", exportName: "runClusterBench" },
   { section: "Sync scheduler", file: "./sync.js", exportName: "runSyncBench" },
 ];
 

@@ -12,7 +12,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { FetchMode, JobStatus } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import type { BenchSize } from "./types.js";
-import { drillServiceEnv, drillsMetGoal, runDrill, sleep, type Drill, type DrillContext, type DrillOptions, type DrillResult } from "./drills.js";
+import { drillServiceEnv, runDrillSet, sleep, type Drill, type DrillContext, type DrillOptions, type DrillResult } from "./drills.js";
 import { createEnvironment, type Environment } from "./harness/environment.js";
 import { TERMINAL, waitForJob } from "./harness/jobs.js";
 import { startNatsCluster, type NatsCluster, type NatsNode } from "./harness/nats-cluster.js";
@@ -80,16 +80,15 @@ async function pagesDone(env: Environment, jobId: string): Promise<bigint | unde
  * seconds in, when the servers themselves know it): each answer noted once per kind. A job one of
  * them admitted anyway (before the loss showed) runs after the outage and is waited for.
  */
-async function askForJobsWhileDown(ctx: Ctx, untilMs: number, admitted: string[]): Promise<void> {
+async function askForJobsWhileDown(ctx: Ctx, downAt: number, untilMs: number, admitted: string[]): Promise<void> {
   const { env, note, problem } = ctx;
-  const started = Date.now();
   let unavailable = 0;
   let firstMessage = "";
   let firstAt = 0;
   const others = new Set<string>();
   while (Date.now() < untilMs - 500) {
     for (let i = 0; i < env.stack.fetcherServices.length; i++) {
-      const at = Date.now() - started;
+      const at = Date.now() - downAt;
       try {
         const created = await env.stack.fetcherAt(i).createFetchJob({ target: { case: "clientId", value: env.clientId }, mode: FetchMode.FULL }, { timeoutMs: 10_000 });
         admitted.push(created.jobId);
@@ -158,7 +157,7 @@ const CLUSTER_DRILLS: ClusterDrill[] = [
       const before = await pagesDone(env, ctx.jobId);
       const admitted: string[] = [];
       await sleep(3_000);
-      await askForJobsWhileDown(ctx, downAt + outageMs, admitted);
+      await askForJobsWhileDown(ctx, downAt, downAt + outageMs, admitted);
       for (const service of [env.stack.tokenService, ...env.stack.fetcherServices]) {
         if (!service.running()) problem(`${service.name} exited while the quorum was lost`);
       }
@@ -200,14 +199,19 @@ export async function runClusterDrills(options: DrillOptions): Promise<DrillResu
   const log = options.log ?? (() => undefined);
   const cluster = await startNatsCluster({ size: 3 });
   log(`own nats cluster "${cluster.name}": ${cluster.nodes.map((n) => `${n.name} on port ${n.port}`).join(", ")}`);
-  const results: DrillResult[] = [];
-  let env: Environment | undefined;
-  let broke = false;
-  try {
-    const selected = CLUSTER_DRILLS.filter((d) => !options.only || d.name.includes(options.only));
-    if (selected.length === 0) return results;
-    const setupStarted = Date.now();
-    env = await createEnvironment({
+  const set = {
+    infra: cluster,
+    close: () => cluster.close(),
+    seedBase: 8_000,
+    // every drill starts on the whole cluster, caught up
+    async beforeEach(env: Environment) {
+      for (const node of cluster.nodes) if (!node.running) await node.start();
+      await cluster.waitForStreams(env.nats, allStreams(env));
+    },
+  };
+  return runDrillSet(options, CLUSTER_DRILLS, set, async () => {
+    const started = Date.now();
+    const env = await createEnvironment({
       label: "cdrill",
       natsUrl: cluster.url,
       emulator: { seed: "tiny" },
@@ -216,20 +220,7 @@ export async function runClusterDrills(options: DrillOptions): Promise<DrillResu
     });
     const jsm = await jetstreamManager(env.nats);
     const replicas = await Promise.all(allStreams(env).map(async (s) => `${s} R${(await jsm.streams.info(s)).config.num_replicas}`));
-    log(`token service and two fetchers up in ${seconds(Date.now() - setupStarted)} (NATS_URL lists the 3 servers; streams ${replicas.join(", ")}; logs: ${env.logDir})`);
-    for (const [index, drill] of selected.entries()) {
-      for (const node of cluster.nodes) if (!node.running) await node.start();
-      await cluster.waitForStreams(env.nats, allStreams(env));
-      results.push(await runDrill(drill, index, env, cluster, options.size, log, 8_000));
-    }
-  } catch (err) {
-    broke = true;
-    throw err;
-  } finally {
-    const clean = !broke && drillsMetGoal(results);
-    await env?.close({ keepLogs: !clean });
-    if (env && !clean) log(`service logs kept in ${env.logDir}`);
-    await cluster.close();
-  }
-  return results;
+    log(`token service and two fetchers up in ${seconds(Date.now() - started)} (NATS_URL lists the 3 servers; streams ${replicas.join(", ")}; logs: ${env.logDir})`);
+    return env;
+  });
 }

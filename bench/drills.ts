@@ -244,25 +244,49 @@ export async function runDrills(options: DrillOptions): Promise<DrillResult[]> {
   const log = options.log ?? (() => undefined);
   const nats = await startNatsServer();
   log(`own nats-server on port ${nats.port}`);
+  return runDrillSet(options, DRILLS, { infra: nats, close: () => nats.close(), seedBase: 7_000 }, async () => {
+    const started = Date.now();
+    const env = await openDrillEnvironment(nats, options.size);
+    log(`token service and two fetchers up in ${((Date.now() - started) / 1000).toFixed(1)} s (logs: ${env.logDir})`);
+    return env;
+  });
+}
+
+export interface DrillSet<Infra> {
+  infra: Infra;
+  /** Stops the infrastructure (after the services). */
+  close(): Promise<void>;
+  /** Each drill's Google seed is this plus its index. */
+  seedBase: number;
+  /** Readies the infrastructure before each drill (e.g. every node up and caught up). */
+  beforeEach?(env: Environment): Promise<void>;
+}
+
+/**
+ * Runs the selected drills one after the other on one set of services (`open`), then closes it
+ * all; the services' logs stay for reading when a drill missed its goal or broke.
+ */
+export async function runDrillSet<Infra>(options: DrillOptions, drills: Drill<Infra>[], set: DrillSet<Infra>, open: () => Promise<Environment>): Promise<DrillResult[]> {
+  const log = options.log ?? (() => undefined);
   const results: DrillResult[] = [];
   let env: Environment | undefined;
   let broke = false;
   try {
-    const selected = DRILLS.filter((d) => !options.only || d.name.includes(options.only));
+    const selected = drills.filter((d) => !options.only || d.name.includes(options.only));
     if (selected.length === 0) return results;
-    const setupStarted = Date.now();
-    env = await openDrillEnvironment(nats, options.size);
-    log(`token service and two fetchers up in ${((Date.now() - setupStarted) / 1000).toFixed(1)} s (logs: ${env.logDir})`);
-    for (const [index, drill] of selected.entries()) results.push(await runDrill(drill, index, env, nats, options.size, log));
+    env = await open();
+    for (const [index, drill] of selected.entries()) {
+      await set.beforeEach?.(env);
+      results.push(await runDrill(drill, index, env, set.infra, options.size, log, set.seedBase));
+    }
   } catch (err) {
     broke = true;
     throw err;
   } finally {
-    // the services' logs stay for reading when a drill missed its goal or broke
     const clean = !broke && drillsMetGoal(results);
     await env?.close({ keepLogs: !clean });
     if (env && !clean) log(`service logs kept in ${env.logDir}`);
-    await nats.close();
+    await set.close();
   }
   return results;
 }

@@ -6,20 +6,14 @@
 //   # gen/reviewflow/reviews/v1/ from this repository
 //
 // Run it here with:  node --import tsx examples/subscriber.ts
-// (NATS_URL defaults to nats://127.0.0.1:4222 and may list a cluster's servers, comma-separated.)
-//
-// A deployment's streams carry its namespace: `<namespace>_REVIEWS`, subjects
-// `<namespace>.reviews.<client_id>.<location_id>`. The namespace is the deployment's
-// NATS_NAMESPACE, or, where that is unset, one reviewflow derives from its DATABASE_URL
-// (`npm start` prints it; so does each service's "jetstream streams ready" log line). Give it as
-// NATS_NAMESPACE here; unset, this derives it the same way from DATABASE_URL (default: npm start's).
+// (NATS_URL defaults to nats://127.0.0.1:4222 and may list a cluster's servers, comma-separated;
+// set NATS_NAMESPACE only where the deployment sets one: then its stream is <namespace>_REVIEWS.)
 //
 // The recipe: every change of a review carries the review's next version (1, 2, 3 ...). Keep the
 // highest version you hold per review, ignore an event whose version is not higher, and drop a
 // DELETED review from your live view (but remember its version). Replaying the stream from its
 // start this way leaves you holding what Google holds now, for every review whose latest event
 // the stream still holds (REVIEWS keeps 30 days).
-import { createHash } from "node:crypto";
 import { fromBinary } from "@bufbuild/protobuf";
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
@@ -27,7 +21,7 @@ import { ReviewEventSchema, ReviewEventType, type ReviewEvent } from "../gen/rev
 import type { Review } from "../gen/reviewflow/reviews/v1/review_pb.js";
 
 const url = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
-const ns = process.env.NATS_NAMESPACE ?? derivedNamespace(process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/reviewflow");
+const ns = process.env.NATS_NAMESPACE ?? "";
 const stream = ns ? `${ns}_REVIEWS` : "REVIEWS";
 // Subjects are `reviews.<client_id>.<location_id>`: narrow this to one client with `reviews.<id>.>`.
 const subject = ns ? `${ns}.reviews.>` : "reviews.>";
@@ -67,15 +61,6 @@ function apply(key: string, event: ReviewEvent): boolean {
   if (before && (event.version < before.version || (event.version === before.version && event.version > 0))) return false;
   held.set(key, { version: event.version, review: event.type === ReviewEventType.DELETED ? undefined : event.review });
   return true;
-}
-
-/** reviewflow's default namespace: `rf_` + 8 hex digits of sha256("<host>:<port>/<database>"), loopback spelt "localhost". */
-function derivedNamespace(databaseUrl: string): string {
-  const u = new URL(databaseUrl);
-  const raw = decodeURIComponent(u.hostname || u.searchParams.get("host") || "localhost").toLowerCase();
-  const host = ["127.0.0.1", "[::1]", "::1"].includes(raw) ? "localhost" : raw;
-  const identity = `${host}:${u.port || "5432"}/${decodeURIComponent(u.pathname.slice(1)) || decodeURIComponent(u.username) || "postgres"}`;
-  return `rf_${createHash("sha256").update(identity).digest("hex").slice(0, 8)}`;
 }
 
 const nc = await connect({ servers: url.split(",").map((s) => s.trim()), maxReconnectAttempts: -1 });

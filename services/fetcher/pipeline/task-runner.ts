@@ -123,7 +123,7 @@ export function createTaskRunner<Desc extends DescMessage>(ctx: PipelineContext,
     const attempts = msg.info.deliveryCount;
     const waitedMs = Date.now() - msg.info.timestampNanos / 1e6;
     if (attempts < settings.maxDeliver) {
-      if (attempts === 1) log.warn("task of a job this deployment does not know: left for its owner", { job_id: description.jobId, task_id: description.taskId, namespace: ctx.nats.names.namespace });
+      if (attempts === 1) log.warn("task of a job this deployment does not know: left for its owner", { job_id: description.jobId, task_id: description.taskId, namespace: ctx.nats.names.workNamespace });
       ctx.metrics.tasks.inc({ stage, outcome: "unknown_job" });
       msg.nak(settings.ackWaitMs);
       return;
