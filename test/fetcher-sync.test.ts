@@ -5,7 +5,7 @@ import { JobStatus, JobTrigger, type ReviewFetcher } from "../gen/reviewflow/fet
 import { createMetricsRegistry } from "../lib/metrics/index.js";
 import { silentLogger } from "../lib/log/index.js";
 import { createFetcherService, type FetcherService } from "../services/fetcher/server.js";
-import { readReviewEvents, useFetcherFixture, type TestTenant } from "./fetcher-fixture.js";
+import { readReviewEvents, useFetcherFixture, type FetcherFixture, type TestTenant } from "./fetcher-fixture.js";
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -17,6 +17,21 @@ async function until<T>(what: string, check: () => Promise<T | undefined | false
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await pause(100);
   }
+}
+
+/** A second fetcher instance on the fixture's database and streams (stopped by the suite's `after`). */
+async function startAnotherFetcher(f: FetcherFixture, others: FetcherService[]): Promise<FetcherService> {
+  const fetcher = createFetcherService({
+    config: f.config,
+    dataSource: f.db.dataSource,
+    nats: f.streams.nats,
+    logger: silentLogger,
+    metrics: createMetricsRegistry("fetcher", { processMetrics: false }),
+  });
+  others.push(fetcher);
+  await fetcher.server.listen(0);
+  await fetcher.start();
+  return fetcher;
 }
 
 /** Short intervals: the scheduler's whole life in seconds. */
@@ -74,16 +89,7 @@ describe("the sync scheduler", function () {
   });
 
   it("plans on exactly one of two instances, never the same pass twice, and another takes over when the planner dies", async () => {
-    const second = createFetcherService({
-      config: f.config,
-      dataSource: f.db.dataSource,
-      nats: f.streams.nats,
-      logger: silentLogger,
-      metrics: createMetricsRegistry("fetcher", { processMetrics: false }),
-    });
-    others.push(second);
-    await second.server.listen(0);
-    await second.start();
+    const second = await startAnotherFetcher(f, others);
     const planners = () => [f.fetcher!.scheduler.isLeader, second.scheduler.isLeader].filter(Boolean).length;
     for (let i = 0; i < 20; i++) {
       assert.ok(planners() <= 1, "never two planners");
@@ -149,16 +155,7 @@ describe("the sync scheduler with the quota saturated", function () {
   it("starts an on-demand job while the schedule keeps the project busy, and never exceeds the quota across two instances", async () => {
     // Google enforces the same quota: any request over it would be refused and counted
     f.emulator.controls.setQuota({ perMinute: QPM });
-    const second = createFetcherService({
-      config: f.config,
-      dataSource: f.db.dataSource,
-      nats: f.streams.nats,
-      logger: silentLogger,
-      metrics: createMetricsRegistry("fetcher", { processMetrics: false }),
-    });
-    others.push(second);
-    await second.server.listen(0);
-    await second.start();
+    await startAnotherFetcher(f, others);
     const tenant = await f.createTenant("busy");
     const clientId = await f.connectClient(tenant);
     const api = f.client(tenant.operator);
