@@ -144,7 +144,6 @@ export function createScheduler(ctx: PipelineContext, options: SchedulerOptions)
     }
     ctx.metrics.syncClientsSkipped.reset();
     for (const [reason, n] of skipped) ctx.metrics.syncClientsSkipped.set({ reason }, n);
-    await unscheduleOtherClients(ctx.db, scheduled.map((s) => s.client.client_id));
 
     const inLine = await activeScheduledByProject(ctx.db);
     const room = (project: string) => Math.max(1, Math.ceil((options.projectQpm / 60) * QUEUED_SECONDS)) - (inLine.get(project) ?? 0);
@@ -166,7 +165,11 @@ export function createScheduler(ctx: PipelineContext, options: SchedulerOptions)
       await setNextFull(ctx.db, client.client_id, new Date(now + policy.fullEverySeconds * 1000), true);
     }
 
-    if (now - lastRateRefresh >= rateRefreshMs) {
+    // the slow part of a round (whole-table work: rates, intervals, freshness gauges) runs every
+    // rateRefreshMs, not every tick; due locations are planned every tick
+    const housekeeping = now - lastRateRefresh >= rateRefreshMs;
+    if (housekeeping) {
+      await unscheduleOtherClients(ctx.db, scheduled.map((s) => s.client.client_id));
       await reschedule(scheduled);
       lastRateRefresh = now;
     }
@@ -186,7 +189,7 @@ export function createScheduler(ctx: PipelineContext, options: SchedulerOptions)
       planned.push({ id: location.id, nextDueAt: new Date(Math.max(now, location.next_due_at.getTime() + interval)) });
     }
     await saveDueTimes(ctx.db, planned);
-    await observeFreshness();
+    if (housekeeping) await observeFreshness();
     return true;
   }
 
