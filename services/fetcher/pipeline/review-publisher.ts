@@ -1,5 +1,5 @@
 import { equals, fromBinary } from "@bufbuild/protobuf";
-import { timestampFromDate, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { headers as natsHeaders } from "@nats-io/nats-core";
 import { TYPE_HEADER } from "../../../lib/nats/index.js";
 import { ReviewEventSchema, ReviewEventType } from "../../../gen/reviewflow/reviews/v1/events_pb.js";
@@ -41,13 +41,16 @@ export function outboxEventOf(row: PendingVersion): OutboxEvent {
     version: row.version,
     type: EVENT_TYPE[row.type],
     reviewPb: row.review_pb,
-    previousUpdateTime: row.prev_update_time ? timestampFromDate(row.prev_update_time) : undefined,
+    previousUpdateTime: updateTimeOf(row.prev_pb),
   };
 }
 
-/** RFC 3339 from Postgres' JSON form of a timestamptz, as a protobuf Timestamp. */
-export function timestampOfJson(text: string | null): ReturnType<typeof timestampFromMs> | undefined {
-  return text ? timestampFromMs(Date.parse(text)) : undefined;
+/**
+ * The update time inside a stored review's bytes: exactly Google's (a timestamptz column holds
+ * microseconds, a JS Date milliseconds). Undefined without bytes (a created review, a tombstone).
+ */
+export function updateTimeOf(reviewPb: Uint8Array | null | undefined): Timestamp | undefined {
+  return reviewPb && reviewPb.length > 0 ? fromBinary(ReviewSchema, reviewPb).updateTime : undefined;
 }
 
 /**

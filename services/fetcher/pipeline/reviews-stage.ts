@@ -9,7 +9,7 @@ import { commitReviewPage, loadDeletionCandidates, loadStoredReviews, type Store
 import { handOff } from "./pass-handoff.js";
 import { callGoogle, publishTask, type PipelineContext, type TaskAttempt } from "./pipeline-context.js";
 import { diffPage, notAfter } from "./review-diff.js";
-import { EVENT_TYPE, publishPending, publishVersions, timestampOfJson, type OutboxEvent } from "./review-publisher.js";
+import { EVENT_TYPE, publishPending, publishVersions, updateTimeOf, type OutboxEvent } from "./review-publisher.js";
 import type { StageHandler } from "./stage-handler.js";
 import { reviewsTaskId, reviewsTaskPrefix } from "./task-ids.js";
 
@@ -123,7 +123,8 @@ export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof Fe
           version: v.version,
           type: EVENT_TYPE[v.type],
           reviewPb: bytes.get(v.name)!,
-          previousUpdateTime: timestampOfJson(v.previousUpdateTime),
+          // the proto's rule: the update time stored before this change; unset for a created review
+          previousUpdateTime: v.type === "deleted" ? updateTimeOf(bytes.get(v.name)) : v.type === "updated" ? updateTimeOf(stored.get(v.name)?.review_pb) : undefined,
         })));
       }
       if (outcome.waiters) await handOff(ctx, task.locationId);

@@ -20,7 +20,8 @@ export interface PendingVersion {
   tenant_id: string | null;
   client_id: string | null;
   job_id: string | null;
-  prev_update_time: Date | null;
+  /** The review as stored before this version (deleted: as it was deleted); null for a created one. */
+  prev_pb: Buffer | null;
 }
 
 /** Every unpublished version of these reviews, by review then version. */
@@ -28,7 +29,7 @@ export async function loadPendingVersions(sql: Sql, reviewIds: string[]): Promis
   if (reviewIds.length === 0) return [];
   const { rows } = await sql.query<PendingVersion>(
     `SELECT v.review_id::text AS review_id, v.version, v.type, v.review_pb, r.name, r.location_id, l.scope_key, r.tenant_id, r.client_id, v.job_id,
-       CASE WHEN v.type = 'deleted' THEN v.update_time ELSE pv.update_time END AS prev_update_time
+       CASE v.type WHEN 'deleted' THEN v.review_pb WHEN 'updated' THEN pv.review_pb END AS prev_pb
      FROM review_versions v
        JOIN reviews r ON r.id = v.review_id JOIN locations l ON l.id = r.location_id
        LEFT JOIN review_versions pv ON pv.review_id = v.review_id AND pv.version = v.version - 1

@@ -66,8 +66,6 @@ export interface RecordedVersion {
   name: string;
   version: number;
   type: "created" | "updated" | "deleted";
-  /** The previous version's update time (RFC 3339), for the event; absent for a first version. */
-  previousUpdateTime: string | null;
 }
 
 /** What one review page writes, besides the task's end. */
@@ -140,7 +138,7 @@ function pageWriteCtes(page: PageWrites, params: unknown[]): { ctes: string[]; s
     // retention purged it to a tombstone, is created)
     `changed AS (
       SELECT u.id, u.name, u.version, u.review_pb, u.update_time,
-        CASE WHEN u.inserted OR pv.type = 'deleted' OR octet_length(pv.review_pb) = 0 THEN 'created' ELSE 'updated' END AS type, pv.update_time AS prev_update_time
+        CASE WHEN u.inserted OR pv.type = 'deleted' OR octet_length(pv.review_pb) = 0 THEN 'created' ELSE 'updated' END AS type
       FROM upserted u LEFT JOIN review_versions pv ON pv.review_id = u.id AND pv.version = u.version - 1)`,
     `removed AS (
       UPDATE reviews r SET deleted_at = now(), version = r.version + 1, changed_at = now()
@@ -182,9 +180,9 @@ function pageWriteCtes(page: PageWrites, params: unknown[]): { ctes: string[]; s
       UPDATE locations SET pass_until = now() + make_interval(secs => ${p(page.renewLeaseSeconds)})
       WHERE id = ${location}::uuid AND pass_job = ${job}::uuid RETURNING 1)`);
   }
-  const select = `(SELECT COALESCE(json_agg(json_build_array(v.id::text, v.name, v.version, v.type, to_json(v.prev_update_time) #>> '{}')), '[]')
-      FROM (SELECT id, name, version, type, prev_update_time FROM changed
-            UNION ALL SELECT id, name, version, 'deleted', update_time FROM removed) v) AS versions,
+  const select = `(SELECT COALESCE(json_agg(json_build_array(v.id::text, v.name, v.version, v.type)), '[]')
+      FROM (SELECT id, name, version, type FROM changed
+            UNION ALL SELECT id, name, version, 'deleted' FROM removed) v) AS versions,
     EXISTS (SELECT 1 FROM review_versions WHERE review_id = ANY(${p(page.storedIds)}::bigint[]) AND published_at IS NULL) AS stale,
     ${page.lastPage ? `EXISTS (SELECT 1 FROM location_waits WHERE location_id = ${location}::uuid)` : "false"} AS waiters`;
   return { ctes, select };
@@ -229,12 +227,11 @@ export async function commitReviewPage(sql: Sql, page: PageWrites, finish: TaskF
 
 /** Decodes the `versions` column of a page's statement. */
 function recordedVersions(json: unknown): RecordedVersion[] {
-  return (json as [string, string, number, RecordedVersion["type"], string | null][]).map(([reviewId, name, version, type, previousUpdateTime]) => ({
+  return (json as [string, string, number, RecordedVersion["type"]][]).map(([reviewId, name, version, type]) => ({
     reviewId,
     name,
     version,
     type,
-    previousUpdateTime,
   }));
 }
 
