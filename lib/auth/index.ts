@@ -11,3 +11,11 @@ export {
   WRITE_ROLES,
   type Caller,
 } from "./caller.js";
+export {
+  BOOTSTRAP_ADMIN_KEY_ID,
+  createConsoleSessionStore,
+  csrfMatches,
+  isSessionToken,
+  type ConsoleSession,
+  type ConsoleSessionStore,
+} from "./console-sessions.js";

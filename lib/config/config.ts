@@ -101,6 +101,8 @@ export interface Config {
   gatewayUpstreamTimeoutMs: number;
   /** Interval of keep-alive comments on the gateway's Server-Sent Events streams (GATEWAY_SSE_KEEPALIVE_MS). */
   gatewaySseKeepAliveMs: number;
+  /** How long a console sign-in lasts (CONSOLE_SESSION_TTL_MINUTES, default 60): absolute, not sliding. */
+  consoleSessionTtlMs: number;
   /** How long every port (services and gateway) lets a connection take over a request, or sit idle. */
   httpTimeouts: Readonly<HttpTimeouts>;
   host: string;
@@ -199,6 +201,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     gatewayBodyLimitBytes: int(read, "GATEWAY_BODY_LIMIT_BYTES", 1_048_576, 1_024, 64 * 1_048_576),
     gatewayUpstreamTimeoutMs: int(read, "GATEWAY_UPSTREAM_TIMEOUT_MS", 30_000, 10, 600_000),
     gatewaySseKeepAliveMs: int(read, "GATEWAY_SSE_KEEPALIVE_MS", 15_000, 10, 600_000),
+    consoleSessionTtlMs: int(read, "CONSOLE_SESSION_TTL_MINUTES", 60, 1, 24 * 60) * 60_000,
     httpTimeouts: httpTimeouts(read),
     host: read("HOST") ?? "127.0.0.1",
   };

@@ -10,6 +10,7 @@ import {
 import type { Logger } from "../../lib/log/index.js";
 import { answersWithCredential, NO_STORE } from "../../lib/rpc/no-store.js";
 import { requestState } from "./edge.js";
+import type { SessionAuth } from "./console/session-auth.js";
 import type { Gate } from "./gate.js";
 import { readJsonBody, restErrorFrom, sendError, sendJson, type HttpRequest, type HttpResponse } from "./http-io.js";
 import type { GatewayMetrics } from "./metrics.js";
@@ -21,6 +22,8 @@ export interface RestHandlerDeps {
   routes: readonly RestRoute[];
   upstream: Upstream;
   gate: Gate;
+  /** Accepts the console's session cookie in place of an Authorization header. */
+  sessionAuth?: SessionAuth;
   oauthPages: OAuthPages;
   metrics: GatewayMetrics;
   logger: Logger;
@@ -78,7 +81,15 @@ export function createRestHandler(deps: RestHandlerDeps): RestHandler {
     // an access token, a login link or a new key: no cache may keep the answer (or its error)
     if (answersWithCredential(route.method)) res.setHeader("cache-control", NO_STORE["cache-control"]);
     try {
-      await deps.gate.admit({ procedure: `${route.service.typeName}/${route.method.name}`, authorization: req.headers.authorization, ip: state.ip });
+      const procedure = `${route.service.typeName}/${route.method.name}`;
+      // a login link is minted by a GET, but it is a change all the same: it needs the CSRF token too
+      const stateChanging = route.httpMethod !== "GET" || answersWithCredential(route.method);
+      const authorization = deps.sessionAuth && !deps.gate.isPublic(procedure)
+        ? await deps.sessionAuth.authorization(req, stateChanging)
+        : req.headers.authorization;
+      await deps.gate.admit({ procedure, authorization, ip: state.ip });
+      // what the services see: the caller's own header, or the session the cookie carried
+      const headers = authorization === req.headers.authorization ? req.headers : { ...req.headers, authorization };
       const page = PAGE_ROUTES[fullName as keyof typeof PAGE_ROUTES];
       if (page === "login") {
         await deps.oauthPages.login(req, res, match.params, url.searchParams);
@@ -95,7 +106,7 @@ export function createRestHandler(deps: RestHandlerDeps): RestHandler {
         if (shuttingDown) throw new ConnectError("the gateway is shutting down; reconnect to another instance", Code.Unavailable);
         const abort = new AbortController();
         res.once("close", () => abort.abort("client_closed"));
-        const stream = deps.upstream.serverStream(route.method, input, { headers: req.headers, signal: abort.signal });
+        const stream = deps.upstream.serverStream(route.method, input, { headers, signal: abort.signal });
         const relayed = relayAsSse(res, stream, {
           output: route.method.output,
           keepAliveMs: deps.sseKeepAliveMs,
@@ -110,7 +121,7 @@ export function createRestHandler(deps: RestHandlerDeps): RestHandler {
         }
         return true;
       }
-      const output = await deps.upstream.unary(route.method, input, { headers: req.headers, timeoutMs: deps.timeoutMs });
+      const output = await deps.upstream.unary(route.method, input, { headers, timeoutMs: deps.timeoutMs });
       sendJson(res, deps.successStatus[fullName] ?? 200, encodeRestResponse(route, output));
     } catch (err) {
       sendError(res, restErrorFrom(err, deps.logger));

@@ -3,12 +3,14 @@ import type { Client } from "@connectrpc/connect";
 import type { DataSource } from "typeorm";
 import { ReviewFetcher } from "../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { TokenService } from "../../gen/reviewflow/token/v1/token_service_pb.js";
-import { createApiKeyStore, type Authenticator } from "../../lib/auth/index.js";
+import { createApiKeyStore, createConsoleSessionStore, type Authenticator } from "../../lib/auth/index.js";
 import type { Config } from "../../lib/config/index.js";
 import type { Logger } from "../../lib/log/index.js";
 import type { Nats } from "../../lib/nats/index.js";
 import { collectRestRoutes } from "../../lib/rest/index.js";
 import { createRpcServer, createServiceClient } from "../../lib/rpc/index.js";
+import { createConsoleRoutes } from "./console/routes.js";
+import { createSessionAuth } from "./console/session-auth.js";
 import { createCors } from "./cors.js";
 import { createEdge } from "./edge.js";
 import { createGate, createGateInterceptor } from "./gate.js";
@@ -76,8 +78,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
     logger,
     onLimited: (scope) => metrics.limited.inc({ scope }),
   });
+  // console sign-ins: one store, so this instance's key checks forget a session the moment it signs out
+  const sessions = createConsoleSessionStore({ dataSource: deps.dataSource, ttlMs: config.consoleSessionTtlMs, allowBootstrapAdmin: config.adminApiKey !== undefined });
   const gate = createGate({
-    authenticator: deps.authenticator ?? createApiKeyStore({ dataSource: deps.dataSource, bootstrapAdminKey: config.adminApiKey }),
+    authenticator: deps.authenticator ?? createApiKeyStore({ dataSource: deps.dataSource, bootstrapAdminKey: config.adminApiKey, sessions }),
     limits,
     publicMethods: PUBLIC_METHODS,
     logger,
@@ -88,6 +92,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     routes,
     upstream,
     gate,
+    sessionAuth: createSessionAuth(sessions),
     oauthPages: createOAuthPages({ upstream, timeoutMs: config.gatewayUpstreamTimeoutMs }),
     metrics,
     logger,
@@ -96,6 +101,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     sseKeepAliveMs: config.gatewaySseKeepAliveMs,
     successStatus: { "reviewflow.fetcher.v1.ReviewFetcher.CreateFetchJob": 202 },
   });
+  const consoleRoutes = createConsoleRoutes({ gate, sessions, publicUrl: config.publicUrl, ttlMs: config.consoleSessionTtlMs, bodyLimitBytes: config.gatewayBodyLimitBytes, logger });
   let closing = false;
   const ops = createOpsRoutes({
     readiness: createReadiness({
@@ -125,6 +131,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     fallback: (req, res) => {
       void (async () => {
         if (await ops(req, res)) return;
+        if (await consoleRoutes(req, res)) return;
         if (await rest.handle(req, res)) return;
         const path = (req.url ?? "/").split("?")[0];
         sendJson(res, 404, { code: "not_found", message: `no route for ${req.method} ${path}; see /openapi.json` });
