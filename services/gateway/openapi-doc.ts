@@ -57,6 +57,7 @@ const EXTRA_PATHS: Record<string, Record<string, unknown>> = {
     },
   },
   "/metrics": { get: { operationId: "Gateway_Metrics", tags: ["Operations"], summary: "Prometheus metrics (text format).", security: [], responses: { "200": { description: "Metrics.", content: { "text/plain": { schema: { type: "string" } } } } } } },
+  "/docs": { get: { operationId: "Gateway_Docs", tags: ["Operations"], summary: "This document in Swagger UI (served from the gateway, works offline).", security: [], responses: { "200": html("The API docs page.") } } },
   "/openapi.json": { get: { operationId: "Gateway_OpenApi", tags: ["Operations"], summary: "This document.", security: [], responses: { "200": { description: "OpenAPI 3.1 document." } } } },
 };
 

@@ -1,14 +1,17 @@
+import { createDocsRoutes } from "./docs-routes.js";
 import { requestState } from "./edge.js";
 import { sendJson, type HttpRequest, type HttpResponse } from "./http-io.js";
 import type { Readiness } from "./readiness.js";
 
 /**
- * `/health` (the process answers), `/ready` (its dependencies do) and `/openapi.json`. No key
- * needed: probes and documentation readers have none. (`/metrics` is served by lib/rpc.)
+ * `/health` (the process answers), `/ready` (its dependencies do), `/openapi.json` and `/docs`
+ * (that document in Swagger UI). No key needed: probes and documentation readers have none.
+ * (`/metrics` is served by lib/rpc.)
  * Resolves false for any other path.
  */
 export function createOpsRoutes(deps: { readiness: Readiness; openApi: Record<string, unknown>; isClosing: () => boolean }) {
   const openApiText = JSON.stringify(deps.openApi);
+  const docs = createDocsRoutes();
   return async (req: HttpRequest, res: HttpResponse): Promise<boolean> => {
     const path = (req.url ?? "/").split("?")[0];
     if (req.method !== "GET" && req.method !== "HEAD") return false;
@@ -33,7 +36,7 @@ export function createOpsRoutes(deps: { readiness: Readiness; openApi: Record<st
         res.end(openApiText);
         return true;
       default:
-        return false;
+        return docs(req, res);
     }
   };
 }
