@@ -31,6 +31,7 @@ export function formatNextSteps(input: NextStepsInput): string {
     "reviewflow is running. Ctrl-C stops everything.",
     "",
     `  Gateway (REST, Connect, gRPC-Web)   ${g}   (OpenAPI: ${g}/openapi.json, readiness: ${g}/ready)`,
+    `  Operator console (browser)          ${g}/console   (sign in with an API key, e.g. the admin key below)`,
     `  TokenService (gRPC, h2c)            localhost:${input.tokenPort}`,
     `  ReviewFetcher (gRPC, h2c)           localhost:${input.fetcherPort}`,
   );
