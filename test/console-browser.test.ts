@@ -93,6 +93,10 @@ describe("operator console in a browser", function () {
     assert.match(csp, /default-src 'self'/);
     assert.ok(!csp.includes("unsafe-inline") && !csp.includes("unsafe-eval"), csp);
     assert.ok(!/<script>/.test(await res.text()), "no inline script");
+    const script = await fetch(`${stack.base}/console/app.js`, { headers: { "accept-encoding": "gzip" } });
+    assert.equal(script.status, 200);
+    assert.match(script.headers.get("content-type") ?? "", /javascript/);
+    assert.ok((await script.text()).length > 1000, "the bundle was built and decodes");
     const redirect = await fetch(`${stack.base}/`, { redirect: "manual" });
     assert.equal(redirect.status, 302);
     assert.equal(redirect.headers.get("location"), "/console");
@@ -286,6 +290,7 @@ describe("operator console in a browser", function () {
     assert.equal((await fetch(`${stack.base}/clients`, { headers: { cookie } })).status, 401);
     assert.equal((await fetch(`${stack.base}/console/session`, { headers: { cookie } })).status, 401);
     assert.deepEqual(await context.cookies(stack.base), [], "the browser dropped the cookie");
+    assert.ok(!stack.logs.text().includes(cookie.split("=")[1]), "no session token in the logs");
     await context.close();
   });
 });

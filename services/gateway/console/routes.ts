@@ -130,13 +130,15 @@ function describe(session: { caller: { keyId: string; role: string; tenantId: st
 }
 
 function sendAsset(req: HttpRequest, res: HttpResponse, asset: Asset): void {
-  const headers = { etag: asset.etag, "cache-control": "no-cache", "x-content-type-options": "nosniff" };
+  const headers = { etag: asset.etag, "cache-control": "no-cache", "x-content-type-options": "nosniff", vary: "Accept-Encoding" };
   if (header(req, "if-none-match") === asset.etag) {
     res.writeHead(304, headers);
     res.end();
     return;
   }
-  res.writeHead(200, { ...headers, "content-type": asset.contentType, "content-length": String(asset.body.length) });
+  const gzip = /\bgzip\b/.test(header(req, "accept-encoding") ?? "");
+  const body = gzip ? asset.gzipped : asset.body;
+  res.writeHead(200, { ...headers, ...(gzip ? { "content-encoding": "gzip" } : {}), "content-type": asset.contentType, "content-length": String(body.length) });
   if (req.method === "HEAD") res.end();
-  else res.end(asset.body);
+  else res.end(body);
 }
