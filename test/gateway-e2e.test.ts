@@ -119,7 +119,7 @@ describe("gateway end to end (real services, REST and Connect)", function () {
       // the link and the state were single-use
       const again = await fetch(started.login_url, { redirect: "manual" });
       assert.equal(again.status, 400);
-      assert.match(await again.text(), /login link was already used/);
+      assert.match(await again.text(), /This link has already been used/);
       const replay = await fetch(back, { headers: { accept: "application/json" } });
       assert.equal(replay.status, 400);
       assert.match(((await replay.json()) as Json).message, /state was already used/);

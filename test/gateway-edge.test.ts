@@ -395,8 +395,10 @@ describe("gateway (edge behaviour, stand-in services)", () => {
       assert.equal(page.status, 400);
       assert.match(page.headers.get("content-type") ?? "", /text\/html/);
       const html = await page.text();
-      assert.match(html, /login link is unknown, used or expired/);
-      assert.doesNotMatch(html, /at .*\.ts|Error:|127\.0\.0\.1/);
+      assert.match(html, /<h1>This link isn&#39;t valid<\/h1>/);
+      assert.match(html, /ask the person who sent you the link for a new one/);
+      assert.match(html, /class="small">Error code: failed_precondition \(link_unknown\)/);
+      assert.doesNotMatch(html, /at .*\.ts|Error:|127\.0\.0\.1|unknown, used or expired/);
       const asJson = await call(`/oauth/login/${clientA}?link=${"x".repeat(20)}`, { headers: { accept: "application/json" } });
       assert.deepEqual(await json(asJson), { code: "failed_precondition", message: "this login link is unknown, used or expired" });
     });
@@ -405,7 +407,9 @@ describe("gateway (edge behaviour, stand-in services)", () => {
       const page = await call(`/auth/callback?code=c1&state=${GOOD_STATE}&scope=x&authuser=0`);
       assert.equal(page.status, 200);
       assert.equal(page.headers.get("referrer-policy"), "no-referrer");
-      assert.match(await page.text(), /<strong>Branch A<\/strong> is now connected/);
+      const html = await page.text();
+      assert.match(html, /<h1>You&#39;re connected<\/h1>/);
+      assert.match(html, /<strong>Branch A<\/strong> is now connected/);
       const asJson = await call(`/auth/callback?code=c1&state=${GOOD_STATE}`, { headers: { accept: "application/json" } });
       assert.equal((await json(asJson)).client.name, "Branch A");
     });
@@ -413,7 +417,7 @@ describe("gateway (edge behaviour, stand-in services)", () => {
     it("says what went wrong when consent was declined or the state is bad", async () => {
       const declined = await call("/auth/callback?error=access_denied&state=s");
       assert.equal(declined.status, 400);
-      assert.match(await declined.text(), /consent was declined at Google/);
+      assert.match(await declined.text(), /You chose not to give access at Google/);
       const stale = await call("/auth/callback?code=c&state=old", { headers: { accept: "application/json" } });
       assert.equal(stale.status, 400);
       assert.deepEqual(await json(stale), { code: "failed_precondition", message: "the consent state is unknown, used or expired" });

@@ -5,15 +5,16 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate, timestampNow } from "@bufbuild/protobuf/wkt";
-import type { ConnectRouter } from "@connectrpc/connect";
+import { Code, type ConnectRouter } from "@connectrpc/connect";
 import type { DataSource } from "typeorm";
 import { FetchJobSchema, JobStatus, ReviewFetcher, type FetchJob } from "../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { ClientSchema, ConnectionStatus } from "../../gen/reviewflow/token/v1/resources_pb.js";
 import { TokenService } from "../../gen/reviewflow/token/v1/token_service_pb.js";
 import { callerOf, canSee, createApiKeyStore, mintApiKey, requireRole, tenantScope, TOKEN_READ_ROLES, WRITE_ROLES } from "../../lib/auth/index.js";
+import { CONSENT_FAILURE_METADATA } from "../../lib/consent/failures.js";
 import { ApiKeyRow, TenantRow, type RoleName } from "../../lib/db/index.js";
 import type { Logger } from "../../lib/log/index.js";
-import { createRpcServer, createStandardInterceptors, FailedPreconditionError, NotFoundError, ResourceExhaustedError, type RpcServer } from "../../lib/rpc/index.js";
+import { createRpcServer, createStandardInterceptors, DomainError, NotFoundError, ResourceExhaustedError, type RpcServer } from "../../lib/rpc/index.js";
 import { testConfig } from "../../test/helpers/index.js";
 import { createGateway, type Gateway, type GatewayDeps } from "./server.js";
 
@@ -105,11 +106,12 @@ export function createFakeServices(dataSource: DataSource, logger: Logger): { se
         return { authorizationUrl: "https://accounts.example/o/oauth2/v2/auth?state=s1", loginUrl: `/oauth/login/${req.clientId}?link=${GOOD_LINK}`, state: "s1" };
       },
       openLoginLink(req) {
-        if (req.link !== GOOD_LINK) throw new FailedPreconditionError("this login link is unknown, used or expired");
+        // like the real TokenService: the reason travels as metadata beside the message
+        if (req.link !== GOOD_LINK) throw new DomainError(Code.FailedPrecondition, "this login link is unknown, used or expired", { [CONSENT_FAILURE_METADATA]: "link_unknown" });
         return { authorizationUrl: `https://accounts.example/o/oauth2/v2/auth?client=${req.clientId}&state=s1` };
       },
       completeOAuth(req) {
-        if (req.state !== GOOD_STATE) throw new FailedPreconditionError("the consent state is unknown, used or expired");
+        if (req.state !== GOOD_STATE) throw new DomainError(Code.FailedPrecondition, "the consent state is unknown, used or expired", { [CONSENT_FAILURE_METADATA]: "state_unknown" });
         const id = [...world.clients.keys()][0];
         return { client: clientMessage(id), token: { clientId: id, status: ConnectionStatus.CONNECTED } };
       },

@@ -1,5 +1,6 @@
 import type { DescMethod, DescService, Message } from "@bufbuild/protobuf";
 import { Code, ConnectError, type CallOptions } from "@connectrpc/connect";
+import { CONSENT_FAILURE_METADATA } from "../../lib/consent/failures.js";
 import type { Logger } from "../../lib/log/index.js";
 import { toConnectError } from "../../lib/rpc/index.js";
 import { forwardableDeadline } from "../../lib/rpc/deadline.js";
@@ -9,8 +10,8 @@ type AnyClient = Record<string, (input: Message, options?: CallOptions) => unkno
 
 /** Caller headers that travel upstream: the caller's own credentials and the request id. Nothing else. */
 const FORWARDED_HEADERS = ["authorization", "x-request-id"];
-/** Upstream error metadata worth passing back to the caller; the rest is protocol noise. */
-const RETURNED_METADATA = ["retry-after"];
+/** Upstream error metadata worth passing back to the caller (the consent reason is for the consent pages); the rest is protocol noise. */
+const RETURNED_METADATA = ["retry-after", CONSENT_FAILURE_METADATA];
 
 export interface Upstream {
   /** The services proxied, in the order routes are registered. */

@@ -1,14 +1,10 @@
 import { randomUUID } from "node:crypto";
+import { Code } from "@connectrpc/connect";
 import type { EntityManager } from "typeorm";
 import { callerOf, requireRole, WRITE_ROLES } from "../../../lib/auth/index.js";
+import { CONSENT_FAILURE_METADATA, type ConsentFailure } from "../../../lib/consent/failures.js";
 import { writeAudit } from "../../../lib/db/index.js";
-import {
-  FailedPreconditionError,
-  InvalidArgumentError,
-  NotFoundError,
-  UnavailableError,
-  type DomainError,
-} from "../../../lib/rpc/index.js";
+import { DomainError, NotFoundError } from "../../../lib/rpc/index.js";
 import { toClient, toTokenInfo, ts } from "../convert.js";
 import type { TokenHandlers, TokenServiceDeps } from "../deps.js";
 import { ClientRow, LoginLinkRow, OAuthStateRow } from "../entities/index.js";
@@ -27,7 +23,9 @@ const BUSINESS_SCOPES = [BUSINESS_SCOPE, "https://www.googleapis.com/auth/plus.b
  * client whose credentials exchange the code; it and the login link are stored only as SHA-256
  * and redeemed with one conditional UPDATE, so two concurrent redemptions cannot both succeed.
  * Unknown, used and expired states or links are INVALID_ARGUMENT (the value sent is not
- * acceptable), each with its own message.
+ * acceptable), each with its own message. Every consent failure also carries its reason as
+ * metadata (lib/consent/failures.ts), from which the gateway's pages tell a business owner what
+ * happened in plain words.
  */
 export function createConsentHandlers(deps: TokenServiceDeps): TokenHandlers {
   const { dataSource, box, clock, google, settings } = deps;
@@ -62,10 +60,12 @@ export function createConsentHandlers(deps: TokenServiceDeps): TokenHandlers {
       dataSource.manager, `SELECT client_id, used_at, expires_at FROM ${table} WHERE ${column} = $1`, [hash],
     );
     const again = "start the consent flow again (StartOAuth)";
-    if (!row || (clientId !== undefined && row.client_id !== clientId)) return new InvalidArgumentError(`${what} is unknown: ${again}`);
-    if (row.used_at) return new InvalidArgumentError(`${what} was already used: ${again}`);
-    if (row.expires_at <= now) return new InvalidArgumentError(`${what} expired at ${row.expires_at.toISOString()}: ${again}`);
-    return new InvalidArgumentError(`${what} cannot be used: ${again}`);
+    const kind = table === "oauth_states" ? "state" : "link";
+    const fail = (why: "unknown" | "used" | "expired", message: string) => consentError(Code.InvalidArgument, `${kind}_${why}`, message);
+    if (!row || (clientId !== undefined && row.client_id !== clientId)) return fail("unknown", `${what} is unknown: ${again}`);
+    if (row.used_at) return fail("used", `${what} was already used: ${again}`);
+    if (row.expires_at <= now) return fail("expired", `${what} expired at ${row.expires_at.toISOString()}: ${again}`);
+    return fail("unknown", `${what} cannot be used: ${again}`);
   }
 
   return {
@@ -146,13 +146,13 @@ export function createConsentHandlers(deps: TokenServiceDeps): TokenHandlers {
         throw exchangeError(classify(err), client.id);
       }
       if (tokens.scopes.length > 0 && !tokens.scopes.some((s) => BUSINESS_SCOPES.includes(s))) {
-        throw new FailedPreconditionError(`Google granted no business.manage scope for client ${client.id}: the person must allow access to the business profile; start the consent flow again (StartOAuth)`);
+        throw consentError(Code.FailedPrecondition, "scope_missing", `Google granted no business.manage scope for client ${client.id}: the person must allow access to the business profile; start the consent flow again (StartOAuth)`);
       }
       if (tokens.scopes.length === 0) tokens = { ...tokens, scopes: client.scopes };
       if (!tokens.refreshToken) {
         const [stored] = await queryRows<{ has: boolean }>(dataSource.manager, `SELECT refresh_token IS NOT NULL AS has FROM tokens WHERE client_id = $1`, [client.id]);
         if (!stored?.has) {
-          throw new FailedPreconditionError(`Google returned no refresh token for client ${client.id} (offline access not granted): remove the app's access in the Google account, then start the consent flow again`);
+          throw consentError(Code.FailedPrecondition, "no_refresh_token", `Google returned no refresh token for client ${client.id} (offline access not granted): remove the app's access in the Google account, then start the consent flow again`);
         }
       }
       const grant = tokens;
@@ -183,12 +183,17 @@ function exchangeError(failure: GoogleOAuthError, clientId: string): DomainError
   const detail = `${failure.oauthError}${failure.description ? `: ${failure.description}` : ""}`;
   switch (failure.kind) {
     case "invalid_grant":
-      return new InvalidArgumentError(`Google rejected the authorization code (${detail}): it is wrong, expired or already used, or the PKCE verifier does not match; start the consent flow again (StartOAuth)`);
+      return consentError(Code.InvalidArgument, "code_rejected", `Google rejected the authorization code (${detail}): it is wrong, expired or already used, or the PKCE verifier does not match; start the consent flow again (StartOAuth)`);
     case "invalid_client":
-      return new FailedPreconditionError(`Google rejected the credentials of client ${clientId} (${detail}): check its Google client id and secret (UpdateClient)`);
+      return consentError(Code.FailedPrecondition, "client_misconfigured", `Google rejected the credentials of client ${clientId} (${detail}): check its Google client id and secret (UpdateClient)`);
     case "transient":
-      return new UnavailableError(`Google's token endpoint did not answer (${failure.oauthError}); start the consent flow again later`);
+      return consentError(Code.Unavailable, "google_unavailable", `Google's token endpoint did not answer (${failure.oauthError}); start the consent flow again later`);
     default:
-      return new FailedPreconditionError(`Google refused the code exchange for client ${clientId} (${detail}); check the client's redirect URI and start the consent flow again`);
+      return consentError(Code.FailedPrecondition, "client_misconfigured", `Google refused the code exchange for client ${clientId} (${detail}); check the client's redirect URI and start the consent flow again`);
   }
+}
+
+/** A consent failure: the message for API users, the reason for the gateway's pages. */
+function consentError(code: Code, reason: ConsentFailure, message: string): DomainError {
+  return new DomainError(code, message, { [CONSENT_FAILURE_METADATA]: reason });
 }
