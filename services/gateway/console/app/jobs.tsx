@@ -6,15 +6,23 @@ import { api, canRunJobs, type Session } from "./api.js";
 import { label, TERMINAL, when, type FetchJob } from "./types.js";
 import { ClientSelect, ErrorNote, messageOf, Page, useClients, useLoad } from "./ui.js";
 
+/**
+ * Browsers open at most 6 HTTP/1.1 connections to one host and an event stream holds one, so only
+ * this many running jobs are watched live; the others are re-read every few seconds.
+ */
+const LIVE_STREAMS = 3;
+const POLL_MS = 3_000;
+
 export function JobsPage({ session }: { session: Session }) {
   const jobs = useLoad<{ jobs: FetchJob[] }>("/api/v1/jobs?page_size=20");
+  const live = new Set((jobs.data?.jobs ?? []).filter((j) => !TERMINAL.has(j.status)).slice(0, LIVE_STREAMS).map((j) => j.job_id));
   return (
     <Page title="Jobs" actions={<button type="button" onClick={jobs.reload}>Refresh</button>}>
       {canRunJobs(session) ? <CreateJob onCreated={jobs.reload} /> : null}
       <ErrorNote error={jobs.error} />
       {jobs.data && jobs.data.jobs.length === 0 ? <p>No jobs yet.</p> : null}
       <ul class="cards">
-        {jobs.data?.jobs.map((j) => <JobCard key={j.job_id} initial={j} />)}
+        {jobs.data?.jobs.map((j) => <JobCard key={j.job_id} initial={j} live={live.has(j.job_id)} />)}
       </ul>
     </Page>
   );
@@ -55,25 +63,38 @@ function CreateJob({ onCreated }: { onCreated: () => void }) {
   );
 }
 
-function JobCard({ initial }: { initial: FetchJob }) {
+function JobCard({ initial, live }: { initial: FetchJob; live: boolean }) {
   const [job, setJob] = useState(initial);
   const [streamError, setStreamError] = useState<string>();
   useEffect(() => setJob(initial), [initial]);
   const running = !TERMINAL.has(job.status);
   useEffect(() => {
-    if (!running) return;
+    if (!running || live) return;
+    const timer = setInterval(() => {
+      api<{ job: FetchJob }>("GET", `/api/v1/jobs/${encodeURIComponent(job.job_id)}`).then((answer) => setJob(answer.job), () => undefined);
+    }, POLL_MS);
+    return () => clearInterval(timer);
+  }, [job.job_id, running, live]);
+  useEffect(() => {
+    if (!running || !live) return;
     // EventSource sends the session cookie (same origin); the gateway relays WatchFetchJob
     const events = new EventSource(`/api/v1/jobs/${encodeURIComponent(job.job_id)}/events`);
     events.addEventListener("job", (e) => setJob(JSON.parse((e as MessageEvent<string>).data) as FetchJob));
     events.addEventListener("end", () => events.close());
     events.addEventListener("error", (e) => {
       const data = (e as MessageEvent<string>).data;
-      if (data) setStreamError(String((JSON.parse(data) as { message?: string }).message ?? data));
-      // a stream the server ended (or refused) is not retried: the Refresh button is
-      events.close();
+      if (data) {
+        // the server's own `event: error`: the stream ends after it
+        setStreamError(String((JSON.parse(data) as { message?: string }).message ?? data));
+        events.close();
+      } else if (events.readyState === EventSource.CLOSED) {
+        // refused (401 after sign-out elsewhere, 404): the browser gives up by itself
+        setStreamError("Live updates stopped; press Refresh.");
+      }
+      // otherwise a dropped connection: EventSource reconnects on its own
     });
     return () => events.close();
-  }, [job.job_id, running]);
+  }, [job.job_id, running, live]);
   const c = job.counters;
   const total = Number(c?.tasks_total ?? 0);
   const done = Number(c?.tasks_done ?? 0);
