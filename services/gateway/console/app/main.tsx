@@ -95,7 +95,7 @@ function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
       <h1>reviewflow console</h1>
       <form onSubmit={submit}>
         <label for="api-key">API key</label>
-        <input id="api-key" name="api_key" type="password" autoComplete="off" required value={key} onInput={(e) => setKey((e.target as HTMLInputElement).value)} />
+        <input id="api-key" name="api_key" type="password" autoComplete="off" autoFocus required value={key} onInput={(e) => setKey((e.target as HTMLInputElement).value)} />
         <button type="submit" disabled={busy}>Sign in</button>
         <ErrorNote error={error} />
       </form>
