@@ -32,6 +32,7 @@ export function formatNextSteps(input: NextStepsInput): string {
     "",
     `  Gateway (REST, Connect, gRPC-Web)   ${g}   (OpenAPI: ${g}/openapi.json, readiness: ${g}/ready)`,
     `  Operator console (browser)          ${g}/console   (sign in with an API key, e.g. the admin key below)`,
+    `  API docs (browser, Swagger UI)      ${g}/docs`,
     `  TokenService (gRPC, h2c)            localhost:${input.tokenPort}`,
     `  ReviewFetcher (gRPC, h2c)           localhost:${input.fetcherPort}`,
   );
