@@ -5,15 +5,24 @@
 // rules, error codes outside the small print), stack traces and secrets never appear; JSON
 // answers for API users are as before.
 import assert from "node:assert/strict";
+import { existsSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { chromium } from "playwright-core";
 import { consentInBrowser, DEMO_GOOGLE_CLIENT, useGatewayStack } from "../services/gateway/e2e-support.js";
 import { ADMIN_KEY } from "../services/gateway/test-support.js";
 
 type Json = Record<string, any>;
 
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+/** Screenshots of every page state, for a person to look at (test-artifacts/ is not committed). */
+const ARTIFACTS = path.resolve("test-artifacts/consent");
+
 describe("consent pages in plain language (real services)", function () {
   this.timeout(30_000);
   const stack = useGatewayStack();
   let clientId = "";
+  /** Each page seen, by its title, to screenshot after the tests. */
+  const seen = new Map<string, string>();
 
   const api = async (method: string, path: string, body?: unknown): Promise<Json> => {
     const res = await fetch(`${stack.base}${path}`, {
@@ -35,6 +44,7 @@ describe("consent pages in plain language (real services)", function () {
     assert.match(res.headers.get("content-type") ?? "", /^text\/html/);
     assert.equal(res.headers.get("cache-control"), "no-store");
     const title = /<h1>([^<]*)<\/h1>/.exec(html)?.[1] ?? "";
+    seen.set(title, html);
     const small = /<p class="small">([^<]*)<\/p>/.exec(html)?.[1] ?? "";
     const main = html.replace(/<p class="small">[^<]*<\/p>/, "");
     for (const word of [/StartOAuth|OpenLoginLink|CompleteOAuth/, /\[string\.|min_len|uuid/, /invalid_argument|failed_precondition|not_found|unavailable/, /\bat .*\.ts:\d+|Error:/, /ya29\.|client_secret|demo-secret/]) {
@@ -50,6 +60,22 @@ describe("consent pages in plain language (real services)", function () {
       tenant_id: tenant.tenant.id, name: "Rosa's Bakery", google_client_id: DEMO_GOOGLE_CLIENT.id, client_secret: DEMO_GOOGLE_CLIENT.secret, redirect_uri: `${stack.base}/auth/callback`,
     });
     clientId = created.client.id;
+  });
+
+  after(async function () {
+    if (!existsSync(CHROMIUM) || seen.size === 0) return;
+    this.timeout(60_000);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--no-first-run"] });
+    try {
+      const tab = await browser.newPage({ viewport: { width: 480, height: 640 } });
+      for (const [title, html] of seen) {
+        await tab.setContent(html);
+        await tab.screenshot({ path: path.join(ARTIFACTS, `${title.replace(/&#39;/g, "").replace(/[^A-Za-z0-9]+/g, "-").toLowerCase()}.png`), fullPage: true });
+      }
+    } finally {
+      await browser.close();
+    }
   });
 
   it("connected: names the business (escaped) and says there is nothing more to do", async () => {

@@ -4,7 +4,7 @@
 // no failed request and no console error (a CSP violation is one), and "Authorize" with an API key
 // makes "Try it out" succeed.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
@@ -12,7 +12,8 @@ import { startStandInGateway, type StandInGateway } from "../services/gateway/te
 import { captureLogs, useTestDatabase } from "./helpers/index.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const SCREENSHOT = process.env.DOCS_SCREENSHOT ?? path.join(os.tmpdir(), "reviewflow-docs.png");
+/** Kept for a person to look at (test-artifacts/ is not committed). */
+const SCREENSHOT = path.resolve("test-artifacts/docs/docs.png");
 
 describe("/docs (Swagger UI, offline)", function () {
   this.timeout(60_000);
@@ -82,6 +83,7 @@ describe("/docs (Swagger UI, offline)", function () {
         return this.skip();
       }
       profile = mkdtempSync(path.join(os.tmpdir(), "rf-chromium-"));
+      mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
       browser = await chromium.launchPersistentContext(profile, {
         executablePath: CHROMIUM,
         args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
