@@ -151,7 +151,9 @@ export function createNotificationDelivery(opts: DeliveryOptions): NotificationD
   const topics = new Map<string, Topic>();
 
   function client(): PubSub {
-    pubsub ??= new PubSub({ projectId: "reviewflow-emulator", apiEndpoint: pubsubHost, emulatorMode: true });
+    // universeDomain given, so google-auth-library does not probe the GCE metadata server for it
+    // (seconds of timeouts and a MetadataLookupWarning off GCP); the emulator needs no credentials.
+    pubsub ??= new PubSub({ projectId: "reviewflow-emulator", apiEndpoint: pubsubHost, emulatorMode: true, universeDomain: "googleapis.com" });
     return pubsub;
   }
 

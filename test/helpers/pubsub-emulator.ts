@@ -7,7 +7,9 @@
 //     const ps = usePubsubEmulator();     // starts one emulator for the suite, stops it after;
 //                                         // skips the suite with a printed reason when gcloud/java are absent
 //     it("...", async () => {
-//       const pubsub = ps.emu.client();   // a PubSub client aimed at it (no env var touched)
+//       const pubsub = ps.emu.client();   // a PubSub client aimed at it (no env var touched); for
+//                                         // your own: new PubSub({ projectId, apiEndpoint: host,
+//                                         //   emulatorMode: true, universeDomain: "googleapis.com" })
 //       const [topic] = await pubsub.createTopic("reviews");
 //       // give `ps.emu.host` ("127.0.0.1:<port>") to whatever needs PUBSUB_EMULATOR_HOST, e.g.
 //       // startGoogleEmulator({ pubsubEmulatorHost: ps.emu.host }) or a child process's env.
@@ -112,7 +114,9 @@ export async function startPubsubEmulator(): Promise<PubsubEmulator> {
   return {
     host,
     projectId,
-    client: () => (client ??= new PubSub({ projectId, apiEndpoint: host, emulatorMode: true })),
+    // universeDomain given, so google-auth-library does not probe the GCE metadata server (seconds
+    // of timeouts and a MetadataLookupWarning off GCP). Build your own client the same way.
+    client: () => (client ??= new PubSub({ projectId, apiEndpoint: host, emulatorMode: true, universeDomain: "googleapis.com" })),
     stop() {
       stopping ??= (async () => {
         await client?.close().catch(() => undefined);
