@@ -12,6 +12,7 @@ import { createRpcServer, createServiceClient, createStandardInterceptors, type 
 import { ReviewFetcher } from "../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { TokenService } from "../../gen/reviewflow/token/v1/token_service_pb.js";
 import { createFetcherMetrics } from "./metrics.js";
+import { createNotificationWorker } from "./notifications/notification-worker.js";
 import { createCredentials } from "./pipeline/credentials.js";
 import { createScheduler, type Scheduler } from "./sync/scheduler.js";
 import { createFetchWorkers } from "./pipeline/fetch-workers.js";
@@ -116,6 +117,7 @@ export function createFetcherService(deps: FetcherServiceDeps): FetcherService {
     timeouts: config.httpTimeouts,
   });
 
+  const notificationWorker = createNotificationWorker(pipeline);
   const scheduler = createScheduler(pipeline, { databaseUrl: config.databaseUrl, defaults: config.sync, tokenClient, projectQpm: config.googleQpm });
 
   let stopped = false;
@@ -125,6 +127,7 @@ export function createFetcherService(deps: FetcherServiceDeps): FetcherService {
     scheduler,
     async start() {
       await workers.start();
+      notificationWorker.start();
       scheduler.start();
     },
     async stop() {
@@ -132,6 +135,7 @@ export function createFetcherService(deps: FetcherServiceDeps): FetcherService {
       stopped = true;
       await server.close();
       await scheduler.stop();
+      await notificationWorker.stop();
       await workers.stop();
       await quotaPool.end().catch(() => undefined);
     },
