@@ -22,7 +22,7 @@
 // subscriptions live in memory and vanish with it; ps.emu.projectId is a fresh project per start.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { PubSub } from "@google-cloud/pubsub";
@@ -39,14 +39,23 @@ export interface PubsubEmulator {
   stop(): Promise<void>;
 }
 
-function onPath(command: string): boolean {
-  return (process.env.PATH ?? "").split(path.delimiter).some((dir) => dir !== "" && existsSync(path.join(dir, command)));
+function onPath(command: string): string | undefined {
+  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+    if (dir !== "" && existsSync(path.join(dir, command))) return path.join(dir, command);
+  }
+  return undefined;
 }
 
 /** Why the emulator cannot run here, or undefined when it can. */
 export function pubsubEmulatorMissing(): string | undefined {
-  if (!onPath("gcloud")) return "gcloud CLI not found on PATH";
+  const gcloud = onPath("gcloud");
+  if (!gcloud) return "gcloud CLI not found on PATH";
   if (!onPath("java")) return "java (17+) not found on PATH";
+  // gcloud lives in <sdk>/bin; the emulator is the optional component <sdk>/platform/pubsub-emulator.
+  const sdk = path.dirname(path.dirname(realpathSync(gcloud)));
+  if (existsSync(path.join(sdk, "platform")) && !existsSync(path.join(sdk, "platform", "pubsub-emulator"))) {
+    return "the gcloud component pubsub-emulator is not installed (gcloud components install pubsub-emulator)";
+  }
   return undefined;
 }
 
@@ -58,9 +67,12 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** gcloud is a python wrapper around a shell script around java: kill the whole process group. */
+/**
+ * gcloud is a python wrapper around a shell script around java: signal the whole process group,
+ * even when gcloud itself has exited (java may outlive it).
+ */
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  if (child.pid === undefined) return;
   try {
     process.kill(-child.pid, signal);
   } catch {
