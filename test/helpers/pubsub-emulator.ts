@@ -4,8 +4,9 @@
 // How to use it (written for helper 12b and whoever comes next):
 //   import { usePubsubEmulator } from "../test/helpers/pubsub-emulator.js";   // path from your test
 //   describe("pull receiver", function () {
-//     const ps = usePubsubEmulator();     // starts one emulator for the suite, stops it after;
-//                                         // skips the suite with a printed reason when gcloud/java are absent
+//     const ps = usePubsubEmulator();     // a fresh project on the emulator all suites share (started
+//                                         // on first use, killed at process exit); skips the suite with
+//                                         // a printed reason when gcloud/java/the component are absent
 //     it("...", async () => {
 //       const pubsub = ps.emu.client();   // a PubSub client aimed at it (no env var touched); for
 //                                         // your own: new PubSub({ projectId, apiEndpoint: host,
@@ -18,9 +19,9 @@
 // Outside mocha: `const emu = await startPubsubEmulator(); ...; await emu.stop();`.
 // It never sets process.env.PUBSUB_EMULATOR_HOST: mocha runs every suite in one process, and a
 // leaked variable would turn Pub/Sub on for suites that did not ask for it.
-// The emulator takes a few seconds to start (JVM); start one per suite, not per test. Topics and
-// subscriptions live in memory and vanish with it; ps.emu.projectId is a fresh project per start.
-import { spawn, type ChildProcess } from "node:child_process";
+// The emulator takes 5-20 s to start (JVM), hence one per test process. Topics and subscriptions
+// live in memory; ps.emu.projectId is a fresh project per suite, so suites never see each other's.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, realpathSync } from "node:fs";
 import net from "node:net";
@@ -68,16 +69,26 @@ async function freePort(): Promise<number> {
 }
 
 /**
- * gcloud is a python wrapper around a shell script around java: signal the whole process group,
- * even when gcloud itself has exited (java may outlive it).
+ * gcloud is a python wrapper that starts the emulator's launcher script in a session of its own,
+ * which starts java. Signal gcloud's process group and the launcher's, so java goes too even when
+ * gcloud cannot pass the signal on (SIGKILL) or has already exited.
  */
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // already gone
+function killTree(child: ChildProcess, launchers: readonly number[], signal: NodeJS.Signals): void {
+  for (const pid of [child.pid, ...launchers]) {
+    if (pid === undefined) continue;
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // already gone
+    }
   }
+}
+
+/** The launcher processes gcloud started (their pids are their session and group ids). */
+function launchersOf(pid: number | undefined): number[] {
+  if (pid === undefined) return [];
+  const r = spawnSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" });
+  return r.status === 0 ? r.stdout.split(/\s+/).filter(Boolean).map(Number) : [];
 }
 
 export async function startPubsubEmulator(): Promise<PubsubEmulator> {
@@ -90,7 +101,8 @@ export async function startPubsubEmulator(): Promise<PubsubEmulator> {
     stdio: ["ignore", "pipe", "pipe"],
   });
   // A test run that dies must not leave a JVM behind.
-  const onExit = () => killGroup(child, "SIGKILL");
+  let launchers: number[] = [];
+  const onExit = () => killTree(child, launchers, "SIGKILL");
   process.once("exit", onExit);
   const output: string[] = [];
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
@@ -104,6 +116,7 @@ export async function startPubsubEmulator(): Promise<PubsubEmulator> {
       if (!settled && /Server started, listening on/.test(output.join(""))) {
         settled = true;
         clearTimeout(timer);
+        launchers = launchersOf(child.pid);
         resolve();
       }
     };
@@ -111,7 +124,7 @@ export async function startPubsubEmulator(): Promise<PubsubEmulator> {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      killGroup(child, "SIGKILL");
+      killTree(child, launchersOf(child.pid), "SIGKILL");
       process.off("exit", onExit);
       reject(e);
     }
@@ -119,6 +132,9 @@ export async function startPubsubEmulator(): Promise<PubsubEmulator> {
     child.stderr!.on("data", watch);
     child.once("exit", (code) => fail(new Error(`Pub/Sub emulator exited (${code}) before it was ready:\n${output.join("")}`)));
   });
+  // Nothing of the emulator holds the test process open; the exit hook above ends it.
+  child.unref();
+  for (const stream of [child.stdout, child.stderr]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
 
   const projectId = `test-${randomBytes(4).toString("hex")}`;
   let client: PubSub | undefined;
@@ -132,8 +148,8 @@ export async function startPubsubEmulator(): Promise<PubsubEmulator> {
     stop() {
       stopping ??= (async () => {
         await client?.close().catch(() => undefined);
-        killGroup(child, "SIGTERM");
-        const timer = setTimeout(() => killGroup(child, "SIGKILL"), 5_000);
+        killTree(child, launchers, "SIGTERM");
+        const timer = setTimeout(() => killTree(child, launchers, "SIGKILL"), 5_000);
         await exited;
         clearTimeout(timer);
         process.off("exit", onExit);
@@ -143,9 +159,28 @@ export async function startPubsubEmulator(): Promise<PubsubEmulator> {
   };
 }
 
+/** The one emulator the suites of this test process share; killed with the process. */
+let shared: Promise<PubsubEmulator> | undefined;
+
+/** A suite's view of a running emulator: a project and a client of its own. */
+function view(base: PubsubEmulator): PubsubEmulator {
+  const projectId = `test-${randomBytes(4).toString("hex")}`;
+  let client: PubSub | undefined;
+  return {
+    host: base.host,
+    projectId,
+    client: () => (client ??= new PubSub({ projectId, apiEndpoint: base.host, emulatorMode: true, universeDomain: "googleapis.com" })),
+    async stop() {
+      await client?.close().catch(() => undefined);
+    },
+  };
+}
+
 /**
- * One emulator for the surrounding `describe` (read `.emu` inside tests). Where gcloud or java is
- * missing the suite is skipped with the reason printed, never failed.
+ * The Pub/Sub emulator for the surrounding `describe` (read `.emu` inside tests): its own
+ * project and client on an emulator that every suite of this test process shares, because a JVM
+ * start costs 5-20 s on a busy box. The JVM is killed when the test process exits. Where gcloud,
+ * java or the component is missing the suite is skipped with the reason printed, never failed.
  */
 export function usePubsubEmulator(): { emu: PubsubEmulator } {
   const holder = {} as { emu: PubsubEmulator };
@@ -156,7 +191,8 @@ export function usePubsubEmulator(): { emu: PubsubEmulator } {
       this.skip();
     }
     this.timeout(START_TIMEOUT_MS + 10_000);
-    holder.emu = await startPubsubEmulator();
+    shared ??= startPubsubEmulator();
+    holder.emu = view(await shared);
   });
   after(async () => {
     await holder.emu?.stop();
