@@ -11,7 +11,7 @@ export interface GatewayMetrics {
   duration: Histogram<"route" | "method">;
   limited: Counter<"scope">;
   sseStreams: Counter<"outcome">;
-  /** Pub/Sub push requests, by outcome (accepted, rejected, malformed, ignored, unavailable). */
+  /** Pub/Sub push requests, by outcome (accepted, duplicate, rejected, malformed, ignored, unavailable). */
   notifications: Counter<"outcome" | "receiver">;
 }
 
@@ -46,7 +46,7 @@ export function createGatewayMetrics(options: { processMetrics?: boolean } = {})
     }),
     notifications: new Counter({
       name: "reviewflow_notifications_total",
-      help: "Google review notifications, by receiver and outcome: at a receiver accepted (handed on), rejected (push token refused), malformed, ignored (not a review type), unavailable (NATS away: Pub/Sub redelivers).",
+      help: "Google review notifications, by receiver and outcome: at a receiver accepted (handed on), duplicate (a redelivery JetStream dropped by message id), rejected (push token refused), malformed, ignored (not a review type), unavailable (NATS away: Pub/Sub redelivers).",
       labelNames: ["receiver", "outcome"],
       registers: [registry],
     }),

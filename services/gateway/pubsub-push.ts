@@ -100,8 +100,10 @@ export function createPubsubPush(deps: { config: Readonly<NotificationsConfig>; 
         sendJson(res, 503, { code: "unavailable", message: "the gateway has no NATS connection to hand the notification on" });
         return true;
       }
+      let duplicate = false;
       try {
-        await handOnNotification(deps.nats, notification, "push");
+        // a redelivery inside FETCH's duplicate window is dropped by JetStream (same message id)
+        duplicate = (await handOnNotification(deps.nats, notification, "push")).duplicate;
       } catch (err) {
         // not stored: Pub/Sub redelivers on a non-2xx
         count("unavailable");
@@ -109,7 +111,7 @@ export function createPubsubPush(deps: { config: Readonly<NotificationsConfig>; 
         sendJson(res, 503, { code: "unavailable", message: "the notification could not be stored; retry later" });
         return true;
       }
-      count("accepted");
+      count(duplicate ? "duplicate" : "accepted");
       res.writeHead(204);
           res.end();
       return true;

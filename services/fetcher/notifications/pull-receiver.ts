@@ -37,8 +37,8 @@ export function createPullReceiver(deps: { config: Readonly<NotificationsConfig>
       return;
     }
     try {
-      await handOnNotification(deps.nats, decoded, "pull");
-      count("accepted");
+      const ack = await handOnNotification(deps.nats, decoded, "pull");
+      count(ack.duplicate ? "duplicate" : "accepted");
       message.ack();
     } catch (err) {
       count("unavailable");
