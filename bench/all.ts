@@ -17,6 +17,7 @@ export const BENCH_MODULES: BenchModule[] = [
   { section: "Naive baseline vs pipeline", file: "./baseline.js", exportName: "runBaselineBench" },
   { section: "NATS cluster (R3 vs R1)", file: "./cluster.js", exportName: "runClusterBench" },
   { section: "Sync scheduler", file: "./sync.js", exportName: "runSyncBench" },
+  { section: "Review notifications", file: "./notifications.js", exportName: "runNotificationsBench" },
 ];
 
 export interface SectionResult {
