@@ -18,6 +18,7 @@ export const BENCH_MODULES: BenchModule[] = [
   { section: "NATS cluster (R3 vs R1)", file: "./cluster.js", exportName: "runClusterBench" },
   { section: "Sync scheduler", file: "./sync.js", exportName: "runSyncBench" },
   { section: "Console", file: "./console.js", exportName: "runConsoleBench" },
+  { section: "Review notifications", file: "./notifications.js", exportName: "runNotificationsBench" },
 ];
 
 export interface SectionResult {

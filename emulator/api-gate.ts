@@ -16,6 +16,8 @@ export const ENDPOINT_API: Readonly<Record<ApiEndpointName, ApiName>> = {
   "reviews.list": "mybusiness",
   "reviews.get": "mybusiness",
   "reviews.batchGet": "mybusiness",
+  "notificationSetting.get": "notifications",
+  "notificationSetting.update": "notifications",
 };
 
 export interface ApiCall {

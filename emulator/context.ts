@@ -1,6 +1,9 @@
 // Everything one emulator instance holds, built once from its options and handed to every
 // handler: no module-level state, so tests can run many emulators side by side.
 import { createFaultRegistry, type FaultRegistry } from "./faults.js";
+import { createNotificationDelivery, type NotificationDelivery } from "./notification-delivery.js";
+import { createNotificationSettings, type NotificationSettings } from "./notification-settings.js";
+import { createPushSigner, type PushSigner } from "./push-signer.js";
 import { createOAuthStore, type OAuthStore } from "./oauth-store.js";
 import { createQuota, type Quota } from "./quota.js";
 import { createReviewStore, type ReviewStore } from "./review-store.js";
@@ -22,6 +25,12 @@ export interface EmulatorContext {
   readonly quota: Quota;
   readonly stats: Stats;
   readonly faults: FaultRegistry;
+  /** Each account's Notifications v1 setting. */
+  readonly notificationSettings: NotificationSettings;
+  /** Publishes review notifications (Pub/Sub emulator, signed push) and holds their controls. */
+  readonly notifications: NotificationDelivery;
+  /** The key behind push JWTs and GET /oauth2/v3/certs. */
+  readonly signer: PushSigner;
   /** Aborted on close, so injected latency does not hold shutdown up. */
   readonly shutdown: AbortSignal;
 }
@@ -51,6 +60,13 @@ export function createContext(opts: EmulatorOptions, shutdown: AbortSignal): Emu
   const quotaPerMinute = opts.quotaPerMinute ?? DEFAULT_QUOTA_PER_MINUTE;
   if (!Number.isInteger(quotaPerMinute) || quotaPerMinute < 0) throw new ControlError(400, "quotaPerMinute must be a non-negative integer");
   const stats = createStats();
+  const notificationSettings = createNotificationSettings();
+  const signer = createPushSigner();
+  const notifications = createNotificationDelivery({
+    seed: seed.seed, now, shutdown, settings: notificationSettings, signer,
+    pubsubEmulatorHost: opts.pubsubEmulatorHost, pushEndpoint: opts.pushEndpoint,
+    pushAudience: opts.pushAudience, pushServiceAccount: opts.pushServiceAccount,
+  });
   return {
     now,
     seed,
@@ -60,6 +76,9 @@ export function createContext(opts: EmulatorOptions, shutdown: AbortSignal): Emu
     quota: createQuota(quotaPerMinute, now),
     stats,
     faults: createFaultRegistry(seed.seed, () => stats.faultInjected()),
+    notificationSettings,
+    notifications,
+    signer,
     shutdown,
   };
 }

@@ -30,6 +30,8 @@ function routes(c: EmulatorControls): Map<string, Op> {
     ["POST /config", (b) => c.configure(b)],
     ["GET /config", () => c.configure({})],
     ["GET /data", () => c.data()],
+    ["GET /notifications", () => c.notifications()],
+    ["POST /notifications", (b) => c.configureNotifications(b as never)],
   ]);
 }
 

@@ -120,6 +120,7 @@ export function createControls(ctx: EmulatorContext): EmulatorControls {
     resetStats() {
       ctx.stats.reset();
       ctx.quota.resetStats();
+      ctx.notifications.resetCounters();
     },
     listFaults: () => ctx.faults.list(),
     addFault: (spec) => ctx.faults.add(asInput(spec) as unknown as FaultSpec),
@@ -127,8 +128,17 @@ export function createControls(ctx: EmulatorContext): EmulatorControls {
     clearFaults: () => ctx.faults.clear(),
     setQuota: (setting) => ctx.quota.setLimit(checkQuota(setting)),
     resetQuotaUsage: () => ctx.quota.resetUsage(),
-    editReview: (edit) => ctx.store.editReview(checkEdit(edit)),
-    addReview: (add) => ctx.store.addReview(checkAdd(add)),
+    // Google notifies additions and edits; it has no notification type for a deletion.
+    editReview(edit) {
+      const review = ctx.store.editReview(checkEdit(edit));
+      ctx.notifications.reviewChanged("UPDATED_REVIEW", review.name);
+      return review;
+    },
+    addReview(add) {
+      const review = ctx.store.addReview(checkAdd(add));
+      ctx.notifications.reviewChanged("NEW_REVIEW", review.name);
+      return review;
+    },
     deleteReview: (input) => ctx.store.deleteReview(reqString(asInput(input), "name")),
 
     expireTokens(raw) {
@@ -167,5 +177,7 @@ export function createControls(ctx: EmulatorContext): EmulatorControls {
     },
 
     data: () => ctx.store.summary(),
+    notifications: () => ctx.notifications.state(),
+    configureNotifications: (input) => ctx.notifications.configure(input),
   };
 }

@@ -49,6 +49,17 @@ function bool(env: NodeJS.ProcessEnv, name: string, def: boolean): boolean {
   throw new EmulatorEnvError(name, "must be true or false");
 }
 
+function httpUrl(raw: string, name: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) throw new EmulatorEnvError(name, "must be an http(s) URL");
+  return raw;
+}
+
 export function loadEmulatorEnv(env: NodeJS.ProcessEnv = process.env): EmulatorEnv {
   const seed = env.EMULATOR_SEED?.trim() || "demo";
   if (!isSeedName(seed)) throw new EmulatorEnvError("EMULATOR_SEED", "must be tiny, demo or large");
@@ -60,5 +71,16 @@ export function loadEmulatorEnv(env: NodeJS.ProcessEnv = process.env): EmulatorE
   }
   const host = env.EMULATOR_HOST?.trim();
   if (host) out.host = host;
+  const pubsub = env.PUBSUB_EMULATOR_HOST?.trim();
+  if (pubsub) {
+    if (!/^[^\s/:]+:\d{1,5}$/.test(pubsub.replace(/^https?:\/\//, ""))) throw new EmulatorEnvError("PUBSUB_EMULATOR_HOST", "must be host:port");
+    out.pubsubEmulatorHost = pubsub;
+  }
+  const endpoint = env.EMULATOR_PUSH_ENDPOINT?.trim();
+  if (endpoint) out.pushEndpoint = httpUrl(endpoint, "EMULATOR_PUSH_ENDPOINT");
+  const audience = env.EMULATOR_PUSH_AUDIENCE?.trim();
+  if (audience) out.pushAudience = audience;
+  const account = env.EMULATOR_PUSH_SERVICE_ACCOUNT?.trim();
+  if (account) out.pushServiceAccount = account;
   return out;
 }

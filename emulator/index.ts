@@ -4,6 +4,8 @@ export { startGoogleEmulator } from "./server.js";
 export { DEFAULT_CLIENTS, DEFAULT_QUOTA_PER_MINUTE, DEFAULT_TOKEN_TTL_SECONDS } from "./context.js";
 export { BUSINESS_SCOPE } from "./oauth-store.js";
 export { NAMED_SEEDS } from "./seed-spec.js";
+export { DEFAULT_PUSH_SERVICE_ACCOUNT, PUSH_BACKOFF_FIRST_MS, PUSH_BACKOFF_MAX_MS, PUSH_MAX_ATTEMPTS } from "./notification-delivery.js";
+export { PUSH_ISSUER, PUSH_SUBJECT } from "./push-signer.js";
 export {
   API_ENDPOINTS,
   API_NAMES,
@@ -23,6 +25,10 @@ export {
   type GoogleEmulator,
   type GrantCounts,
   type IssuedTokens,
+  type NotificationControlInput,
+  type NotificationCounters,
+  type NotificationSettingJson,
+  type NotificationState,
   type QuotaSetting,
   type ReviewAdd,
   type ReviewEdit,

@@ -11,6 +11,7 @@ export const API_SERVICE: Readonly<Record<ApiName, string>> = {
   accountmanagement: "mybusinessaccountmanagement.googleapis.com",
   businessinformation: "mybusinessbusinessinformation.googleapis.com",
   mybusiness: "mybusiness.googleapis.com",
+  notifications: "mybusinessnotifications.googleapis.com",
 };
 
 /** Google client ids start with the Cloud project number; other ids get a stable fake one. */

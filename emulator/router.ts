@@ -9,6 +9,7 @@ import { listLocations } from "./locations-api.js";
 import { createAuthorizeHandler } from "./oauth-authorize.js";
 import { createTokenHandlers } from "./oauth-token.js";
 import { batchGetReviews, getReview, listReviews } from "./reviews-api.js";
+import { getNotificationSetting, updateNotificationSetting } from "./notifications-api.js";
 import { internalError, sendRpcError } from "./rpc-errors.js";
 import type { EmulatorControls } from "./types.js";
 
@@ -16,6 +17,7 @@ const LOCATIONS = /^\/v1\/accounts\/([^/:]+)\/locations$/;
 const REVIEWS = /^\/v4\/accounts\/([^/:]+)\/locations\/([^/:]+)\/reviews$/;
 const REVIEW = /^\/v4\/accounts\/([^/:]+)\/locations\/([^/:]+)\/reviews\/([^/:]+)$/;
 const BATCH = /^\/v4\/accounts\/([^/:]+)\/locations:batchGetReviews$/;
+const NOTIFICATION_SETTING = /^\/v1\/accounts\/([^/:]+)\/notificationSetting$/;
 
 /** Google's front end answers unknown URLs (and wrong methods) with this HTML 404. */
 function googleNotFound(res: ServerResponse, path: string): void {
@@ -42,6 +44,8 @@ export function createRouter(ctx: EmulatorContext, controls: EmulatorControls) {
     if (path === "/token") return oauth.token(req, res);
     if (path === "/revoke" && (method === "GET" || method === "POST")) return oauth.revoke(req, res, url);
     if (path === "/tokeninfo" && (method === "GET" || method === "POST")) return oauth.tokenInfo(req, res, url);
+    // The public keys of push JWTs, where Google serves its own (www.googleapis.com/oauth2/v3/certs).
+    if (path === "/oauth2/v3/certs" && method === "GET") return sendJson(res, 200, await ctx.signer.jwks(), { "Cache-Control": "public, max-age=300" });
 
     if (method === "GET" && path === "/v1/accounts") return listAccounts(ctx, req, res, url);
     let m = LOCATIONS.exec(path);
@@ -53,6 +57,9 @@ export function createRouter(ctx: EmulatorContext, controls: EmulatorControls) {
       const [accountId, locationId, reviewId] = m.slice(1).map((part) => decodeURIComponent(part as string)) as [string, string, string];
       return getReview(ctx, req, res, url, { accountId, locationId, reviewId });
     }
+    m = NOTIFICATION_SETTING.exec(path);
+    if (m && method === "GET") return getNotificationSetting(ctx, req, res, url, decodeURIComponent(m[1] as string));
+    if (m && method === "PATCH") return updateNotificationSetting(ctx, req, res, url, decodeURIComponent(m[1] as string));
     m = BATCH.exec(path);
     if (method === "POST" && m) return batchGetReviews(ctx, req, res, url, decodeURIComponent(m[1] as string));
     googleNotFound(res, path);

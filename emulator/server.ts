@@ -38,7 +38,8 @@ export async function startGoogleEmulator(opts: EmulatorOptions = {}): Promise<G
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
         shutdown.abort();
-        server.close((err) => (err ? reject(err) : resolve()));
+        const closed = new Promise<void>((done, fail) => server.close((err) => (err ? fail(err) : done())));
+        closed.then(() => ctx.notifications.close()).then(resolve, reject);
         server.closeAllConnections();
       });
       return closing;

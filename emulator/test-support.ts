@@ -110,3 +110,45 @@ export async function rejection(p: Promise<unknown>): Promise<any> {
   }
   throw new Error("expected the call to fail");
 }
+
+/** One push request as a receiver saw it. */
+export interface ReceivedPush {
+  headers: Record<string, string | string[] | undefined>;
+  body: any;
+}
+
+/**
+ * A local HTTP server standing in for a push endpoint. `answer` picks each response's status
+ * (default 204); every request is recorded in `received`, in arrival order.
+ */
+export async function startPushReceiver(answer: (n: number) => number = () => 204): Promise<{ url: string; received: ReceivedPush[]; close(): Promise<void> }> {
+  const { createServer } = await import("node:http");
+  const received: ReceivedPush[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      received.push({ headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) });
+      res.writeHead(answer(received.length)).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as import("node:net").AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/google/pubsub/push`,
+    received,
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
+}
+
+/** Resolves once every notification the emulator started is delivered or given up (in_flight 0). */
+export async function notificationsSettled(emu: GoogleEmulator, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (emu.controls.notifications().counters.in_flight > 0) {
+    if (Date.now() > deadline) throw new Error(`notifications still in flight after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

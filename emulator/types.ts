@@ -38,6 +38,19 @@ export interface EmulatorOptions {
    * seed-generator.ts), so the same seed serves byte-identical reviews on every start.
    */
   now?: () => number;
+  /**
+   * Cloud Pub/Sub emulator ("host:port", what PUBSUB_EMULATOR_HOST holds): when set, review
+   * notifications are published to each account's topic there, and a PATCH naming a topic that
+   * does not exist there is INVALID_PUBSUB_TOPIC. Default: none (Pub/Sub off). The variable
+   * itself is read only by main.ts (env.ts), so an in-process emulator never picks it up by accident.
+   */
+  pubsubEmulatorHost?: string;
+  /** URL review notifications are POSTed to as signed push requests; default none (push off). */
+  pushEndpoint?: string;
+  /** `aud` of the push JWT; default the push endpoint URL, as Google does. */
+  pushAudience?: string;
+  /** `email` of the push JWT; default pubsub-push@reviewflow-emulator.iam.gserviceaccount.com. */
+  pushServiceAccount?: string;
 }
 
 /** Endpoint names used by stats and faults. */
@@ -50,14 +63,18 @@ export type EndpointName =
   | "locations.list"
   | "reviews.list"
   | "reviews.get"
-  | "reviews.batchGet";
+  | "reviews.batchGet"
+  | "notificationSetting.get"
+  | "notificationSetting.update";
 
-export const API_ENDPOINTS = ["accounts.list", "locations.list", "reviews.list", "reviews.get", "reviews.batchGet"] as const;
+export const API_ENDPOINTS = [
+  "accounts.list", "locations.list", "reviews.list", "reviews.get", "reviews.batchGet", "notificationSetting.get", "notificationSetting.update",
+] as const;
 export type ApiEndpointName = (typeof API_ENDPOINTS)[number];
 
 /** Quota buckets, one per Google API host. */
-export type ApiName = "accountmanagement" | "businessinformation" | "mybusiness";
-export const API_NAMES: readonly ApiName[] = ["accountmanagement", "businessinformation", "mybusiness"];
+export type ApiName = "accountmanagement" | "businessinformation" | "mybusiness" | "notifications";
+export const API_NAMES: readonly ApiName[] = ["accountmanagement", "businessinformation", "mybusiness", "notifications"];
 
 export interface GrantCounts {
   authorization_code: number;
@@ -165,6 +182,66 @@ export interface IssuedTokens {
   token_type: "Bearer";
 }
 
+/** My Business Notifications v1 NotificationSetting, as it travels on the wire. */
+export interface NotificationSettingJson {
+  name: string;
+  pubsubTopic?: string;
+  notificationTypes?: string[];
+}
+
+/** What POST /_emulator/notifications takes; every field optional, snake_case or camelCase. */
+export interface NotificationControlInput {
+  /** URL, or null / "" to turn push off. */
+  push_endpoint?: string | null;
+  /** null / "" goes back to the default (the endpoint URL). */
+  push_audience?: string | null;
+  push_service_account?: string | null;
+  /** Share 0..1 of notifications never sent (decided by the seeded PRNG). */
+  drop_ratio?: number;
+  /** Share 0..1 of notifications sent twice (push: the same messageId twice). */
+  duplicate_ratio?: number;
+  /** Wait this long before sending each notification. */
+  delay_ms?: number;
+  /** Topics a PATCH refuses with PUBLISH_PERMISSIONS_MISSING_FOR_PUBSUB_TOPIC. */
+  deny_publish_topics?: string[];
+  /** Zero the counters. */
+  reset_counters?: boolean;
+}
+
+export interface NotificationCounters {
+  /** Notifications sent out (after drops; a duplicate counts once here and once in duplicated). */
+  published: number;
+  /** Push requests the endpoint acknowledged (2xx), duplicates included. */
+  pushed: number;
+  /** Push attempts that failed (non-2xx, network error, timeout); each is retried until attempts run out. */
+  push_failures: number;
+  /** Push messages given up on after the last attempt. */
+  push_abandoned: number;
+  /** Messages published to the Cloud Pub/Sub emulator, duplicates included. */
+  pubsub_published: number;
+  pubsub_failures: number;
+  dropped: number;
+  duplicated: number;
+  delayed: number;
+  /** Deliveries (push with retries, or Pub/Sub publishes) still under way: 0 when all is settled. */
+  in_flight: number;
+}
+
+export interface NotificationState {
+  push_endpoint: string | null;
+  /** The audience in use (the endpoint URL unless set). */
+  push_audience: string | null;
+  push_service_account: string;
+  pubsub_emulator_host: string | null;
+  drop_ratio: number;
+  duplicate_ratio: number;
+  delay_ms: number;
+  deny_publish_topics: string[];
+  /** Every account's setting that has been written, by account name. */
+  settings: NotificationSettingJson[];
+  counters: NotificationCounters;
+}
+
 export interface EmulatorConfig {
   accessTokenTtlSeconds: number;
   autoApprove: boolean;
@@ -189,6 +266,10 @@ export interface EmulatorControls {
   issueTokens(input: { client_id: string; scope?: string }): IssuedTokens;
   configure(input: Partial<EmulatorConfig>): EmulatorConfig;
   data(): DataSummary;
+  /** Push/Pub/Sub settings, account settings and counters (GET /_emulator/notifications). */
+  notifications(): NotificationState;
+  /** POST /_emulator/notifications; answers the new state. */
+  configureNotifications(input: NotificationControlInput): NotificationState;
 }
 
 export interface GoogleEmulator {

@@ -53,6 +53,17 @@ function plan(): Plan {
     env.GOOGLE_API_URL = emulatorUrl;
     env.EMULATOR_SEED ??= "demo";
     env.EMULATOR_AUTO_APPROVE ??= "true";
+    // review notifications out of the box: the fetcher keeps the demo account's setting on a
+    // topic, the emulator pushes each edit to the gateway's push route signed with its own key,
+    // and the gateway verifies against the emulator's JWKS (DESIGN.md: an edit shows up in seconds)
+    const pushUrl = `http://127.0.0.1:${env.GATEWAY_PORT ?? "8080"}/google/pubsub/push`;
+    env.GOOGLE_PUBSUB_TOPIC ??= "projects/reviewflow-demo/topics/reviews";
+    env.EMULATOR_PUSH_ENDPOINT ??= pushUrl;
+    env.PUBSUB_PUSH_AUDIENCE ??= env.EMULATOR_PUSH_AUDIENCE ?? pushUrl;
+    env.EMULATOR_PUSH_AUDIENCE ??= env.PUBSUB_PUSH_AUDIENCE;
+    env.PUBSUB_PUSH_SERVICE_ACCOUNT ??= env.EMULATOR_PUSH_SERVICE_ACCOUNT ?? "pubsub-push@reviewflow-emulator.iam.gserviceaccount.com";
+    env.EMULATOR_PUSH_SERVICE_ACCOUNT ??= env.PUBSUB_PUSH_SERVICE_ACCOUNT;
+    env.GOOGLE_JWKS_URL ??= `${emulatorUrl}/oauth2/v3/certs`;
   }
   const config = loadConfig(env);
   const source = secrets.sources.ADMIN_API_KEY === "environment" ? "from ADMIN_API_KEY" : `kept in ${displayPath(secrets.file)}`;

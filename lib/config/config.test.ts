@@ -53,6 +53,26 @@ describe("loadConfig", () => {
     assert.equal(config.google.authUrl, "http://127.0.0.1:8090/o/oauth2/v2/auth");
     assert.equal(config.google.revokeUrl, "http://127.0.0.1:8090/revoke");
     assert.equal(config.google.myBusinessUrl, "http://127.0.0.1:8090/");
+    assert.equal(config.google.notificationsUrl, "http://127.0.0.1:8090/");
+    assert.equal(loadConfig({}).google.notificationsUrl, "https://mybusinessnotifications.googleapis.com/");
+  });
+
+  it("reads the review notification settings: everything off by default, Google's JWKS", () => {
+    assert.deepEqual({ ...loadConfig({}).notifications }, {
+      topic: undefined, subscription: undefined, emulatorHost: undefined, pushAudience: undefined, pushServiceAccount: undefined,
+      jwksUrl: "https://www.googleapis.com/oauth2/v3/certs",
+    });
+    const config = loadConfig({
+      GOOGLE_PUBSUB_TOPIC: "projects/my-project/topics/reviews",
+      PUBSUB_SUBSCRIPTION: "projects/my-project/subscriptions/reviews-pull",
+      PUBSUB_EMULATOR_HOST: "127.0.0.1:8085",
+      PUBSUB_PUSH_AUDIENCE: "https://rf.example/google/pubsub/push",
+      PUBSUB_PUSH_SERVICE_ACCOUNT: "push@my-project.iam.gserviceaccount.com",
+      GOOGLE_JWKS_URL: "http://127.0.0.1:8090/oauth2/v3/certs",
+    });
+    assert.equal(config.notifications.topic, "projects/my-project/topics/reviews");
+    assert.equal(config.notifications.pushServiceAccount, "push@my-project.iam.gserviceaccount.com");
+    assert.equal(config.notifications.jwksUrl, "http://127.0.0.1:8090/oauth2/v3/certs");
   });
 
   const bad: [string, Record<string, string>, RegExp][] = [
@@ -69,6 +89,13 @@ describe("loadConfig", () => {
     ["replicas that are not a number", { NATS_REPLICAS: "three" }, /^NATS_REPLICAS: must be a whole number/],
     ["zero replicas", { NATS_REPLICAS: "0" }, /^NATS_REPLICAS: must be between 1 and 5/],
     ["a NATS namespace with a dot", { NATS_NAMESPACE: "a.b" }, /^NATS_NAMESPACE: must contain letters, digits, _ and - only/],
+    ["a topic that is not a topic name", { GOOGLE_PUBSUB_TOPIC: "reviews" }, /^GOOGLE_PUBSUB_TOPIC: must look like projects\/\{project\}\/topics\/\{topic\}/],
+    ["a subscription that is not a subscription name", { PUBSUB_SUBSCRIPTION: "projects/my-project/topics/reviews" }, /^PUBSUB_SUBSCRIPTION: must look like/],
+    ["a Pub/Sub emulator host without a port", { PUBSUB_EMULATOR_HOST: "localhost" }, /^PUBSUB_EMULATOR_HOST: must be host:port/],
+    ["a push audience without the service account", { PUBSUB_PUSH_AUDIENCE: "https://rf.example/push" }, /^PUBSUB_PUSH_SERVICE_ACCOUNT: is required when PUBSUB_PUSH_AUDIENCE is set/],
+    ["a push service account without the audience", { PUBSUB_PUSH_SERVICE_ACCOUNT: "a@b.iam.gserviceaccount.com" }, /^PUBSUB_PUSH_AUDIENCE: is required/],
+    ["a push service account that is not an email", { PUBSUB_PUSH_AUDIENCE: "https://rf.example/push", PUBSUB_PUSH_SERVICE_ACCOUNT: "someone" }, /^PUBSUB_PUSH_SERVICE_ACCOUNT: must be a service account email/],
+    ["a JWKS URL that is not http(s)", { GOOGLE_JWKS_URL: "file:///etc/keys" }, /^GOOGLE_JWKS_URL: must use http: or https:/],
     ["a per-tenant bound above the global one", { FETCH_MAX_ACTIVE_JOBS: "10", FETCH_MAX_ACTIVE_JOBS_PER_TENANT: "11" }, /^FETCH_MAX_ACTIVE_JOBS_PER_TENANT: must not exceed FETCH_MAX_ACTIVE_JOBS \(10\)/],
   ];
   for (const [what, env, message] of bad) {

@@ -20,6 +20,27 @@ export interface GoogleEndpoints {
   accountManagementUrl: string;
   businessInformationUrl: string;
   myBusinessUrl: string;
+  /** My Business Notifications API v1 (the account's notificationSetting). */
+  notificationsUrl: string;
+}
+
+/**
+ * Google's review notifications (Cloud Pub/Sub). Both receivers are optional: without a topic
+ * nothing is reconciled; without an audience and a service account the push route is off.
+ */
+export interface NotificationsConfig {
+  /** GOOGLE_PUBSUB_TOPIC, `projects/{p}/topics/{t}`: the topic every connected account's setting should name; unset = the reconciler is off. */
+  topic: string | undefined;
+  /** PUBSUB_SUBSCRIPTION, `projects/{p}/subscriptions/{s}`: the pull receiver's subscription; unset = no pull receiver. */
+  subscription: string | undefined;
+  /** PUBSUB_EMULATOR_HOST (host:port): @google-cloud/pubsub talks to Google's Pub/Sub emulator there. */
+  emulatorHost: string | undefined;
+  /** PUBSUB_PUSH_AUDIENCE: the `aud` a push token must carry; with PUBSUB_PUSH_SERVICE_ACCOUNT it turns the push route on. */
+  pushAudience: string | undefined;
+  /** PUBSUB_PUSH_SERVICE_ACCOUNT: the `email` a push token must carry (the push subscription's service account). */
+  pushServiceAccount: string | undefined;
+  /** GOOGLE_JWKS_URL: the keys push tokens are verified against (Google's by default). */
+  jwksUrl: string;
 }
 
 export interface Config {
@@ -45,6 +66,7 @@ export interface Config {
   /** Undefined when TOKEN_ENCRYPTION_KEY is unset; services that store secrets call `requireKeyring`. */
   encryptionKeys: EncryptionKeyring | undefined;
   google: GoogleEndpoints;
+  notifications: Readonly<NotificationsConfig>;
   googleQpm: number;
   tokenRefreshWindowSeconds: number;
   /** How often the TokenService's sweeper refreshes tokens about to enter the window; 0 = off. */
@@ -134,6 +156,7 @@ const GOOGLE_DEFAULTS: GoogleEndpoints = {
   accountManagementUrl: "https://mybusinessaccountmanagement.googleapis.com/",
   businessInformationUrl: "https://mybusinessbusinessinformation.googleapis.com/",
   myBusinessUrl: "https://mybusiness.googleapis.com/",
+  notificationsUrl: "https://mybusinessnotifications.googleapis.com/",
 };
 
 /** Parses the environment once into a frozen, typed object; a bad value stops start-up. */
@@ -167,6 +190,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     natsWorkNamespace: env.NATS_NAMESPACE === undefined ? deploymentNamespace(databaseUrl) : pattern(read, "NATS_NAMESPACE", "", /^[A-Za-z0-9_-]*$/, "letters, digits, _ and - only"),
     encryptionKeys,
     google: googleEndpoints(read),
+    notifications: notificationsConfig(read),
     googleQpm: int(read, "GOOGLE_QPM", 300, 1, 1_000_000),
     tokenRefreshWindowSeconds: int(read, "TOKEN_REFRESH_WINDOW_SECONDS", 300, 0, 86_400),
     tokenSweepIntervalSeconds: int(read, "TOKEN_SWEEP_INTERVAL_SECONDS", 30, 0, 86_400),
@@ -392,8 +416,35 @@ function googleEndpoints(read: Read): GoogleEndpoints {
     endpoints.accountManagementUrl = base;
     endpoints.businessInformationUrl = base;
     endpoints.myBusinessUrl = base;
+    endpoints.notificationsUrl = base;
   }
   return endpoints;
+}
+
+function notificationsConfig(read: Read): Readonly<NotificationsConfig> {
+  const pushAudience = read("PUBSUB_PUSH_AUDIENCE");
+  const pushServiceAccount = read("PUBSUB_PUSH_SERVICE_ACCOUNT");
+  // one without the other would leave the route open to any Google-signed token of that audience
+  // (or any audience): refuse the half-configured push route
+  if (pushAudience !== undefined && pushServiceAccount === undefined) throw new ConfigError("PUBSUB_PUSH_SERVICE_ACCOUNT", "is required when PUBSUB_PUSH_AUDIENCE is set (the push token's pinned email)");
+  if (pushServiceAccount !== undefined && pushAudience === undefined) throw new ConfigError("PUBSUB_PUSH_AUDIENCE", "is required when PUBSUB_PUSH_SERVICE_ACCOUNT is set (the push token's audience)");
+  if (pushServiceAccount !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(pushServiceAccount)) throw new ConfigError("PUBSUB_PUSH_SERVICE_ACCOUNT", "must be a service account email");
+  const emulatorHost = read("PUBSUB_EMULATOR_HOST");
+  if (emulatorHost !== undefined && !/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(emulatorHost)) throw new ConfigError("PUBSUB_EMULATOR_HOST", "must be host:port, e.g. 127.0.0.1:8085");
+  return Object.freeze({
+    topic: optionalPattern(read, "GOOGLE_PUBSUB_TOPIC", /^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/topics\/[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/, "projects/{project}/topics/{topic}"),
+    subscription: optionalPattern(read, "PUBSUB_SUBSCRIPTION", /^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/subscriptions\/[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/, "projects/{project}/subscriptions/{subscription}"),
+    emulatorHost,
+    pushAudience,
+    pushServiceAccount,
+    jwksUrl: url(read, "GOOGLE_JWKS_URL", "https://www.googleapis.com/oauth2/v3/certs", ["http:", "https:"]),
+  });
+}
+
+function optionalPattern(read: Read, name: string, re: RegExp, shape: string): string | undefined {
+  const raw = read(name);
+  if (raw !== undefined && !re.test(raw)) throw new ConfigError(name, `must look like ${shape}`);
+  return raw;
 }
 
 function httpTimeouts(read: Read): Readonly<HttpTimeouts> {

@@ -1,1 +1,1 @@
-export { ConfigError, deploymentNamespace, loadConfig, QUOTA_LANES, requireKeyring, type Config, type GoogleEndpoints, HTTP_TIMEOUT_DEFAULTS, type HttpTimeouts, type LogLevel, type QuotaLane, type SyncDefaults } from "./config.js";
+export { ConfigError, deploymentNamespace, loadConfig, QUOTA_LANES, requireKeyring, type Config, type GoogleEndpoints, type NotificationsConfig, HTTP_TIMEOUT_DEFAULTS, type HttpTimeouts, type LogLevel, type QuotaLane, type SyncDefaults } from "./config.js";

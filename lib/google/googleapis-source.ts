@@ -6,10 +6,10 @@ import { OAuth2Client } from "google-auth-library";
 import type { GoogleEndpoints } from "../config/config.js";
 import { ReviewSchema, type Review } from "../../gen/reviewflow/reviews/v1/review_pb.js";
 import { classifyGoogleError, GoogleApiError } from "./google-error.js";
-import type { GoogleAccount, GoogleLocation, Page, PageOptions, ReviewPage, ReviewSource, TokenInfo } from "./review-source.js";
+import type { GoogleAccount, GoogleLocation, NotificationSetting, Page, PageOptions, ReviewPage, ReviewSource, TokenInfo } from "./review-source.js";
 
 export interface GoogleSourceOptions {
-  endpoints: Pick<GoogleEndpoints, "accountManagementUrl" | "businessInformationUrl" | "myBusinessUrl" | "tokenInfoUrl">;
+  endpoints: Pick<GoogleEndpoints, "accountManagementUrl" | "businessInformationUrl" | "myBusinessUrl" | "tokenInfoUrl"> & Partial<Pick<GoogleEndpoints, "notificationsUrl">>;
   /** Per-request timeout; a timeout is a transient failure. */
   timeoutMs?: number;
 }
@@ -40,6 +40,7 @@ export function createGoogleReviewSource(options: GoogleSourceOptions): ReviewSo
   const information = mybusinessbusinessinformation({ version: "v1", rootUrl: options.endpoints.businessInformationUrl });
   const reviewsBase = options.endpoints.myBusinessUrl.replace(/\/+$/, "");
   const tokenInfoUrl = options.endpoints.tokenInfoUrl;
+  const notificationsBase = (options.endpoints.notificationsUrl ?? "https://mybusinessnotifications.googleapis.com/").replace(/\/+$/, "");
 
   // One OAuth2Client per access token (it only carries the bearer value: no refresh token, so it
   // never refreshes on its own); a small map avoids rebuilding one per page.
@@ -126,6 +127,37 @@ export function createGoogleReviewSource(options: GoogleSourceOptions): ReviewSo
       }
     },
 
+    async getNotificationSetting(accessToken, accountName, opts = {}): Promise<NotificationSetting> {
+      if (!/^accounts\/[^/]+$/.test(accountName)) throw new GoogleApiError("permanent", 0, "INVALID_ARGUMENT", "notificationSetting.get: not an account name");
+      try {
+        const res = await authFor(accessToken).request<NotificationSettingJson>({
+          url: `${notificationsBase}/v1/${accountName}/notificationSetting`,
+          method: "GET",
+          ...callOptions(opts.signal),
+        });
+        return toSetting(accountName, res.data ?? {});
+      } catch (err) {
+        throw classifyGoogleError(err, "notificationSetting.get", opts.signal);
+      }
+    },
+
+    async updateNotificationSetting(accessToken, setting, opts = {}): Promise<NotificationSetting> {
+      const accountName = /^(accounts\/[^/]+)\/notificationSetting$/.exec(setting.name)?.[1];
+      if (!accountName) throw new GoogleApiError("permanent", 0, "INVALID_ARGUMENT", "notificationSetting.patch: not a setting name");
+      try {
+        const res = await authFor(accessToken).request<NotificationSettingJson>({
+          url: `${notificationsBase}/v1/${setting.name}`,
+          params: { updateMask: "pubsubTopic,notificationTypes" },
+          method: "PATCH",
+          data: { name: setting.name, pubsubTopic: setting.pubsubTopic, notificationTypes: setting.notificationTypes },
+          ...callOptions(opts.signal),
+        });
+        return toSetting(accountName, res.data ?? {});
+      } catch (err) {
+        throw classifyGoogleError(err, "notificationSetting.patch", opts.signal);
+      }
+    },
+
     async tokenInfo(accessToken, opts = {}): Promise<TokenInfo> {
       try {
         // google-auth-library's getTokenInfo retries without a timeout; the same POST, bounded
@@ -165,6 +197,20 @@ interface ListReviewsJson {
   reviews?: ReviewJson[];
   nextPageToken?: string;
   totalReviewCount?: number;
+}
+
+interface NotificationSettingJson {
+  name?: string;
+  pubsubTopic?: string;
+  notificationTypes?: string[];
+}
+
+function toSetting(accountName: string, s: NotificationSettingJson): NotificationSetting {
+  return {
+    name: s.name || `${accountName}/notificationSetting`,
+    pubsubTopic: s.pubsubTopic ?? "",
+    notificationTypes: Array.isArray(s.notificationTypes) ? s.notificationTypes.filter((t): t is string => typeof t === "string") : [],
+  };
 }
 
 function pageOf<T>(items: T[], next: string | null | undefined): Page<T> {

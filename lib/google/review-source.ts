@@ -15,6 +15,10 @@ export interface ReviewSource {
   listReviews(accessToken: string, locationName: string, options?: PageOptions): Promise<ReviewPage>;
   /** One review by name (v4 reviews.get); undefined when Google answers 404 (the review is gone). */
   getReview(accessToken: string, reviewName: string, options?: { signal?: AbortSignal }): Promise<Review | undefined>;
+  /** The account's review-notification setting (My Business Notifications v1). */
+  getNotificationSetting(accessToken: string, accountName: string, options?: { signal?: AbortSignal }): Promise<NotificationSetting>;
+  /** Replaces the account's topic and types (`updateMask=pubsubTopic,notificationTypes`); answers the setting as Google stored it. */
+  updateNotificationSetting(accessToken: string, setting: NotificationSetting, options?: { signal?: AbortSignal }): Promise<NotificationSetting>;
   /** Who a raw access token belongs to (`/tokeninfo`): its OAuth client = its Google project. */
   tokenInfo(accessToken: string, options?: { signal?: AbortSignal }): Promise<TokenInfo>;
 }
@@ -57,4 +61,13 @@ export interface TokenInfo {
   clientId?: string;
   expiresInSeconds?: number;
   scopes: string[];
+}
+
+/** An account's `notificationSetting`: one topic per account, for every location of it. */
+export interface NotificationSetting {
+  /** `accounts/{a}/notificationSetting`. */
+  name: string;
+  /** `projects/{p}/topics/{t}`; empty when notifications are off. */
+  pubsubTopic: string;
+  notificationTypes: string[];
 }

@@ -15,7 +15,14 @@ export interface StreamNames {
   namespace: string;
   /** Of the work streams, FETCH and DEAD_LETTERS. */
   workNamespace: string;
-  fetch: { stream: string; subject(stage: StageName): string; consumer(stage: StageName): string; all: string };
+  fetch: {
+    stream: string;
+    subject(stage: StageName): string;
+    consumer(stage: StageName): string;
+    all: string;
+    /** Google's review notifications, as the receivers hand them on (one consumer, the fetchers'). */
+    notifications: { subject: string; consumer: string };
+  };
   reviews: { stream: string; subject(clientId: string, locationId: string): string; all: string };
   deadLetters: { stream: string; subject(stage: StageName): string; all: string };
   tokenEvents: { stream: string; subject(clientId: string, event: TokenEventName): string; all: string };
@@ -43,6 +50,7 @@ export function streamNames(namespace = "", workNamespace = namespace): StreamNa
       subject: (stage) => wsubj(`fetch.${stage}`),
       consumer: (stage) => `fetch-${stage}`,
       all: wsubj("fetch.>"),
+      notifications: { subject: wsubj("fetch.notifications"), consumer: "fetch-notifications" },
     },
     reviews: {
       stream: s("REVIEWS"),

@@ -22,7 +22,9 @@ describe("JetStream streams and consumers", () => {
     try {
       const fetch = await nats.jsm.streams.info(names.fetch.stream);
       assert.equal(fetch.config.retention, RetentionPolicy.Workqueue);
-      assert.deepEqual(fetch.config.subjects, STAGES.map((s) => `${namespace}.fetch.${s}`));
+      assert.deepEqual(fetch.config.subjects, [...STAGES.map((s) => `${namespace}.fetch.${s}`), `${namespace}.fetch.notifications`]);
+      const notifications = await nats.jsm.consumers.info(names.fetch.stream, "fetch-notifications");
+      assert.equal(notifications.config.filter_subject, `${namespace}.fetch.notifications`);
       const thirtyDays = 30 * 86_400 * 1e9;
       for (const stream of [names.reviews.stream, names.deadLetters.stream, names.tokenEvents.stream]) {
         const info = await nats.jsm.streams.info(stream);

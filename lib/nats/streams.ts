@@ -31,7 +31,7 @@ export function streamConfigs(names: StreamNames, options: StreamOptions = {}): 
   const streams: Partial<StreamConfig>[] = [
     {
       name: names.fetch.stream,
-      subjects: STAGES.map((stage) => names.fetch.subject(stage)),
+      subjects: [...STAGES.map((stage) => names.fetch.subject(stage)), names.fetch.notifications.subject],
       retention: RetentionPolicy.Workqueue,
       storage: StorageType.File,
       duplicate_window: nanos(2 * 60_000),
@@ -64,7 +64,16 @@ export function streamConfigs(names: StreamNames, options: StreamOptions = {}): 
 }
 
 export function consumerConfigs(names: StreamNames, options: StreamOptions = {}): Partial<ConsumerConfig>[] {
-  return STAGES.map((stage) => ({
+  const notifications: Partial<ConsumerConfig> = {
+    durable_name: names.fetch.notifications.consumer,
+    filter_subject: names.fetch.notifications.subject,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: nanos(options.ackWaitMs ?? 30_000),
+    max_deliver: options.maxDeliver ?? 10,
+    max_ack_pending: 1_000,
+  };
+  return [notifications, ...STAGES.map((stage) => ({
     durable_name: names.fetch.consumer(stage),
     filter_subject: names.fetch.subject(stage),
     ack_policy: AckPolicy.Explicit,
@@ -73,7 +82,7 @@ export function consumerConfigs(names: StreamNames, options: StreamOptions = {})
     max_deliver: options.maxDeliver ?? 10,
     // enough to keep two instances busy; bounded so one slow worker cannot hoard the backlog
     max_ack_pending: 1_000,
-  }));
+  }))];
 }
 
 /**

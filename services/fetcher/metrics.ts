@@ -22,6 +22,12 @@ export interface FetcherMetrics {
   syncClientsSkipped: Gauge<"reason">;
   syncLocationsOverdue: Gauge;
   syncStalestAge: Gauge<"client_id">;
+  /** Google review notifications, by receiver (pull, fetcher) and outcome. */
+  notifications: Counter<"receiver" | "outcome">;
+  /** Pub/Sub publish time of a notification → its event published on REVIEWS. */
+  notificationLatency: Histogram;
+  /** The reconciler's findings per account check (ours, patched, foreign, taken_over, failed). */
+  notificationSettings: Counter<"outcome">;
 }
 
 export function createFetcherMetrics(registry: Registry, nats?: Nats): FetcherMetrics {
@@ -70,6 +76,24 @@ export function createFetcherMetrics(registry: Registry, nats?: Nats): FetcherMe
     syncPassesPlanned: new Counter({ name: "reviewflow_sync_passes_planned_total", help: "Passes the scheduler started, by trigger (schedule, reconciliation).", labelNames: ["trigger"], registers }),
     syncClientsSkipped: new Gauge({ name: "reviewflow_sync_clients_skipped", help: "Clients the scheduler skips, by reason (needs re-consent, not connected, sync disabled); set by the planner.", labelNames: ["reason"], registers }),
     syncLocationsOverdue: new Gauge({ name: "reviewflow_sync_locations_overdue", help: "Scheduled locations more than one interval past due; set by the planner.", registers }),
+    notifications: new Counter({
+      name: "reviewflow_notifications_total",
+      help: "Google review notifications, by receiver and outcome: pull accepted/malformed/ignored/unavailable; fetcher received, duplicate, unknown (no connected location), malformed, passes (one-review passes started), gone (reviews.get found no review).",
+      labelNames: ["receiver", "outcome"],
+      registers,
+    }),
+    notificationLatency: new Histogram({
+      name: "reviewflow_notification_to_event_seconds",
+      help: "From Pub/Sub's publish time of a review notification to its event on REVIEWS.",
+      buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+      registers,
+    }),
+    notificationSettings: new Counter({
+      name: "reviewflow_notification_settings_total",
+      help: "Accounts' notificationSetting checks by the reconciler, by outcome (ours, patched, foreign: another topic left alone, taken_over, failed).",
+      labelNames: ["outcome"],
+      registers,
+    }),
     syncStalestAge: new Gauge({ name: "reviewflow_sync_stalest_location_age_seconds", help: "Per client, the age of its stalest location's last complete pass; set by the planner.", labelNames: ["client_id"], registers }),
   };
 }

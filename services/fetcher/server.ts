@@ -12,6 +12,9 @@ import { createRpcServer, createServiceClient, createStandardInterceptors, type 
 import { ReviewFetcher } from "../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { TokenService } from "../../gen/reviewflow/token/v1/token_service_pb.js";
 import { createFetcherMetrics } from "./metrics.js";
+import { createNotificationWorker } from "./notifications/notification-worker.js";
+import { createPullReceiver } from "./notifications/pull-receiver.js";
+import { createSettingReconciler, type SettingReconciler } from "./notifications/setting-reconciler.js";
 import { createCredentials } from "./pipeline/credentials.js";
 import { createScheduler, type Scheduler } from "./sync/scheduler.js";
 import { createFetchWorkers } from "./pipeline/fetch-workers.js";
@@ -48,6 +51,8 @@ export interface FetcherService {
   stop(): Promise<void>;
   /** The sync planner (every instance runs one; one plans at a time). */
   scheduler: Scheduler;
+  /** Keeps connected accounts' notificationSetting on GOOGLE_PUBSUB_TOPIC (on connect, daily; tests call it directly). */
+  notifications: SettingReconciler;
   /** One maintenance pass now: stalled jobs, unpublished first tasks, retention purge. */
   maintain(): Promise<void>;
 }
@@ -116,22 +121,38 @@ export function createFetcherService(deps: FetcherServiceDeps): FetcherService {
     timeouts: config.httpTimeouts,
   });
 
-  const scheduler = createScheduler(pipeline, { databaseUrl: config.databaseUrl, defaults: config.sync, tokenClient, projectQpm: config.googleQpm });
+  const notificationWorker = createNotificationWorker(pipeline);
+  const reconciler = createSettingReconciler(pipeline, { topic: config.notifications.topic, tokenClient });
+  const pullReceiver = createPullReceiver({ config: config.notifications, nats: deps.nats, logger, metrics });
+  const scheduler = createScheduler(pipeline, {
+    databaseUrl: config.databaseUrl,
+    defaults: config.sync,
+    tokenClient,
+    projectQpm: config.googleQpm,
+    notifications: config.notifications.topic ? reconciler : undefined,
+  });
 
   let stopped = false;
   return {
     server,
     metrics: registry,
     scheduler,
+    notifications: reconciler,
     async start() {
       await workers.start();
+      notificationWorker.start();
+      await reconciler.start();
+      await pullReceiver.start();
       scheduler.start();
     },
     async stop() {
       if (stopped) return;
       stopped = true;
       await server.close();
+      await pullReceiver.stop();
       await scheduler.stop();
+      await reconciler.stop();
+      await notificationWorker.stop();
       await workers.stop();
       await quotaPool.end().catch(() => undefined);
     },

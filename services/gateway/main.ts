@@ -6,7 +6,7 @@ import { createGateway } from "./server.js";
 /** The gateway process: the only file with side effects. `npm run gateway`. */
 runService("gateway", async (config, logger) => {
   const dataSource = await openDatabase({ databaseUrl: config.databaseUrl, logger });
-  // the gateway publishes nothing: it only reports NATS in /ready, so it does not manage streams
+  // the gateway publishes only Pub/Sub push notifications, onto FETCH, which the fetcher manages
   const nats = await connectNats({ url: config.natsServers, namespace: config.natsNamespace, workNamespace: config.natsWorkNamespace, skipEnsure: true, logger, name: "reviewflow-gateway" });
   const gateway = createGateway({ config, dataSource, nats, logger });
   const port = await gateway.listen(config.gatewayPort, config.host);

@@ -11,6 +11,8 @@ export interface GatewayMetrics {
   duration: Histogram<"route" | "method">;
   limited: Counter<"scope">;
   sseStreams: Counter<"outcome">;
+  /** Pub/Sub push requests, by outcome (accepted, duplicate, rejected, malformed, ignored, unavailable). */
+  notifications: Counter<"outcome" | "receiver">;
 }
 
 export function createGatewayMetrics(options: { processMetrics?: boolean } = {}): GatewayMetrics {
@@ -40,6 +42,12 @@ export function createGatewayMetrics(options: { processMetrics?: boolean } = {})
       name: "reviewflow_gateway_sse_streams_total",
       help: "Server-Sent Events streams, by how they ended (completed, error, client_closed, shutdown).",
       labelNames: ["outcome"],
+      registers: [registry],
+    }),
+    notifications: new Counter({
+      name: "reviewflow_notifications_total",
+      help: "Google review notifications, by receiver and outcome: at a receiver accepted (handed on), duplicate (a redelivery JetStream dropped by message id), rejected (push token refused), malformed, ignored (not a review type), unavailable (NATS away: Pub/Sub redelivers).",
+      labelNames: ["receiver", "outcome"],
       registers: [registry],
     }),
   };

@@ -20,6 +20,7 @@ import { createOAuthPages } from "./oauth-pages.js";
 import { buildGatewayOpenApi } from "./openapi-doc.js";
 import { createOpsRoutes } from "./ops-routes.js";
 import { createProxyRoutes } from "./proxy-routes.js";
+import { createPubsubPush } from "./pubsub-push.js";
 import { createRateLimits } from "./rate-limits.js";
 import { createReadiness } from "./readiness.js";
 import { createRestHandler } from "./rest-handler.js";
@@ -29,7 +30,7 @@ export interface GatewayDeps {
   config: Readonly<Config>;
   /** Postgres: API keys (and the shared limiter counters with GATEWAY_RATE_STORE=postgres). */
   dataSource: DataSource;
-  /** Only checked by /ready; without it the NATS check is reported as skipped. */
+  /** Checked by /ready, and where Pub/Sub push notifications are handed on (without it push answers 503). */
   nats?: Nats;
   logger: Logger;
   /** Defaults: gRPC clients at TOKEN_SERVICE_URL / FETCHER_SERVICE_URL, carrying no key of their own. */
@@ -118,6 +119,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     isClosing: () => closing,
   });
 
+  const push = createPubsubPush({ config: config.notifications, nats: deps.nats, logger, metrics, bodyLimitBytes: config.gatewayBodyLimitBytes });
+
   const rpcPaths = new Set(["/metrics", ...services.flatMap((s) => s.methods.map((m) => `/${s.typeName}/${m.name}`))]);
   const server = createRpcServer({
     services,
@@ -130,6 +133,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     wrapHandler: createEdge({ cors: createCors(config.corsOrigins), metrics, logger, bodyLimitBytes: config.gatewayBodyLimitBytes, rpcPaths }),
     fallback: (req, res) => {
       void (async () => {
+        if (await push.handle(req, res)) return;
         if (await ops(req, res)) return;
         if (await consoleRoutes(req, res)) return;
         if (await rest.handle(req, res)) return;

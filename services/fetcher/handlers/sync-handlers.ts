@@ -8,6 +8,7 @@ import type { ReviewFetcher } from "../../../gen/reviewflow/fetcher/v1/fetcher_p
 import { LocationFreshnessSchema, SyncPolicySchema, type LocationFreshness, type SyncPolicy, type UpdateSyncPolicyRequest } from "../../../gen/reviewflow/fetcher/v1/sync_pb.js";
 import { managerSql } from "../store/db.js";
 import { listLocationFreshness, type LocationFreshnessRow } from "../store/location-freshness-store.js";
+import { loadAccountNotifications } from "../store/notification-store.js";
 import { loadPolicy, loadSkipReason, updatePolicy } from "../store/sync-policy-store.js";
 import { conflictOf, resolvePolicy, type EffectivePolicy, type SyncPolicyPatch } from "../sync/policy.js";
 import type { HandlerDeps } from "./handler-deps.js";
@@ -34,6 +35,14 @@ export function syncHandlers(deps: HandlerDeps): Pick<ServiceImpl<typeof ReviewF
       usesDefaults: policy.usesDefaults,
       skipReason: await loadSkipReason(db, clientId),
       updateTime: policy.updatedAt ? timestampFromDate(policy.updatedAt) : undefined,
+      takeOverNotifications: policy.takeOverNotifications,
+      notificationAccounts: (await loadAccountNotifications(db, clientId)).map((a) => ({
+        accountName: a.account_name,
+        state: a.state,
+        pubsubTopic: a.pubsub_topic,
+        detail: a.detail,
+        checkTime: timestampFromDate(a.checked_at),
+      })),
     });
 
   return {
@@ -104,6 +113,7 @@ function patchOf(req: UpdateSyncPolicyRequest): SyncPolicyPatch {
     adaptive: req.adaptive,
     minIncrementalSeconds: req.minIncrementalSeconds,
     maxIncrementalSeconds: req.maxIncrementalSeconds,
+    takeOverNotifications: req.takeOverNotifications,
   };
   return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));
 }

@@ -1,6 +1,7 @@
 import { activeJobIds, jobsWithUnpublishedRoot } from "../store/job-store.js";
 import { completeIfDone, failStalledJobs } from "../store/job-status.js";
 import { purgeOldReviews } from "../store/review-store.js";
+import { purgeMessages } from "../store/notification-store.js";
 import type { PipelineContext } from "./pipeline-context.js";
 import { reviewsWithStalePending } from "../store/review-outbox-store.js";
 import { keepWaitingJobsAlive } from "../store/location-pass-store.js";
@@ -58,6 +59,7 @@ export function createMaintenance(ctx: PipelineContext, options: MaintenanceOpti
     if (Date.now() - lastPurge >= options.purgeIntervalMs) {
       lastPurge = Date.now();
       const purged = await purgeOldReviews(ctx.db, ctx.settings.retentionDays);
+      await purgeMessages(ctx.db, ctx.settings.retentionDays);
       if (purged > 0) ctx.logger.info("old reviews purged", { count: purged, retention_days: ctx.settings.retentionDays });
     }
   }

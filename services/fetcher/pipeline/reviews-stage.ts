@@ -5,6 +5,7 @@ import type { JobRow, NewTask } from "../store/job-store.js";
 import { afterFinish } from "../store/task-finish.js";
 import { hasDeadPage } from "../store/location-store.js";
 import { claimPass } from "../store/location-pass-store.js";
+import { notificationPublishTime } from "../store/notification-store.js";
 import { commitReviewPage, loadDeletionCandidates, loadStoredReviews, type StoredReviewState } from "../store/review-store.js";
 import { handOff } from "./pass-handoff.js";
 import { callGoogle, publishTask, type PipelineContext, type TaskAttempt } from "./pipeline-context.js";
@@ -45,22 +46,39 @@ export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof Fe
         if (!claim.acquired) return { counted: false, parked: true };
       }
 
-      const page = await callGoogle(ctx, job, "reviews.list", attempt, (token) =>
-        ctx.source.listReviews(token, task.locationName, { pageToken: task.pageToken }),
-      );
-      const seen = new Set<string>();
-      const reviews = page.items.filter((r) => !seen.has(r.name) && seen.add(r.name));
-      const names = reviews.map((r) => r.name);
-      const stored = await loadStoredReviews(ctx.db, task.locationId, names);
-      const diff = diffPage(reviews, stored);
-
-      const stopAt = job.mode === "incremental" ? task.stopAtUpdateTime : undefined;
-      const reachedKnown = stopAt !== undefined && reviews.some((r) => r.updateTime && notAfter(r.updateTime, stopAt));
-      const nextToken = page.nextPageToken && !reachedKnown ? page.nextPageToken : undefined;
-      const lastPage = nextToken === undefined;
-      const completePass = lastPage && !(await hasDeadPage(ctx.db, job.id, reviewsTaskPrefix(job.id, task.locationId)));
-
       const deletions: StoredReviewState[] = [];
+      let reviews: Review[];
+      let nextToken: string | undefined;
+      let completePass: boolean;
+      if (task.reviewName) {
+        // a notification's one-review pass: reviews.get of the one review, inside the same lease,
+        // commit and publishing as a page. Found → compared like a listed review; Google's own
+        // 404 → a confirmed deletion (as a full pass confirms one); never the watermark: the
+        // location's other reviews were not looked at
+        const review = await callGoogle(ctx, job, "reviews.get", attempt, (token) => ctx.source.getReview(token, task.reviewName));
+        reviews = review && review.name === task.reviewName ? [review] : [];
+        completePass = false;
+        if (!review) {
+          const gone = (await loadStoredReviews(ctx.db, task.locationId, [task.reviewName])).get(task.reviewName);
+          if (gone && !gone.deleted_at) deletions.push(gone);
+          ctx.metrics.notifications.inc({ receiver: "fetcher", outcome: "gone" });
+        }
+      } else {
+        const page = await callGoogle(ctx, job, "reviews.list", attempt, (token) =>
+          ctx.source.listReviews(token, task.locationName, { pageToken: task.pageToken }),
+        );
+        const seen = new Set<string>();
+        reviews = page.items.filter((r) => !seen.has(r.name) && seen.add(r.name));
+        const stopAt = job.mode === "incremental" ? task.stopAtUpdateTime : undefined;
+        const reachedKnown = stopAt !== undefined && reviews.some((r) => r.updateTime && notAfter(r.updateTime, stopAt));
+        nextToken = page.nextPageToken && !reachedKnown ? page.nextPageToken : undefined;
+        completePass = nextToken === undefined && !(await hasDeadPage(ctx.db, job.id, reviewsTaskPrefix(job.id, task.locationId)));
+      }
+      const names = reviews.map((r) => r.name);
+      const stored = await loadStoredReviews(ctx.db, task.locationId, [...names, ...deletions.map((d) => d.name)]);
+      const diff = diffPage(reviews, stored);
+      const lastPage = nextToken === undefined;
+
       if (completePass && job.mode === "full") {
         const candidates = await loadDeletionCandidates(ctx.db, { locationId: task.locationId, jobId: job.id, seenOnThisPage: names, jobStartedAt: job.started_at ?? job.created_at });
         const found = await confirmDeletions(ctx, job, attempt, candidates, deletions);
@@ -126,11 +144,18 @@ export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof Fe
           // the proto's rule: the update time stored before this change; unset for a created review
           previousUpdateTime: v.type === "deleted" ? updateTimeOf(bytes.get(v.name)) : v.type === "updated" ? updateTimeOf(stored.get(v.name)?.review_pb) : undefined,
         })));
+        if (job.trigger === "notification") await observeNotificationLatency(ctx, job.id);
       }
       if (outcome.waiters) await handOff(ctx, task.locationId);
       return afterFinish(ctx.db, job.id, outcome);
     },
   };
+}
+
+/** Change-to-event latency: from Pub/Sub's publish time of the notification to its event on REVIEWS. */
+async function observeNotificationLatency(ctx: PipelineContext, jobId: string): Promise<void> {
+  const publishTime = await notificationPublishTime(ctx.db, jobId).catch(() => undefined);
+  if (publishTime) ctx.metrics.notificationLatency.observe(Math.max(0, (Date.now() - publishTime.getTime()) / 1000));
 }
 
 /**

@@ -6,7 +6,7 @@ import { findLocation } from "../store/location-store.js";
 import { publishTask, type PipelineContext } from "./pipeline-context.js";
 import { accountsTaskId, reviewsTaskId } from "./task-ids.js";
 
-/** The first task of a job: list accounts, or (branch jobs) the branch location's first review page. */
+/** The first task of a job: list accounts, or (branch jobs, scheduled and notification passes) the location's first review page. */
 export async function rootTaskId(sql: Sql, job: Pick<JobRow, "id" | "target_location" | "scope_key">): Promise<string> {
   if (!job.target_location) return accountsTaskId(job.id, "");
   const location = await branchLocation(sql, job);
@@ -28,6 +28,7 @@ export async function publishRootTask(ctx: PipelineContext, job: JobRow): Promis
       locationName: location.google_name,
       locationId: location.id,
       pageNumber: 1,
+      reviewName: job.target_review ?? "",
       stopAtUpdateTime: job.mode === "incremental" && location.synced_update_time ? timestampFromDate(location.synced_update_time) : undefined,
     }, reviewsTaskId(job.id, location.id, 1));
   }

@@ -31,6 +31,8 @@ export interface NewJob {
   clientId: string | null;
   branchId: string | null;
   targetLocation: string | null;
+  /** A notification's one-review pass (with targetLocation): only this review is read. */
+  targetReview?: string | null;
   scopeKey: string;
   googleProject: string;
   accessTokenSealed: string | null;
@@ -48,10 +50,10 @@ export interface NewJob {
 export async function createQueuedJob(sql: Sql, job: NewJob): Promise<JobRow> {
   const { rows } = await sql.query<JobRow>(
     `INSERT INTO fetch_jobs (id, tenant_id, client_id, branch_id, target_location, scope_key, google_project, access_token_sealed,
-       mode, status, request_scope, request_id, created_by, tasks_total, locations, trigger)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'QUEUED', $10, $11, $12, 1, $13, $14) RETURNING *`,
+       mode, status, request_scope, request_id, created_by, tasks_total, locations, trigger, target_review)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'QUEUED', $10, $11, $12, 1, $13, $14, $15) RETURNING *`,
     [job.id, job.tenantId, job.clientId, job.branchId, job.targetLocation, job.scopeKey, job.googleProject, job.accessTokenSealed, job.mode,
-      job.requestScope, job.requestId, job.createdBy, job.locations, job.trigger ?? "on_demand"],
+      job.requestScope, job.requestId, job.createdBy, job.locations, job.trigger ?? "on_demand", job.targetReview ?? null],
   );
   return rows[0];
 }

@@ -15,6 +15,8 @@ export interface JobRow {
   client_id: string | null;
   branch_id: string | null;
   target_location: string | null;
+  /** A notification's one-review pass: only this review is read (reviews.get). */
+  target_review?: string | null;
   scope_key: string;
   google_project: string;
   access_token_sealed: string | null;
@@ -84,7 +86,7 @@ export const NUMBER_OF_SHARDS = 16;
  * A job as the API sees it: the fetch_jobs row with its counters added up from their shards
  * (`fetch_job_counters`; see migration 0005). Use as `SELECT ... FROM (${JOB_VIEW}) j`.
  */
-export const JOB_VIEW = `SELECT j.id, j.tenant_id, j.client_id, j.branch_id, j.target_location, j.scope_key, j.google_project,
+export const JOB_VIEW = `SELECT j.id, j.tenant_id, j.client_id, j.branch_id, j.target_location, j.target_review, j.scope_key, j.google_project,
     j.access_token_sealed, j.mode, j.trigger, j.status, j.error, j.request_scope, j.request_id, j.created_by, j.root_published,
     j.created_at, j.started_at, j.ended_at,
     ${COUNTER_COLUMNS.map((c) => `j.${c} + COALESCE(c.${c}, 0) AS ${c}`).join(", ")},
@@ -115,10 +117,11 @@ export async function lockAdmission(sql: Sql): Promise<void> {
 /** QUEUED or RUNNING jobs: all of them, and those of one tenant (0 for a job without one). */
 export async function countActiveJobs(sql: Sql, tenantId: string | null): Promise<{ total: number; tenant: number }> {
   const { rows } = await sql.query<{ total: number; tenant: number }>(
-    // the scheduler's passes have their own bound (a few seconds of quota per project) and must
-    // never make a person's job wait for admission
+    // the scheduler's passes have their own bound (a few seconds of quota per project), and
+    // notification passes are one reviews.get each in their own quota lane: neither may ever
+    // make a person's job wait for admission
     `SELECT count(*)::int AS total, count(*) FILTER (WHERE tenant_id = $1)::int AS tenant FROM fetch_jobs
-     WHERE status IN ('QUEUED','RUNNING') AND trigger NOT IN ('schedule','reconciliation')`,
+     WHERE status IN ('QUEUED','RUNNING') AND trigger NOT IN ('schedule','reconciliation','notification')`,
     [tenantId],
   );
   return rows[0] ?? { total: 0, tenant: 0 };

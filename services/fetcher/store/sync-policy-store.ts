@@ -2,7 +2,7 @@ import type { SyncPolicyPatch, SyncPolicyRow } from "../sync/policy.js";
 import type { Sql } from "./db.js";
 
 const COLUMNS = `client_id, tenant_id, enabled, incremental_every_seconds, full_every_seconds, adaptive,
-  min_incremental_seconds, max_incremental_seconds, updated_at, updated_by`;
+  min_incremental_seconds, max_incremental_seconds, take_over_notifications, updated_at, updated_by`;
 
 /** What was set for one client over the defaults, if anything ever was. */
 export async function loadPolicy(sql: Sql, clientId: string): Promise<SyncPolicyRow | undefined> {
@@ -33,8 +33,8 @@ export async function updatePolicy(sql: Sql, update: PolicyUpdate): Promise<Sync
   const { patch } = update;
   const { rows } = await sql.query<SyncPolicyRow>(
     `INSERT INTO sync_policies AS p (client_id, tenant_id, enabled, incremental_every_seconds, full_every_seconds, adaptive,
-       min_incremental_seconds, max_incremental_seconds, updated_at, updated_by)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), $9)
+       min_incremental_seconds, max_incremental_seconds, take_over_notifications, updated_at, updated_by)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $11, now(), $9)
      ON CONFLICT (client_id) DO UPDATE SET
        tenant_id = EXCLUDED.tenant_id,
        enabled = CASE WHEN $10 THEN EXCLUDED.enabled ELSE COALESCE(EXCLUDED.enabled, p.enabled) END,
@@ -43,6 +43,7 @@ export async function updatePolicy(sql: Sql, update: PolicyUpdate): Promise<Sync
        adaptive = CASE WHEN $10 THEN EXCLUDED.adaptive ELSE COALESCE(EXCLUDED.adaptive, p.adaptive) END,
        min_incremental_seconds = CASE WHEN $10 THEN EXCLUDED.min_incremental_seconds ELSE COALESCE(EXCLUDED.min_incremental_seconds, p.min_incremental_seconds) END,
        max_incremental_seconds = CASE WHEN $10 THEN EXCLUDED.max_incremental_seconds ELSE COALESCE(EXCLUDED.max_incremental_seconds, p.max_incremental_seconds) END,
+       take_over_notifications = CASE WHEN $10 THEN EXCLUDED.take_over_notifications ELSE COALESCE(EXCLUDED.take_over_notifications, p.take_over_notifications) END,
        updated_at = now(), updated_by = EXCLUDED.updated_by
      RETURNING ${COLUMNS}`,
     [
@@ -56,6 +57,7 @@ export async function updatePolicy(sql: Sql, update: PolicyUpdate): Promise<Sync
       patch.maxIncrementalSeconds ?? null,
       update.by,
       update.reset,
+      patch.takeOverNotifications ?? null,
     ],
   );
   return rows[0]!;

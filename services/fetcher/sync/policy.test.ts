@@ -31,6 +31,7 @@ describe("resolvePolicy", () => {
       adaptive: true,
       minIncrementalSeconds: 112,
       maxIncrementalSeconds: 7_200,
+      takeOverNotifications: false,
       usesDefaults: true,
     };
     assert.deepEqual(resolvePolicy(DEFAULTS, undefined), expected);

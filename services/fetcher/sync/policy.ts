@@ -10,12 +10,17 @@ export interface SyncPolicyRow {
   adaptive: boolean | null;
   min_incremental_seconds: number | null;
   max_incremental_seconds: number | null;
+  /** May the notification reconciler replace a topic that is someone else's (NULL = no). */
+  take_over_notifications?: boolean | null;
   updated_at: Date;
   updated_by: string;
 }
 
 /** The values a client may set over the defaults (all of SyncDefaults but the planner's tick). */
-export type SyncPolicyFields = Omit<SyncDefaults, "tickMs">;
+export type SyncPolicyFields = Omit<SyncDefaults, "tickMs"> & {
+  /** The notification reconciler may replace another topic in the client's accounts (default false). */
+  takeOverNotifications: boolean;
+};
 export type SyncPolicyPatch = Partial<SyncPolicyFields>;
 
 /** The policy in force for a client: its own values where it has them, the defaults elsewhere. */
@@ -64,7 +69,7 @@ export function resolvePolicy(defaults: SyncDefaults, row: SyncPolicyRow | undef
 
   const usesDefaults =
     !row ||
-    [row.enabled, row.incremental_every_seconds, row.full_every_seconds, row.adaptive, row.min_incremental_seconds, row.max_incremental_seconds].every((v) => v === null);
+    [row.enabled, row.incremental_every_seconds, row.full_every_seconds, row.adaptive, row.min_incremental_seconds, row.max_incremental_seconds, row.take_over_notifications ?? null].every((v) => v === null);
   return {
     enabled: row?.enabled ?? defaults.enabled,
     incrementalEverySeconds: mean,
@@ -72,6 +77,7 @@ export function resolvePolicy(defaults: SyncDefaults, row: SyncPolicyRow | undef
     adaptive: row?.adaptive ?? defaults.adaptive,
     minIncrementalSeconds: min,
     maxIncrementalSeconds: max,
+    takeOverNotifications: row?.take_over_notifications ?? false,
     usesDefaults,
     ...(usesDefaults ? {} : { updatedAt: row!.updated_at }),
   };

@@ -37,6 +37,10 @@ export interface SchedulerOptions {
   clientRefreshMs?: number;
   /** How often intervals are recomputed from the observed rates (a minute, or a quarter of the mean interval if shorter). */
   rateRefreshMs?: number;
+  /** Re-checks each scheduled client's notification settings (daily, with the housekeeping). */
+  notifications?: { reconcileClient(client: { clientId: string; tenantId: string | null; googleProject: string }): Promise<unknown> };
+  /** How often the notification settings are re-checked (default a day). */
+  notificationCheckMs?: number;
 }
 
 export interface Scheduler {
@@ -76,6 +80,8 @@ export function createScheduler(ctx: PipelineContext, options: SchedulerOptions)
   let running: Promise<unknown> | undefined;
   let lastClientRefresh = 0;
   let lastRateRefresh = 0;
+  let lastNotificationCheck = 0;
+  let notificationRound: Promise<void> | undefined;
 
   async function holdLock(): Promise<boolean> {
     if (lockClient && leader) {
@@ -172,6 +178,17 @@ export function createScheduler(ctx: PipelineContext, options: SchedulerOptions)
       await unscheduleOtherClients(ctx.db, scheduled.map((s) => s.client.client_id));
       await reschedule(scheduled);
       lastRateRefresh = now;
+      if (options.notifications && !notificationRound && now - lastNotificationCheck >= (options.notificationCheckMs ?? 86_400_000)) {
+        lastNotificationCheck = now;
+        // in the background: a round of Google calls in the reconciliation lane must not hold up planning
+        const reconciler = options.notifications;
+        notificationRound = (async () => {
+          for (const { client } of scheduled) {
+            await reconciler.reconcileClient({ clientId: client.client_id, tenantId: client.tenant_id, googleProject: client.google_project })
+              .catch((err: unknown) => log.warn("notification settings not checked", { client_id: client.client_id, err: String((err as Error)?.message ?? err) }));
+          }
+        })().finally(() => (notificationRound = undefined));
+      }
     }
 
     // incremental passes over due locations, oldest due first, within each project's room
@@ -276,6 +293,7 @@ export function createScheduler(ctx: PipelineContext, options: SchedulerOptions)
       if (timer) clearTimeout(timer);
       timer = undefined;
       await running;
+      await notificationRound;
       await dropLock();
     },
   };

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file reviewflow/fetcher/v1/sync.proto.
  */
 export const file_reviewflow_fetcher_v1_sync: GenFile = /*@__PURE__*/
-  fileDesc("CiByZXZpZXdmbG93L2ZldGNoZXIvdjEvc3luYy5wcm90bxIVcmV2aWV3Zmxvdy5mZXRjaGVyLnYxIqACCgpTeW5jUG9saWN5EhEKCWNsaWVudF9pZBgBIAEoCRIPCgdlbmFibGVkGAIgASgIEiEKGWluY3JlbWVudGFsX2V2ZXJ5X3NlY29uZHMYAyABKA0SGgoSZnVsbF9ldmVyeV9zZWNvbmRzGAQgASgNEhAKCGFkYXB0aXZlGAUgASgIEh8KF21pbl9pbmNyZW1lbnRhbF9zZWNvbmRzGAYgASgNEh8KF21heF9pbmNyZW1lbnRhbF9zZWNvbmRzGAcgASgNEhUKDXVzZXNfZGVmYXVsdHMYCCABKAgSEwoLc2tpcF9yZWFzb24YCSABKAkSLwoLdXBkYXRlX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjMKFEdldFN5bmNQb2xpY3lSZXF1ZXN0EhsKCWNsaWVudF9pZBgBIAEoCUIIukgFcgOwAQEiSgoVR2V0U3luY1BvbGljeVJlc3BvbnNlEjEKBnBvbGljeRgBIAEoCzIhLnJldmlld2Zsb3cuZmV0Y2hlci52MS5TeW5jUG9saWN5IsQDChdVcGRhdGVTeW5jUG9saWN5UmVxdWVzdBIbCgljbGllbnRfaWQYASABKAlCCLpIBXIDsAEBEhQKB2VuYWJsZWQYAiABKAhIAIgBARIzChlpbmNyZW1lbnRhbF9ldmVyeV9zZWNvbmRzGAMgASgNQgu6SAgqBhiA9SQoPEgBiAEBEi4KEmZ1bGxfZXZlcnlfc2Vjb25kcxgEIAEoDUINukgKKggYgJqeASisAkgCiAEBEhUKCGFkYXB0aXZlGAUgASgISAOIAQESMQoXbWluX2luY3JlbWVudGFsX3NlY29uZHMYBiABKA1CC7pICCoGGID1JCg8SASIAQESMgoXbWF4X2luY3JlbWVudGFsX3NlY29uZHMYByABKA1CDLpICSoHGICangEoPEgFiAEBEg0KBXJlc2V0GAggASgIQgoKCF9lbmFibGVkQhwKGl9pbmNyZW1lbnRhbF9ldmVyeV9zZWNvbmRzQhUKE19mdWxsX2V2ZXJ5X3NlY29uZHNCCwoJX2FkYXB0aXZlQhoKGF9taW5faW5jcmVtZW50YWxfc2Vjb25kc0IaChhfbWF4X2luY3JlbWVudGFsX3NlY29uZHMiTQoYVXBkYXRlU3luY1BvbGljeVJlc3BvbnNlEjEKBnBvbGljeRgBIAEoCzIhLnJldmlld2Zsb3cuZmV0Y2hlci52MS5TeW5jUG9saWN5Ip4DChFMb2NhdGlvbkZyZXNobmVzcxITCgtsb2NhdGlvbl9pZBgBIAEoCRITCgtnb29nbGVfbmFtZRgCIAEoCRINCgV0aXRsZRgDIAEoCRIRCgljbGllbnRfaWQYBCABKAkSMgoObGFzdF9wYXNzX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjsKF2xhc3RfY29tcGxldGVfcGFzc190aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI2ChJuZXdlc3RfdXBkYXRlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDW5leHRfZHVlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhcKD2NoYW5nZXNfcGVyX2RheRgJIAEoARIhChlpbmNyZW1lbnRhbF9ldmVyeV9zZWNvbmRzGAogASgNEg8KB292ZXJkdWUYCyABKAgSFAoMcmV2aWV3X2NvdW50GAwgASgDInAKFExpc3RMb2NhdGlvbnNSZXF1ZXN0EhsKCWNsaWVudF9pZBgBIAEoCUIIukgFcgOwAQESHQoJcGFnZV9zaXplGAIgASgFQgq6SAcaBRjoBygAEhwKCnBhZ2VfdG9rZW4YAyABKAlCCLpIBXIDGMgBIm0KFUxpc3RMb2NhdGlvbnNSZXNwb25zZRI7Cglsb2NhdGlvbnMYASADKAsyKC5yZXZpZXdmbG93LmZldGNoZXIudjEuTG9jYXRpb25GcmVzaG5lc3MSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_timestamp]);
+  fileDesc("CiByZXZpZXdmbG93L2ZldGNoZXIvdjEvc3luYy5wcm90bxIVcmV2aWV3Zmxvdy5mZXRjaGVyLnYxIo0DCgpTeW5jUG9saWN5EhEKCWNsaWVudF9pZBgBIAEoCRIPCgdlbmFibGVkGAIgASgIEiEKGWluY3JlbWVudGFsX2V2ZXJ5X3NlY29uZHMYAyABKA0SGgoSZnVsbF9ldmVyeV9zZWNvbmRzGAQgASgNEhAKCGFkYXB0aXZlGAUgASgIEh8KF21pbl9pbmNyZW1lbnRhbF9zZWNvbmRzGAYgASgNEh8KF21heF9pbmNyZW1lbnRhbF9zZWNvbmRzGAcgASgNEhUKDXVzZXNfZGVmYXVsdHMYCCABKAgSEwoLc2tpcF9yZWFzb24YCSABKAkSLwoLdXBkYXRlX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEh8KF3Rha2Vfb3Zlcl9ub3RpZmljYXRpb25zGAsgASgIEkoKFW5vdGlmaWNhdGlvbl9hY2NvdW50cxgMIAMoCzIrLnJldmlld2Zsb3cuZmV0Y2hlci52MS5BY2NvdW50Tm90aWZpY2F0aW9ucyKRAQoUQWNjb3VudE5vdGlmaWNhdGlvbnMSFAoMYWNjb3VudF9uYW1lGAEgASgJEg0KBXN0YXRlGAIgASgJEhQKDHB1YnN1Yl90b3BpYxgDIAEoCRIOCgZkZXRhaWwYBCABKAkSLgoKY2hlY2tfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiMwoUR2V0U3luY1BvbGljeVJlcXVlc3QSGwoJY2xpZW50X2lkGAEgASgJQgi6SAVyA7ABASJKChVHZXRTeW5jUG9saWN5UmVzcG9uc2USMQoGcG9saWN5GAEgASgLMiEucmV2aWV3Zmxvdy5mZXRjaGVyLnYxLlN5bmNQb2xpY3kihgQKF1VwZGF0ZVN5bmNQb2xpY3lSZXF1ZXN0EhsKCWNsaWVudF9pZBgBIAEoCUIIukgFcgOwAQESFAoHZW5hYmxlZBgCIAEoCEgAiAEBEjMKGWluY3JlbWVudGFsX2V2ZXJ5X3NlY29uZHMYAyABKA1CC7pICCoGGID1JCg8SAGIAQESLgoSZnVsbF9ldmVyeV9zZWNvbmRzGAQgASgNQg26SAoqCBiAmp4BKKwCSAKIAQESFQoIYWRhcHRpdmUYBSABKAhIA4gBARIxChdtaW5faW5jcmVtZW50YWxfc2Vjb25kcxgGIAEoDUILukgIKgYYgPUkKDxIBIgBARIyChdtYXhfaW5jcmVtZW50YWxfc2Vjb25kcxgHIAEoDUIMukgJKgcYgJqeASg8SAWIAQESDQoFcmVzZXQYCCABKAgSJAoXdGFrZV9vdmVyX25vdGlmaWNhdGlvbnMYCSABKAhIBogBAUIKCghfZW5hYmxlZEIcChpfaW5jcmVtZW50YWxfZXZlcnlfc2Vjb25kc0IVChNfZnVsbF9ldmVyeV9zZWNvbmRzQgsKCV9hZGFwdGl2ZUIaChhfbWluX2luY3JlbWVudGFsX3NlY29uZHNCGgoYX21heF9pbmNyZW1lbnRhbF9zZWNvbmRzQhoKGF90YWtlX292ZXJfbm90aWZpY2F0aW9ucyJNChhVcGRhdGVTeW5jUG9saWN5UmVzcG9uc2USMQoGcG9saWN5GAEgASgLMiEucmV2aWV3Zmxvdy5mZXRjaGVyLnYxLlN5bmNQb2xpY3kingMKEUxvY2F0aW9uRnJlc2huZXNzEhMKC2xvY2F0aW9uX2lkGAEgASgJEhMKC2dvb2dsZV9uYW1lGAIgASgJEg0KBXRpdGxlGAMgASgJEhEKCWNsaWVudF9pZBgEIAEoCRIyCg5sYXN0X3Bhc3NfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOwoXbGFzdF9jb21wbGV0ZV9wYXNzX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjYKEm5ld2VzdF91cGRhdGVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoNbmV4dF9kdWVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPY2hhbmdlc19wZXJfZGF5GAkgASgBEiEKGWluY3JlbWVudGFsX2V2ZXJ5X3NlY29uZHMYCiABKA0SDwoHb3ZlcmR1ZRgLIAEoCBIUCgxyZXZpZXdfY291bnQYDCABKAMicAoUTGlzdExvY2F0aW9uc1JlcXVlc3QSGwoJY2xpZW50X2lkGAEgASgJQgi6SAVyA7ABARIdCglwYWdlX3NpemUYAiABKAVCCrpIBxoFGOgHKAASHAoKcGFnZV90b2tlbhgDIAEoCUIIukgFcgMYyAEibQoVTGlzdExvY2F0aW9uc1Jlc3BvbnNlEjsKCWxvY2F0aW9ucxgBIAMoCzIoLnJldmlld2Zsb3cuZmV0Y2hlci52MS5Mb2NhdGlvbkZyZXNobmVzcxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAliBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_timestamp]);
 
 /**
  * How the scheduler keeps a client's locations fresh. Unset fields of a client's own policy take
@@ -95,6 +95,22 @@ export type SyncPolicy = Message<"reviewflow.fetcher.v1.SyncPolicy"> & {
    * @generated from field: google.protobuf.Timestamp update_time = 10;
    */
   updateTime?: Timestamp | undefined;
+
+  /**
+   * Whether the notification reconciler may replace a Pub/Sub topic that is someone else's in
+   * an account's notificationSetting (default false: such an account is reported, left alone,
+   * and kept fresh by the schedule alone).
+   *
+   * @generated from field: bool take_over_notifications = 11;
+   */
+  takeOverNotifications: boolean;
+
+  /**
+   * What the reconciler last found in each of the client's Google accounts.
+   *
+   * @generated from field: repeated reviewflow.fetcher.v1.AccountNotifications notification_accounts = 12;
+   */
+  notificationAccounts: AccountNotifications[];
 };
 
 /**
@@ -103,6 +119,57 @@ export type SyncPolicy = Message<"reviewflow.fetcher.v1.SyncPolicy"> & {
  */
 export const SyncPolicySchema: GenMessage<SyncPolicy> = /*@__PURE__*/
   messageDesc(file_reviewflow_fetcher_v1_sync, 0);
+
+/**
+ * One Google account's review notifications, as the reconciler last found them.
+ *
+ * @generated from message reviewflow.fetcher.v1.AccountNotifications
+ */
+export type AccountNotifications = Message<"reviewflow.fetcher.v1.AccountNotifications"> & {
+  /**
+   * Google's account name, `accounts/{a}`.
+   *
+   * @generated from field: string account_name = 1;
+   */
+  accountName: string;
+
+  /**
+   * `ours` (the setting names GOOGLE_PUBSUB_TOPIC), `taken_over` (it named another topic and the
+   * policy allowed replacing it), `foreign` (it names another topic: left alone), `failed`
+   * (Google refused; see `detail`) or `off` (no GOOGLE_PUBSUB_TOPIC configured).
+   *
+   * @generated from field: string state = 2;
+   */
+  state: string;
+
+  /**
+   * The topic the account's setting names at Google (empty when notifications are off there).
+   *
+   * @generated from field: string pubsub_topic = 3;
+   */
+  pubsubTopic: string;
+
+  /**
+   * Why, for `foreign` and `failed`.
+   *
+   * @generated from field: string detail = 4;
+   */
+  detail: string;
+
+  /**
+   * When the reconciler last checked.
+   *
+   * @generated from field: google.protobuf.Timestamp check_time = 5;
+   */
+  checkTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message reviewflow.fetcher.v1.AccountNotifications.
+ * Use `create(AccountNotificationsSchema)` to create a new message.
+ */
+export const AccountNotificationsSchema: GenMessage<AccountNotifications> = /*@__PURE__*/
+  messageDesc(file_reviewflow_fetcher_v1_sync, 1);
 
 /**
  * Input of GetSyncPolicy.
@@ -123,7 +190,7 @@ export type GetSyncPolicyRequest = Message<"reviewflow.fetcher.v1.GetSyncPolicyR
  * Use `create(GetSyncPolicyRequestSchema)` to create a new message.
  */
 export const GetSyncPolicyRequestSchema: GenMessage<GetSyncPolicyRequest> = /*@__PURE__*/
-  messageDesc(file_reviewflow_fetcher_v1_sync, 1);
+  messageDesc(file_reviewflow_fetcher_v1_sync, 2);
 
 /**
  * Output of GetSyncPolicy.
@@ -144,7 +211,7 @@ export type GetSyncPolicyResponse = Message<"reviewflow.fetcher.v1.GetSyncPolicy
  * Use `create(GetSyncPolicyResponseSchema)` to create a new message.
  */
 export const GetSyncPolicyResponseSchema: GenMessage<GetSyncPolicyResponse> = /*@__PURE__*/
-  messageDesc(file_reviewflow_fetcher_v1_sync, 2);
+  messageDesc(file_reviewflow_fetcher_v1_sync, 3);
 
 /**
  * Input of UpdateSyncPolicy: only the fields that are set change.
@@ -207,6 +274,13 @@ export type UpdateSyncPolicyRequest = Message<"reviewflow.fetcher.v1.UpdateSyncP
    * @generated from field: bool reset = 8;
    */
   reset: boolean;
+
+  /**
+   * Allow the notification reconciler to replace another topic in the client's accounts.
+   *
+   * @generated from field: optional bool take_over_notifications = 9;
+   */
+  takeOverNotifications?: boolean | undefined;
 };
 
 /**
@@ -214,7 +288,7 @@ export type UpdateSyncPolicyRequest = Message<"reviewflow.fetcher.v1.UpdateSyncP
  * Use `create(UpdateSyncPolicyRequestSchema)` to create a new message.
  */
 export const UpdateSyncPolicyRequestSchema: GenMessage<UpdateSyncPolicyRequest> = /*@__PURE__*/
-  messageDesc(file_reviewflow_fetcher_v1_sync, 3);
+  messageDesc(file_reviewflow_fetcher_v1_sync, 4);
 
 /**
  * Output of UpdateSyncPolicy.
@@ -235,7 +309,7 @@ export type UpdateSyncPolicyResponse = Message<"reviewflow.fetcher.v1.UpdateSync
  * Use `create(UpdateSyncPolicyResponseSchema)` to create a new message.
  */
 export const UpdateSyncPolicyResponseSchema: GenMessage<UpdateSyncPolicyResponse> = /*@__PURE__*/
-  messageDesc(file_reviewflow_fetcher_v1_sync, 4);
+  messageDesc(file_reviewflow_fetcher_v1_sync, 5);
 
 /**
  * How fresh one location is.
@@ -333,7 +407,7 @@ export type LocationFreshness = Message<"reviewflow.fetcher.v1.LocationFreshness
  * Use `create(LocationFreshnessSchema)` to create a new message.
  */
 export const LocationFreshnessSchema: GenMessage<LocationFreshness> = /*@__PURE__*/
-  messageDesc(file_reviewflow_fetcher_v1_sync, 5);
+  messageDesc(file_reviewflow_fetcher_v1_sync, 6);
 
 /**
  * Input of ListLocations.
@@ -368,7 +442,7 @@ export type ListLocationsRequest = Message<"reviewflow.fetcher.v1.ListLocationsR
  * Use `create(ListLocationsRequestSchema)` to create a new message.
  */
 export const ListLocationsRequestSchema: GenMessage<ListLocationsRequest> = /*@__PURE__*/
-  messageDesc(file_reviewflow_fetcher_v1_sync, 6);
+  messageDesc(file_reviewflow_fetcher_v1_sync, 7);
 
 /**
  * Output of ListLocations.
@@ -396,5 +470,5 @@ export type ListLocationsResponse = Message<"reviewflow.fetcher.v1.ListLocations
  * Use `create(ListLocationsResponseSchema)` to create a new message.
  */
 export const ListLocationsResponseSchema: GenMessage<ListLocationsResponse> = /*@__PURE__*/
-  messageDesc(file_reviewflow_fetcher_v1_sync, 7);
+  messageDesc(file_reviewflow_fetcher_v1_sync, 8);
 

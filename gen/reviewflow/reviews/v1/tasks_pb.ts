@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file reviewflow/reviews/v1/tasks.proto.
  */
 export const file_reviewflow_reviews_v1_tasks: GenFile = /*@__PURE__*/
-  fileDesc("CiFyZXZpZXdmbG93L3Jldmlld3MvdjEvdGFza3MucHJvdG8SFXJldmlld2Zsb3cucmV2aWV3cy52MSI3ChFGZXRjaEFjY291bnRzVGFzaxIOCgZqb2JfaWQYASABKAkSEgoKcGFnZV90b2tlbhgCIAEoCSJOChJGZXRjaExvY2F0aW9uc1Rhc2sSDgoGam9iX2lkGAEgASgJEhQKDGFjY291bnRfbmFtZRgCIAEoCRISCgpwYWdlX3Rva2VuGAMgASgJIrABChBGZXRjaFJldmlld3NUYXNrEg4KBmpvYl9pZBgBIAEoCRIVCg1sb2NhdGlvbl9uYW1lGAIgASgJEhMKC2xvY2F0aW9uX2lkGAMgASgJEhIKCnBhZ2VfdG9rZW4YBCABKAkSEwoLcGFnZV9udW1iZXIYBSABKAUSNwoTc3RvcF9hdF91cGRhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiiAIKCkRlYWRMZXR0ZXISCgoCaWQYASABKAkSKwoFc3RhZ2UYAiABKA4yHC5yZXZpZXdmbG93LnJldmlld3MudjEuU3RhZ2USDwoHc3ViamVjdBgDIAEoCRIMCgR0YXNrGAQgASgMEhEKCXRhc2tfdHlwZRgFIAEoCRIOCgZqb2JfaWQYBiABKAkSEgoKZXJyb3JfY29kZRgHIAEoCRIVCg1lcnJvcl9tZXNzYWdlGAggASgJEhMKC2h0dHBfc3RhdHVzGAkgASgFEhAKCGF0dGVtcHRzGAogASgFEi0KCWZhaWxfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqWgoFU3RhZ2USFQoRU1RBR0VfVU5TUEVDSUZJRUQQABISCg5TVEFHRV9BQ0NPVU5UUxABEhMKD1NUQUdFX0xPQ0FUSU9OUxACEhEKDVNUQUdFX1JFVklFV1MQA2IGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("CiFyZXZpZXdmbG93L3Jldmlld3MvdjEvdGFza3MucHJvdG8SFXJldmlld2Zsb3cucmV2aWV3cy52MSI3ChFGZXRjaEFjY291bnRzVGFzaxIOCgZqb2JfaWQYASABKAkSEgoKcGFnZV90b2tlbhgCIAEoCSJOChJGZXRjaExvY2F0aW9uc1Rhc2sSDgoGam9iX2lkGAEgASgJEhQKDGFjY291bnRfbmFtZRgCIAEoCRISCgpwYWdlX3Rva2VuGAMgASgJIsUBChBGZXRjaFJldmlld3NUYXNrEg4KBmpvYl9pZBgBIAEoCRIVCg1sb2NhdGlvbl9uYW1lGAIgASgJEhMKC2xvY2F0aW9uX2lkGAMgASgJEhIKCnBhZ2VfdG9rZW4YBCABKAkSEwoLcGFnZV9udW1iZXIYBSABKAUSNwoTc3RvcF9hdF91cGRhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLcmV2aWV3X25hbWUYByABKAkipgEKElJldmlld05vdGlmaWNhdGlvbhISCgptZXNzYWdlX2lkGAEgASgJEgwKBHR5cGUYAiABKAkSFQoNbG9jYXRpb25fbmFtZRgDIAEoCRITCgtyZXZpZXdfbmFtZRgEIAEoCRIwCgxwdWJsaXNoX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHJlY2VpdmVyGAYgASgJIogCCgpEZWFkTGV0dGVyEgoKAmlkGAEgASgJEisKBXN0YWdlGAIgASgOMhwucmV2aWV3Zmxvdy5yZXZpZXdzLnYxLlN0YWdlEg8KB3N1YmplY3QYAyABKAkSDAoEdGFzaxgEIAEoDBIRCgl0YXNrX3R5cGUYBSABKAkSDgoGam9iX2lkGAYgASgJEhIKCmVycm9yX2NvZGUYByABKAkSFQoNZXJyb3JfbWVzc2FnZRgIIAEoCRITCgtodHRwX3N0YXR1cxgJIAEoBRIQCghhdHRlbXB0cxgKIAEoBRItCglmYWlsX3RpbWUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKloKBVN0YWdlEhUKEVNUQUdFX1VOU1BFQ0lGSUVEEAASEgoOU1RBR0VfQUNDT1VOVFMQARITCg9TVEFHRV9MT0NBVElPTlMQAhIRCg1TVEFHRV9SRVZJRVdTEANiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * Published on `fetch.accounts`: start a job by listing accounts. Carries no token: workers ask
@@ -126,6 +126,14 @@ export type FetchReviewsTask = Message<"reviewflow.reviews.v1.FetchReviewsTask">
    * @generated from field: google.protobuf.Timestamp stop_at_update_time = 6;
    */
   stopAtUpdateTime?: Timestamp | undefined;
+
+  /**
+   * A notification's one-review pass: only this review, `accounts/{a}/locations/{l}/reviews/{r}`,
+   * is read (reviews.get) instead of the location's pages; empty for a listing pass.
+   *
+   * @generated from field: string review_name = 7;
+   */
+  reviewName: string;
 };
 
 /**
@@ -134,6 +142,64 @@ export type FetchReviewsTask = Message<"reviewflow.reviews.v1.FetchReviewsTask">
  */
 export const FetchReviewsTaskSchema: GenMessage<FetchReviewsTask> = /*@__PURE__*/
   messageDesc(file_reviewflow_reviews_v1_tasks, 2);
+
+/**
+ * Published on `fetch.notifications` by the receivers of Google's review notifications (the
+ * gateway's push route, the fetcher's pull subscriber), under Nats-Msg-Id = the Pub/Sub message
+ * id; a fetcher turns it into a one-review pass.
+ *
+ * @generated from message reviewflow.reviews.v1.ReviewNotification
+ */
+export type ReviewNotification = Message<"reviewflow.reviews.v1.ReviewNotification"> & {
+  /**
+   * Pub/Sub's messageId: the de-duplication key.
+   *
+   * @generated from field: string message_id = 1;
+   */
+  messageId: string;
+
+  /**
+   * NEW_REVIEW or UPDATED_REVIEW.
+   *
+   * @generated from field: string type = 2;
+   */
+  type: string;
+
+  /**
+   * `accounts/{a}/locations/{l}`.
+   *
+   * @generated from field: string location_name = 3;
+   */
+  locationName: string;
+
+  /**
+   * `accounts/{a}/locations/{l}/reviews/{r}`.
+   *
+   * @generated from field: string review_name = 4;
+   */
+  reviewName: string;
+
+  /**
+   * When Pub/Sub accepted the message (the start of the change-to-event latency).
+   *
+   * @generated from field: google.protobuf.Timestamp publish_time = 5;
+   */
+  publishTime?: Timestamp | undefined;
+
+  /**
+   * `push` or `pull`.
+   *
+   * @generated from field: string receiver = 6;
+   */
+  receiver: string;
+};
+
+/**
+ * Describes the message reviewflow.reviews.v1.ReviewNotification.
+ * Use `create(ReviewNotificationSchema)` to create a new message.
+ */
+export const ReviewNotificationSchema: GenMessage<ReviewNotification> = /*@__PURE__*/
+  messageDesc(file_reviewflow_reviews_v1_tasks, 3);
 
 /**
  * Published on `deadletter.<stage>` when a task failed permanently or ran out of attempts.
@@ -224,7 +290,7 @@ export type DeadLetter = Message<"reviewflow.reviews.v1.DeadLetter"> & {
  * Use `create(DeadLetterSchema)` to create a new message.
  */
 export const DeadLetterSchema: GenMessage<DeadLetter> = /*@__PURE__*/
-  messageDesc(file_reviewflow_reviews_v1_tasks, 3);
+  messageDesc(file_reviewflow_reviews_v1_tasks, 4);
 
 /**
  * The pipeline stages, one FETCH subject and one durable consumer each.
