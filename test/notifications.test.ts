@@ -136,7 +136,7 @@ describe("review notifications through push", function () {
 
 describe("the push route's token checks", function () {
   this.timeout(60_000);
-  const f = useFetcherFixture({ tokenService: true, emulator: { seed: { accounts: 1, locationsPerAccount: 1, reviewsPerLocation: [2, 3] } } });
+  const f = useFetcherFixture({ tokenService: true, env: { GOOGLE_PUBSUB_TOPIC: TOPIC }, emulator: { seed: { accounts: 1, locationsPerAccount: 1, reviewsPerLocation: [2, 3] } } });
   let jwks: Server | undefined;
   let gateway: Gateway | undefined;
   let base = "";
@@ -216,6 +216,26 @@ describe("the push route's token checks", function () {
     });
     assert.equal(bad.status, 204);
     assert.equal((await fetch(`${base}/google/pubsub/push`)).status, 405);
+    // no connected client owns that location yet: acknowledged and counted, nothing fetched
+    await until("the unknown notification counted", async () => /reviewflow_notifications_total\{receiver="fetcher",outcome="unknown"[^}]*\} 1/.test(await f.fetcher!.metrics.metrics()));
+    assert.equal(f.emulator.controls.stats().requests["reviews.get"] ?? 0, getsBefore);
+  });
+
+  it("takes a notification of a review Google no longer has as a deletion only once reviews.get confirms it (404)", async () => {
+    const { clientId } = await connectAndSync(f);
+    const events = await readReviewEvents(f.streams.nats);
+    const gone = events.find((e) => e.clientId === clientId)!.review!;
+    f.emulator.controls.deleteReview({ name: gone.name });
+    const data = Buffer.from(JSON.stringify({ type: "UPDATED_REVIEW", location_name: gone.locationName, review_name: gone.name })).toString("base64");
+    const res = await fetch(`${base}/google/pubsub/push`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${await sign(claims())}`, "content-type": "application/json" },
+      body: JSON.stringify({ message: { data, message_id: "m-gone", publish_time: new Date().toISOString() } }),
+    });
+    assert.equal(res.status, 204);
+    const deleted = await until("the DELETED event", async () => (await readReviewEvents(f.streams.nats)).find((e) => e.review?.name === gone.name && e.type === ReviewEventType.DELETED));
+    assert.equal(deleted.version, events.filter((e) => e.review?.name === gone.name).length + 1);
+    assert.match(await f.fetcher!.metrics.metrics(), /reviewflow_notifications_total\{receiver="fetcher",outcome="gone"[^}]*\} 1/);
   });
 });
 

@@ -78,7 +78,7 @@ export function createFetcherMetrics(registry: Registry, nats?: Nats): FetcherMe
     syncLocationsOverdue: new Gauge({ name: "reviewflow_sync_locations_overdue", help: "Scheduled locations more than one interval past due; set by the planner.", registers }),
     notifications: new Counter({
       name: "reviewflow_notifications_total",
-      help: "Google review notifications, by receiver and outcome: pull accepted/malformed/ignored/unavailable; fetcher received, duplicate, unknown (no connected location), malformed, passes (one-review passes started), gone (reviews.get found no review).",
+      help: "Google review notifications, by receiver and outcome: pull accepted/malformed/ignored/unavailable; fetcher received, duplicate, unknown (no connected location), malformed, passes (one-review passes started), coalesced (joined a pass of the same review that had not read it yet), gone (reviews.get found no review).",
       labelNames: ["receiver", "outcome"],
       registers,
     }),

@@ -9,7 +9,8 @@ import type { MigrationInterface, QueryRunner } from "typeorm";
  *   notificationSetting: ours, set, someone else's topic (left alone), or failing, and why.
  * - sync_policies.take_over_notifications: the client allows the reconciler to replace a topic
  *   that is someone else's (NULL = the default, false).
- * - fetch_jobs.target_review: a notification's one-review pass (reviews.get of this review only).
+ * - fetch_jobs.target_review: a notification's one-review pass (reviews.get of this review only),
+ *   indexed while active so a burst of edits of one review coalesces into the pass not yet run.
  */
 export class Notifications1732200000010 implements MigrationInterface {
   name = "Notifications1732200000010";
@@ -31,6 +32,8 @@ export class Notifications1732200000010 implements MigrationInterface {
       PRIMARY KEY (client_id, account_name))`);
     await q.query("ALTER TABLE sync_policies ADD COLUMN take_over_notifications boolean NULL");
     await q.query("ALTER TABLE fetch_jobs ADD COLUMN target_review text NULL");
+    // finds a notification pass of the same review that has not read it yet (to coalesce into)
+    await q.query(`CREATE INDEX "IDX_fetch_jobs_active_target_review" ON fetch_jobs (target_review) WHERE target_review IS NOT NULL AND status IN ('QUEUED','RUNNING')`);
   }
 
   async down(q: QueryRunner): Promise<void> {

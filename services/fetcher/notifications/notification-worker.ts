@@ -8,7 +8,7 @@ import { publishRootTask, rootTaskId } from "../pipeline/root-task.js";
 import { sleep } from "../pipeline/sleep.js";
 import type { JobRow } from "../store/job-store.js";
 import { createQueuedJob } from "../store/job-status.js";
-import { findNotifiedLocations, linkMessageToJob, recordMessage } from "../store/notification-store.js";
+import { findNotifiedLocations, linkMessageToJob, pendingPassOf, recordMessage } from "../store/notification-store.js";
 import { insertPendingTask } from "../store/task-store.js";
 
 /** Notifications handled at once per instance (each is a few statements and a publish). */
@@ -25,6 +25,9 @@ export interface NotificationWorker {
  * owning the location, whose one task is the location's first review page carrying the review's
  * name (reviews-stage.ts then reads that review alone with reviews.get, under the location's
  * one-pass lease, and versions it through the review store and outbox like any page).
+ *
+ * A notification of a review whose pass has not read it yet (queued, or parked behind another
+ * pass over the location) joins that pass instead of starting one (counted `coalesced`).
  *
  * The messageId is recorded in the same transaction as the jobs, so a redelivery (from Pub/Sub,
  * or of this message after a crash) is a counted duplicate and starts nothing. A notification
@@ -57,7 +60,14 @@ export function createNotificationWorker(ctx: PipelineContext): NotificationWork
       const locations = (await findNotifiedLocations(sql, n.locationName)).filter((l) => l.google_project);
       if (locations.length === 0) return { kind: "unknown" as const };
       const jobs: JobRow[] = [];
+      let coalesced = 0;
       for (const location of locations) {
+        const pending = await pendingPassOf(sql, location.scope_key, n.reviewName);
+        if (pending) {
+          coalesced++;
+          await linkMessageToJob(sql, n.messageId, pending);
+          continue;
+        }
         const job = await createQueuedJob(sql, {
           id: randomUUID(),
           tenantId: location.tenant_id,
@@ -78,8 +88,8 @@ export function createNotificationWorker(ctx: PipelineContext): NotificationWork
         await insertPendingTask(sql, await rootTaskId(sql, job), job.id, "reviews");
         jobs.push(job);
       }
-      await linkMessageToJob(sql, n.messageId, jobs[0]!.id);
-      return { kind: "passes" as const, jobs };
+      if (jobs[0]) await linkMessageToJob(sql, n.messageId, jobs[0].id);
+      return { kind: "passes" as const, jobs, coalesced };
     });
     if (outcome.kind !== "passes") {
       count(outcome.kind);
@@ -87,6 +97,7 @@ export function createNotificationWorker(ctx: PipelineContext): NotificationWork
       msg.ack();
       return;
     }
+    for (let i = 0; i < outcome.coalesced; i++) count("coalesced");
     for (const job of outcome.jobs) {
       // a failed publish is left to the maintenance sweep (the job's root is not marked published)
       await publishRootTask(ctx, job).catch((err: unknown) => log.warn("notification pass not yet on FETCH; the sweep publishes it", { job_id: job.id, err: String((err as Error)?.message ?? err) }));

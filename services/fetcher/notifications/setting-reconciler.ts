@@ -1,5 +1,5 @@
 import { AckPolicy, DeliverPolicy } from "@nats-io/jetstream";
-import type { Client } from "@connectrpc/connect";
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { decodeMessage } from "../../../lib/nats/index.js";
 import { GoogleApiError, type NotificationSetting } from "../../../lib/google/index.js";
 import { TokenEventSchema } from "../../../gen/reviewflow/reviews/v1/events_pb.js";
@@ -121,7 +121,11 @@ export function createSettingReconciler(ctx: PipelineContext, options: { topic: 
           for await (const msg of batch) {
             try {
               const event = decodeMessage(TokenEventSchema, msg.data, msg.headers);
-              const { client } = await options.tokenClient.getClient({ id: event.clientId });
+              // TOKEN_EVENTS may carry other deployments' clients (it is shared by name): not ours, not our business
+              const client = await options.tokenClient.getClient({ id: event.clientId }).then(
+                (res) => res.client,
+                (err: unknown) => (ConnectError.from(err).code === Code.NotFound ? undefined : Promise.reject(err)),
+              );
               if (client && client.status === ConnectionStatus.CONNECTED) {
                 await reconcileClient({ clientId: client.id, tenantId: client.tenantId || null, googleProject: client.googleClientId });
               }

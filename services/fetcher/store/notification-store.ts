@@ -43,14 +43,31 @@ export async function findNotifiedLocations(sql: Sql, googleName: string): Promi
   return rows;
 }
 
+/**
+ * A notification pass of this review (in this scope) that has certainly not read it yet: still
+ * QUEUED (a job turns RUNNING before its task runs), or parked behind another pass over the
+ * location and never handed on. Its reviews.get comes after this notification's edit, so it
+ * covers it: a burst of edits of one review costs one call, not one each.
+ */
+export async function pendingPassOf(sql: Sql, scopeKey: string, reviewName: string): Promise<string | undefined> {
+  const { rows } = await sql.query<{ id: string }>(
+    `SELECT j.id FROM fetch_jobs j
+     WHERE j.target_review = $2 AND j.scope_key = $1 AND j.trigger = 'notification' AND j.status IN ('QUEUED','RUNNING')
+       AND (j.status = 'QUEUED' OR EXISTS (SELECT 1 FROM location_waits w WHERE w.job_id = j.id AND w.resumes = 0))
+     LIMIT 1`,
+    [scopeKey, reviewName],
+  );
+  return rows[0]?.id;
+}
+
 /** Links the message to the first pass it started (for the change-to-event latency). */
 export async function linkMessageToJob(sql: Sql, messageId: string, jobId: string): Promise<void> {
   await sql.query("UPDATE notification_messages SET job_id = $2 WHERE message_id = $1 AND job_id IS NULL", [messageId, jobId]);
 }
 
-/** When Pub/Sub accepted the notification that started this job (undefined for other jobs). */
+/** When Pub/Sub accepted the oldest notification this job answers (undefined for other jobs). */
 export async function notificationPublishTime(sql: Sql, jobId: string): Promise<Date | undefined> {
-  const { rows } = await sql.query<{ publish_time: Date | null }>("SELECT publish_time FROM notification_messages WHERE job_id = $1 LIMIT 1", [jobId]);
+  const { rows } = await sql.query<{ publish_time: Date | null }>("SELECT min(publish_time) AS publish_time FROM notification_messages WHERE job_id = $1", [jobId]);
   return rows[0]?.publish_time ?? undefined;
 }
 
