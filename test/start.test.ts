@@ -14,7 +14,7 @@ import { createServiceClient } from "../lib/rpc/service-client.js";
 import { REPO_ROOT } from "../scripts/support/child-service.js";
 import { seedDemo } from "../scripts/support/demo-seed.js";
 import { natsServerBinary } from "../bench/harness/nats-server.js";
-import { checkNats, formatProblem } from "../scripts/support/prerequisites.js";
+import { checkNats, checkPostgres, diagnosePostgres, formatProblem } from "../scripts/support/prerequisites.js";
 import { freePorts, isPortOpen } from "../scripts/support/ports.js";
 import { TEST_NATS_URL, uniqueDatabaseUrl, uniqueNamespace } from "./helpers/index.js";
 
@@ -263,6 +263,27 @@ describe("npm start without Postgres or NATS", () => {
     const problem = await checkNats(`nats://127.0.0.1:${closedPort}`);
     assert.ok(problem);
     assert.equal(problem.what, `NATS is not reachable at 127.0.0.1:${closedPort}`);
-    assert.match(formatProblem(problem), /nats-server -js -a 127\.0\.0\.1 -p 4222 -sd \.nats-data -m 8222/);
+    // the advice starts a server on the port NATS_URL names, not on the default one
+    assert.match(formatProblem(problem), new RegExp(`nats-server -js -a 127\\.0\\.0\\.1 -p ${closedPort} -sd \\.nats-data -m 8222`));
+  });
+
+  it("tells a missing Postgres role from a Postgres that is not running, and does not say to start it", async () => {
+    const problem = await checkPostgres("postgres://rf_no_such_role@127.0.0.1:5432/reviewflow");
+    assert.ok(problem);
+    assert.match(problem.what, /does not let role "rf_no_such_role" in/);
+    const text = formatProblem(problem);
+    assert.match(text, /createuser --superuser rf_no_such_role/);
+    assert.doesNotMatch(text, /Start it|pg_ctlcluster/);
+  });
+
+  it("tells a refused password and a missing maintenance database apart by their SQLSTATE", () => {
+    const url = "postgres://alice:secret@db.example:5433/reviewflow";
+    const password = diagnosePostgres(Object.assign(new Error("password authentication failed for user \"alice\""), { code: "28P01" }), url);
+    assert.equal(password.what, 'PostgreSQL at db.example:5433 refused the password of role "alice"');
+    const database = diagnosePostgres(Object.assign(new Error("x"), { code: "3D000" }), url);
+    assert.match(database.what, /has no database "postgres"/);
+    const refused = diagnosePostgres(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }), url);
+    assert.equal(refused.what, "PostgreSQL is not reachable at db.example:5433");
+    assert.match(formatProblem(refused), /Start it, then run npm start again/);
   });
 });
