@@ -38,6 +38,8 @@ interface Plan {
   runDir: string;
   logDir: string;
   adminKeySource: string;
+  /** TOKEN_ENCRYPTION_KEY was made by this start: whatever an earlier one sealed is unreadable. */
+  freshEncryptionKey: boolean;
   echoLogs: boolean;
 }
 
@@ -63,6 +65,7 @@ function plan(): Plan {
     runDir,
     logDir: path.join(runDir, "logs"),
     adminKeySource: source,
+    freshEncryptionKey: secrets.sources.TOKEN_ENCRYPTION_KEY === "generated",
     echoLogs: process.argv.includes("--logs") || flag(env.START_LOGS, false),
   };
 }
@@ -240,9 +243,12 @@ async function afterStart(p: Plan): Promise<void> {
       clientSecret: googleClient.secret,
       redirectUri: `${c.publicUrl}/auth/callback`,
       branches: emulatorUrl ? await demoBranches(emulatorUrl) : [],
+      resealSecret: p.freshEncryptionKey,
     });
     say(`✓ demo data ${seed.created.length ? `created: ${seed.created.join(", ")}` : "reused from the last start"}`);
-    const outcome: ConsentOutcome = await connectThroughConsent(token, seed.client.id, { force: p.useEmulator });
+    if (seed.resealed) say(`! ${displayPath(path.join(p.runDir, "dev-secrets.json"))} was made afresh but the database holds an earlier start's demo client: its secret is sealed again with the new key, and it consents again`);
+    // a refresh token sealed with the lost key is unreadable too: consent again for a new one
+    const outcome: ConsentOutcome = await connectThroughConsent(token, seed.client.id, { force: p.useEmulator || seed.resealed });
     say(outcome.kind === "connected" ? "✓ demo client connected through the consent flow" : outcome.kind === "already-connected" ? "✓ demo client already connected" : "! the demo client needs a person to consent (link below)");
     demo = {
       tenantId: seed.tenantId,

@@ -38,6 +38,33 @@ async function bash(script: string, env: NodeJS.ProcessEnv): Promise<string> {
   return stdout;
 }
 
+/** Runs `npm start` until it has printed its instructions. */
+async function startUntilReady(env: NodeJS.ProcessEnv, onOutput?: (chunk: string) => void): Promise<{ child: ChildProcess; exited: Promise<number | null>; output: () => string }> {
+  let output = "";
+  const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  for (const stream of [child.stdout!, child.stderr!]) {
+    stream.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      onOutput?.(chunk.toString());
+    });
+  }
+  const ready = await Promise.race([
+    new Promise<boolean>((resolve) => {
+      const check = setInterval(() => {
+        if (output.includes("Watch review events")) {
+          clearInterval(check);
+          // the whole block is printed in one write, but give the pipe a moment to flush it
+          setTimeout(() => resolve(true), 100);
+        }
+      }, 100);
+    }),
+    exited.then(() => false),
+  ]);
+  assert.ok(ready, `npm start did not reach a working state:\n${output}`);
+  return { child, exited, output: () => output };
+}
+
 describe("npm start", function () {
   this.timeout(180_000);
   const namespace = uniqueNamespace();
@@ -70,23 +97,7 @@ describe("npm start", function () {
       PUBLIC_URL: "",
       EMULATOR_SEED: "tiny",
     };
-    child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    exited = new Promise((resolve) => child!.once("exit", (code) => resolve(code)));
-    child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    const ready = await Promise.race([
-      new Promise<boolean>((resolve) => {
-        const check = setInterval(() => {
-          if (output.includes("Watch review events")) {
-            clearInterval(check);
-            // the whole block is printed in one write, but give the pipe a moment to flush it
-            setTimeout(() => resolve(true), 100);
-          }
-        }, 100);
-      }),
-      exited.then(() => false),
-    ]);
-    assert.ok(ready, `npm start did not reach a working state:\n${output}`);
+    ({ child, exited } = await startUntilReady(env, (chunk) => (output += chunk)));
   });
 
   after(async function () {
@@ -226,6 +237,17 @@ describe("npm start", function () {
     assert.equal(await exited, 0, output);
     for (const port of Object.values(ports)) assert.equal(await isPortOpen(port), false, `port ${port} still open`);
     assert.match(output, /gateway stopped/);
+  });
+
+  it("starts again when its run directory was lost but the database kept: the demo client's secret is sealed again", async () => {
+    rmSync(path.join(runDir, "dev-secrets.json"));
+    const again = await startUntilReady(env);
+    child = again.child;
+    exited = again.exited;
+    assert.match(again.output(), /its secret is sealed again with the new key/);
+    assert.match(again.output(), /✓ demo client connected through the consent flow/);
+    child.kill("SIGINT");
+    assert.equal(await exited, 0, again.output());
   });
 });
 
