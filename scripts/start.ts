@@ -1,13 +1,13 @@
 // `npm start`: the whole system on one machine. Checks Postgres and NATS, makes development
 // secrets, migrates and creates the streams, starts the Google emulator and the three services
-// as child processes, seeds and connects a demo client, prints what to try, and on Ctrl-C stops
-// everything in order. The only file of the launcher with side effects.
+// as child processes, seeds and connects a demo client, prints what to try, restarts a service
+// that dies (with backoff, saying so), and on Ctrl-C stops everything in order. The only file of the launcher with side effects.
 import path from "node:path";
 import { loadConfig, ConfigError, type Config } from "../lib/config/index.js";
 import { streamNames } from "../lib/nats/names.js";
 import { createServiceClient } from "../lib/rpc/service-client.js";
 import { TokenService } from "../gen/reviewflow/token/v1/token_service_pb.js";
-import { describeExit, REPO_ROOT, startChildService, type ChildService } from "./support/child-service.js";
+import { describeExit, REPO_ROOT, startChildService, type ChildService, type ExitInfo } from "./support/child-service.js";
 import { connectThroughConsent, type ConsentOutcome } from "./support/consent.js";
 import { seedDemo, type DemoBranch } from "./support/demo-seed.js";
 import { loadDevSecrets } from "./support/dev-secrets.js";
@@ -15,6 +15,7 @@ import { grpcHealthy, httpHealthy, ServiceStartError, waitUntilHealthy } from ".
 import { formatNextSteps } from "./support/next-steps.js";
 import { isPortOpen } from "./support/ports.js";
 import { prepareStorage } from "./support/storage.js";
+import { DEFAULT_RESTART_POLICY, RestartTracker } from "./support/restart-policy.js";
 import { checkNats, checkPostgres, formatProblem } from "./support/prerequisites.js";
 
 const DEMO_GOOGLE_CLIENT = { id: "demo-client.apps.googleusercontent.com", secret: "demo-secret" };
@@ -175,16 +176,37 @@ async function main(): Promise<number> {
   });
 
   const crashed = new Promise<number>((resolve) => {
-    const watch = (child: ChildService) =>
+    // before everything is up a death is a start-up failure (a bad setting will not heal by
+    // itself); after, the service is restarted with a growing wait (restart-policy.ts)
+    let up = false;
+    const trackers = new Map<string, RestartTracker>();
+    const giveUp = async (child: ChildService, info: ExitInfo, why: string) => {
+      stopping = true;
+      say(`✗ ${child.name} ${describeExit(info)}${why}. Its last lines (${path.join(p.logDir, `${child.name}.log`)}):`);
+      for (const line of child.recentLines().slice(-15)) say(`    ${line}`);
+      await stopAll();
+      resolve(1);
+    };
+    const watch = (s: (typeof services)[number], child: ChildService, startedAt: number) =>
       void child.exited.then(async (info) => {
         if (stopping) return;
-        stopping = true;
-        say(`✗ ${child.name} ${describeExit(info)}. Its last lines (${path.join(p.logDir, `${child.name}.log`)}):`);
-        for (const line of child.recentLines().slice(-15)) say(`    ${line}`);
-        await stopAll();
-        resolve(1);
+        if (!up) return giveUp(child, info, "");
+        if (!trackers.has(s.name)) trackers.set(s.name, new RestartTracker());
+        const next = trackers.get(s.name)!.next(Date.now() - startedAt);
+        if (!next) return giveUp(child, info, ` again, after ${DEFAULT_RESTART_POLICY.maxInARow} restarts in a row: giving up`);
+        say(`! ${s.name} ${describeExit(info)}: restarting it in ${next.delayMs / 1000} s (restart ${next.attempt} in a row; its log: ${displayPath(path.join(p.logDir, `${s.name}.log`))})`);
+        await new Promise((r) => setTimeout(r, next.delayMs));
+        if (stopping) return;
+        const replacement = startOne(s, child);
+        try {
+          await waitUntilHealthy(s.name, s.probe, { child: replacement, timeoutMs: 90_000 });
+          say(`✓ ${s.name} restarted, healthy on port ${s.port} (pid ${replacement.pid})`);
+        } catch {
+          // it died or hung again: its own exit is watched and decides what comes next
+          if (replacement.running() && !stopping) void replacement.kill();
+        }
       });
-    const startOne = (s: (typeof services)[number]) => {
+    const startOne = (s: (typeof services)[number], replacing?: ChildService) => {
       const child = startChildService({
         name: s.name,
         entry: s.entry,
@@ -192,8 +214,11 @@ async function main(): Promise<number> {
         logFile: path.join(p.logDir, `${s.name}.log`),
         onLine: p.echoLogs ? (line) => process.stdout.write(`[${s.name}] ${line}\n`) : undefined,
       });
-      children.push(child);
-      watch(child);
+      // in the place of the one it replaces: the stop order stays the start order reversed
+      const at = replacing ? children.indexOf(replacing) : -1;
+      if (at >= 0) children[at] = child;
+      else children.push(child);
+      watch(s, child, Date.now());
       return child;
     };
     void (async () => {
@@ -206,6 +231,7 @@ async function main(): Promise<number> {
             say(`✓ ${s.name} healthy on port ${s.port} (pid ${child.pid})`);
           }),
         );
+        up = true;
         await afterStart(p);
       } catch (err) {
         if (stopping) return;

@@ -232,6 +232,16 @@ describe("npm start", function () {
     assert.equal(again.client.id, client.id);
   });
 
+  it("restarts a service that was killed, says so, and keeps the others running", async () => {
+    const pid = Number(/✓ fetcher healthy on port \d+ \(pid (\d+)\)/.exec(output)?.[1]);
+    assert.ok(pid > 0, output);
+    process.kill(pid, "SIGKILL");
+    for (let i = 0; i < 300 && !/✓ fetcher restarted, healthy/.test(output); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(output, /! fetcher killed by SIGKILL: restarting it in 1 s \(restart 1 in a row/);
+    assert.match(output, /✓ fetcher restarted, healthy on port \d+ \(pid \d+\)/);
+    assert.equal(child!.exitCode, null, output);
+  });
+
   it("stops every service on SIGINT and exits 0", async () => {
     child!.kill("SIGINT");
     assert.equal(await exited, 0, output);
