@@ -1,6 +1,7 @@
 export {
   AlreadyExistsError,
   DomainError,
+  errorChain,
   FailedPreconditionError,
   InvalidArgumentError,
   NotFoundError,
