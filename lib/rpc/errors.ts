@@ -1,66 +1,9 @@
+// How any thrown value becomes what a caller may see. The errors services throw on purpose live
+// in lib/errors; everything else is an outage (UNAVAILABLE) or a bug (INTERNAL, details logged).
 import { Code, ConnectError } from "@connectrpc/connect";
 import { errors as natsErrors } from "@nats-io/nats-core";
+import { DomainError } from "../errors/index.js";
 import type { Logger } from "../log/logger.js";
-
-/**
- * Domain errors: thrown inside services, each with the Connect code it means. One function,
- * `toConnectError`, turns any error into what a caller may see; causes go to the log only.
- */
-export class DomainError extends Error {
-  constructor(readonly code: Code, message: string, readonly metadata: Record<string, string> = {}) {
-    super(message);
-    this.name = new.target.name;
-  }
-}
-
-export class NotFoundError extends DomainError {
-  constructor(what: string, id: string) {
-    super(Code.NotFound, `${what} "${id}" not found`);
-  }
-}
-
-export class InvalidArgumentError extends DomainError {
-  constructor(message: string) {
-    super(Code.InvalidArgument, message);
-  }
-}
-
-export class AlreadyExistsError extends DomainError {
-  constructor(message: string) {
-    super(Code.AlreadyExists, message);
-  }
-}
-
-export class FailedPreconditionError extends DomainError {
-  constructor(message: string) {
-    super(Code.FailedPrecondition, message);
-  }
-}
-
-export class PermissionDeniedError extends DomainError {
-  constructor(message: string) {
-    super(Code.PermissionDenied, message);
-  }
-}
-
-export class UnauthenticatedError extends DomainError {
-  constructor(message = "missing or invalid API key: send `authorization: Bearer <api key>`") {
-    super(Code.Unauthenticated, message);
-  }
-}
-
-/** Too much work: callers should retry after `retryAfterSeconds` (sent as the `retry-after` header). */
-export class ResourceExhaustedError extends DomainError {
-  constructor(message: string, readonly retryAfterSeconds: number) {
-    super(Code.ResourceExhausted, message, { "retry-after": String(Math.max(1, Math.ceil(retryAfterSeconds))) });
-  }
-}
-
-export class UnavailableError extends DomainError {
-  constructor(message: string) {
-    super(Code.Unavailable, message);
-  }
-}
 
 /**
  * Codes that mean "a dependency is away, try again later", not "you did it wrong": Node's socket
