@@ -6,11 +6,13 @@ import path from "node:path";
 import { loadConfig, ConfigError, type Config } from "../lib/config/index.js";
 import { streamNames } from "../lib/nats/names.js";
 import { createServiceClient } from "../lib/rpc/service-client.js";
+import { ConnectionStatus } from "../gen/reviewflow/token/v1/resources_pb.js";
 import { TokenService } from "../gen/reviewflow/token/v1/token_service_pb.js";
 import { describeExit, REPO_ROOT, startChildService, type ChildService, type ExitInfo } from "./support/child-service.js";
 import { connectThroughConsent, type ConsentOutcome } from "./support/consent.js";
 import { seedDemo, type DemoBranch } from "./support/demo-seed.js";
 import { loadDevSecrets } from "./support/dev-secrets.js";
+import { grantedBy, loadGrantOrigins } from "./support/grant-origins.js";
 import { grpcHealthy, httpHealthy, ServiceStartError, waitUntilHealthy } from "./support/health.js";
 import { formatNextSteps } from "./support/next-steps.js";
 import { isPortOpen } from "./support/ports.js";
@@ -250,6 +252,25 @@ async function main(): Promise<number> {
   return Promise.race([shutdown, crashed]);
 }
 
+/**
+ * Says in the terminal when the person has completed consent through the printed link (checked
+ * every 2 s until then; the timer does not keep the launcher alive).
+ */
+function watchConsent(token: ReturnType<typeof createServiceClient<typeof TokenService>>, clientId: string, name: string, onConnected: () => void): void {
+  const timer = setInterval(() => {
+    void token.getConnectionStatus({ clientId }).then(
+      (status) => {
+        if (status.status !== ConnectionStatus.CONNECTED) return;
+        clearInterval(timer);
+        onConnected();
+        say(`✓ ${name} connected to Google: the consent was completed. Create a job (the curl commands above) to fetch its reviews.`);
+      },
+      () => undefined, // the TokenService restarting or stopping: ask again next time
+    );
+  }, 2_000);
+  timer.unref();
+}
+
 /** Seeds the demo, connects it, prints the next steps. */
 async function afterStart(p: Plan): Promise<void> {
   const c = p.config;
@@ -264,7 +285,8 @@ async function afterStart(p: Plan): Promise<void> {
   if (googleClient) {
     const seed = await seedDemo(token, {
       tenantName: "demo",
-      clientName: emulatorUrl ? "Demo client (emulated Google)" : "Demo client",
+      // a client for the real Google is the person's own OAuth client: named by its id, not "demo"
+      clientName: emulatorUrl ? "Demo client (emulated Google)" : `Google OAuth client ${googleClient.id.split(".")[0]}`,
       googleClientId: googleClient.id,
       clientSecret: googleClient.secret,
       redirectUri: `${c.publicUrl}/auth/callback`,
@@ -273,9 +295,20 @@ async function afterStart(p: Plan): Promise<void> {
     });
     say(`✓ demo data ${seed.created.length ? `created: ${seed.created.join(", ")}` : "reused from the last start"}`);
     if (seed.resealed) say(`! ${displayPath(path.join(p.runDir, "dev-secrets.json"))} was made afresh but the database holds an earlier start's demo client: its secret is sealed again with the new key, and it consents again`);
+    // CONNECTED says nothing of which Google granted it: a grant from the emulator (or of unknown
+    // origin) is no connection to the real Google, so that one is revoked and asked for again
+    const origins = loadGrantOrigins(p.runDir);
+    const google = c.google.authUrl;
+    const otherGoogle = !p.useEmulator && !grantedBy(origins, seed.client.id, google);
+    if (otherGoogle && (await token.getConnectionStatus({ clientId: seed.client.id })).status === ConnectionStatus.CONNECTED) {
+      say(`! client ${seed.client.name} holds a grant from ${origins.get(seed.client.id) ?? "another Google (the emulator?)"}, not from ${google}: it is dropped and the client consents again`);
+      await token.revokeToken({ clientId: seed.client.id }).catch((err: unknown) => say(`  (revoking it failed: ${(err as Error).message})`));
+    }
     // a refresh token sealed with the lost key is unreadable too: consent again for a new one
-    const outcome: ConsentOutcome = await connectThroughConsent(token, seed.client.id, { force: p.useEmulator || seed.resealed });
-    say(outcome.kind === "connected" ? "✓ demo client connected through the consent flow" : outcome.kind === "already-connected" ? "✓ demo client already connected" : "! the demo client needs a person to consent (link below)");
+    const outcome: ConsentOutcome = await connectThroughConsent(token, seed.client.id, { force: p.useEmulator || seed.resealed || otherGoogle });
+    say(outcome.kind === "connected" ? `✓ ${seed.client.name} connected through the consent flow` : outcome.kind === "already-connected" ? `✓ ${seed.client.name} already connected` : `! ${seed.client.name} needs a person to consent (link below)`);
+    if (outcome.kind !== "needs-person") origins.record(seed.client.id, google);
+    else watchConsent(token, seed.client.id, seed.client.name, () => origins.record(seed.client.id, google));
     demo = {
       tenantId: seed.tenantId,
       clientId: seed.client.id,

@@ -13,6 +13,7 @@ import { connectNats, deleteStreams } from "../lib/nats/index.js";
 import { createServiceClient } from "../lib/rpc/service-client.js";
 import { REPO_ROOT } from "../scripts/support/child-service.js";
 import { seedDemo } from "../scripts/support/demo-seed.js";
+import { startGoogleEmulator } from "../emulator/index.js";
 import { natsServerBinary } from "../bench/harness/nats-server.js";
 import { checkNats, checkPostgres, diagnosePostgres, formatProblem } from "../scripts/support/prerequisites.js";
 import { freePorts, isPortOpen } from "../scripts/support/ports.js";
@@ -115,7 +116,7 @@ describe("npm start", function () {
 
   it("prints the admin key, the URLs and the next steps, and keeps the development secrets in its run directory", () => {
     assert.match(output, /✓ PostgreSQL and NATS JetStream answer/);
-    assert.match(output, /✓ demo client connected through the consent flow/);
+    assert.match(output, /✓ Demo client \(emulated Google\) connected through the consent flow/);
     assert.ok(existsSync(path.join(runDir, "dev-secrets.json")));
     const key = commandsUnder(output, "Try it with curl:")[0]!;
     assert.match(key, /^export RF_KEY=rf_dev_admin_/);
@@ -255,9 +256,33 @@ describe("npm start", function () {
     child = again.child;
     exited = again.exited;
     assert.match(again.output(), /its secret is sealed again with the new key/);
-    assert.match(again.output(), /✓ demo client connected through the consent flow/);
+    assert.match(again.output(), /✓ Demo client \(emulated Google\) connected through the consent flow/);
     child.kill("SIGINT");
     assert.equal(await exited, 0, again.output());
+  });
+
+  it("against another Google (START_EMULATOR=false) does not take the emulator's grant for a connection, and says when the person has consented", async () => {
+    // a second emulator, without auto-approve, stands in for the real Google: it shows a consent page
+    const google = await startGoogleEmulator({ port: 0, seed: "tiny", autoApprove: false });
+    try {
+      const live = await startUntilReady({ ...env, START_EMULATOR: "false", GOOGLE_OAUTH_URL: google.url, GOOGLE_API_URL: google.url, GOOGLE_CLIENT_ID: "demo-client.apps.googleusercontent.com", GOOGLE_CLIENT_SECRET: "demo-secret" });
+      child = live.child;
+      exited = live.exited;
+      assert.match(live.output(), /holds a grant from http:\/\/127\.0\.0\.1:\d+\/o\/oauth2\/v2\/auth, not from http/);
+      assert.match(live.output(), /needs a person to consent/);
+      const loginUrl = /Open this one-time link[^\n]*\n\s+(http\S+)/.exec(live.output())?.[1];
+      assert.ok(loginUrl, live.output());
+      // the person allows access: the login link leads through Google's consent to /auth/callback
+      google.controls.configure({ autoApprove: true });
+      const page = await fetch(loginUrl);
+      assert.equal(page.status, 200, await page.text());
+      for (let i = 0; i < 100 && !/connected to Google: the consent was completed/.test(live.output()); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.match(live.output(), /✓ Demo client \(emulated Google\) connected to Google: the consent was completed/);
+      child.kill("SIGINT");
+      assert.equal(await exited, 0, live.output());
+    } finally {
+      await google.close();
+    }
   });
 });
 
