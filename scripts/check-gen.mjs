@@ -19,6 +19,8 @@ try {
   const buf = join(root, "node_modules", ".bin", "buf");
   execFileSync(buf, ["lint"], { cwd: root, stdio: "inherit" });
   execFileSync(buf, ["generate", "--output", out], { cwd: root, stdio: "inherit" });
+  // the contracts' comments (scripts/proto-comments.ts), made the way `npm run gen` makes them
+  execFileSync(process.execPath, ["--import", "tsx", join(root, "scripts", "proto-comments.ts"), join(out, "gen")], { cwd: root, stdio: "inherit" });
   const fresh = join(out, "gen");
   const committed = join(root, "gen");
   const a = listFiles(fresh).map((f) => relative(fresh, f)).sort();

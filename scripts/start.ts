@@ -1,20 +1,23 @@
 // `npm start`: the whole system on one machine. Checks Postgres and NATS, makes development
 // secrets, migrates and creates the streams, starts the Google emulator and the three services
-// as child processes, seeds and connects a demo client, prints what to try, and on Ctrl-C stops
-// everything in order. The only file of the launcher with side effects.
+// as child processes, seeds and connects a demo client, prints what to try, restarts a service
+// that dies (with backoff, saying so), and on Ctrl-C stops everything in order. The only file of the launcher with side effects.
 import path from "node:path";
 import { loadConfig, ConfigError, type Config } from "../lib/config/index.js";
 import { streamNames } from "../lib/nats/names.js";
 import { createServiceClient } from "../lib/rpc/service-client.js";
+import { ConnectionStatus } from "../gen/reviewflow/token/v1/resources_pb.js";
 import { TokenService } from "../gen/reviewflow/token/v1/token_service_pb.js";
-import { describeExit, REPO_ROOT, startChildService, type ChildService } from "./support/child-service.js";
+import { describeExit, REPO_ROOT, startChildService, type ChildService, type ExitInfo } from "./support/child-service.js";
 import { connectThroughConsent, type ConsentOutcome } from "./support/consent.js";
 import { seedDemo, type DemoBranch } from "./support/demo-seed.js";
 import { loadDevSecrets } from "./support/dev-secrets.js";
+import { grantedBy, loadGrantOrigins } from "./support/grant-origins.js";
 import { grpcHealthy, httpHealthy, ServiceStartError, waitUntilHealthy } from "./support/health.js";
 import { formatNextSteps } from "./support/next-steps.js";
 import { isPortOpen } from "./support/ports.js";
 import { prepareStorage } from "./support/storage.js";
+import { DEFAULT_RESTART_POLICY, RestartTracker } from "./support/restart-policy.js";
 import { checkNats, checkPostgres, formatProblem } from "./support/prerequisites.js";
 
 const DEMO_GOOGLE_CLIENT = { id: "demo-client.apps.googleusercontent.com", secret: "demo-secret" };
@@ -38,6 +41,8 @@ interface Plan {
   runDir: string;
   logDir: string;
   adminKeySource: string;
+  /** TOKEN_ENCRYPTION_KEY was made by this start: whatever an earlier one sealed is unreadable. */
+  freshEncryptionKey: boolean;
   echoLogs: boolean;
 }
 
@@ -74,6 +79,7 @@ function plan(): Plan {
     runDir,
     logDir: path.join(runDir, "logs"),
     adminKeySource: source,
+    freshEncryptionKey: secrets.sources.TOKEN_ENCRYPTION_KEY === "generated",
     echoLogs: process.argv.includes("--logs") || flag(env.START_LOGS, false),
   };
 }
@@ -183,16 +189,37 @@ async function main(): Promise<number> {
   });
 
   const crashed = new Promise<number>((resolve) => {
-    const watch = (child: ChildService) =>
+    // before everything is up a death is a start-up failure (a bad setting will not heal by
+    // itself); after, the service is restarted with a growing wait (restart-policy.ts)
+    let up = false;
+    const trackers = new Map<string, RestartTracker>();
+    const giveUp = async (child: ChildService, info: ExitInfo, why: string) => {
+      stopping = true;
+      say(`✗ ${child.name} ${describeExit(info)}${why}. Its last lines (${path.join(p.logDir, `${child.name}.log`)}):`);
+      for (const line of child.recentLines().slice(-15)) say(`    ${line}`);
+      await stopAll();
+      resolve(1);
+    };
+    const watch = (s: (typeof services)[number], child: ChildService, startedAt: number) =>
       void child.exited.then(async (info) => {
         if (stopping) return;
-        stopping = true;
-        say(`✗ ${child.name} ${describeExit(info)}. Its last lines (${path.join(p.logDir, `${child.name}.log`)}):`);
-        for (const line of child.recentLines().slice(-15)) say(`    ${line}`);
-        await stopAll();
-        resolve(1);
+        if (!up) return giveUp(child, info, "");
+        if (!trackers.has(s.name)) trackers.set(s.name, new RestartTracker());
+        const next = trackers.get(s.name)!.next(Date.now() - startedAt);
+        if (!next) return giveUp(child, info, ` again, after ${DEFAULT_RESTART_POLICY.maxInARow} restarts in a row: giving up`);
+        say(`! ${s.name} ${describeExit(info)}: restarting it in ${next.delayMs / 1000} s (restart ${next.attempt} in a row; its log: ${displayPath(path.join(p.logDir, `${s.name}.log`))})`);
+        await new Promise((r) => setTimeout(r, next.delayMs));
+        if (stopping) return;
+        const replacement = startOne(s, child);
+        try {
+          await waitUntilHealthy(s.name, s.probe, { child: replacement, timeoutMs: 90_000 });
+          say(`✓ ${s.name} restarted, healthy on port ${s.port} (pid ${replacement.pid})`);
+        } catch {
+          // it died or hung again: its own exit is watched and decides what comes next
+          if (replacement.running() && !stopping) void replacement.kill();
+        }
       });
-    const startOne = (s: (typeof services)[number]) => {
+    const startOne = (s: (typeof services)[number], replacing?: ChildService) => {
       const child = startChildService({
         name: s.name,
         entry: s.entry,
@@ -200,8 +227,11 @@ async function main(): Promise<number> {
         logFile: path.join(p.logDir, `${s.name}.log`),
         onLine: p.echoLogs ? (line) => process.stdout.write(`[${s.name}] ${line}\n`) : undefined,
       });
-      children.push(child);
-      watch(child);
+      // in the place of the one it replaces: the stop order stays the start order reversed
+      const at = replacing ? children.indexOf(replacing) : -1;
+      if (at >= 0) children[at] = child;
+      else children.push(child);
+      watch(s, child, Date.now());
       return child;
     };
     void (async () => {
@@ -214,6 +244,7 @@ async function main(): Promise<number> {
             say(`✓ ${s.name} healthy on port ${s.port} (pid ${child.pid})`);
           }),
         );
+        up = true;
         await afterStart(p);
       } catch (err) {
         if (stopping) return;
@@ -232,6 +263,25 @@ async function main(): Promise<number> {
   return Promise.race([shutdown, crashed]);
 }
 
+/**
+ * Says in the terminal when the person has completed consent through the printed link (checked
+ * every 2 s until then; the timer does not keep the launcher alive).
+ */
+function watchConsent(token: ReturnType<typeof createServiceClient<typeof TokenService>>, clientId: string, name: string, onConnected: () => void): void {
+  const timer = setInterval(() => {
+    void token.getConnectionStatus({ clientId }).then(
+      (status) => {
+        if (status.status !== ConnectionStatus.CONNECTED) return;
+        clearInterval(timer);
+        onConnected();
+        say(`✓ ${name} connected to Google: the consent was completed. Create a job (the curl commands above) to fetch its reviews.`);
+      },
+      () => undefined, // the TokenService restarting or stopping: ask again next time
+    );
+  }, 2_000);
+  timer.unref();
+}
+
 /** Seeds the demo, connects it, prints the next steps. */
 async function afterStart(p: Plan): Promise<void> {
   const c = p.config;
@@ -246,15 +296,30 @@ async function afterStart(p: Plan): Promise<void> {
   if (googleClient) {
     const seed = await seedDemo(token, {
       tenantName: "demo",
-      clientName: emulatorUrl ? "Demo client (emulated Google)" : "Demo client",
+      // a client for the real Google is the person's own OAuth client: named by its id, not "demo"
+      clientName: emulatorUrl ? "Demo client (emulated Google)" : `Google OAuth client ${googleClient.id.split(".")[0]}`,
       googleClientId: googleClient.id,
       clientSecret: googleClient.secret,
       redirectUri: `${c.publicUrl}/auth/callback`,
       branches: emulatorUrl ? await demoBranches(emulatorUrl) : [],
+      resealSecret: p.freshEncryptionKey,
     });
     say(`✓ demo data ${seed.created.length ? `created: ${seed.created.join(", ")}` : "reused from the last start"}`);
-    const outcome: ConsentOutcome = await connectThroughConsent(token, seed.client.id, { force: p.useEmulator });
-    say(outcome.kind === "connected" ? "✓ demo client connected through the consent flow" : outcome.kind === "already-connected" ? "✓ demo client already connected" : "! the demo client needs a person to consent (link below)");
+    if (seed.resealed) say(`! ${displayPath(path.join(p.runDir, "dev-secrets.json"))} was made afresh but the database holds an earlier start's demo client: its secret is sealed again with the new key, and it consents again`);
+    // CONNECTED says nothing of which Google granted it: a grant from the emulator (or of unknown
+    // origin) is no connection to the real Google, so that one is revoked and asked for again
+    const origins = loadGrantOrigins(p.runDir);
+    const google = c.google.authUrl;
+    const otherGoogle = !p.useEmulator && !grantedBy(origins, seed.client.id, google);
+    if (otherGoogle && (await token.getConnectionStatus({ clientId: seed.client.id })).status === ConnectionStatus.CONNECTED) {
+      say(`! client ${seed.client.name} holds a grant from ${origins.get(seed.client.id) ?? "another Google (the emulator?)"}, not from ${google}: it is dropped and the client consents again`);
+      await token.revokeToken({ clientId: seed.client.id }).catch((err: unknown) => say(`  (revoking it failed: ${(err as Error).message})`));
+    }
+    // a refresh token sealed with the lost key is unreadable too: consent again for a new one
+    const outcome: ConsentOutcome = await connectThroughConsent(token, seed.client.id, { force: p.useEmulator || seed.resealed || otherGoogle });
+    say(outcome.kind === "connected" ? `✓ ${seed.client.name} connected through the consent flow` : outcome.kind === "already-connected" ? `✓ ${seed.client.name} already connected` : `! ${seed.client.name} needs a person to consent (link below)`);
+    if (outcome.kind !== "needs-person") origins.record(seed.client.id, google);
+    else watchConsent(token, seed.client.id, seed.client.name, () => origins.record(seed.client.id, google));
     demo = {
       tenantId: seed.tenantId,
       clientId: seed.client.id,

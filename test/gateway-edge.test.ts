@@ -152,6 +152,20 @@ describe("gateway (edge behaviour, stand-in services)", () => {
       const wrong = await call(`/clients/${clientA}`, { method: "PUT", key: keys.admin, body: "{}" });
       assert.equal(wrong.status, 405);
       assert.equal(wrong.headers.get("allow"), "GET, PATCH, DELETE");
+      assert.equal((await json(wrong)).code, "unimplemented");
+    });
+
+    it("answers a wrong method or media type on an RPC path with 405 / 415 and the JSON error body", async () => {
+      const rpc = "/reviewflow.token.v1.TokenService/CreateClient";
+      const put = await call(rpc, { method: "PUT", key: keys.admin, headers: { "content-type": "application/json" }, body: "{}" });
+      assert.equal(put.status, 405);
+      assert.equal(put.headers.get("allow"), "POST");
+      assert.deepEqual(await json(put), { code: "unimplemented", message: `PUT is not allowed on ${rpc}; use POST` });
+      const html = await call(rpc, { method: "POST", key: keys.admin, headers: { "content-type": "text/html" }, body: "{}" });
+      assert.equal(html.status, 415);
+      const error = await json(html);
+      assert.equal(error.code, "invalid_argument");
+      assert.match(error.message, /Content-Type text\/html is not one .* speaks: send application\/json/);
     });
 
     it("answers 400 with a clear message for malformed JSON, unknown fields and wrong types", async () => {
@@ -183,6 +197,10 @@ describe("gateway (edge behaviour, stand-in services)", () => {
       const form = await call("/clients", { method: "POST", key: keys.operatorA, headers: { "content-type": "application/x-www-form-urlencoded" }, body: "name=x" });
       assert.equal(form.status, 415);
       assert.match((await json(form)).message, /Content-Type: application\/json/);
+      // what a cross-site form or a bare fetch() string sends without a preflight is not JSON
+      const plain = await call("/clients", { method: "POST", key: keys.operatorA, headers: { "content-type": "text/plain" }, body: "{}" });
+      assert.equal(plain.status, 415);
+      assert.equal((await json(plain)).code, "invalid_argument");
       const huge = JSON.stringify({ name: "x".repeat(100_000) });
       const big = await call("/clients", { method: "POST", key: keys.operatorA, headers: { "content-type": "application/json" }, body: huge });
       assert.equal(big.status, 413);
@@ -202,7 +220,7 @@ describe("gateway (edge behaviour, stand-in services)", () => {
     });
 
     it("passes the service's 429 on with its Retry-After", async () => {
-      const res = await call("/api/v1/review-fetch", { method: "POST", key: keys.operatorA, body: JSON.stringify({ branch_id: BUSY_BRANCH }) });
+      const res = await call("/api/v1/review-fetch", { method: "POST", key: keys.operatorA, headers: { "content-type": "application/json" }, body: JSON.stringify({ branch_id: BUSY_BRANCH }) });
       assert.equal(res.status, 429);
       assert.equal(res.headers.get("retry-after"), "7");
       assert.deepEqual(await json(res), { code: "resource_exhausted", message: "the admission queue is full" });

@@ -1,5 +1,5 @@
-// The launcher's small parts: development secrets that survive a restart, and the instructions
-// for a client that still needs a person to consent.
+// The launcher's small parts: development secrets that survive a restart, the instructions for a
+// client that still needs a person to consent, and the waits before restarting a dead service.
 import assert from "node:assert/strict";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -7,6 +7,7 @@ import path from "node:path";
 import { startChildService } from "../scripts/support/child-service.js";
 import { loadDevSecrets } from "../scripts/support/dev-secrets.js";
 import { formatNextSteps } from "../scripts/support/next-steps.js";
+import { RestartTracker } from "../scripts/support/restart-policy.js";
 import { loadConfig } from "../lib/config/index.js";
 
 describe("npm start's development secrets", () => {
@@ -98,5 +99,15 @@ describe("npm start's instructions", () => {
     assert.match(text, /authorized redirect URI/);
     // no namespace and the default NATS: the tail command is the plain one
     assert.match(text, /^ {4}npm run reviews:tail -- --from-start$/m);
+  });
+});
+
+describe("npm start's restart policy", () => {
+  it("doubles the wait for restarts in a row up to the cap, starts over after a long run, and gives up after the limit", () => {
+    const tracker = new RestartTracker({ firstDelayMs: 1_000, maxDelayMs: 4_000, healthyAfterMs: 60_000, maxInARow: 4 });
+    assert.deepEqual([1, 2, 3].map(() => tracker.next(500)?.delayMs), [1_000, 2_000, 4_000]);
+    assert.deepEqual(tracker.next(500), { delayMs: 4_000, attempt: 4 });
+    assert.equal(tracker.next(500), undefined);
+    assert.deepEqual(tracker.next(120_000), { delayMs: 1_000, attempt: 1 });
   });
 });

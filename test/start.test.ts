@@ -13,8 +13,9 @@ import { connectNats, deleteStreams } from "../lib/nats/index.js";
 import { createServiceClient } from "../lib/rpc/service-client.js";
 import { REPO_ROOT } from "../scripts/support/child-service.js";
 import { seedDemo } from "../scripts/support/demo-seed.js";
+import { startGoogleEmulator } from "../emulator/index.js";
 import { natsServerBinary } from "../bench/harness/nats-server.js";
-import { checkNats, formatProblem } from "../scripts/support/prerequisites.js";
+import { checkNats, checkPostgres, diagnosePostgres, formatProblem } from "../scripts/support/prerequisites.js";
 import { freePorts, isPortOpen } from "../scripts/support/ports.js";
 import { TEST_NATS_URL, uniqueDatabaseUrl, uniqueNamespace } from "./helpers/index.js";
 
@@ -36,6 +37,33 @@ function commandsUnder(output: string, heading: string): string[] {
 async function bash(script: string, env: NodeJS.ProcessEnv): Promise<string> {
   const { stdout } = await run("bash", ["-c", `set -euo pipefail\n${script}`], { cwd: REPO_ROOT, env, timeout: 60_000 });
   return stdout;
+}
+
+/** Runs `npm start` until it has printed its instructions. */
+async function startUntilReady(env: NodeJS.ProcessEnv, onOutput?: (chunk: string) => void): Promise<{ child: ChildProcess; exited: Promise<number | null>; output: () => string }> {
+  let output = "";
+  const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  for (const stream of [child.stdout!, child.stderr!]) {
+    stream.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      onOutput?.(chunk.toString());
+    });
+  }
+  const ready = await Promise.race([
+    new Promise<boolean>((resolve) => {
+      const check = setInterval(() => {
+        if (output.includes("Watch review events")) {
+          clearInterval(check);
+          // the whole block is printed in one write, but give the pipe a moment to flush it
+          setTimeout(() => resolve(true), 100);
+        }
+      }, 100);
+    }),
+    exited.then(() => false),
+  ]);
+  assert.ok(ready, `npm start did not reach a working state:\n${output}`);
+  return { child, exited, output: () => output };
 }
 
 describe("npm start", function () {
@@ -70,23 +98,7 @@ describe("npm start", function () {
       PUBLIC_URL: "",
       EMULATOR_SEED: "tiny",
     };
-    child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    exited = new Promise((resolve) => child!.once("exit", (code) => resolve(code)));
-    child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    const ready = await Promise.race([
-      new Promise<boolean>((resolve) => {
-        const check = setInterval(() => {
-          if (output.includes("Watch review events")) {
-            clearInterval(check);
-            // the whole block is printed in one write, but give the pipe a moment to flush it
-            setTimeout(() => resolve(true), 100);
-          }
-        }, 100);
-      }),
-      exited.then(() => false),
-    ]);
-    assert.ok(ready, `npm start did not reach a working state:\n${output}`);
+    ({ child, exited } = await startUntilReady(env, (chunk) => (output += chunk)));
   });
 
   after(async function () {
@@ -104,7 +116,7 @@ describe("npm start", function () {
 
   it("prints the admin key, the URLs and the next steps, and keeps the development secrets in its run directory", () => {
     assert.match(output, /✓ PostgreSQL and NATS JetStream answer/);
-    assert.match(output, /✓ demo client connected through the consent flow/);
+    assert.match(output, /✓ Demo client \(emulated Google\) connected through the consent flow/);
     assert.ok(existsSync(path.join(runDir, "dev-secrets.json")));
     const key = commandsUnder(output, "Try it with curl:")[0]!;
     assert.match(key, /^export RF_KEY=rf_dev_admin_/);
@@ -221,11 +233,56 @@ describe("npm start", function () {
     assert.equal(again.client.id, client.id);
   });
 
+  it("restarts a service that was killed, says so, and keeps the others running", async () => {
+    const pid = Number(/✓ fetcher healthy on port \d+ \(pid (\d+)\)/.exec(output)?.[1]);
+    assert.ok(pid > 0, output);
+    process.kill(pid, "SIGKILL");
+    for (let i = 0; i < 300 && !/✓ fetcher restarted, healthy/.test(output); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(output, /! fetcher killed by SIGKILL: restarting it in 1 s \(restart 1 in a row/);
+    assert.match(output, /✓ fetcher restarted, healthy on port \d+ \(pid \d+\)/);
+    assert.equal(child!.exitCode, null, output);
+  });
+
   it("stops every service on SIGINT and exits 0", async () => {
     child!.kill("SIGINT");
     assert.equal(await exited, 0, output);
     for (const port of Object.values(ports)) assert.equal(await isPortOpen(port), false, `port ${port} still open`);
     assert.match(output, /gateway stopped/);
+  });
+
+  it("starts again when its run directory was lost but the database kept: the demo client's secret is sealed again", async () => {
+    rmSync(path.join(runDir, "dev-secrets.json"));
+    const again = await startUntilReady(env);
+    child = again.child;
+    exited = again.exited;
+    assert.match(again.output(), /its secret is sealed again with the new key/);
+    assert.match(again.output(), /✓ Demo client \(emulated Google\) connected through the consent flow/);
+    child.kill("SIGINT");
+    assert.equal(await exited, 0, again.output());
+  });
+
+  it("against another Google (START_EMULATOR=false) does not take the emulator's grant for a connection, and says when the person has consented", async () => {
+    // a second emulator, without auto-approve, stands in for the real Google: it shows a consent page
+    const google = await startGoogleEmulator({ port: 0, seed: "tiny", autoApprove: false });
+    try {
+      const live = await startUntilReady({ ...env, START_EMULATOR: "false", GOOGLE_OAUTH_URL: google.url, GOOGLE_API_URL: google.url, GOOGLE_CLIENT_ID: "demo-client.apps.googleusercontent.com", GOOGLE_CLIENT_SECRET: "demo-secret" });
+      child = live.child;
+      exited = live.exited;
+      assert.match(live.output(), /holds a grant from http:\/\/127\.0\.0\.1:\d+\/o\/oauth2\/v2\/auth, not from http/);
+      assert.match(live.output(), /needs a person to consent/);
+      const loginUrl = /Open this one-time link[^\n]*\n\s+(http\S+)/.exec(live.output())?.[1];
+      assert.ok(loginUrl, live.output());
+      // the person allows access: the login link leads through Google's consent to /auth/callback
+      google.controls.configure({ autoApprove: true });
+      const page = await fetch(loginUrl);
+      assert.equal(page.status, 200, await page.text());
+      for (let i = 0; i < 100 && !/connected to Google: the consent was completed/.test(live.output()); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.match(live.output(), /✓ Demo client \(emulated Google\) connected to Google: the consent was completed/);
+      child.kill("SIGINT");
+      assert.equal(await exited, 0, live.output());
+    } finally {
+      await google.close();
+    }
   });
 });
 
@@ -263,6 +320,27 @@ describe("npm start without Postgres or NATS", () => {
     const problem = await checkNats(`nats://127.0.0.1:${closedPort}`);
     assert.ok(problem);
     assert.equal(problem.what, `NATS is not reachable at 127.0.0.1:${closedPort}`);
-    assert.match(formatProblem(problem), /nats-server -js -a 127\.0\.0\.1 -p 4222 -sd \.nats-data -m 8222/);
+    // the advice starts a server on the port NATS_URL names, not on the default one
+    assert.match(formatProblem(problem), new RegExp(`nats-server -js -a 127\\.0\\.0\\.1 -p ${closedPort} -sd \\.nats-data -m 8222`));
+  });
+
+  it("tells a missing Postgres role from a Postgres that is not running, and does not say to start it", async () => {
+    const problem = await checkPostgres("postgres://rf_no_such_role@127.0.0.1:5432/reviewflow");
+    assert.ok(problem);
+    assert.match(problem.what, /does not let role "rf_no_such_role" in/);
+    const text = formatProblem(problem);
+    assert.match(text, /createuser --superuser rf_no_such_role/);
+    assert.doesNotMatch(text, /Start it|pg_ctlcluster/);
+  });
+
+  it("tells a refused password and a missing maintenance database apart by their SQLSTATE", () => {
+    const url = "postgres://alice:secret@db.example:5433/reviewflow";
+    const password = diagnosePostgres(Object.assign(new Error("password authentication failed for user \"alice\""), { code: "28P01" }), url);
+    assert.equal(password.what, 'PostgreSQL at db.example:5433 refused the password of role "alice"');
+    const database = diagnosePostgres(Object.assign(new Error("x"), { code: "3D000" }), url);
+    assert.match(database.what, /has no database "postgres"/);
+    const refused = diagnosePostgres(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }), url);
+    assert.equal(refused.what, "PostgreSQL is not reachable at db.example:5433");
+    assert.match(formatProblem(refused), /Start it, then run npm start again/);
   });
 });

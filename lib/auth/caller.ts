@@ -1,6 +1,6 @@
 import { createContextKey, type HandlerContext } from "@connectrpc/connect";
 import type { RoleName } from "../db/entities/api-key.js";
-import { PermissionDeniedError, UnauthenticatedError } from "../rpc/errors.js";
+import { PermissionDeniedError, UnauthenticatedError } from "../errors/index.js";
 
 /** Who is calling: set by the auth interceptor, read by handlers through the context. */
 export interface Caller {

@@ -1,4 +1,5 @@
 import pg from "pg";
+import { isUniqueViolation, sqlState, SQLSTATE } from "./postgres-errors.js";
 
 /** Creates the database named in `databaseUrl` when it does not exist (connecting to `postgres`). */
 export async function ensureDatabase(databaseUrl: string): Promise<void> {
@@ -16,8 +17,7 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
         await client.query(`CREATE DATABASE "${name}"`);
       } catch (err) {
         // another instance created it between our check and our create: that is fine
-        const code = (err as { code?: string }).code;
-        if (code !== "42P04" && code !== "23505") throw err;
+        if (sqlState(err) !== SQLSTATE.duplicateDatabase && !isUniqueViolation(err)) throw err;
       }
     }
   } finally {

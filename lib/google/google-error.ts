@@ -1,5 +1,6 @@
 /**
- * One error type for every failed Google call, already classified, so callers branch on `kind`
+ * One error type for every failed Google call (the fetcher's API calls and the TokenService's
+ * OAuth calls alike), already classified, so callers branch on `kind`
  * and never on message text. The message is built from the HTTP status and Google's own error
  * status/message only: the request (and its Authorization header) never reaches it.
  */
@@ -21,6 +22,12 @@ export class GoogleApiError extends Error {
     /** A gRPC-style code name: Google's `error.status` when it sent one, else derived from the status. */
     readonly code: string,
     message: string,
+    /**
+     * The OAuth endpoints' own answer (`{"error": "invalid_grant", "error_description": …}`), or
+     * for a failure with no answer the network or timeout code: what the TokenService tells
+     * invalid_grant from invalid_client by. Google's description is redacted by whoever logs it.
+     */
+    readonly oauth: { error?: string; description?: string; networkCode?: string } = {},
   ) {
     super(message);
     this.name = "GoogleApiError";
@@ -69,21 +76,22 @@ export function classifyGoogleError(err: unknown, what: string, signal?: AbortSi
     const code = google.status ?? STATUS_CODE_NAMES[status] ?? (status >= 500 ? "UNAVAILABLE" : "UNKNOWN");
     const kind = status === 401 ? "unauthenticated" : TRANSIENT_STATUSES.has(status) || status >= 500 ? "transient" : "permanent";
     const detail = google.message ? `: ${google.message}` : "";
-    return new GoogleApiError(kind, status, code, truncate(`${what}: HTTP ${status} ${code}${detail}`));
+    return new GoogleApiError(kind, status, code, truncate(`${what}: HTTP ${status} ${code}${detail}`), { error: google.oauthError, description: google.oauthError ? google.message : undefined });
   }
   const code = typeof e.code === "string" ? e.code : "";
   const name = typeof e.name === "string" ? e.name : "";
+  const networkCode = code || name || "network_error";
   if (name === "AbortError" || name === "TimeoutError" || code === "ABORT_ERR" || /timeout/i.test(code)) {
-    return new GoogleApiError("transient", 0, "DEADLINE_EXCEEDED", `${what}: timed out`);
+    return new GoogleApiError("transient", 0, "DEADLINE_EXCEEDED", `${what}: timed out`, { networkCode });
   }
-  if (NETWORK_CODES.has(code)) return new GoogleApiError("transient", 0, "UNAVAILABLE", `${what}: network error ${code}`);
+  if (NETWORK_CODES.has(code)) return new GoogleApiError("transient", 0, "UNAVAILABLE", `${what}: network error ${code}`, { networkCode });
   // Unknown failures (a malformed body, a library surprise) are retried: JetStream bounds the
   // attempts and the last one dead-letters, so nothing loops forever.
-  return new GoogleApiError("transient", 0, "UNKNOWN", `${what}: request failed${code ? ` (${code})` : ""}`);
+  return new GoogleApiError("transient", 0, "UNKNOWN", `${what}: request failed${code ? ` (${code})` : ""}`, { networkCode });
 }
 
 /** Google's `{"error": {"code", "message", "status"}}` body (or the OAuth `{"error": "...", "error_description"}` one). */
-function googleErrorBody(data: unknown): { status?: string; message?: string } {
+function googleErrorBody(data: unknown): { status?: string; message?: string; oauthError?: string } {
   let body = data;
   if (typeof body === "string") {
     try {
@@ -99,7 +107,7 @@ function googleErrorBody(data: unknown): { status?: string; message?: string } {
   }
   if (typeof error === "string") {
     const description = (body as { error_description?: unknown }).error_description;
-    return { status: error.toUpperCase(), message: typeof description === "string" ? description : undefined };
+    return { status: error.toUpperCase(), message: typeof description === "string" ? description : undefined, oauthError: error };
   }
   return {};
 }

@@ -3,7 +3,7 @@
 // each of those servers' own INFO (does it run JetStream?), and a stream's RAFT group as its
 // leader reports it. Used at start-up (can the cluster hold NATS_REPLICAS?) and before taking
 // new work (is there a quorum to write to?).
-import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { jetstreamManager, JetStreamApiError, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 
@@ -63,15 +63,22 @@ export async function countJetStreamServers(view: ClusterView, timeoutMs = 1_500
 }
 
 /**
+ * The server's API error codes (nats-server's errors.json) for a stream whose replicas cannot be
+ * placed; @nats-io/jetstream's JetStreamApiCodes names only the common ones.
+ */
+const PLACEMENT_CODES = new Set([
+  10005, // JSClusterNoPeersErrF: no suitable peers for placement
+  10023, // JSInsufficientResourcesErr: insufficient resources
+  10074, // JSStreamReplicasNotSupportedErr: replicas > 1 not supported in non-clustered mode
+]);
+
+/**
  * A stream that cannot be created or updated at `replicas` as an error that says so: NATS_REPLICAS,
  * what the cluster has, what to change. Undefined when `err` is about something else.
  */
 export async function replicaPlacementError(err: unknown, stream: string, replicas: number, view?: ClusterView): Promise<NatsSetupError | undefined> {
-  const e = err as { message?: string; api_error?: { err_code?: number }; code?: unknown };
-  const code = e?.api_error?.err_code ?? (typeof e?.code === "number" ? e.code : Number(e?.code));
-  const message = String(e?.message ?? err);
-  const placement = [10005, 10023, 10074].includes(code) || /suitable peers|insufficient resources|replicas > 1 not supported|non-clustered/i.test(message);
-  if (!placement) return undefined;
+  if (!(err instanceof JetStreamApiError) || !PLACEMENT_CODES.has(err.code)) return undefined;
+  const message = err.message;
   let cluster = "";
   if (view?.cluster) {
     const counted = view.servers.length ? await countJetStreamServers(view) : undefined;

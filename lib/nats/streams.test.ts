@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { RetentionPolicy } from "@nats-io/jetstream";
 import { connectNats, deleteStreams, STAGES, streamNames } from "./index.js";
+import { isNotFound } from "./streams.js";
 import { TEST_NATS_URL, uniqueNamespace } from "../../test/helpers/streams.js";
 
 describe("JetStream streams and consumers", () => {
@@ -51,6 +52,20 @@ describe("JetStream streams and consumers", () => {
       assert.equal(consumer.config.ack_wait, 2_000 * 1e6);
     } finally {
       await other.close();
+    }
+  });
+
+  it("knows a missing stream or consumer by JetStream's API error code, and nothing else as missing", async () => {
+    const nats = await connectNats({ url: TEST_NATS_URL, namespace, skipEnsure: true });
+    try {
+      const missingStream = await nats.jsm.streams.info(`${namespace}_NO_SUCH_STREAM`).catch((err: unknown) => err);
+      assert.equal(isNotFound(missingStream), true);
+      const missingConsumer = await nats.jsm.consumers.info(names.fetch.stream, "no-such-consumer").catch((err: unknown) => err);
+      assert.equal(isNotFound(missingConsumer), true);
+      // a message that merely says "not found" is not JetStream's answer
+      assert.equal(isNotFound(new Error("file not found")), false);
+    } finally {
+      await nats.close();
     }
   });
 

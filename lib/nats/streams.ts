@@ -1,4 +1,4 @@
-import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig, type ConsumerConfig } from "@nats-io/jetstream";
+import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig, type ConsumerConfig } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/nats-core";
 import { STAGES, type StreamNames } from "./names.js";
 import { replicaPlacementError, type ClusterView } from "./cluster.js";
@@ -138,7 +138,11 @@ export async function deleteStreams(jsm: JetStreamManager, names: StreamNames, o
   }
 }
 
+/**
+ * The stream or consumer asked about does not exist: known by the server's API error code, which
+ * @nats-io/jetstream 3.x carries as `JetStreamApiError.code` (StreamNotFoundError and
+ * ConsumerNotFoundError are its subclasses), never by the wording of its message.
+ */
 export function isNotFound(err: unknown): boolean {
-  const e = err as { code?: unknown; api_error?: { err_code?: number }; message?: string };
-  return e?.api_error?.err_code === 10059 || e?.api_error?.err_code === 10014 || e?.code === "404" || e?.code === 404 || /not found/i.test(String(e?.message));
+  return err instanceof JetStreamApiError && (err.code === JetStreamApiCodes.StreamNotFound || err.code === JetStreamApiCodes.ConsumerNotFound);
 }

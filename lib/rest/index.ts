@@ -5,6 +5,6 @@ export { collectRestRoutes, HttpRuleError, resolveFieldPath, type RestRoute } fr
 export { createSchemaBuilder, type Schema, type SchemaBuilder } from "./json-schema.js";
 export { createOpenApiDocument, type OpenApiOptions, type OperationOverride } from "./openapi.js";
 export { matchPathTemplate, parsePathTemplate, PathDecodeError, PathTemplateError, type PathTemplate } from "./path-template.js";
-export { loadProtoComments, parseProtoComments, type ProtoComments } from "./proto-comments.js";
+export { loadProtoComments, PROTO_COMMENTS_FILES, type ProtoComments } from "./proto-comments.js";
 export { createRouteTable, type RouteEntry, type RouteMatch, type RouteTable } from "./route-table.js";
 export { decodeRestRequest, encodeRestResponse, REST_JSON_WRITE_OPTIONS, type RestRequestParts } from "./transcode.js";

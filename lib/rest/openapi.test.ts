@@ -1,57 +1,22 @@
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { ReviewFetcher } from "../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { TokenService } from "../../gen/reviewflow/token/v1/token_service_pb.js";
-import { collectRestRoutes, createOpenApiDocument, loadProtoComments, parseProtoComments } from "./index.js";
+import { collectRestRoutes, createOpenApiDocument, loadProtoComments } from "./index.js";
 
 type Json = Record<string, any>;
 
-describe("parseProtoComments", () => {
-  it("keys leading comments by full name and drops comments detached by a blank line", () => {
-    const comments = parseProtoComments(`
-      syntax = "proto3";
-      package a.v1;
-      // The service.
-      service S {
-        // Does it.
-        rpc Do(Req) returns (Res) { option (google.api.http) = { get: "/x/{id}" }; }
-      }
-      // detached
-
-      // The request.
-      message Req {
-        // The id.
-        string id = 1 [(buf.validate.field).string = { min_len: 1 }];
-        oneof target {
-          // By name.
-          string name = 2;
-        }
-        map<string, int32> counts = 3; // trailing comments are not leading
-        // Nested.
-        message Inner { /* Block. */ int32 n = 1; }
-      }
-      // States.
-      enum E {
-        // Nothing.
-        E_UNSPECIFIED = 0;
-      }
-    `);
-    assert.deepEqual(Object.fromEntries(comments), {
-      "a.v1.S": "The service.",
-      "a.v1.S.Do": "Does it.",
-      "a.v1.Req": "The request.",
-      "a.v1.Req.id": "The id.",
-      "a.v1.Req.name": "By name.",
-      "a.v1.Req.Inner": "Nested.",
-      "a.v1.Req.Inner.n": "Block.",
-      "a.v1.E": "States.",
-      "a.v1.E.E_UNSPECIFIED": "Nothing.",
-    });
+describe("loadProtoComments", () => {
+  it("reads the comments npm run gen extracted from the descriptor image, keyed by full name", () => {
+    const comments = loadProtoComments();
+    assert.match(comments.get("reviewflow.token.v1.Client.name") ?? "", /human-friendly name/);
+    assert.ok(comments.get("reviewflow.token.v1.TokenService.CreateClient"));
+    assert.ok(comments.get("reviewflow.fetcher.v1.CreateFetchJobRequest.target"), "oneofs too");
+    assert.equal(loadProtoComments(["/nonexistent/comments.json"]).size, 0);
   });
 });
 
 describe("createOpenApiDocument", () => {
-  const comments = loadProtoComments([fileURLToPath(new URL("../../proto", import.meta.url))]);
+  const comments = loadProtoComments();
   const doc = createOpenApiDocument({
     title: "reviewflow",
     version: "1",

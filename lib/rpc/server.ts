@@ -20,6 +20,7 @@ import { dropUnholdableDeadline } from "./deadline.js";
 import { createHealthState, registerHealth, ServingStatus, type HealthState } from "./health.js";
 import { createNoStoreInterceptor } from "./no-store.js";
 import { registerReflection } from "./reflection.js";
+import { explainRefusals } from "./refusal-bodies.js";
 import { refuseUndecodableRequests } from "./request-decoding.js";
 
 /** A Node request handler for HTTP/1.1 and HTTP/2 alike, as connect-node types it. */
@@ -71,7 +72,8 @@ const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
  * `guardH2Session`; a socket that has not shown its protocol within the headers timeout is
  * closed. Every request has a deadline no timer can hold removed (`dropUnholdableDeadline`) and
  * is answered with `X-Content-Type-Options: nosniff`; an RPC whose body cannot be decoded is
- * INVALID_ARGUMENT (`refuseUndecodableRequests`); credential-bearing answers are `no-store`.
+ * INVALID_ARGUMENT (`refuseUndecodableRequests`); a wrong method or media type gets its 405 / 415
+ * with the JSON error body (`explainRefusals`); credential-bearing answers are `no-store`.
  */
 export function createRpcServer(options: RpcServerOptions): RpcServer {
   const health = createHealthState(options.services.map((s) => s.typeName));
@@ -88,7 +90,7 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
   options.routes(router);
   registerHealth(router, health);
   registerReflection(router, [...options.services, Health]);
-  const rpcs = new Map<string, UniversalHandler>(router.handlers.map((h) => [h.requestPath, refuseUndecodableRequests(h, acceptCompression, readMaxBytes)]));
+  const rpcs = new Map<string, UniversalHandler>(router.handlers.map((h) => [h.requestPath, explainRefusals(refuseUndecodableRequests(h, acceptCompression, readMaxBytes))]));
   const fallback: NodeHandlerFn = (req, res) => {
     if (options.metrics && serveMetrics(options.metrics, req as http.IncomingMessage, res as http.ServerResponse)) return;
     if (options.fallback) return options.fallback(req, res);

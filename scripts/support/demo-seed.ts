@@ -21,6 +21,11 @@ export interface DemoSeedOptions {
   clientSecret: string;
   redirectUri: string;
   branches: DemoBranch[];
+  /**
+   * Seal the found client's secret again with today's key: the encryption key was made afresh
+   * (.run/ was lost, the database kept), so the secret stored by an earlier start is unreadable.
+   */
+  resealSecret?: boolean;
 }
 
 export interface DemoSeed {
@@ -29,6 +34,8 @@ export interface DemoSeed {
   branches: Branch[];
   /** What this run created (the rest was reused). */
   created: string[];
+  /** Whether an existing client's secret was sealed again (resealSecret). */
+  resealed: boolean;
 }
 
 async function findTenant(token: TokenClient, name: string): Promise<string | undefined> {
@@ -72,6 +79,7 @@ export async function seedDemo(token: TokenClient, options: DemoSeedOptions): Pr
   if (!tenantId) throw new Error(`could not create or find tenant "${options.tenantName}"`);
 
   let client = await findClient(token, tenantId, options.googleClientId);
+  const resealed = client !== undefined && options.resealSecret === true;
   if (!client) {
     client = (
       await token.createClient({
@@ -83,8 +91,9 @@ export async function seedDemo(token: TokenClient, options: DemoSeedOptions): Pr
       })
     ).client;
     created.push(`client ${options.googleClientId}`);
-  } else if (client.redirectUri !== options.redirectUri) {
-    // the gateway moved (another GATEWAY_PORT or PUBLIC_URL): Google must send people to the new one
+  } else if (client.redirectUri !== options.redirectUri || options.resealSecret) {
+    // the gateway moved (another GATEWAY_PORT or PUBLIC_URL): Google must send people to the new
+    // one; and a secret sealed with a lost key is replaced by the same secret sealed with the new
     client = (await token.updateClient({ id: client.id, redirectUri: options.redirectUri, clientSecret: options.clientSecret })).client;
   }
   if (!client) throw new Error("the TokenService returned no client");
@@ -103,5 +112,5 @@ export async function seedDemo(token: TokenClient, options: DemoSeedOptions): Pr
     }
     if (branch) branches.push(branch);
   }
-  return { tenantId, client, branches, created };
+  return { tenantId, client, branches, created, resealed };
 }

@@ -1,5 +1,5 @@
 import type { Client } from "@connectrpc/connect";
-import pg from "pg";
+import { dedicatedPool } from "../../lib/db/index.js";
 import type { DataSource } from "typeorm";
 import { createApiKeyStore, type Authenticator } from "../../lib/auth/index.js";
 import { requireKeyring, type Config } from "../../lib/config/index.js";
@@ -69,8 +69,7 @@ export function createFetcherService(deps: FetcherServiceDeps): FetcherService {
   // the limiter's own small pool: its hot row must not wait behind the service's queries. Quota
   // counts live for a fraction of a second, so they need no fsync: a Postgres crash losing the
   // last few only lets a handful of requests through early, while every consume stays fast
-  const quotaPool = new pg.Pool({ connectionString: config.databaseUrl, max: 4, options: "-c synchronous_commit=off" });
-  quotaPool.on("error", (err) => logger.warn("quota pool connection error", { err: err.message }));
+  const quotaPool = dedicatedPool(config.databaseUrl, { name: "quota", max: 4, sessionOptions: "-c synchronous_commit=off", logger });
 
   const pipeline: PipelineContext = {
     db,

@@ -44,8 +44,10 @@ export function bodyTooLarge(limit: number): RestFailure {
  */
 export async function readJsonBody(req: HttpRequest, limit: number): Promise<unknown> {
   const type = String(req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
-  // text/plain is what fetch() sends for a string body; JSON is parsed either way. Forms are not JSON.
-  if (type && type !== "application/json" && type !== "text/plain" && !/^application\/[\w.+-]+\+json$/.test(type)) {
+  // Only JSON media types. Not text/plain (what fetch() sends for a bare string body) nor forms:
+  // those are the types a browser may send cross-site without a CORS preflight, so taking them
+  // as JSON would let any web page post to an API on a logged-in browser's behalf.
+  if (type && type !== "application/json" && !/^application\/[\w.+-]+\+json$/.test(type)) {
     throw new RestFailure(restError(415, Code.InvalidArgument, `request body must be JSON: send it with Content-Type: application/json (got ${type})`));
   }
   const chunks: Buffer[] = [];

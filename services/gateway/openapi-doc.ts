@@ -1,9 +1,4 @@
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { createOpenApiDocument, loadProtoComments, type OperationOverride, type RestRoute } from "../../lib/rest/index.js";
-
-/** Where the contracts live: beside the sources (tsx) or one level further up (compiled into dist/). */
-const PROTO_ROOTS = ["../../proto", "../../../proto"].map((p) => fileURLToPath(new URL(p, import.meta.url)));
 
 const html = (description: string) => ({ description, content: { "text/html": { schema: { type: "string" } } } });
 
@@ -70,7 +65,7 @@ export function buildGatewayOpenApi(routes: readonly RestRoute[], publicUrl: str
       "REST/JSON surface of reviewflow's TokenService and ReviewFetcher, derived from the `google.api.http` annotations of the contracts. " +
       "Every call presents `Authorization: Bearer <api key>` except the consent pages. The same RPCs are also served over Connect, gRPC and gRPC-Web at `/<package>.<Service>/<Method>`.",
     routes,
-    comments: loadProtoComments(PROTO_ROOTS.filter((p) => existsSync(p))),
+    comments: loadProtoComments(),
     overrides: OPERATION_OVERRIDES,
     extraPaths: EXTRA_PATHS,
     servers: [{ url: publicUrl }],

@@ -1,4 +1,4 @@
-import type pg from "pg";
+import { sharedPool } from "../../lib/db/index.js";
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { DataSource } from "typeorm";
 import type { Logger } from "../../lib/log/index.js";
@@ -62,7 +62,7 @@ function createLimiter(options: RateLimitOptions, scope: LimitScope, points: num
   const keyPrefix = `gw_${scope}`;
   if (options.store === "memory") return new RateLimiterMemory({ keyPrefix, points, duration: WINDOW_SECONDS });
   if (!options.dataSource) throw new Error("GATEWAY_RATE_STORE=postgres needs a database");
-  const pool = (options.dataSource.driver as unknown as { master: pg.Pool }).master;
+  const pool = sharedPool(options.dataSource);
   // the table comes from migration 0004, so the limiter is ready at once (no DDL, no callback)
   return new RateLimiterPostgres({ storeClient: pool, storeType: "pool", tableName: "gateway_rate_limits", tableCreated: true, keyPrefix, points, duration: WINDOW_SECONDS, clearExpiredByTimeout: true });
 }

@@ -1,8 +1,9 @@
-import type { Client } from "@connectrpc/connect";
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import { errors as natsErrors } from "@nats-io/nats-core";
 import type { DataSource } from "typeorm";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import type { Nats } from "../../lib/nats/index.js";
-import { createServiceClient } from "../../lib/rpc/index.js";
+import { createServiceClient, errorChain } from "../../lib/rpc/index.js";
 
 export interface CheckResult {
   ok: boolean;
@@ -37,7 +38,7 @@ export function createReadiness(deps: { dataSource: DataSource; nats?: Nats; ups
     try {
       await Promise.race([
         work(signal),
-        new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(new Error(`no answer within ${deps.timeoutMs} ms`)), { once: true })),
+        new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(new NoAnswer(`no answer within ${deps.timeoutMs} ms`)), { once: true })),
       ]);
       return { ok: true, ms: Math.round(performance.now() - started) };
     } catch (err) {
@@ -53,7 +54,7 @@ export function createReadiness(deps: { dataSource: DataSource; nats?: Nats; ups
           u.name,
           timed(async (signal) => {
             const res = await u.client.check({ service: u.service }, { signal });
-            if (res.status !== ServingStatus.SERVING) throw new Error(`reports ${ServingStatus[res.status]}`);
+            if (res.status !== ServingStatus.SERVING) throw new NotServing(`reports ${ServingStatus[res.status]}`);
           }),
         ]),
       ];
@@ -64,13 +65,32 @@ export function createReadiness(deps: { dataSource: DataSource; nats?: Nats; ups
   };
 }
 
-/** A short reason without addresses: "connection refused" rather than "connect ECONNREFUSED 10.0.0.3:5432". */
+/** A dependency that answered, but not SERVING: its status is the reason. */
+class NotServing extends Error {}
+/** No answer within the check's time. */
+class NoAnswer extends Error {}
+
+const REFUSED = new Set(["ECONNREFUSED"]);
+const LOST = new Set(["ECONNRESET", "EPIPE", "ERR_STREAM_DESTROYED", "ERR_HTTP2_INVALID_STREAM", "ERR_HTTP2_STREAM_ERROR", "ERR_HTTP2_GOAWAY_SESSION", "57P01", "08006", "08003"]);
+const TIMED_OUT = new Set(["ETIMEDOUT", "ABORT_ERR"]);
+
+/**
+ * A short reason without addresses: "connection refused" rather than "connect ECONNREFUSED
+ * 10.0.0.3:5432". Told by Node's error codes along the cause chain (connect-node keeps the socket
+ * error as the cause of its ConnectError), Postgres SQLSTATEs, NATS's error classes and the
+ * Connect code, never by message text.
+ */
 function describe(err: unknown): string {
-  const text = String((err as Error)?.message ?? err);
-  if (/ECONNREFUSED/i.test(text)) return "connection refused";
-  if (/ECONNRESET|socket hang up|closed/i.test(text)) return "connection lost";
-  if (/timeout|timed out|no answer within|deadline/i.test(text)) return "timed out";
-  if (/^reports /.test(text)) return text;
-  if (/unknown service/i.test(text)) return "service not registered";
+  if (err instanceof NotServing) return err.message;
+  if (err instanceof NoAnswer) return "timed out";
+  const chain = errorChain(err);
+  const codes = chain.map((e) => (e as { code?: unknown }).code).filter((c): c is string => typeof c === "string");
+  if (codes.some((c) => REFUSED.has(c))) return "connection refused";
+  if (codes.some((c) => LOST.has(c)) || chain.some((e) => e instanceof natsErrors.ClosedConnectionError || e instanceof natsErrors.ConnectionError)) return "connection lost";
+  if (codes.some((c) => TIMED_OUT.has(c)) || chain.some((e) => e instanceof natsErrors.TimeoutError)) return "timed out";
+  const connect = chain.find((e): e is ConnectError => e instanceof ConnectError);
+  if (connect?.code === Code.DeadlineExceeded) return "timed out";
+  // grpc.health.v1 answers NOT_FOUND for a service the server does not register
+  if (connect?.code === Code.NotFound) return "service not registered";
   return "unavailable";
 }

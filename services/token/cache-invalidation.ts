@@ -1,4 +1,5 @@
-import pg from "pg";
+import type pg from "pg";
+import { sessionClient } from "../../lib/db/index.js";
 import type { Logger } from "../../lib/log/index.js";
 
 /** The Postgres channel on which any instance announces "this client's tokens changed". */
@@ -34,7 +35,7 @@ export function createInvalidationListener(options: InvalidationOptions): Invali
 
   const connect = async (): Promise<void> => {
     if (stopped) return;
-    const next = new pg.Client({ connectionString: options.databaseUrl });
+    const next = sessionClient(options.databaseUrl);
     let lost = false;
     const onLost = (err?: unknown) => {
       if (lost) return;

@@ -1,5 +1,6 @@
 import { CodeChallengeMethod, OAuth2Client, type Credentials } from "google-auth-library";
 import type { GoogleEndpoints } from "../../lib/config/index.js";
+import { classifyGoogleError } from "../../lib/google/google-error.js";
 import { redactString } from "../../lib/log/index.js";
 
 /**
@@ -162,24 +163,24 @@ function toTokens(tokens: Credentials, started: number): GoogleTokens {
   };
 }
 
-/** Turns a gaxios error into a GoogleOAuthError, keeping only Google's error code and description. */
+/**
+ * Turns a gaxios error into a GoogleOAuthError. The HTTP status, timeouts and network failures
+ * are read by lib/google's classifier, the one the fetcher uses too; only the OAuth refinement
+ * (invalid_grant, invalid_client) is the TokenService's own.
+ */
 export function classify(err: unknown): GoogleOAuthError {
   if (err instanceof GoogleOAuthError) return err;
-  const e = err as { response?: { status?: number; data?: unknown }; status?: number; code?: unknown; name?: string };
-  const status = e?.response?.status ?? (typeof e?.status === "number" ? e.status : undefined);
-  const data = e?.response?.data as { error?: unknown; error_description?: unknown } | undefined;
-  const oauthError = typeof data?.error === "string" ? data.error : typeof data?.error === "object" ? "api_error" : undefined;
-  const description = typeof data?.error_description === "string" ? redactString(data.error_description).slice(0, 200) : "";
+  const failure = classifyGoogleError(err, "token endpoint");
+  const status = failure.httpStatus || undefined;
+  const description = failure.oauth.description ? redactString(failure.oauth.description).slice(0, 200) : "";
+  const oauthError = failure.oauth.error;
   if (status === undefined) {
     // no HTTP answer at all: timeout, refused connection, DNS
-    const code = typeof e?.code === "string" ? e.code : (e?.name ?? "network_error");
-    return new GoogleOAuthError("transient", code, "no answer from Google's token endpoint", undefined);
+    return new GoogleOAuthError("transient", failure.oauth.networkCode ?? "network_error", "no answer from Google's token endpoint", undefined);
   }
-  if (status >= 500 || status === 429 || status === 408) {
-    return new GoogleOAuthError("transient", oauthError ?? `http_${status}`, description, status);
-  }
+  if (failure.kind === "transient") return new GoogleOAuthError("transient", oauthError ?? `http_${status}`, description, status);
   if (oauthError === "invalid_grant") return new GoogleOAuthError("invalid_grant", oauthError, description, status);
-  if (oauthError === "invalid_client" || oauthError === "unauthorized_client" || status === 401) {
+  if (oauthError === "invalid_client" || oauthError === "unauthorized_client" || failure.kind === "unauthenticated") {
     return new GoogleOAuthError("invalid_client", oauthError ?? `http_${status}`, description, status);
   }
   return new GoogleOAuthError("rejected", oauthError ?? `http_${status}`, description, status);

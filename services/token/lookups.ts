@@ -33,11 +33,3 @@ export async function findBranchByBranchId(manager: EntityManager, caller: Calle
   if (rows.length > 1) throw new FailedPreconditionError(`branch_id "${branchId}" is used by several tenants: name the tenant, or use the branch's reviewflow id`);
   return rows[0];
 }
-
-/** True for a Postgres unique violation, optionally of one named constraint. */
-export function isUniqueViolation(err: unknown, constraint?: string): boolean {
-  const e = err as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } };
-  const code = e?.driverError?.code ?? e?.code;
-  const name = e?.driverError?.constraint ?? e?.constraint;
-  return code === "23505" && (constraint === undefined || name === constraint);
-}

@@ -26,7 +26,7 @@ export interface TokenSettings {
   minUsableMs: number;
   /** Base of login links: the gateway's public URL. */
   publicUrl: string;
-  /** Timeout of each call to Google's OAuth endpoints. */
+  /** Timeout of each call to Google's OAuth endpoints (GOOGLE_TIMEOUT_MS, as for the fetcher). */
   googleTimeoutMs: number;
   /**
    * Token reads and refresh transactions in flight at once per instance. Keep it below the
@@ -46,7 +46,7 @@ export function settingsFromConfig(config: Config, overrides: Partial<TokenSetti
     cooldownMaxMs: 5 * 60_000,
     minUsableMs: 30_000,
     publicUrl: config.publicUrl,
-    googleTimeoutMs: 10_000,
+    googleTimeoutMs: config.googleTimeoutMs,
     dbConcurrency: 8,
     ...overrides,
   };

@@ -6,7 +6,7 @@ import { FailedPreconditionError, ResourceExhaustedError, UnavailableError } fro
 import type { ReviewFetcher } from "../../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { publishRootTask, rootTaskId } from "../pipeline/root-task.js";
 import { sleep } from "../pipeline/sleep.js";
-import { sqlState } from "../store/db.js";
+import { isUniqueViolation } from "../../../lib/db/index.js";
 import { countActiveJobs, findJobByRequest, listJobs, loadJob, lockAdmission, type JobRow } from "../store/job-store.js";
 import { cancelJob, createQueuedJob } from "../store/job-status.js";
 import { isTerminal, modeName, statusName, toFetchJob } from "../store/job-mapper.js";
@@ -93,7 +93,7 @@ export function jobHandlers(deps: HandlerDeps): JobMethods {
         row = await admit(caller, target, modeName(req.mode), requestScope, req.requestId);
       } catch (err) {
         // the same request_id raced in from elsewhere (unique index): answer with that job
-        const existing = sqlState(err) === "23505" && req.requestId ? await findJobByRequest(db, requestScope, req.requestId) : undefined;
+        const existing = isUniqueViolation(err) && req.requestId ? await findJobByRequest(db, requestScope, req.requestId) : undefined;
         if (!existing) throw err;
         row = existing;
       }

@@ -81,7 +81,9 @@ function tokenServiceFailure(err: unknown, clientId: string): TaskFailure {
   const reason = e.rawMessage.slice(0, 300);
   switch (e.code) {
     case Code.FailedPrecondition:
-      return new TaskFailure("permanent", "NEEDS_REAUTH", /re-consent/i.test(reason) ? reason : `client ${clientId} needs re-consent: ${reason}`, { jobFatal: true });
+      // the TokenService's reason already names the client and what to do (consent again, store
+      // the secret again): told by the code, shown as it came
+      return new TaskFailure("permanent", "NEEDS_REAUTH", reason || `client ${clientId} has no usable grant: complete the consent flow (StartOAuth)`, { jobFatal: true });
     case Code.NotFound:
       return new TaskFailure("permanent", "CLIENT_NOT_FOUND", `client ${clientId} no longer exists`, { jobFatal: true });
     case Code.PermissionDenied:

@@ -127,10 +127,3 @@ export class Conditions {
     return this.clauses.length ? `WHERE ${this.clauses.join(" AND ")}` : "";
   }
 }
-
-/** Postgres' SQLSTATE of a failed query (TypeORM wraps the driver error). */
-export function sqlState(err: unknown): string | undefined {
-  const e = err as { code?: unknown; driverError?: { code?: unknown } };
-  const code = e?.driverError?.code ?? e?.code;
-  return typeof code === "string" ? code : undefined;
-}

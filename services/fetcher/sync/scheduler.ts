@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import pg from "pg";
+import type pg from "pg";
+import { sessionClient } from "../../../lib/db/index.js";
 import type { Client } from "@connectrpc/connect";
 import type { SyncDefaults } from "../../../lib/config/index.js";
 import { ConnectionStatus } from "../../../gen/reviewflow/token/v1/resources_pb.js";
@@ -94,7 +95,7 @@ export function createScheduler(ctx: PipelineContext, options: SchedulerOptions)
       }
     }
     if (!lockClient) {
-      const client = new pg.Client({ connectionString: options.databaseUrl, application_name: "reviewflow-scheduler" });
+      const client = sessionClient(options.databaseUrl, "reviewflow-scheduler");
       client.on("error", () => undefined);
       await client.connect();
       lockClient = client;

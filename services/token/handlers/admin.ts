@@ -1,10 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { callerOf, mintApiKey, requireRole } from "../../../lib/auth/index.js";
-import { ApiKeyRow, TenantRow, writeAudit } from "../../../lib/db/index.js";
+import { ApiKeyRow, isUniqueViolation, TenantRow, writeAudit } from "../../../lib/db/index.js";
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from "../../../lib/rpc/index.js";
 import { roleFromProto, toApiKey, toTenant } from "../convert.js";
 import type { TokenHandlers, TokenServiceDeps } from "../deps.js";
-import { isUniqueViolation } from "../lookups.js";
 import { pageOf } from "../paging.js";
 
 const ADMIN_ONLY = ["admin"] as const;

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { callerOf, requireRole, tenantScope, WRITE_ROLES } from "../../../lib/auth/index.js";
-import { writeAudit } from "../../../lib/db/index.js";
+import { isUniqueViolation, writeAudit } from "../../../lib/db/index.js";
 import { AlreadyExistsError } from "../../../lib/rpc/index.js";
 import { toBranch } from "../convert.js";
 import type { TokenHandlers, TokenServiceDeps } from "../deps.js";
 import { BranchRow } from "../entities/index.js";
-import { findBranchByBranchId, findVisibleBranch, findVisibleClient, isUniqueViolation } from "../lookups.js";
+import { findBranchByBranchId, findVisibleBranch, findVisibleClient } from "../lookups.js";
 import { pageOf } from "../paging.js";
 
 /** CreateBranch, GetBranch, GetBranchByBranchId, ListBranches, UpdateBranch, DeleteBranch. */
