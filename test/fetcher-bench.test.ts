@@ -18,10 +18,13 @@ describe("ReviewFetcher benchmarks (reduced)", function () {
     assert.equal(endToEnd.length, 2, names);
     for (const row of endToEnd) {
       assert.match(row.figure, /reviews\/s \(.*SUCCEEDED\)$/, row.figure);
-      assert.match(row.ratio ?? "", /^\d+\.\d\d × raw JetStream$/);
+      assert.match(row.ratio ?? "", /^\d+\.\d\d × raw JetStream \(/);
     }
     assert.match(rows.find((r) => r.name.startsWith("fetcher RSS"))?.ratio ?? "", /^[+-]\d+\.\d %$/);
     const quota = rows.find((r) => r.name.startsWith("quota-bound job"));
     assert.match(quota?.figure ?? "", / 0 × 429$/, `${quota?.figure}\n${lines.join("\n")}`);
+    const parts = rows.filter((r) => r.name.startsWith("fetcher CPU per review by part"));
+    assert.equal(parts.length, 2, names);
+    for (const row of parts) assert.match(row.figure, /google [\d.]+ µs .*diffing .*postgres .*nats .*gc .*other /, row.figure);
   });
 });

@@ -33,7 +33,7 @@ export interface EnvironmentOptions {
    */
   defaultNamespace?: boolean;
   emulator: GoogleOptions;
-  stack?: Pick<StackOptions, "fetchers" | "gateway" | "env" | "echo">;
+  stack?: Pick<StackOptions, "fetchers" | "gateway" | "env" | "echo" | "profileDir">;
   /** Parent directory for the services' logs (default: a temporary directory). */
   logRoot?: string;
   /** Emulator answers consent at once (default true); false shows the consent page a person clicks. */

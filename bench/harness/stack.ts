@@ -33,6 +33,8 @@ export interface StackOptions {
   logDir: string;
   /** Echo log lines (debugging a drill). */
   echo?: boolean;
+  /** Profile every service (node --cpu-prof) into <profileDir>/<service>; default BENCH_CPU_PROF_DIR. */
+  profileDir?: string;
 }
 
 export interface Stack {
@@ -81,11 +83,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     ...options.env,
   };
   const children: ChildService[] = [];
+  // BENCH_CPU_PROF_DIR: every service writes V8 CPU profiles into <dir>/<service> when it stops
+  // (node --cpu-prof): how the bench's load is profiled. Node names each file after its pid and
+  // thread (tsx's module loader runs on a thread of its own; the largest file is the main thread)
+  const profileDir = options.profileDir ?? process.env.BENCH_CPU_PROF_DIR;
   const spawnService = (name: string, entry: string, env: NodeJS.ProcessEnv) => {
     const child = startChildService({
       name,
       entry,
       env,
+      nodeArgs: profileDir ? ["--cpu-prof", "--cpu-prof-dir", path.resolve(profileDir, name)] : undefined,
       logFile: path.join(options.logDir, `${name}.log`),
       onLine: options.echo ? (line) => process.stderr.write(`[${name}] ${line}\n`) : undefined,
     });

@@ -38,3 +38,21 @@ describe("logger redaction", () => {
     assert.deepEqual([line.level, line.msg, line.service, line.job_id, line.n], ["info", "hello", "token", "j1", 1]);
   });
 });
+
+describe("logger on stdout", () => {
+  it("writes lines in batches yet loses none when the process exits right after logging", async () => {
+    const { execFile } = await import("node:child_process");
+    const { promisify } = await import("node:util");
+    // 2,000 lines (past the flush size), then an immediate exit: every line must reach stdout
+    const script = `import { createLogger } from "./lib/log/index.js";
+      const log = createLogger();
+      for (let i = 0; i < 2000; i++) log.info("line", { i });
+      process.exit(3);`;
+    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: process.cwd() }).catch((err: { stdout: string; code: number }) => {
+      assert.equal(err.code, 3);
+      return err;
+    });
+    const lines = stdout.trim().split("\n").map((l) => JSON.parse(l) as { i: number });
+    assert.deepEqual(lines.map((l) => l.i), Array.from({ length: 2000 }, (_, i) => i));
+  });
+});

@@ -21,6 +21,8 @@ export interface ChildServiceOptions {
   logFile?: string;
   /** Called with every output line (already prefixed by nothing: the caller decides). */
   onLine?: (line: string, stream: "stdout" | "stderr") => void;
+  /** Extra node options before the entry (e.g. `--cpu-prof`: what a profiling run passes). */
+  nodeArgs?: string[];
 }
 
 export interface ExitInfo {
@@ -64,7 +66,7 @@ export function startChildService(options: ChildServiceOptions): ChildService {
   if (options.logFile) log = openPrivateLog(options.logFile);
   // its own process group: a Ctrl-C in the terminal reaches only the launcher, which then stops
   // the services in order instead of all of them racing at once
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", options.entry], {
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), "--import", "tsx", options.entry], {
     cwd: REPO_ROOT,
     env: options.env,
     stdio: ["ignore", "pipe", "pipe"],

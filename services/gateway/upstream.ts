@@ -64,12 +64,16 @@ export function createUpstream(options: { clients: ReadonlyMap<DescService, unkn
   };
 }
 
-export function forwardedHeaders(source: UpstreamCall["headers"]): Headers {
-  const out = new Headers();
+/**
+ * A plain record, not a `Headers`: the Connect client copies what it is given into a `Headers`
+ * of its own, and building (and validating) one here too showed in the gateway's profile.
+ */
+export function forwardedHeaders(source: UpstreamCall["headers"]): Record<string, string> {
+  const out: Record<string, string> = {};
   for (const name of FORWARDED_HEADERS) {
     const value = source instanceof Headers ? source.get(name) : source[name];
     const text = Array.isArray(value) ? value[0] : value;
-    if (text) out.set(name, text);
+    if (text) out[name] = text;
   }
   return out;
 }

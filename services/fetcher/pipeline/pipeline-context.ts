@@ -40,6 +40,8 @@ export interface PipelineContext {
 export interface TaskAttempt {
   signal: AbortSignal;
   heartbeat(): void;
+  /** The task's end is committed: a task waiting for it in this process may go on (see local-commits.ts). */
+  committed?(): void;
 }
 
 /** Publishes a FETCH task under its deterministic message id (a duplicate is dropped by JetStream). */

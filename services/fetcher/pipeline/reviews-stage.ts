@@ -122,6 +122,7 @@ export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof Fe
         counters: { pages: 1, reviews_seen: reviews.length, unchanged: diff.unchanged.length },
         children,
       });
+      attempt.committed?.();
       const recorded = outcome.versions;
 
       if (outcome.stale) {

@@ -7,6 +7,7 @@ import { loadTaskState, loadTaskStates, type TaskState } from "../store/task-sto
 import { commitTask } from "../store/task-finish.js";
 import { deadLetterUnknownJob, writeDeadLetter } from "./dead-letters.js";
 import type { PipelineContext, TaskAttempt } from "./pipeline-context.js";
+import { createLocalCommits } from "./local-commits.js";
 import { AbortedError, sleep } from "./sleep.js";
 import type { StageHandler } from "./stage-handler.js";
 import { generationOfMessageId } from "./task-ids.js";
@@ -29,6 +30,7 @@ export function createTaskRunner<Desc extends DescMessage>(ctx: PipelineContext,
   const log = ctx.logger.child({ stage });
   const settings = ctx.settings;
   const jobs = createJobCache(ctx, Math.min(1_000, settings.pollMs));
+  const local = createLocalCommits();
 
   return async function runTask(msg: JsMsg, signal: AbortSignal): Promise<void> {
     let task: MessageShape<Desc>;
@@ -43,7 +45,7 @@ export function createTaskRunner<Desc extends DescMessage>(ctx: PipelineContext,
     }
     const description = handler.describe(task);
     const generation = generationOfMessageId(msg.headers?.get("Nats-Msg-Id"));
-    const attempt: TaskAttempt = { signal, heartbeat: () => msg.working() };
+    const attempt: TaskAttempt = { signal, heartbeat: () => msg.working(), committed: () => local.end(description.taskId) };
     // keep the message ours while it runs (quota waits and slow pages can outlast the ack wait)
     const heartbeat = setInterval(() => msg.working(), Math.max(500, Math.floor(settings.ackWaitMs / 3)));
     let job: JobRow | undefined;
@@ -81,6 +83,7 @@ export function createTaskRunner<Desc extends DescMessage>(ctx: PipelineContext,
         job.status = "RUNNING";
       }
       if (description.after) await finished(description.after, states.get(description.after), signal);
+      local.begin(description.taskId);
       const result = await handler.run(task, job, attempt);
       msg.ack();
       ctx.metrics.tasks.inc({ stage, outcome: result.parked ? "parked" : "done" });
@@ -88,19 +91,40 @@ export function createTaskRunner<Desc extends DescMessage>(ctx: PipelineContext,
     } catch (err) {
       await fail(msg, err, job, description, generation);
     } finally {
+      local.end(description.taskId);
       clearInterval(heartbeat);
     }
   };
 
   /**
    * Waits in place for the task this one must follow. Usually a few milliseconds: the previous
-   * page publishes its successor right before it commits. If it crashed in between, its
+   * page publishes its successor right before it commits; when it runs in this process its commit
+   * wakes the wait (local-commits.ts), else the state is polled. If it crashed in between, its
    * redelivery comes only after the ack wait, so after a while the task hands itself back until
    * then (a deferral costs a delivery, a wait in place only a slot).
    */
   async function finished(taskId: string, known: TaskState | undefined, signal: AbortSignal): Promise<void> {
     const deadline = Date.now() + Math.min(PREDECESSOR_WAIT_MS, settings.ackWaitMs / 2);
     let state = known;
+    const ending = local.wait(taskId);
+    if ((!state || state.state === "pending") && ending) {
+      // it runs here: woken by its commit (or its failure), then its state is read once
+      let timer: NodeJS.Timeout | undefined;
+      let onAbort: (() => void) | undefined;
+      const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))));
+      const aborted = new Promise<void>((resolve) => {
+        onAbort = resolve;
+        signal.addEventListener("abort", onAbort, { once: true });
+      });
+      try {
+        await Promise.race([ending, late, aborted]);
+      } finally {
+        clearTimeout(timer);
+        if (onAbort) signal.removeEventListener("abort", onAbort);
+      }
+      if (signal.aborted) throw new AbortedError();
+      state = await loadTaskState(ctx.db, taskId);
+    }
     let pollMs = 10;
     while (!state || state.state === "pending") {
       if (Date.now() > deadline) throw new DeferTask(settings.ackWaitMs, "the task before it has not committed yet");
