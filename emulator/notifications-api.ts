@@ -7,7 +7,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { admitApiCall } from "./api-gate.js";
 import type { EmulatorContext } from "./context.js";
-import { BadJsonError, parseJsonObject, readBody } from "./http-io.js";
+import { invalidPayload, parseApiBody } from "./api-body.js";
+import { readBody } from "./http-io.js";
 import { NOTIFICATION_TYPES, type NotificationSetting, parseTopic } from "./notification-settings.js";
 import { bindQuery } from "./query-params.js";
 import { invalidArgument, notFound, type RpcError, sendApiJson, sendRpcError, unavailable } from "./rpc-errors.js";
@@ -18,10 +19,6 @@ const MASK_FIELDS = new Map([
   ["notificationTypes", "notificationTypes"], ["notification_types", "notificationTypes"],
 ]);
 const BODY_FIELDS = new Map([...MASK_FIELDS, ["name", "name"]]);
-
-function invalidPayload(detail: string): RpcError {
-  return { code: 400, status: "INVALID_ARGUMENT", message: `Invalid JSON payload received. ${detail}` };
-}
 
 function topicError(code: 400, status: "INVALID_ARGUMENT" | "FAILED_PRECONDITION", reason: string, message: string, topic: string): RpcError {
   return {
@@ -74,19 +71,9 @@ export async function updateNotificationSetting(
   if ("error" in bound) return sendRpcError(res, bound.error);
   const fail = (err: RpcError) => sendRpcError(res, err);
 
-  let json: Record<string, unknown>;
-  try {
-    json = parseJsonObject(raw);
-  } catch (e) {
-    if (e instanceof BadJsonError) return fail(invalidPayload("Unexpected token."));
-    throw e;
-  }
-  const body: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(json)) {
-    const field = BODY_FIELDS.get(k);
-    if (!field) return fail(invalidPayload(`Unknown name "${k}": Cannot find field.`));
-    body[field] = v;
-  }
+  const parsed = parseApiBody(raw, BODY_FIELDS);
+  if ("error" in parsed) return fail(parsed.error);
+  const { body } = parsed;
   const mask = parseMask(bound.params.get("updateMask"));
   if (!(mask instanceof Set)) return fail(mask);
 

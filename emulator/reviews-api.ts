@@ -5,7 +5,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { admitApiCall } from "./api-gate.js";
 import type { EmulatorContext } from "./context.js";
-import { BadJsonError, parseJsonObject, readBody } from "./http-io.js";
+import { parseApiBody } from "./api-body.js";
+import { readBody } from "./http-io.js";
 import { type LocationRec, renderReview, type ReviewRec } from "./model.js";
 import { decodePageToken, encodePageToken, fingerprint } from "./page-token.js";
 import { bindQuery, isRpcError, parsePageSize } from "./query-params.js";
@@ -105,10 +106,6 @@ const BATCH_FIELDS = new Map([
   ["ignoreRatingOnlyReviews", "ignoreRatingOnlyReviews"], ["ignore_rating_only_reviews", "ignoreRatingOnlyReviews"],
 ]);
 
-function invalidPayload(detail: string): RpcError {
-  return { code: 400, status: "INVALID_ARGUMENT", message: `Invalid JSON payload received. ${detail}` };
-}
-
 export async function batchGetReviews(
   ctx: EmulatorContext,
   req: IncomingMessage,
@@ -123,19 +120,9 @@ export async function batchGetReviews(
   if ("error" in bound) return sendRpcError(res, bound.error);
   const fail = (err: RpcError) => sendRpcError(res, err);
 
-  let json: Record<string, unknown>;
-  try {
-    json = parseJsonObject(raw);
-  } catch (e) {
-    if (e instanceof BadJsonError) return fail(invalidPayload("Unexpected token."));
-    throw e;
-  }
-  const body: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(json)) {
-    const field = BATCH_FIELDS.get(k);
-    if (!field) return fail(invalidPayload(`Unknown name "${k}": Cannot find field.`));
-    body[field] = v;
-  }
+  const parsed = parseApiBody(raw, BATCH_FIELDS);
+  if ("error" in parsed) return fail(parsed.error);
+  const { body } = parsed;
 
   if (!ctx.store.findAccount(accountId)) return fail(notFound());
   const names = body.locationNames;

@@ -5,6 +5,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { UniversalHandler, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
+import { wrapHandler } from "./wrapped-handler.js";
 
 /** The media types of the protocols connect-es serves (Connect, gRPC, gRPC-Web), for the 415 message. */
 const SPOKEN = "application/json or application/proto (Connect), application/grpc[+proto|+json], application/grpc-web[+proto|+json]";
@@ -35,12 +36,5 @@ export function explainRefusals(handler: UniversalHandler): UniversalHandler {
       })(),
     };
   };
-  return Object.assign(explained, {
-    protocolNames: handler.protocolNames,
-    service: handler.service,
-    method: handler.method,
-    requestPath: handler.requestPath,
-    allowedMethods: handler.allowedMethods,
-    supportedContentType: handler.supportedContentType,
-  });
+  return wrapHandler(handler, explained);
 }

@@ -3,6 +3,7 @@ import { base64Decode } from "@bufbuild/protobuf/wire";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Compression, UniversalHandler, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
+import { wrapHandler } from "./wrapped-handler.js";
 
 /** How a request body is framed, by its media type (Connect's, gRPC's and gRPC-Web's). */
 interface Framing {
@@ -75,14 +76,7 @@ export function refuseUndecodableRequests(handler: UniversalHandler, compression
       : checkWhole(req.body, (bytes) => check(bytes, compression !== null), readMaxBytes);
     return handler({ ...req, body });
   };
-  return Object.assign(checked, {
-    protocolNames: handler.protocolNames,
-    service: handler.service,
-    method: handler.method,
-    requestPath: handler.requestPath,
-    allowedMethods: handler.allowedMethods,
-    supportedContentType: handler.supportedContentType,
-  });
+  return wrapHandler(handler, checked);
 }
 
 /** Checks one message; `compressed` says the body or envelope is compressed with the request's encoding. */
