@@ -1,5 +1,5 @@
 // The operator console in a real browser (Debian's headless Chromium through playwright-core),
-// against the whole stack (e2e-support: emulator, Postgres, NATS, both services, the gateway):
+// against the whole stack (helpers/gateway-stack: emulator, Postgres, NATS, both services, the gateway):
 // sign-in, consent through the console's login link, a job's live bar, a dead letter replayed
 // after a fault is lifted, roles (a reader sees no pause or replay buttons, the server refuses
 // anyway), CSRF, hostile review text shown as text, tenant isolation, sign-out. Screenshots of
@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { DEMO_GOOGLE_CLIENT, useGatewayStack } from "../services/gateway/e2e-support.js";
-import { ADMIN_KEY } from "../services/gateway/test-support.js";
+import { DEMO_GOOGLE_CLIENT, useGatewayStack } from "./helpers/gateway-stack.js";
+import { ADMIN_KEY } from "./helpers/gateway.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARTIFACTS = path.resolve("test-artifacts/console");

@@ -3,7 +3,7 @@ import type { Client } from "@connectrpc/connect";
 import { FetchMode, JobStatus, type FetchJob, type ReviewFetcher } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { ReviewEventSchema, ReviewEventType } from "../gen/reviewflow/reviews/v1/events_pb.js";
 import type { StarRating } from "../emulator/types.js";
-import { ADMIN_KEY, DEMO_CLIENT, fetcherClient, readReviewEvents, useFetcherFixture, waitForJob, type FetcherFixture, type TestTenant } from "./fetcher-fixture.js";
+import { ADMIN_KEY, DEMO_CLIENT, fetcherClient, readReviewEvents, useFetcherFixture, waitForJob, type FetcherFixture, type TestTenant } from "./helpers/fetcher-fixture.js";
 import { assertConverged, googleTruth, replay } from "./helpers/convergence.js";
 import { FetcherProcess, freePort } from "./helpers/fetcher-process.js";
 import { startNatsServer, type NatsServer } from "../bench/harness/nats-server.js";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { JobStatus } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
-import { ADMIN_KEY, fetcherClient, readReviewEvents, useFetcherFixture, waitForJob } from "./fetcher-fixture.js";
+import { ADMIN_KEY, fetcherClient, readReviewEvents, useFetcherFixture, waitForJob } from "./helpers/fetcher-fixture.js";
 import { FetcherProcess, freePort } from "./helpers/fetcher-process.js";
 
 describe("ReviewFetcher process killed mid-job", function () {

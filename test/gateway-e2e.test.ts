@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { TokenService } from "../gen/reviewflow/token/v1/token_service_pb.js";
-import { consentInBrowser, DEMO_GOOGLE_CLIENT, useGatewayStack } from "../services/gateway/e2e-support.js";
-import { ADMIN_KEY, parseSse } from "../services/gateway/test-support.js";
+import { consentInBrowser, DEMO_GOOGLE_CLIENT, useGatewayStack } from "./helpers/gateway-stack.js";
+import { ADMIN_KEY, parseSse } from "./helpers/gateway.js";
 
 type Json = Record<string, any>;
 

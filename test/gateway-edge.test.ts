@@ -17,7 +17,7 @@ import {
   type FakeWorld,
   type StandInGateway,
   type TestKeys,
-} from "../services/gateway/test-support.js";
+} from "./helpers/gateway.js";
 import { captureLogs, useTestDatabase } from "./helpers/index.js";
 
 /**

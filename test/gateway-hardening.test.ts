@@ -5,8 +5,8 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { ReviewFetcher } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { GetTokenInfoRequestSchema, TokenService } from "../gen/reviewflow/token/v1/token_service_pb.js";
-import { useGatewayStack } from "../services/gateway/e2e-support.js";
-import { ADMIN_KEY, parseSse, startStandInGateway, type StandInGateway } from "../services/gateway/test-support.js";
+import { useGatewayStack } from "./helpers/gateway-stack.js";
+import { ADMIN_KEY, parseSse, startStandInGateway, type StandInGateway } from "./helpers/gateway.js";
 import { captureLogs, useTestDatabase } from "./helpers/index.js";
 import { envelope, grpcWebTrailer, h2SlowHeaders, rawClient, rawGrpcCall, trickle, UNDECODABLE_PROTOBUF } from "./helpers/wire-clients.js";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { DEMO_GOOGLE_CLIENT, useGatewayStack } from "../services/gateway/e2e-support.js";
-import { ADMIN_KEY } from "../services/gateway/test-support.js";
+import { DEMO_GOOGLE_CLIENT, useGatewayStack } from "./helpers/gateway-stack.js";
+import { ADMIN_KEY } from "./helpers/gateway.js";
 import { FORGED_PAGE_TOKENS, JUNK_ACCESS_TOKENS, NUL } from "./helpers/index.js";
 
 type Json = Record<string, any>;

@@ -7,9 +7,9 @@ import type { DataSource } from "typeorm";
 import { FetchMode, JobStatus, type ReviewVersion } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { ReviewEventType } from "../gen/reviewflow/reviews/v1/events_pb.js";
 import { ReviewSchema, type Review } from "../gen/reviewflow/reviews/v1/review_pb.js";
-import { useGatewayStack } from "../services/gateway/e2e-support.js";
-import { ADMIN_KEY } from "../services/gateway/test-support.js";
-import { useFetcherFixture, waitForJob, type TestTenant } from "./fetcher-fixture.js";
+import { useGatewayStack } from "./helpers/gateway-stack.js";
+import { ADMIN_KEY } from "./helpers/gateway.js";
+import { useFetcherFixture, waitForJob, type TestTenant } from "./helpers/fetcher-fixture.js";
 
 type VersionType = "created" | "updated" | "deleted";
 

@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { JobStatus, JobTrigger } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import type { SyncPolicy } from "../gen/reviewflow/fetcher/v1/sync_pb.js";
-import { consentInBrowser, DEMO_GOOGLE_CLIENT, useGatewayStack } from "../services/gateway/e2e-support.js";
-import { ADMIN_KEY as GATEWAY_ADMIN_KEY } from "../services/gateway/test-support.js";
+import { consentInBrowser, DEMO_GOOGLE_CLIENT, useGatewayStack } from "./helpers/gateway-stack.js";
+import { ADMIN_KEY as GATEWAY_ADMIN_KEY } from "./helpers/gateway.js";
 import { FORGED_PAGE_TOKENS, rejectsWith } from "./helpers/index.js";
-import { useFetcherFixture, waitForJob, type TestTenant } from "./fetcher-fixture.js";
+import { useFetcherFixture, waitForJob, type TestTenant } from "./helpers/fetcher-fixture.js";
 
 /** The interval fields of a policy, in order: mean, min, max. */
 const intervals = (p: SyncPolicy | undefined) => [p?.incrementalEverySeconds, p?.minIncrementalSeconds, p?.maxIncrementalSeconds];

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { ADMIN_KEY, as, consentAt, createOAuthClient, createTenant, GOOGLE_CLIENTS, useTokenEnv } from "./test-support.js";
+import { ADMIN_KEY, as, consentAt, createOAuthClient, createTenant, GOOGLE_CLIENTS, useTokenEnv } from "../../test/helpers/token-service.js";
 
 describe("TokenService secrecy", () => {
   const env = useTokenEnv({ instances: 2 });

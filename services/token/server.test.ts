@@ -8,7 +8,7 @@ import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health
 import { dropDatabase } from "../../lib/db/index.js";
 import { connectNats, deleteStreams } from "../../lib/nats/index.js";
 import { TEST_ENCRYPTION_KEY, TEST_NATS_URL, uniqueDatabaseUrl, uniqueNamespace } from "../../test/helpers/index.js";
-import { as, connect, createOAuthClient, createTenant, useTokenEnv } from "./test-support.js";
+import { as, connect, createOAuthClient, createTenant, useTokenEnv } from "../../test/helpers/token-service.js";
 
 describe("TokenService over HTTP/2 (gRPC h2c)", () => {
   const env = useTokenEnv({ overHttp: true });

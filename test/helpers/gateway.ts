@@ -15,8 +15,8 @@ import { CONSENT_FAILURE_METADATA } from "../../lib/consent/failures.js";
 import { ApiKeyRow, TenantRow, type RoleName } from "../../lib/db/index.js";
 import type { Logger } from "../../lib/log/index.js";
 import { createRpcServer, createStandardInterceptors, DomainError, NotFoundError, ResourceExhaustedError, type RpcServer } from "../../lib/rpc/index.js";
-import { testConfig } from "../../test/helpers/index.js";
-import { createGateway, type Gateway, type GatewayDeps } from "./server.js";
+import { testConfig } from "./index.js";
+import { createGateway, type Gateway, type GatewayDeps } from "../../services/gateway/server.js";
 
 export const ADMIN_KEY = "gateway-test-admin-key-0123456789";
 

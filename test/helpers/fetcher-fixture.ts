@@ -3,20 +3,20 @@ import { createClient, type Client, type Interceptor } from "@connectrpc/connect
 import type { DataSource } from "typeorm";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { DeliverPolicy } from "@nats-io/jetstream";
-import { startGoogleEmulator, type EmulatorOptions, type GoogleEmulator } from "../emulator/index.js";
-import type { Config } from "../lib/config/index.js";
-import { openDatabase } from "../lib/db/index.js";
-import { createMetricsRegistry } from "../lib/metrics/index.js";
-import { silentLogger, type Logger } from "../lib/log/index.js";
-import { decodeMessage, type Nats, type StageName } from "../lib/nats/index.js";
-import { ReviewFetcher, JobStatus, type FetchJob } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
-import { ReviewEventSchema, type ReviewEvent } from "../gen/reviewflow/reviews/v1/events_pb.js";
-import { Role } from "../gen/reviewflow/token/v1/resources_pb.js";
-import { TokenService } from "../gen/reviewflow/token/v1/token_service_pb.js";
-import { tokenEntities } from "../services/token/entities/index.js";
-import { createTokenService, type TokenServiceInstance } from "../services/token/server.js";
-import { createFetcherService, type FetcherService, type FetcherServiceDeps } from "../services/fetcher/server.js";
-import { TEST_ENCRYPTION_KEY, testConfig, useTestDatabase, useTestStreams, type TestDatabase, type TestStreams } from "./helpers/index.js";
+import { startGoogleEmulator, type EmulatorOptions, type GoogleEmulator } from "../../emulator/index.js";
+import type { Config } from "../../lib/config/index.js";
+import { openDatabase } from "../../lib/db/index.js";
+import { createMetricsRegistry } from "../../lib/metrics/index.js";
+import { silentLogger, type Logger } from "../../lib/log/index.js";
+import { decodeMessage, type Nats, type StageName } from "../../lib/nats/index.js";
+import { ReviewFetcher, JobStatus, type FetchJob } from "../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
+import { ReviewEventSchema, type ReviewEvent } from "../../gen/reviewflow/reviews/v1/events_pb.js";
+import { Role } from "../../gen/reviewflow/token/v1/resources_pb.js";
+import { TokenService } from "../../gen/reviewflow/token/v1/token_service_pb.js";
+import { tokenEntities } from "../../services/token/entities/index.js";
+import { createTokenService, type TokenServiceInstance } from "../../services/token/server.js";
+import { createFetcherService, type FetcherService, type FetcherServiceDeps } from "../../services/fetcher/server.js";
+import { TEST_ENCRYPTION_KEY, testConfig, useTestDatabase, useTestStreams, type TestDatabase, type TestStreams } from "./index.js";
 
 /** The bootstrap admin key every fetcher test presents. */
 export const ADMIN_KEY = "test-admin-key-0123456789abcdef";

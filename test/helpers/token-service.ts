@@ -12,11 +12,11 @@ import { dropDatabase, openDatabase } from "../../lib/db/index.js";
 import { decodeMessage, type TokenEventName } from "../../lib/nats/index.js";
 import { createMetricsRegistry } from "../../lib/metrics/index.js";
 import { startGoogleEmulator, type EmulatorClient, type EmulatorOptions, type GoogleEmulator } from "../../emulator/index.js";
-import { captureLogs, testConfig, uniqueDatabaseUrl, useTestStreams, type TestStreams } from "../../test/helpers/index.js";
-import { tokenEntities } from "./entities/index.js";
-import { createGoogleOAuth, type GoogleOAuth, type GoogleTokens } from "./google-oauth.js";
-import { createTokenService, type TokenServiceInstance } from "./server.js";
-import type { Clock, TokenSettings } from "./settings.js";
+import { captureLogs, testConfig, uniqueDatabaseUrl, useTestStreams, type TestStreams } from "./index.js";
+import { tokenEntities } from "../../services/token/entities/index.js";
+import { createGoogleOAuth, type GoogleOAuth, type GoogleTokens } from "../../services/token/google-oauth.js";
+import { createTokenService, type TokenServiceInstance } from "../../services/token/server.js";
+import type { Clock, TokenSettings } from "../../services/token/settings.js";
 
 export const ADMIN_KEY = "test-admin-key-0123456789abcdef";
 export const DEMO_CLIENT: EmulatorClient = { id: "demo-client.apps.googleusercontent.com", secret: "demo-secret" };
