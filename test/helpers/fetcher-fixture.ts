@@ -16,10 +16,8 @@ import { TokenService } from "../../gen/reviewflow/token/v1/token_service_pb.js"
 import { tokenEntities } from "../../services/token/entities/index.js";
 import { createTokenService, type TokenServiceInstance } from "../../services/token/server.js";
 import { createFetcherService, type FetcherService, type FetcherServiceDeps } from "../../services/fetcher/server.js";
-import { TEST_ENCRYPTION_KEY, testConfig, useTestDatabase, useTestStreams, type TestDatabase, type TestStreams } from "./index.js";
+import { TEST_ADMIN_KEY, TEST_ENCRYPTION_KEY, testConfig, useTestDatabase, useTestStreams, type TestDatabase, type TestStreams } from "./index.js";
 
-/** The bootstrap admin key every fetcher test presents. */
-export const ADMIN_KEY = "test-admin-key-0123456789abcdef";
 export const DEMO_CLIENT = "demo-client.apps.googleusercontent.com";
 
 /** Small, fast settings for tests: short ack wait, quick retries, frequent polls. */
@@ -111,7 +109,7 @@ export function useFetcherFixture(options: FetcherFixtureOptions = {}): FetcherF
     DATABASE_URL: db.url,
     NATS_NAMESPACE: streams.namespace,
     ...(options.natsUrl ? { NATS_URL: options.natsUrl() } : {}),
-    ADMIN_API_KEY: ADMIN_KEY,
+    ADMIN_API_KEY: TEST_ADMIN_KEY,
     GOOGLE_OAUTH_URL: state.emulator!.url,
     GOOGLE_API_URL: state.emulator!.url,
   });
@@ -133,7 +131,7 @@ export function useFetcherFixture(options: FetcherFixtureOptions = {}): FetcherF
       await state.token.start();
       const tokenPort = await state.token.server.listen(0);
       tokenEnv.TOKEN_SERVICE_URL = `http://127.0.0.1:${tokenPort}`;
-      state.tokens = authed(TokenService, tokenEnv.TOKEN_SERVICE_URL, ADMIN_KEY);
+      state.tokens = authed(TokenService, tokenEnv.TOKEN_SERVICE_URL, TEST_ADMIN_KEY);
     }
     Object.assign(env, tokenEnv);
     state.config = testConfig(configEnv());
@@ -172,7 +170,7 @@ export function useFetcherFixture(options: FetcherFixtureOptions = {}): FetcherF
     get port() {
       return need(state.port, "port");
     },
-    client(key = ADMIN_KEY) {
+    client(key = TEST_ADMIN_KEY) {
       return fetcherClient(`http://127.0.0.1:${need(state.port, "port")}`, key);
     },
     childEnv(extra = {}) {
