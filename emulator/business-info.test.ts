@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { OAuth2Client } from "google-auth-library";
-import { accountsApi, api, connectedClient, locationsApi, rejection, useEmulator } from "./test-support.js";
+import { accountsApi, api, connectedClient, locationsApi, rejection, useEmulator } from "../test/helpers/emulator.js";
 
 const SEED = { accounts: 3, locationsPerAccount: 25, reviewsPerLocation: [0, 3] as [number, number] };
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { CodeChallengeMethod } from "google-auth-library";
 import { BUSINESS_SCOPE } from "./oauth-store.js";
-import { oauthClient, useEmulator } from "./test-support.js";
+import { oauthClient, useEmulator } from "../test/helpers/emulator.js";
 
 /** Posts the consent form as a browser would after a click. */
 async function decide(url: string, html: string, decision: "allow" | "deny"): Promise<Response> {

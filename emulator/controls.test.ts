@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { api, connectedClient, control, DEMO, useEmulator } from "./test-support.js";
+import { api, connectedClient, control, DEMO, useEmulator } from "../test/helpers/emulator.js";
 import { ControlError } from "./types.js";
 
 describe("emulator control API", () => {

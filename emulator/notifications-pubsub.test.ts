@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { Message } from "@google-cloud/pubsub";
 import { usePubsubEmulator } from "../test/helpers/pubsub-emulator.js";
 import { startGoogleEmulator } from "./server.js";
-import { api, DEMO, notificationsSettled } from "./test-support.js";
+import { api, DEMO, notificationsSettled } from "../test/helpers/emulator.js";
 import type { GoogleEmulator } from "./types.js";
 
 // The Pub/Sub path against Google's own Pub/Sub emulator (gcloud); skipped where it is absent.

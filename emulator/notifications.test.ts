@@ -4,7 +4,7 @@ import { loadEmulatorEnv } from "./env.js";
 import { DEFAULT_PUSH_SERVICE_ACCOUNT } from "./notification-delivery.js";
 import { PUSH_SUBJECT } from "./push-signer.js";
 import { startGoogleEmulator } from "./server.js";
-import { api, control, DEMO, notificationsSettled, type ReceivedPush, startPushReceiver, useEmulator } from "./test-support.js";
+import { api, control, DEMO, notificationsSettled, type ReceivedPush, startPushReceiver, useEmulator } from "../test/helpers/emulator.js";
 import type { GoogleEmulator } from "./types.js";
 
 const TOPIC = "projects/reviewflow-test/topics/reviews";

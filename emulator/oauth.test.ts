@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { OAuth2Client } from "google-auth-library";
 import { BUSINESS_SCOPE } from "./oauth-store.js";
 import { startGoogleEmulator } from "./server.js";
-import { authorize, connectedClient, control, DEMO, oauthClient, REDIRECT_URI, rejection, useEmulator } from "./test-support.js";
+import { authorize, connectedClient, control, DEMO, oauthClient, REDIRECT_URI, rejection, useEmulator } from "../test/helpers/emulator.js";
 
 const OTHER = { id: "123456789012-other.apps.googleusercontent.com", secret: "other-secret" };
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { startGoogleEmulator } from "./server.js";
-import { accountsApi, api, connectedClient, control, DEMO, rejection, useEmulator } from "./test-support.js";
+import { accountsApi, api, connectedClient, control, DEMO, rejection, useEmulator } from "../test/helpers/emulator.js";
 import type { GoogleEmulator } from "./types.js";
 
 const OTHER = { id: "123456789012-other.apps.googleusercontent.com", secret: "other-secret" };

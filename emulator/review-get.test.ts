@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { startGoogleEmulator } from "./server.js";
-import { api, connectedClient, DEMO, useEmulator } from "./test-support.js";
+import { api, connectedClient, DEMO, useEmulator } from "../test/helpers/emulator.js";
 import type { ReviewJson } from "./types.js";
 
 /** Google's 404 for reviews.get (reference §1.3: "NOT_FOUND if the review does not exist or has been deleted"). */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { OAuth2Client } from "google-auth-library";
 import { SEED_ANCHOR_MS } from "./seed-generator.js";
-import { api, connectedClient, rejection, useEmulator } from "./test-support.js";
+import { api, connectedClient, rejection, useEmulator } from "../test/helpers/emulator.js";
 import type { ReviewJson } from "./types.js";
 
 interface ListReviewsResponse {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { REVIEW_AGE_DAYS, SEED_ANCHOR_MS } from "./seed-generator.js";
 import { resolveSeed } from "./seed-spec.js";
 import { startGoogleEmulator } from "./server.js";
-import { api, DEMO } from "./test-support.js";
+import { api, DEMO } from "../test/helpers/emulator.js";
 import { ControlError, type EmulatorOptions, type GoogleEmulator } from "./types.js";
 
 const DAY_MS = 86_400_000;

@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { chromium } from "playwright-core";
-import { consentInBrowser, DEMO_GOOGLE_CLIENT, useGatewayStack } from "../services/gateway/e2e-support.js";
-import { ADMIN_KEY } from "../services/gateway/test-support.js";
+import { consentInBrowser, DEMO_GOOGLE_CLIENT, useGatewayStack } from "./helpers/gateway-stack.js";
+import { TEST_ADMIN_KEY } from "./helpers/index.js";
 
 type Json = Record<string, any>;
 
@@ -27,7 +27,7 @@ describe("consent pages in plain language (real services)", function () {
   const api = async (method: string, path: string, body?: unknown): Promise<Json> => {
     const res = await fetch(`${stack.base}${path}`, {
       method,
-      headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body ? { "content-type": "application/json" } : {}) },
+      headers: { authorization: `Bearer ${TEST_ADMIN_KEY}`, ...(body ? { "content-type": "application/json" } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
     const json = (await res.json()) as Json;

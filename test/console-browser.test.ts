@@ -1,5 +1,5 @@
 // The operator console in a real browser (Debian's headless Chromium through playwright-core),
-// against the whole stack (e2e-support: emulator, Postgres, NATS, both services, the gateway):
+// against the whole stack (helpers/gateway-stack: emulator, Postgres, NATS, both services, the gateway):
 // sign-in, consent through the console's login link, a job's live bar, a dead letter replayed
 // after a fault is lifted, roles (a reader sees no pause or replay buttons, the server refuses
 // anyway), CSRF, hostile review text shown as text, tenant isolation, sign-out. Screenshots of
@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { DEMO_GOOGLE_CLIENT, useGatewayStack } from "../services/gateway/e2e-support.js";
-import { ADMIN_KEY } from "../services/gateway/test-support.js";
+import { DEMO_GOOGLE_CLIENT, useGatewayStack } from "./helpers/gateway-stack.js";
+import { TEST_ADMIN_KEY } from "./helpers/index.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARTIFACTS = path.resolve("test-artifacts/console");
@@ -66,9 +66,9 @@ describe("operator console in a browser", function () {
       headless: true,
       args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     });
-    const tenantA = (await api("POST", "/tenants", ADMIN_KEY, { name: "console-a" })).tenant.id;
-    const tenantB = (await api("POST", "/tenants", ADMIN_KEY, { name: "console-b" })).tenant.id;
-    const key = async (tenant: string, role: string) => (await api("POST", "/api-keys", ADMIN_KEY, { tenant_id: tenant, role, name: role })).key as string;
+    const tenantA = (await api("POST", "/tenants", TEST_ADMIN_KEY, { name: "console-a" })).tenant.id;
+    const tenantB = (await api("POST", "/tenants", TEST_ADMIN_KEY, { name: "console-b" })).tenant.id;
+    const key = async (tenant: string, role: string) => (await api("POST", "/api-keys", TEST_ADMIN_KEY, { tenant_id: tenant, role, name: role })).key as string;
     ctx.operatorA = await key(tenantA, "ROLE_OPERATOR");
     ctx.readerA = await key(tenantA, "ROLE_READER");
     ctx.operatorB = await key(tenantB, "ROLE_OPERATOR");
@@ -297,7 +297,7 @@ describe("operator console in a browser", function () {
   });
 
   it("lets an admin pause and resume a stage", async () => {
-    const admin = await signIn(ADMIN_KEY);
+    const admin = await signIn(TEST_ADMIN_KEY);
     await go(admin.page, "stages");
     await admin.page.getByRole("button", { name: "Pause reviews" }).click();
     await admin.page.getByRole("button", { name: "Resume reviews" }).waitFor();

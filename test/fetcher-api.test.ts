@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { FetchMode, JobStatus } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { Stage } from "../gen/reviewflow/reviews/v1/tasks_pb.js";
-import { pauseAndSettle, useFetcherFixture, waitForJob } from "./fetcher-fixture.js";
+import { pauseAndSettle, useFetcherFixture, waitForJob } from "./helpers/fetcher-fixture.js";
 
 describe("ReviewFetcher API: admission, stages, cancel, watch and bad input", function () {
   this.timeout(30_000);

@@ -3,7 +3,7 @@ import type { Client } from "@connectrpc/connect";
 import { FetchMode, JobStatus, type FetchJob, type ReviewFetcher } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { ReviewEventSchema, ReviewEventType } from "../gen/reviewflow/reviews/v1/events_pb.js";
 import type { StarRating } from "../emulator/types.js";
-import { ADMIN_KEY, DEMO_CLIENT, fetcherClient, readReviewEvents, useFetcherFixture, waitForJob, type FetcherFixture, type TestTenant } from "./fetcher-fixture.js";
+import { DEMO_CLIENT, fetcherClient, readReviewEvents, useFetcherFixture, waitForJob, type FetcherFixture, type TestTenant } from "./helpers/fetcher-fixture.js";
 import { assertConverged, googleTruth, replay } from "./helpers/convergence.js";
 import { FetcherProcess, freePort } from "./helpers/fetcher-process.js";
 import { startNatsServer, type NatsServer } from "../bench/harness/nats-server.js";
@@ -11,6 +11,7 @@ import { startGoogleEmulator } from "../emulator/index.js";
 import type { GoogleEndpoints } from "../lib/config/index.js";
 import { create, equals, toBinary } from "@bufbuild/protobuf";
 import { ReviewSchema, type Review } from "../gen/reviewflow/reviews/v1/review_pb.js";
+import { TEST_ADMIN_KEY } from "./helpers/index.js";
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const STARS: StarRating[] = ["ONE", "TWO", "THREE", "FOUR", "FIVE"];
@@ -274,7 +275,7 @@ describe("REVIEWS converges to Google through crashes and restarts", function ()
     ports.push(await freePort(), await freePort());
     await Promise.all(ports.map(startFetcher));
     api = fetcherClient(`http://127.0.0.1:${ports[0]}`, tenant.operator);
-    admin = fetcherClient(`http://127.0.0.1:${ports[0]}`, ADMIN_KEY);
+    admin = fetcherClient(`http://127.0.0.1:${ports[0]}`, TEST_ADMIN_KEY);
     assert.equal((await c.full()).status, JobStatus.SUCCEEDED);
   });
 

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { JobStatus } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
-import { ADMIN_KEY, fetcherClient, readReviewEvents, useFetcherFixture, waitForJob } from "./fetcher-fixture.js";
+import { fetcherClient, readReviewEvents, useFetcherFixture, waitForJob } from "./helpers/fetcher-fixture.js";
 import { FetcherProcess, freePort } from "./helpers/fetcher-process.js";
+import { TEST_ADMIN_KEY } from "./helpers/index.js";
 
 describe("ReviewFetcher process killed mid-job", function () {
   this.timeout(90_000);
@@ -23,7 +24,7 @@ describe("ReviewFetcher process killed mid-job", function () {
     const first = new FetcherProcess(env);
     children.push(first);
     await first.ready(port);
-    const api = fetcherClient(`http://127.0.0.1:${port}`, ADMIN_KEY);
+    const api = fetcherClient(`http://127.0.0.1:${port}`, TEST_ADMIN_KEY);
 
     // slow pages, so the kill lands in the middle of the job
     f.emulator.controls.addFault({ endpoint: "reviews.list", kind: "latency", latencyMs: 150 });

@@ -3,7 +3,7 @@ import { JobStatus } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { Stage } from "../gen/reviewflow/reviews/v1/tasks_pb.js";
 import { DeadLetterSchema } from "../gen/reviewflow/reviews/v1/tasks_pb.js";
 import { decodeMessage } from "../lib/nats/index.js";
-import { DEMO_CLIENT, readReviewEvents, useFetcherFixture, waitForJob } from "./fetcher-fixture.js";
+import { DEMO_CLIENT, readReviewEvents, useFetcherFixture, waitForJob } from "./helpers/fetcher-fixture.js";
 
 const OTHER_CLIENT = { id: "other-client.apps.googleusercontent.com", secret: "other-secret" };
 

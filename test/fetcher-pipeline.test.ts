@@ -4,7 +4,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { FetchMode, JobStatus } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { ReviewEventType, type ReviewEvent } from "../gen/reviewflow/reviews/v1/events_pb.js";
 import { captureLogs } from "./helpers/index.js";
-import { readReviewEvents, useFetcherFixture, waitForJob, type TestTenant } from "./fetcher-fixture.js";
+import { readReviewEvents, useFetcherFixture, waitForJob, type TestTenant } from "./helpers/fetcher-fixture.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

@@ -6,7 +6,7 @@ import { connectNats } from "../lib/nats/index.js";
 import { JobStatus } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { createFetcherService, type FetcherService } from "../services/fetcher/server.js";
 import { TEST_NATS_URL } from "./helpers/index.js";
-import { DEMO_CLIENT, readReviewEvents, useFetcherFixture, waitForJob } from "./fetcher-fixture.js";
+import { DEMO_CLIENT, readReviewEvents, useFetcherFixture, waitForJob } from "./helpers/fetcher-fixture.js";
 
 /**
  * The emulator's clock runs 3× faster than ours, so its 60 s quota window is 20 s of real time:

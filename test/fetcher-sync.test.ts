@@ -5,7 +5,7 @@ import { JobStatus, JobTrigger, type ReviewFetcher } from "../gen/reviewflow/fet
 import { createMetricsRegistry } from "../lib/metrics/index.js";
 import { silentLogger } from "../lib/log/index.js";
 import { createFetcherService, type FetcherService } from "../services/fetcher/server.js";
-import { readReviewEvents, useFetcherFixture, type FetcherFixture, type TestTenant } from "./fetcher-fixture.js";
+import { readReviewEvents, useFetcherFixture, type FetcherFixture, type TestTenant } from "./helpers/fetcher-fixture.js";
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { JobStatus } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { FORGED_PAGE_TOKENS, JUNK_ACCESS_TOKENS, NUL, rejectsWith } from "./helpers/index.js";
-import { pauseAndSettle, useFetcherFixture, type TestTenant } from "./fetcher-fixture.js";
+import { pauseAndSettle, useFetcherFixture, type TestTenant } from "./helpers/fetcher-fixture.js";
 
 const codeOf = (err: unknown) => Code[ConnectError.from(err).code];
 

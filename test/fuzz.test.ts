@@ -5,9 +5,8 @@ import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import type { DescMethod } from "@bufbuild/protobuf";
 import { ReviewFetcher } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { TokenService } from "../gen/reviewflow/token/v1/token_service_pb.js";
-import { DEMO_GOOGLE_CLIENT, useGatewayStack } from "../services/gateway/e2e-support.js";
-import { ADMIN_KEY } from "../services/gateway/test-support.js";
-import { TEST_ENCRYPTION_KEY } from "./helpers/index.js";
+import { DEMO_GOOGLE_CLIENT, useGatewayStack } from "./helpers/gateway-stack.js";
+import { TEST_ADMIN_KEY, TEST_ENCRYPTION_KEY } from "./helpers/index.js";
 import { chance, encodeForUrl, hostileString, pick, randomBytes, randomJson, randomJsonFor, randomMessage, seededRng, type Rng } from "./helpers/fuzz-input.js";
 import { envelope, grpcWebTrailer } from "./helpers/wire-clients.js";
 
@@ -55,7 +54,7 @@ describe("fuzz: malformed input at every REST route and every RPC (seeded, loopb
 
   before(async function () {
     this.timeout(60_000);
-    const rest = async (method: string, path: string, body: unknown, key = ADMIN_KEY) => {
+    const rest = async (method: string, path: string, body: unknown, key = TEST_ADMIN_KEY) => {
       const res = await fetch(`${stack.base}${path}`, { method, headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify(body) });
       assert.ok(res.ok, `${method} ${path}: ${res.status} ${await res.clone().text()}`);
       return (await res.json()) as Record<string, any>;
@@ -67,10 +66,10 @@ describe("fuzz: malformed input at every REST route and every RPC (seeded, loopb
     ctx.known = [client.id, branch.id, "fuzz-branch", tenant];
   });
 
-  const secrets = () => [ADMIN_KEY, ctx.operatorKey, ctx.clientSecret, TEST_ENCRYPTION_KEY, DEMO_GOOGLE_CLIENT.secret];
+  const secrets = () => [TEST_ADMIN_KEY, ctx.operatorKey, ctx.clientSecret, TEST_ENCRYPTION_KEY, DEMO_GOOGLE_CLIENT.secret];
   const authorization = (rng: Rng): Record<string, string> => {
     const roll = rng();
-    if (roll < 0.4) return { authorization: `Bearer ${ADMIN_KEY}` };
+    if (roll < 0.4) return { authorization: `Bearer ${TEST_ADMIN_KEY}` };
     if (roll < 0.7) return { authorization: `Bearer ${ctx.operatorKey}` };
     if (roll < 0.85) return {};
     return { authorization: `Bearer ${encodeForUrl(hostileString(rng)).slice(0, 200)}` };

@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { TokenService } from "../gen/reviewflow/token/v1/token_service_pb.js";
-import { consentInBrowser, DEMO_GOOGLE_CLIENT, useGatewayStack } from "../services/gateway/e2e-support.js";
-import { ADMIN_KEY, parseSse } from "../services/gateway/test-support.js";
+import { consentInBrowser, DEMO_GOOGLE_CLIENT, useGatewayStack } from "./helpers/gateway-stack.js";
+import { parseSse } from "./helpers/gateway.js";
+import { TEST_ADMIN_KEY } from "./helpers/index.js";
 
 type Json = Record<string, any>;
 
@@ -43,18 +44,18 @@ describe("gateway end to end (real services, REST and Connect)", function () {
 
   describe("TokenService routes", () => {
     it("creates tenants and API keys (admin only)", async () => {
-      const tenantA = await ok("POST", "/tenants", { key: ADMIN_KEY, body: { name: "tenant-a" } });
-      const tenantB = await ok("POST", "/tenants", { key: ADMIN_KEY, body: { name: "tenant-b" } });
+      const tenantA = await ok("POST", "/tenants", { key: TEST_ADMIN_KEY, body: { name: "tenant-a" } });
+      const tenantB = await ok("POST", "/tenants", { key: TEST_ADMIN_KEY, body: { name: "tenant-b" } });
       ctx.tenantA = tenantA.tenant.id;
-      const key = async (tenant: string, role: string) => (await ok("POST", "/api-keys", { key: ADMIN_KEY, body: { tenant_id: tenant, role, name: role } })).key as string;
+      const key = async (tenant: string, role: string) => (await ok("POST", "/api-keys", { key: TEST_ADMIN_KEY, body: { tenant_id: tenant, role, name: role } })).key as string;
       ctx.operatorA = await key(ctx.tenantA, "ROLE_OPERATOR");
       ctx.readerA = await key(ctx.tenantA, "ROLE_READER");
       ctx.serviceA = await key(ctx.tenantA, "ROLE_SERVICE");
       ctx.operatorB = await key(tenantB.tenant.id, "ROLE_OPERATOR");
-      const tenants = await ok("GET", "/tenants", { key: ADMIN_KEY });
+      const tenants = await ok("GET", "/tenants", { key: TEST_ADMIN_KEY });
       assert.equal(tenants.tenants.length, 2);
       assert.equal((await rest("GET", "/tenants", { key: ctx.operatorA })).status, 403);
-      const keys = await ok("GET", `/api-keys?tenant_id=${ctx.tenantA}`, { key: ADMIN_KEY });
+      const keys = await ok("GET", `/api-keys?tenant_id=${ctx.tenantA}`, { key: TEST_ADMIN_KEY });
       assert.equal(keys.api_keys.length, 3);
       assert.ok(!JSON.stringify(keys).includes(ctx.operatorA), "keys are listed without their secrets");
     });
@@ -254,7 +255,7 @@ describe("gateway end to end (real services, REST and Connect)", function () {
 
     it("logs no API key, access token or client secret", () => {
       const text = stack.logs.text();
-      for (const secret of [ctx.operatorA, ctx.readerA, ctx.serviceA, ADMIN_KEY, DEMO_GOOGLE_CLIENT.secret]) assert.ok(!text.includes(secret));
+      for (const secret of [ctx.operatorA, ctx.readerA, ctx.serviceA, TEST_ADMIN_KEY, DEMO_GOOGLE_CLIENT.secret]) assert.ok(!text.includes(secret));
     });
   });
 });

@@ -5,9 +5,9 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { ReviewFetcher } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { GetTokenInfoRequestSchema, TokenService } from "../gen/reviewflow/token/v1/token_service_pb.js";
-import { useGatewayStack } from "../services/gateway/e2e-support.js";
-import { ADMIN_KEY, parseSse, startStandInGateway, type StandInGateway } from "../services/gateway/test-support.js";
-import { captureLogs, useTestDatabase } from "./helpers/index.js";
+import { useGatewayStack } from "./helpers/gateway-stack.js";
+import { parseSse, startStandInGateway, type StandInGateway } from "./helpers/gateway.js";
+import { captureLogs, TEST_ADMIN_KEY, useTestDatabase } from "./helpers/index.js";
 import { envelope, grpcWebTrailer, h2SlowHeaders, rawClient, rawGrpcCall, trickle, UNDECODABLE_PROTOBUF } from "./helpers/wire-clients.js";
 
 // Short limits so the suite runs in seconds; production reads the same variables (README, Configuration).
@@ -46,7 +46,7 @@ describe("every port closes slow and silent clients (real services, HTTP_*_TIMEO
   it("answers a trickled body 408 and closes it within HTTP_REQUEST_TIMEOUT_MS, on each port", async () => {
     await Promise.all(ports().map(async (p) => {
       const client = rawClient(portOf(p.url));
-      client.socket.write(`POST ${p.post} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ADMIN_KEY}\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n{`);
+      client.socket.write(`POST ${p.post} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TEST_ADMIN_KEY}\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n{`);
       trickle(client.socket, 50, () => client.socket.write("  "));
       const ms = await client.closed;
       assert.ok(ms <= REQUEST_MS + SLACK_MS, `${p.name}: closed after ${ms} ms`);
@@ -76,7 +76,7 @@ describe("every port closes slow and silent clients (real services, HTTP_*_TIMEO
 
   it("keeps serving well-formed calls across the idle closes (the gateway lets go of idle upstream connections first)", async () => {
     for (let i = 0; i < 3; i++) {
-      const res = await fetch(`${stack.base}/tenants`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+      const res = await fetch(`${stack.base}/tenants`, { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } });
       assert.equal(res.status, 200);
       await new Promise((resolve) => setTimeout(resolve, 450));
     }

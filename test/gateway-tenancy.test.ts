@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
-import { DEMO_GOOGLE_CLIENT, useGatewayStack } from "../services/gateway/e2e-support.js";
-import { ADMIN_KEY } from "../services/gateway/test-support.js";
-import { FORGED_PAGE_TOKENS, JUNK_ACCESS_TOKENS, NUL } from "./helpers/index.js";
+import { DEMO_GOOGLE_CLIENT, useGatewayStack } from "./helpers/gateway-stack.js";
+import { FORGED_PAGE_TOKENS, JUNK_ACCESS_TOKENS, NUL, TEST_ADMIN_KEY } from "./helpers/index.js";
 
 type Json = Record<string, any>;
 
@@ -34,8 +33,8 @@ describe("gateway REST: hostile input and tenancy", function () {
   };
 
   before(async () => {
-    const tenant = async (name: string) => (await ok("POST", "/tenants", ADMIN_KEY, { name })).tenant.id as string;
-    const key = async (tenantId: string, role: string) => (await ok("POST", "/api-keys", ADMIN_KEY, { tenant_id: tenantId, role, name: role })).key as string;
+    const tenant = async (name: string) => (await ok("POST", "/tenants", TEST_ADMIN_KEY, { name })).tenant.id as string;
+    const key = async (tenantId: string, role: string) => (await ok("POST", "/api-keys", TEST_ADMIN_KEY, { tenant_id: tenantId, role, name: role })).key as string;
     const a = await tenant("rest-a");
     const b = await tenant("rest-b");
     [ctx.operatorA, ctx.readerA, ctx.operatorB, ctx.readerB] = [await key(a, "ROLE_OPERATOR"), await key(a, "ROLE_READER"), await key(b, "ROLE_OPERATOR"), await key(b, "ROLE_READER")];
@@ -64,13 +63,13 @@ describe("gateway REST: hostile input and tenancy", function () {
   it("answers 400, never 500 or 503, to a NUL in any field of any route", async () => {
     const client = { name: "c", google_client_id: "g", client_secret: "s", redirect_uri: `${stack.base}/auth/callback` };
     const cases: [string, string, string, unknown][] = [
-      ["POST", "/tenants", ADMIN_KEY, { name: `t${NUL}` }],
+      ["POST", "/tenants", TEST_ADMIN_KEY, { name: `t${NUL}` }],
       ["POST", "/clients", ctx.operatorA, { ...client, name: `c${NUL}` }],
       ["POST", "/clients", ctx.operatorA, { ...client, client_secret: `s${NUL}` }],
       ["PATCH", `/clients/${ctx.clientA}`, ctx.operatorA, { name: `c${NUL}` }],
       ["POST", "/branches", ctx.operatorA, branch(ctx.clientA, { branch_id: "other", name: `b${NUL}` })],
       ["PATCH", `/branches/${ctx.branchA}`, ctx.operatorA, { name: `b${NUL}` }],
-      ["POST", "/api-keys", ADMIN_KEY, { role: "ROLE_ADMIN", name: `k${NUL}` }],
+      ["POST", "/api-keys", TEST_ADMIN_KEY, { role: "ROLE_ADMIN", name: `k${NUL}` }],
       ["GET", "/branches/by-branch-id/sec%00A", ctx.readerA, undefined],
       ["GET", "/api/v1/reviews?location_id=loc%00", ctx.readerA, undefined],
       ["POST", "/api/v1/review-fetch", ctx.operatorA, { client_id: ctx.clientA, request_id: `r${NUL}` }],
@@ -91,7 +90,7 @@ describe("gateway REST: hostile input and tenancy", function () {
 
   it("answers 400 to a forged page token on every paged list", async () => {
     const lists: [string, string][] = [
-      ["/clients", ctx.readerA], ["/branches", ctx.readerA], ["/tenants", ADMIN_KEY], ["/api-keys", ADMIN_KEY],
+      ["/clients", ctx.readerA], ["/branches", ctx.readerA], ["/tenants", TEST_ADMIN_KEY], ["/api-keys", TEST_ADMIN_KEY],
       ["/api/v1/jobs", ctx.readerA], ["/api/v1/reviews", ctx.readerA], ["/api/v1/dead-letters", ctx.readerA],
     ];
     for (const [path, key] of lists) {

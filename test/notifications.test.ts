@@ -16,7 +16,7 @@ import { createGateway, type Gateway } from "../services/gateway/server.js";
 import { createGatewayMetrics } from "../services/gateway/metrics.js";
 import { createFetcherMetrics } from "../services/fetcher/metrics.js";
 import { createPullReceiver } from "../services/fetcher/notifications/pull-receiver.js";
-import { DEMO_CLIENT, readReviewEvents, useFetcherFixture, waitForJob, type FetcherFixture } from "./fetcher-fixture.js";
+import { DEMO_CLIENT, readReviewEvents, useFetcherFixture, waitForJob, type FetcherFixture } from "./helpers/fetcher-fixture.js";
 import { assertConverged, googleTruth, replay } from "./helpers/convergence.js";
 import { testConfig } from "./helpers/index.js";
 import { pubsubEmulatorMissing, usePubsubEmulator } from "./helpers/pubsub-emulator.js";

@@ -7,9 +7,9 @@ import type { DataSource } from "typeorm";
 import { FetchMode, JobStatus, type ReviewVersion } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { ReviewEventType } from "../gen/reviewflow/reviews/v1/events_pb.js";
 import { ReviewSchema, type Review } from "../gen/reviewflow/reviews/v1/review_pb.js";
-import { useGatewayStack } from "../services/gateway/e2e-support.js";
-import { ADMIN_KEY } from "../services/gateway/test-support.js";
-import { useFetcherFixture, waitForJob, type TestTenant } from "./fetcher-fixture.js";
+import { useGatewayStack } from "./helpers/gateway-stack.js";
+import { useFetcherFixture, waitForJob, type TestTenant } from "./helpers/fetcher-fixture.js";
+import { TEST_ADMIN_KEY } from "./helpers/index.js";
 
 type VersionType = "created" | "updated" | "deleted";
 
@@ -265,7 +265,7 @@ describe("GET /api/v1/{name=accounts/*/locations/*/reviews/*}/versions through t
 
   before(async () => {
     const post = async (path: string, body: unknown) => {
-      const res = await fetch(`${stack.base}${path}`, { method: "POST", headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+      const res = await fetch(`${stack.base}${path}`, { method: "POST", headers: { authorization: `Bearer ${TEST_ADMIN_KEY}`, "content-type": "application/json" }, body: JSON.stringify(body) });
       assert.equal(res.status, 200, `${path}: ${await res.clone().text()}`);
       return (await res.json()) as Record<string, any>;
     };

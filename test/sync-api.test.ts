@@ -2,10 +2,9 @@ import assert from "node:assert/strict";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { JobStatus, JobTrigger } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import type { SyncPolicy } from "../gen/reviewflow/fetcher/v1/sync_pb.js";
-import { consentInBrowser, DEMO_GOOGLE_CLIENT, useGatewayStack } from "../services/gateway/e2e-support.js";
-import { ADMIN_KEY as GATEWAY_ADMIN_KEY } from "../services/gateway/test-support.js";
-import { FORGED_PAGE_TOKENS, rejectsWith } from "./helpers/index.js";
-import { useFetcherFixture, waitForJob, type TestTenant } from "./fetcher-fixture.js";
+import { consentInBrowser, DEMO_GOOGLE_CLIENT, useGatewayStack } from "./helpers/gateway-stack.js";
+import { FORGED_PAGE_TOKENS, rejectsWith, TEST_ADMIN_KEY } from "./helpers/index.js";
+import { useFetcherFixture, waitForJob, type TestTenant } from "./helpers/fetcher-fixture.js";
 
 /** The interval fields of a policy, in order: mean, min, max. */
 const intervals = (p: SyncPolicy | undefined) => [p?.incrementalEverySeconds, p?.minIncrementalSeconds, p?.maxIncrementalSeconds];
@@ -246,9 +245,9 @@ describe("sync API over the gateway's REST routes", function () {
   };
 
   before(async () => {
-    const tenant = (await ok("POST", "/tenants", GATEWAY_ADMIN_KEY, { name: "sync-rest" })).tenant.id as string;
-    ctx.operator = (await ok("POST", "/api-keys", GATEWAY_ADMIN_KEY, { tenant_id: tenant, role: "ROLE_OPERATOR", name: "op" })).key;
-    ctx.reader = (await ok("POST", "/api-keys", GATEWAY_ADMIN_KEY, { tenant_id: tenant, role: "ROLE_READER", name: "reader" })).key;
+    const tenant = (await ok("POST", "/tenants", TEST_ADMIN_KEY, { name: "sync-rest" })).tenant.id as string;
+    ctx.operator = (await ok("POST", "/api-keys", TEST_ADMIN_KEY, { tenant_id: tenant, role: "ROLE_OPERATOR", name: "op" })).key;
+    ctx.reader = (await ok("POST", "/api-keys", TEST_ADMIN_KEY, { tenant_id: tenant, role: "ROLE_READER", name: "reader" })).key;
     const created = await ok("POST", "/clients", ctx.operator, {
       name: "Sync", google_client_id: DEMO_GOOGLE_CLIENT.id, client_secret: DEMO_GOOGLE_CLIENT.secret, redirect_uri: `${stack.base}/auth/callback`,
     });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { ApiKeyRow, TenantRow } from "../db/index.js";
+import { TEST_ADMIN_KEY } from "../../test/helpers/config.js";
 import { useTestDatabase } from "../../test/helpers/database.js";
 import { createApiKeyStore, mintApiKey, parseApiKey } from "./index.js";
 
@@ -40,8 +41,8 @@ describe("API key store", () => {
   });
 
   it("accepts the bootstrap admin key from the environment without a row", async () => {
-    const store = createApiKeyStore({ dataSource: db.dataSource, bootstrapAdminKey: "dev-admin-key-0123456789" });
-    assert.deepEqual(await store.authenticate("dev-admin-key-0123456789"), { keyId: "bootstrap-admin", role: "admin", tenantId: null });
-    assert.equal(await store.authenticate("dev-admin-key-012345678"), undefined);
+    const store = createApiKeyStore({ dataSource: db.dataSource, bootstrapAdminKey: TEST_ADMIN_KEY });
+    assert.deepEqual(await store.authenticate(TEST_ADMIN_KEY), { keyId: "bootstrap-admin", role: "admin", tenantId: null });
+    assert.equal(await store.authenticate(TEST_ADMIN_KEY.slice(0, -1)), undefined);
   });
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Code } from "@connectrpc/connect";
 import { ConnectionStatus } from "../../gen/reviewflow/token/v1/resources_pb.js";
-import { admin, as, createOAuthClient, createTenant, DEMO_CLIENT, REDIRECT_URI, rejects, useTokenEnv } from "./test-support.js";
+import { admin, as, createOAuthClient, createTenant, DEMO_CLIENT, REDIRECT_URI, rejects, useTokenEnv } from "../../test/helpers/token-service.js";
 
 const branchInput = (clientId: string, branchId: string) => ({
   clientId, branchId, name: `Branch ${branchId}`, accountId: "1234567890", locationId: "987654321", managerEmail: "manager@example.com",

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ConnectionStatus } from "../../gen/reviewflow/token/v1/resources_pb.js";
 import { TokenEventType } from "../../gen/reviewflow/reviews/v1/events_pb.js";
-import { admin, as, connect, consentAt, createOAuthClient, createTenant, nextTokenEvent, OTHER_CLIENT, REDIRECT_URI, rejects, useTokenEnv } from "./test-support.js";
+import { admin, as, connect, consentAt, createOAuthClient, createTenant, nextTokenEvent, OTHER_CLIENT, REDIRECT_URI, rejects, useTokenEnv } from "../../test/helpers/token-service.js";
 
 const code = (err: unknown) => ConnectError.from(err).code;
 describe("TokenService consent flow", () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Code } from "@connectrpc/connect";
 import { FORGED_PAGE_TOKENS, NUL } from "../../test/helpers/index.js";
-import { admin, as, createOAuthClient, createTenant, DEMO_CLIENT, REDIRECT_URI, rejects, useTokenEnv } from "./test-support.js";
+import { admin, as, createOAuthClient, createTenant, DEMO_CLIENT, REDIRECT_URI, rejects, useTokenEnv } from "../../test/helpers/token-service.js";
 
 describe("TokenService refuses input Postgres cannot hold", () => {
   const env = useTokenEnv();

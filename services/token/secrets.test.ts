@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { ADMIN_KEY, as, consentAt, createOAuthClient, createTenant, GOOGLE_CLIENTS, useTokenEnv } from "./test-support.js";
+import { as, consentAt, createOAuthClient, createTenant, GOOGLE_CLIENTS, useTokenEnv } from "../../test/helpers/token-service.js";
+import { TEST_ADMIN_KEY } from "../../test/helpers/index.js";
 
 describe("TokenService secrecy", () => {
   const env = useTokenEnv({ instances: 2 });
@@ -12,7 +13,7 @@ describe("TokenService secrecy", () => {
     // a full life: keys, a client, consent, validation, refreshes, a failed and a pending consent
     const api = env.api[0];
     const tenant = await createTenant(api, "secrecy");
-    [ADMIN_KEY, tenant.operator, tenant.reader, tenant.service].forEach((k) => secrets.add(k));
+    [TEST_ADMIN_KEY, tenant.operator, tenant.reader, tenant.service].forEach((k) => secrets.add(k));
     const google = GOOGLE_CLIENTS[0];
     secrets.add(google.secret);
     const clientId = await createOAuthClient(api, tenant.operator, google);

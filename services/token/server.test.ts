@@ -7,8 +7,8 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import { dropDatabase } from "../../lib/db/index.js";
 import { connectNats, deleteStreams } from "../../lib/nats/index.js";
-import { TEST_ENCRYPTION_KEY, TEST_NATS_URL, uniqueDatabaseUrl, uniqueNamespace } from "../../test/helpers/index.js";
-import { as, connect, createOAuthClient, createTenant, useTokenEnv } from "./test-support.js";
+import { TEST_ADMIN_KEY, TEST_ENCRYPTION_KEY, TEST_NATS_URL, uniqueDatabaseUrl, uniqueNamespace } from "../../test/helpers/index.js";
+import { as, connect, createOAuthClient, createTenant, useTokenEnv } from "../../test/helpers/token-service.js";
 
 describe("TokenService over HTTP/2 (gRPC h2c)", () => {
   const env = useTokenEnv({ overHttp: true });
@@ -64,7 +64,7 @@ describe("services/token/main.ts", () => {
     const child = spawn(process.execPath, ["--import", "tsx", "services/token/main.ts"], {
       env: {
         ...process.env, DATABASE_URL: databaseUrl, NATS_URL: TEST_NATS_URL, NATS_NAMESPACE: namespace, TOKEN_PORT: "0",
-        TOKEN_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, ADMIN_API_KEY: "main-test-admin-key-0123456789", LOG_LEVEL: "info",
+        TOKEN_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, ADMIN_API_KEY: TEST_ADMIN_KEY, LOG_LEVEL: "info",
       },
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -14,7 +14,7 @@ import {
   nextTokenEvent,
   rejects,
   useTokenEnv,
-} from "./test-support.js";
+} from "../../test/helpers/token-service.js";
 
 const HOUR_MS = 3_599_000; // the emulator's token lifetime
 const WINDOW_MS = 300_000;

@@ -8,8 +8,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
-import { startStandInGateway, type StandInGateway } from "../services/gateway/test-support.js";
-import { captureLogs, useTestDatabase } from "./helpers/index.js";
+import { startStandInGateway, type StandInGateway } from "../../test/helpers/gateway.js";
+import { captureLogs, useTestDatabase } from "../../test/helpers/index.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /** Kept for a person to look at (test-artifacts/ is not committed). */

@@ -15,10 +15,8 @@ import { CONSENT_FAILURE_METADATA } from "../../lib/consent/failures.js";
 import { ApiKeyRow, TenantRow, type RoleName } from "../../lib/db/index.js";
 import type { Logger } from "../../lib/log/index.js";
 import { createRpcServer, createStandardInterceptors, DomainError, NotFoundError, ResourceExhaustedError, type RpcServer } from "../../lib/rpc/index.js";
-import { testConfig } from "../../test/helpers/index.js";
-import { createGateway, type Gateway, type GatewayDeps } from "./server.js";
-
-export const ADMIN_KEY = "gateway-test-admin-key-0123456789";
+import { TEST_ADMIN_KEY, testConfig } from "./index.js";
+import { createGateway, type Gateway, type GatewayDeps } from "../../services/gateway/server.js";
 
 export interface TestKeys {
   tenantA: string;
@@ -44,7 +42,7 @@ export async function seedKeys(dataSource: DataSource): Promise<TestKeys> {
   return {
     tenantA,
     tenantB,
-    admin: ADMIN_KEY,
+    admin: TEST_ADMIN_KEY,
     operatorA: await mint("operator", tenantA),
     readerA: await mint("reader", tenantA),
     serviceA: await mint("service", tenantA),
@@ -155,7 +153,7 @@ export function createFakeServices(dataSource: DataSource, logger: Logger): { se
     routes,
     interceptors: createStandardInterceptors({
       logger,
-      authenticator: createApiKeyStore({ dataSource, bootstrapAdminKey: ADMIN_KEY }),
+      authenticator: createApiKeyStore({ dataSource, bootstrapAdminKey: TEST_ADMIN_KEY }),
       publicMethods: [`${TokenService.typeName}/OpenLoginLink`, `${TokenService.typeName}/CompleteOAuth`],
     }),
     logger,
@@ -173,7 +171,7 @@ export async function startTestGateway(options: {
   deps?: Partial<GatewayDeps>;
 }): Promise<{ gateway: Gateway; url: string }> {
   const config = testConfig({
-    ADMIN_API_KEY: ADMIN_KEY,
+    ADMIN_API_KEY: TEST_ADMIN_KEY,
     TOKEN_SERVICE_URL: options.tokenServiceUrl,
     FETCHER_SERVICE_URL: options.fetcherServiceUrl,
     GATEWAY_RATE_PER_KEY: "100000",

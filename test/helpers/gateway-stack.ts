@@ -8,13 +8,12 @@ import { dropDatabase, openDatabase } from "../../lib/db/index.js";
 import { createMetricsRegistry } from "../../lib/metrics/index.js";
 import { connectNats, deleteStreams, type Nats } from "../../lib/nats/index.js";
 import { freePort } from "../../scripts/support/ports.js";
-import { captureLogs, testConfig, uniqueDatabaseUrl, uniqueNamespace } from "../../test/helpers/index.js";
-import { createFetcherService, type FetcherService } from "../fetcher/server.js";
-import { tokenEntities } from "../token/entities/index.js";
-import { createTokenService, type TokenServiceInstance } from "../token/server.js";
-import { createGatewayMetrics } from "./metrics.js";
-import { createGateway, type Gateway } from "./server.js";
-import { ADMIN_KEY } from "./test-support.js";
+import { captureLogs, TEST_ADMIN_KEY, testConfig, uniqueDatabaseUrl, uniqueNamespace } from "./index.js";
+import { createFetcherService, type FetcherService } from "../../services/fetcher/server.js";
+import { tokenEntities } from "../../services/token/entities/index.js";
+import { createTokenService, type TokenServiceInstance } from "../../services/token/server.js";
+import { createGatewayMetrics } from "../../services/gateway/metrics.js";
+import { createGateway, type Gateway } from "../../services/gateway/server.js";
 
 export const DEMO_GOOGLE_CLIENT = { id: "demo-client.apps.googleusercontent.com", secret: "demo-secret" };
 
@@ -48,7 +47,7 @@ export function useGatewayStack(options: GatewayStackOptions = {}): GatewayStack
     const gatewayPort = await freePort();
     state.base = `http://127.0.0.1:${gatewayPort}`;
     const env = {
-      ADMIN_API_KEY: ADMIN_KEY,
+      ADMIN_API_KEY: TEST_ADMIN_KEY,
       DATABASE_URL: state.databaseUrl,
       NATS_NAMESPACE: namespace,
       GOOGLE_OAUTH_URL: state.emulator.url,

@@ -3,10 +3,10 @@
 import { mybusinessaccountmanagement, type mybusinessaccountmanagement_v1 } from "@googleapis/mybusinessaccountmanagement";
 import { mybusinessbusinessinformation, type mybusinessbusinessinformation_v1 } from "@googleapis/mybusinessbusinessinformation";
 import { ClientAuthentication, CodeChallengeMethod, OAuth2Client } from "google-auth-library";
-import { DEFAULT_CLIENTS } from "./context.js";
-import { BUSINESS_SCOPE } from "./oauth-store.js";
-import { startGoogleEmulator } from "./server.js";
-import type { EmulatorOptions, GoogleEmulator } from "./types.js";
+import { DEFAULT_CLIENTS } from "../../emulator/context.js";
+import { BUSINESS_SCOPE } from "../../emulator/oauth-store.js";
+import { startGoogleEmulator } from "../../emulator/server.js";
+import type { EmulatorOptions, GoogleEmulator } from "../../emulator/types.js";
 
 export const DEMO = DEFAULT_CLIENTS[0] as { id: string; secret: string };
 export const REDIRECT_URI = "http://127.0.0.1:9/auth/callback";

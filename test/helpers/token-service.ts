@@ -12,20 +12,19 @@ import { dropDatabase, openDatabase } from "../../lib/db/index.js";
 import { decodeMessage, type TokenEventName } from "../../lib/nats/index.js";
 import { createMetricsRegistry } from "../../lib/metrics/index.js";
 import { startGoogleEmulator, type EmulatorClient, type EmulatorOptions, type GoogleEmulator } from "../../emulator/index.js";
-import { captureLogs, testConfig, uniqueDatabaseUrl, useTestStreams, type TestStreams } from "../../test/helpers/index.js";
-import { tokenEntities } from "./entities/index.js";
-import { createGoogleOAuth, type GoogleOAuth, type GoogleTokens } from "./google-oauth.js";
-import { createTokenService, type TokenServiceInstance } from "./server.js";
-import type { Clock, TokenSettings } from "./settings.js";
+import { captureLogs, TEST_ADMIN_KEY, testConfig, uniqueDatabaseUrl, useTestStreams, type TestStreams } from "./index.js";
+import { tokenEntities } from "../../services/token/entities/index.js";
+import { createGoogleOAuth, type GoogleOAuth, type GoogleTokens } from "../../services/token/google-oauth.js";
+import { createTokenService, type TokenServiceInstance } from "../../services/token/server.js";
+import type { Clock, TokenSettings } from "../../services/token/settings.js";
 
-export const ADMIN_KEY = "test-admin-key-0123456789abcdef";
 export const DEMO_CLIENT: EmulatorClient = { id: "demo-client.apps.googleusercontent.com", secret: "demo-secret" };
 export const OTHER_CLIENT: EmulatorClient = { id: "other-client.apps.googleusercontent.com", secret: "other-secret" };
 export const REDIRECT_URI = "http://127.0.0.1:9/auth/callback";
 /** More Google OAuth clients the emulator knows, so each test counts the grants of its own. */
 export const GOOGLE_CLIENTS: EmulatorClient[] = Array.from({ length: 20 }, (_, i) => ({ id: `project-${i}.apps.googleusercontent.com`, secret: `secret-${i}-x` }));
 
-export const admin: CallOptions = { headers: { authorization: `Bearer ${ADMIN_KEY}` } };
+export const admin: CallOptions = { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } };
 export const as = (key: string): CallOptions => ({ headers: { authorization: `Bearer ${key}` } });
 
 /** Asserts that a call fails with `expected` and a message matching `message`. */
@@ -99,7 +98,7 @@ export function useTokenEnv(options: TokenEnvOptions = {}): TokenEnv {
     state.databaseUrl = uniqueDatabaseUrl();
     state.clock = createTestClock();
     state.logs = captureLogs();
-    const config = testConfig({ ADMIN_API_KEY: ADMIN_KEY, GOOGLE_OAUTH_URL: state.emulator.url, PUBLIC_URL: "http://gateway.test", DATABASE_URL: state.databaseUrl });
+    const config = testConfig({ ADMIN_API_KEY: TEST_ADMIN_KEY, GOOGLE_OAUTH_URL: state.emulator.url, PUBLIC_URL: "http://gateway.test", DATABASE_URL: state.databaseUrl });
     state.google = recordingGoogle(createGoogleOAuth({ endpoints: config.google, timeoutMs: 5_000 }));
     state.dataSources = [];
     state.instances = [];

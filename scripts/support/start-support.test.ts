@@ -4,11 +4,11 @@ import assert from "node:assert/strict";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startChildService } from "../scripts/support/child-service.js";
-import { loadDevSecrets } from "../scripts/support/dev-secrets.js";
-import { formatNextSteps } from "../scripts/support/next-steps.js";
-import { RestartTracker } from "../scripts/support/restart-policy.js";
-import { loadConfig } from "../lib/config/index.js";
+import { startChildService } from "./child-service.js";
+import { loadDevSecrets } from "./dev-secrets.js";
+import { formatNextSteps } from "./next-steps.js";
+import { RestartTracker } from "./restart-policy.js";
+import { loadConfig } from "../../lib/config/index.js";
 
 describe("npm start's development secrets", () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), "rf-secrets-"));

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { runTokenBench } from "../../bench/token.js";
+import { runTokenBench } from "../bench/token.js";
 
 // The benchmark at its reduced size, so it cannot rot. Only the storm's correctness is checked
 // (exactly one refresh grant per client, every caller served); timings are figures, not asserts.

@@ -3,23 +3,21 @@ import { createClient, type Client, type Interceptor } from "@connectrpc/connect
 import type { DataSource } from "typeorm";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { DeliverPolicy } from "@nats-io/jetstream";
-import { startGoogleEmulator, type EmulatorOptions, type GoogleEmulator } from "../emulator/index.js";
-import type { Config } from "../lib/config/index.js";
-import { openDatabase } from "../lib/db/index.js";
-import { createMetricsRegistry } from "../lib/metrics/index.js";
-import { silentLogger, type Logger } from "../lib/log/index.js";
-import { decodeMessage, type Nats, type StageName } from "../lib/nats/index.js";
-import { ReviewFetcher, JobStatus, type FetchJob } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
-import { ReviewEventSchema, type ReviewEvent } from "../gen/reviewflow/reviews/v1/events_pb.js";
-import { Role } from "../gen/reviewflow/token/v1/resources_pb.js";
-import { TokenService } from "../gen/reviewflow/token/v1/token_service_pb.js";
-import { tokenEntities } from "../services/token/entities/index.js";
-import { createTokenService, type TokenServiceInstance } from "../services/token/server.js";
-import { createFetcherService, type FetcherService, type FetcherServiceDeps } from "../services/fetcher/server.js";
-import { TEST_ENCRYPTION_KEY, testConfig, useTestDatabase, useTestStreams, type TestDatabase, type TestStreams } from "./helpers/index.js";
+import { startGoogleEmulator, type EmulatorOptions, type GoogleEmulator } from "../../emulator/index.js";
+import type { Config } from "../../lib/config/index.js";
+import { openDatabase } from "../../lib/db/index.js";
+import { createMetricsRegistry } from "../../lib/metrics/index.js";
+import { silentLogger, type Logger } from "../../lib/log/index.js";
+import { decodeMessage, type Nats, type StageName } from "../../lib/nats/index.js";
+import { ReviewFetcher, JobStatus, type FetchJob } from "../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
+import { ReviewEventSchema, type ReviewEvent } from "../../gen/reviewflow/reviews/v1/events_pb.js";
+import { Role } from "../../gen/reviewflow/token/v1/resources_pb.js";
+import { TokenService } from "../../gen/reviewflow/token/v1/token_service_pb.js";
+import { tokenEntities } from "../../services/token/entities/index.js";
+import { createTokenService, type TokenServiceInstance } from "../../services/token/server.js";
+import { createFetcherService, type FetcherService, type FetcherServiceDeps } from "../../services/fetcher/server.js";
+import { TEST_ADMIN_KEY, TEST_ENCRYPTION_KEY, testConfig, useTestDatabase, useTestStreams, type TestDatabase, type TestStreams } from "./index.js";
 
-/** The bootstrap admin key every fetcher test presents. */
-export const ADMIN_KEY = "test-admin-key-0123456789abcdef";
 export const DEMO_CLIENT = "demo-client.apps.googleusercontent.com";
 
 /** Small, fast settings for tests: short ack wait, quick retries, frequent polls. */
@@ -111,7 +109,7 @@ export function useFetcherFixture(options: FetcherFixtureOptions = {}): FetcherF
     DATABASE_URL: db.url,
     NATS_NAMESPACE: streams.namespace,
     ...(options.natsUrl ? { NATS_URL: options.natsUrl() } : {}),
-    ADMIN_API_KEY: ADMIN_KEY,
+    ADMIN_API_KEY: TEST_ADMIN_KEY,
     GOOGLE_OAUTH_URL: state.emulator!.url,
     GOOGLE_API_URL: state.emulator!.url,
   });
@@ -133,7 +131,7 @@ export function useFetcherFixture(options: FetcherFixtureOptions = {}): FetcherF
       await state.token.start();
       const tokenPort = await state.token.server.listen(0);
       tokenEnv.TOKEN_SERVICE_URL = `http://127.0.0.1:${tokenPort}`;
-      state.tokens = authed(TokenService, tokenEnv.TOKEN_SERVICE_URL, ADMIN_KEY);
+      state.tokens = authed(TokenService, tokenEnv.TOKEN_SERVICE_URL, TEST_ADMIN_KEY);
     }
     Object.assign(env, tokenEnv);
     state.config = testConfig(configEnv());
@@ -172,7 +170,7 @@ export function useFetcherFixture(options: FetcherFixtureOptions = {}): FetcherF
     get port() {
       return need(state.port, "port");
     },
-    client(key = ADMIN_KEY) {
+    client(key = TEST_ADMIN_KEY) {
       return fetcherClient(`http://127.0.0.1:${need(state.port, "port")}`, key);
     },
     childEnv(extra = {}) {

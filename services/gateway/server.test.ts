@@ -3,10 +3,10 @@ import http from "node:http";
 import http2 from "node:http2";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
-import { JobStatus, ReviewFetcher } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
-import { TokenService } from "../gen/reviewflow/token/v1/token_service_pb.js";
-import type { RpcServer } from "../lib/rpc/index.js";
-import type { Gateway } from "../services/gateway/server.js";
+import { JobStatus, ReviewFetcher } from "../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
+import { TokenService } from "../../gen/reviewflow/token/v1/token_service_pb.js";
+import type { RpcServer } from "../../lib/rpc/index.js";
+import type { Gateway } from "./server.js";
 import {
   BUSY_BRANCH,
   GOOD_LINK,
@@ -17,13 +17,13 @@ import {
   type FakeWorld,
   type StandInGateway,
   type TestKeys,
-} from "../services/gateway/test-support.js";
-import { captureLogs, useTestDatabase } from "./helpers/index.js";
+} from "../../test/helpers/gateway.js";
+import { captureLogs, useTestDatabase } from "../../test/helpers/index.js";
 
 /**
  * What the gateway itself does, in front of stand-in services (real auth, canned answers):
  * transcoding, errors, limits, CORS, protocols, events, pages, probes. The real services are
- * exercised in gateway-e2e.test.ts.
+ * exercised in test/gateway-e2e.test.ts.
  */
 describe("gateway (edge behaviour, stand-in services)", () => {
   const db = useTestDatabase();
