@@ -22,7 +22,6 @@ describe("createOpenApiDocument", () => {
     version: "1",
     routes: collectRestRoutes([TokenService, ReviewFetcher]),
     comments,
-    overrides: { "reviewflow.fetcher.v1.ReviewFetcher.CreateFetchJob": { status: 202 }, "reviewflow.token.v1.TokenService.CompleteOAuth": { public: true } },
   }) as Json;
 
   it("documents every route with its operation, proto comment and RPC name", () => {
@@ -33,8 +32,15 @@ describe("createOpenApiDocument", () => {
     assert.match(create.description, /reviewflow\.token\.v1\.TokenService\/CreateClient/);
     assert.deepEqual(create.requestBody.content["application/json"].schema, { $ref: "#/components/schemas/reviewflow.token.v1.CreateClientRequest" });
     assert.ok(doc.paths["/api/v1/status/{job_id}"].get, "additional binding");
-    assert.ok(doc.paths["/api/v1/review-fetch"].post.responses["202"]);
-    assert.deepEqual(doc.paths["/auth/callback"].get.security, []);
+  });
+
+  it("takes the success status and the operations open without an API key from the rpcs' options", () => {
+    const create = doc.paths["/api/v1/review-fetch"].post;
+    assert.deepEqual(Object.keys(create.responses), ["202", "401", "403", "429", "default"]);
+    assert.equal(create.security, undefined, "the document's bearer auth");
+    const callback = doc.paths["/auth/callback"].get;
+    assert.deepEqual(callback.security, []);
+    assert.deepEqual(Object.keys(callback.responses), ["200", "429", "default"]);
   });
 
   it("derives path and query parameters from the request fields, with types and constraints", () => {

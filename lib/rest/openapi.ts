@@ -1,17 +1,8 @@
 import type { DescField, DescMessage } from "@bufbuild/protobuf";
+import { rpcOptions } from "../rpc/rpc-options.js";
 import type { RestRoute } from "./http-rules.js";
 import { createSchemaBuilder, type Schema } from "./json-schema.js";
 import type { ProtoComments } from "./proto-comments.js";
-
-/** How one RPC's REST operation differs from the default (200 + JSON, bearer auth). */
-export interface OperationOverride {
-  /** Success status, e.g. 202 for a request that starts work. */
-  status?: number;
-  /** Replaces the success response entirely (redirects, HTML pages, event streams). */
-  successResponses?: Record<string, unknown>;
-  /** True for operations callable without an API key. */
-  public?: boolean;
-}
 
 export interface OpenApiOptions {
   title: string;
@@ -19,8 +10,12 @@ export interface OpenApiOptions {
   description?: string;
   routes: readonly RestRoute[];
   comments: ProtoComments;
-  /** By RPC full name, `package.Service.Method`. */
-  overrides?: Record<string, OperationOverride>;
+  /**
+   * The success responses of a route whose answer is not the response message as JSON
+   * (redirects, HTML pages, event streams); undefined keeps the default. `json` is the schema
+   * of the JSON answer the default would document.
+   */
+  successResponses?: (route: RestRoute, json: Schema) => Record<string, unknown> | undefined;
   /** Hand-written paths (health, metrics, …) merged into the document. */
   extraPaths?: Record<string, Record<string, unknown>>;
   servers?: { url: string; description?: string }[];
@@ -29,7 +24,8 @@ export interface OpenApiOptions {
 /**
  * The OpenAPI 3.1 document of a REST surface, derived from the same `google.api.http` routes the
  * transcoder serves: path and query parameters from the request fields, bodies and responses
- * from the message descriptors, descriptions from the proto comments.
+ * from the message descriptors, descriptions from the proto comments, the success status and
+ * the operations open without an API key from the rpcs' own options (lib/rpc/rpc-options.ts).
  */
 export function createOpenApiDocument(options: OpenApiOptions): Record<string, unknown> {
   const schemas = createSchemaBuilder(options.comments);
@@ -38,9 +34,8 @@ export function createOpenApiDocument(options: OpenApiOptions): Record<string, u
   for (const route of options.routes) {
     const { service, method } = route;
     tags.set(service.name, options.comments.get(service.typeName));
-    const fullName = `${service.typeName}.${method.name}`;
-    const override = options.overrides?.[fullName] ?? {};
-    const doc = options.comments.get(fullName) ?? "";
+    const rpc = rpcOptions(method);
+    const doc = options.comments.get(`${service.typeName}.${method.name}`) ?? "";
     const bound = new Set([...route.pathFields.values()].map((chain) => chain[0].name));
     if (route.body && route.body !== "*") bound.add(route.body);
 
@@ -81,19 +76,19 @@ export function createOpenApiDocument(options: OpenApiOptions): Record<string, u
     const output = route.responseBody
       ? schemas.fieldSchema(method.output.fields.find((f) => f.name === route.responseBody)!)
       : schemas.messageRef(method.output);
-    const success = override.successResponses ?? {
-      [String(override.status ?? 200)]: {
+    const success = options.successResponses?.(route, output) ?? {
+      [String(rpc.httpSuccessStatus)]: {
         description: firstSentence(options.comments.get(method.output.typeName) ?? "") || method.output.name,
         content: { "application/json": { schema: output } },
       },
     };
     operation.responses = {
       ...success,
-      ...(override.public ? {} : { "401": { $ref: "#/components/responses/Unauthenticated" }, "403": { $ref: "#/components/responses/PermissionDenied" } }),
+      ...(rpc.noApiKey ? {} : { "401": { $ref: "#/components/responses/Unauthenticated" }, "403": { $ref: "#/components/responses/PermissionDenied" } }),
       "429": { $ref: "#/components/responses/ResourceExhausted" },
       default: { $ref: "#/components/responses/Error" },
     };
-    if (override.public) operation.security = [];
+    if (rpc.noApiKey) operation.security = [];
     (paths[route.template.openApiPath] ??= {})[route.httpMethod.toLowerCase()] = operation;
   }
   for (const [path, ops] of Object.entries(options.extraPaths ?? {})) paths[path] = { ...(paths[path] ?? {}), ...ops };

@@ -15,6 +15,7 @@ export { createHealthState, registerHealth, ServingStatus, type HealthState } fr
 export { createAuthInterceptor, createLoggingInterceptor, type AuthInterceptorOptions } from "./interceptors.js";
 export { createNulGuardInterceptor, NUL_RULE_ID } from "./nul-guard.js";
 export { registerReflection } from "./reflection.js";
+export { BrowserPage, rpcOptions, type RpcOptions } from "./rpc-options.js";
 export { createRpcServer, type RpcServer, type RpcServerOptions } from "./server.js";
 export { createStandardInterceptors } from "./standard-interceptors.js";
 export { createServiceClient } from "./service-client.js";

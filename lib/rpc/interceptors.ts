@@ -4,24 +4,23 @@ import type { Authenticator } from "../auth/api-key-store.js";
 import { callerKey } from "../auth/caller.js";
 import type { Logger } from "../log/logger.js";
 import { toConnectError } from "./errors.js";
+import { rpcOptions } from "./rpc-options.js";
 
-/** Methods anyone may call: health, reflection, and the consent steps whose one-time secret is the proof. */
+/** Services anyone may call, on every port: health and reflection (vendored protos, so no options of ours). */
 const ALWAYS_PUBLIC_SERVICES = ["grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"];
 
 export interface AuthInterceptorOptions {
   authenticator: Authenticator;
-  /** Extra public methods, as `package.Service/Method`. */
-  publicMethods?: string[];
 }
 
 /**
  * Authenticates `authorization: Bearer <api key>` and puts the caller in the handler context.
  * The one auth interceptor every service uses; handlers check roles and tenants with lib/auth.
+ * RPCs marked `(reviewflow.options.v1.no_api_key)` pass without a key: their one-time secret is the proof.
  */
 export function createAuthInterceptor(options: AuthInterceptorOptions): Interceptor {
-  const publicMethods = new Set(options.publicMethods ?? []);
   return (next) => async (req) => {
-    if (ALWAYS_PUBLIC_SERVICES.includes(req.service.typeName) || publicMethods.has(`${req.service.typeName}/${req.method.name}`)) {
+    if (ALWAYS_PUBLIC_SERVICES.includes(req.service.typeName) || rpcOptions(req.method).noApiKey) {
       return next(req);
     }
     const header = req.header.get("authorization") ?? "";

@@ -3,7 +3,7 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { TokenService } from "../../gen/reviewflow/token/v1/token_service_pb.js";
 import { useRpcServer } from "../../test/helpers/rpc-server.js";
-import { answersWithCredential } from "./no-store.js";
+import { rpcOptions } from "./rpc-options.js";
 
 describe("credential-bearing answers", () => {
   const rpc = useRpcServer({
@@ -16,7 +16,7 @@ describe("credential-bearing answers", () => {
   });
 
   it("names the RPCs whose answers carry a live credential", () => {
-    const marked = TokenService.methods.filter(answersWithCredential).map((m) => m.name);
+    const marked = TokenService.methods.filter((m) => rpcOptions(m).answersWithCredential).map((m) => m.name);
     assert.deepEqual(marked, ["StartOAuth", "OpenLoginLink", "ValidateToken", "CreateApiKey"]);
   });
 

@@ -13,11 +13,10 @@ import { createNulGuardInterceptor } from "./nul-guard.js";
 export function createStandardInterceptors(options: {
   logger: Logger;
   authenticator: Authenticator;
-  publicMethods?: string[];
 }): Interceptor[] {
   return [
     createLoggingInterceptor(options.logger),
-    createAuthInterceptor({ authenticator: options.authenticator, publicMethods: options.publicMethods }),
+    createAuthInterceptor({ authenticator: options.authenticator }),
     createValidateInterceptor(),
     createNulGuardInterceptor(),
   ];

@@ -1,24 +1,24 @@
+import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Authenticator, Caller } from "../../lib/auth/index.js";
 import type { Logger } from "../../lib/log/index.js";
-import { toConnectError } from "../../lib/rpc/index.js";
+import { rpcOptions, toConnectError } from "../../lib/rpc/index.js";
 import type { RateLimits } from "./rate-limits.js";
 
 /** Set by the edge from the socket (any incoming value is dropped first), read by the gate. */
 export const CLIENT_IP_HEADER = "x-reviewflow-gateway-client-ip";
 
 export interface GateRequest {
-  /** `package.Service/Method` */
-  procedure: string;
+  /** The RPC called; absent for the gateway's own routes (the console's sign-in), which always want a key. */
+  method?: DescMethod;
   authorization: string | null | undefined;
   ip: string;
 }
 
 /** Who may pass the gateway, and how often: the one check REST, Connect, gRPC-Web and SSE all go through. */
 export interface Gate {
-  /** The authenticated caller (undefined for public methods); throws UNAUTHENTICATED or RESOURCE_EXHAUSTED. */
+  /** The authenticated caller (undefined for an RPC marked no_api_key); throws UNAUTHENTICATED or RESOURCE_EXHAUSTED. */
   admit(request: GateRequest): Promise<Caller | undefined>;
-  isPublic(procedure: string): boolean;
 }
 
 /**
@@ -27,12 +27,10 @@ export interface Gate {
  * without a valid key (public consent pages, wrong keys) spend their client address's budget,
  * which also slows down key guessing.
  */
-export function createGate(options: { authenticator: Authenticator; limits: RateLimits; publicMethods: readonly string[]; logger: Logger }): Gate {
-  const publicMethods = new Set(options.publicMethods);
+export function createGate(options: { authenticator: Authenticator; limits: RateLimits; logger: Logger }): Gate {
   return {
-    isPublic: (procedure) => publicMethods.has(procedure),
     async admit(request) {
-      if (publicMethods.has(request.procedure)) {
+      if (request.method && rpcOptions(request.method).noApiKey) {
         await options.limits.consume("ip", request.ip);
         return undefined;
       }
@@ -66,7 +64,7 @@ export function createGateInterceptor(gate: Gate, proxied: ReadonlySet<string>):
   return (next) => async (req) => {
     if (proxied.has(req.service.typeName)) {
       await gate.admit({
-        procedure: `${req.service.typeName}/${req.method.name}`,
+        method: req.method,
         authorization: req.header.get("authorization"),
         ip: req.header.get(CLIENT_IP_HEADER) ?? "unknown",
       });

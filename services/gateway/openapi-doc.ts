@@ -1,44 +1,46 @@
-import { createOpenApiDocument, loadProtoComments, type OperationOverride, type RestRoute } from "../../lib/rest/index.js";
+import { createOpenApiDocument, loadProtoComments, type RestRoute, type Schema } from "../../lib/rest/index.js";
+import { BrowserPage, rpcOptions } from "../../lib/rpc/index.js";
+import { sseField } from "./sse.js";
 
 const html = (description: string) => ({ description, content: { "text/html": { schema: { type: "string" } } } });
 
-/** Where the gateway's answers differ from "200 with the response message as JSON". */
-export const OPERATION_OVERRIDES: Record<string, OperationOverride> = {
-  "reviewflow.fetcher.v1.ReviewFetcher.CreateFetchJob": { status: 202 },
-  "reviewflow.token.v1.TokenService.OpenLoginLink": {
-    public: true,
-    successResponses: {
-      "302": { description: "Redirect to Google's consent page.", headers: { Location: { schema: { type: "string", format: "uri" } } } },
-      "200": {
-        description: "With `Accept: application/json`: the consent URL instead of a redirect.",
-        content: { "application/json": { schema: { type: "object", properties: { authorization_url: { type: "string", format: "uri" } } } } },
-      },
-    },
-  },
-  "reviewflow.token.v1.TokenService.CompleteOAuth": {
-    public: true,
-    successResponses: {
-      "200": {
-        ...html("A page naming the client now connected; the response message as JSON with `Accept: application/json`."),
-        content: {
-          "text/html": { schema: { type: "string" } },
-          "application/json": { schema: { $ref: "#/components/schemas/reviewflow.token.v1.CompleteOAuthResponse" } },
-        },
-      },
-      "400": html("Consent declined at Google, or the state is unknown, used or expired."),
-    },
-  },
-  "reviewflow.fetcher.v1.ReviewFetcher.WatchFetchJob": {
-    successResponses: {
+/**
+ * Where the gateway's answers differ from "the response message as JSON": the consent pages (the
+ * rpcs' `browser_page` option; oauth-pages.ts) and server streams (Server-Sent Events; sse.ts).
+ */
+function successResponses(route: RestRoute, json: Schema): Record<string, unknown> | undefined {
+  if (route.method.methodKind === "server_streaming") {
+    const field = sseField(route.method.output);
+    return {
       "200": {
         description:
-          "Server-Sent Events until the job ends: `event: job` with the job's JSON on every change (the first is the current state), " +
+          `Server-Sent Events until the stream ends: \`event: ${field?.name ?? "message"}\` with ${field ? `each message's \`${field.name}\`` : "each message"} as JSON, ` +
           "`: keep-alive` comments while idle, `event: error` if the stream fails, and a final `event: end`.",
         content: { "text/event-stream": { schema: { type: "string" } } },
       },
-    },
-  },
-};
+    };
+  }
+  switch (rpcOptions(route.method).browserPage) {
+    case BrowserPage.CONSENT_START:
+      return {
+        "302": { description: "Redirect to Google's consent page.", headers: { Location: { schema: { type: "string", format: "uri" } } } },
+        "200": {
+          description: "With `Accept: application/json`: the consent URL instead of a redirect.",
+          content: { "application/json": { schema: { type: "object", properties: { authorization_url: { type: "string", format: "uri" } } } } },
+        },
+      };
+    case BrowserPage.CONSENT_RESULT:
+      return {
+        "200": {
+          ...html("A page naming the client now connected; the response message as JSON with `Accept: application/json`."),
+          content: { "text/html": { schema: { type: "string" } }, "application/json": { schema: json } },
+        },
+        "400": html("Consent declined at Google, or the state is unknown, used or expired."),
+      };
+    default:
+      return undefined;
+  }
+}
 
 const EXTRA_PATHS: Record<string, Record<string, unknown>> = {
   "/health": { get: { operationId: "Gateway_Health", tags: ["Operations"], summary: "Liveness: the gateway process answers.", security: [], responses: { "200": { description: "Alive." } } } },
@@ -66,7 +68,7 @@ export function buildGatewayOpenApi(routes: readonly RestRoute[], publicUrl: str
       "Every call presents `Authorization: Bearer <api key>` except the consent pages. The same RPCs are also served over Connect, gRPC and gRPC-Web at `/<package>.<Service>/<Method>`.",
     routes,
     comments: loadProtoComments(),
-    overrides: OPERATION_OVERRIDES,
+    successResponses,
     extraPaths: EXTRA_PATHS,
     servers: [{ url: publicUrl }],
   });

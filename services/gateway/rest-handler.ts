@@ -8,7 +8,8 @@ import {
   type RestRoute,
 } from "../../lib/rest/index.js";
 import type { Logger } from "../../lib/log/index.js";
-import { answersWithCredential, NO_STORE } from "../../lib/rpc/no-store.js";
+import { BrowserPage, rpcOptions } from "../../lib/rpc/index.js";
+import { NO_STORE } from "../../lib/rpc/no-store.js";
 import { requestState } from "./edge.js";
 import type { SessionAuth } from "./console/session-auth.js";
 import type { Gate } from "./gate.js";
@@ -30,22 +31,15 @@ export interface RestHandlerDeps {
   bodyLimitBytes: number;
   timeoutMs: number;
   sseKeepAliveMs: number;
-  /** Success statuses other than 200, by RPC full name (`package.Service.Method`). */
-  successStatus: Readonly<Record<string, number>>;
 }
-
-/** Routes the browser consent flow owns instead of the generic JSON transcoding. */
-const PAGE_ROUTES = {
-  "reviewflow.token.v1.TokenService.OpenLoginLink": "login",
-  "reviewflow.token.v1.TokenService.CompleteOAuth": "callback",
-} as const;
 
 /**
  * The REST surface: every route of the `google.api.http` annotations, answered generically —
  * authenticate and limit, read the JSON body, build the request message (lib/rest), call the
- * service over gRPC with the caller's credentials, write the response's REST JSON. Server
- * streams become Server-Sent Events; the consent routes become browser pages. Resolves false
- * when no route matched the path, so the caller can answer 404.
+ * service over gRPC with the caller's credentials, write the response's REST JSON (with the rpc's
+ * `http_success_status`). Server streams become Server-Sent Events; the RPCs the .proto marks
+ * `browser_page` become the consent pages. Resolves false when no route matched the path, so the
+ * caller can answer 404.
  */
 export interface RestHandler {
   handle(req: HttpRequest, res: HttpResponse): Promise<boolean>;
@@ -77,25 +71,23 @@ export function createRestHandler(deps: RestHandlerDeps): RestHandler {
     const route = match.value;
     const state = requestState(req);
     state.route = route.template.source;
-    const fullName = `${route.service.typeName}.${route.method.name}`;
+    const options = rpcOptions(route.method);
     // an access token, a login link or a new key: no cache may keep the answer (or its error)
-    if (answersWithCredential(route.method)) res.setHeader("cache-control", NO_STORE["cache-control"]);
+    if (options.answersWithCredential) res.setHeader("cache-control", NO_STORE["cache-control"]);
     try {
-      const procedure = `${route.service.typeName}/${route.method.name}`;
       // a login link is minted by a GET, but it is a change all the same: it needs the CSRF token too
-      const stateChanging = route.httpMethod !== "GET" || answersWithCredential(route.method);
-      const authorization = deps.sessionAuth && !deps.gate.isPublic(procedure)
+      const stateChanging = route.httpMethod !== "GET" || options.answersWithCredential;
+      const authorization = deps.sessionAuth && !options.noApiKey
         ? await deps.sessionAuth.authorization(req, stateChanging)
         : req.headers.authorization;
-      await deps.gate.admit({ procedure, authorization, ip: state.ip });
+      await deps.gate.admit({ method: route.method, authorization, ip: state.ip });
       // what the services see: the caller's own header, or the session the cookie carried
       const headers = authorization === req.headers.authorization ? req.headers : { ...req.headers, authorization };
-      const page = PAGE_ROUTES[fullName as keyof typeof PAGE_ROUTES];
-      if (page === "login") {
+      if (options.browserPage === BrowserPage.CONSENT_START) {
         await deps.oauthPages.login(req, res, match.params, url.searchParams);
         return true;
       }
-      if (page === "callback") {
+      if (options.browserPage === BrowserPage.CONSENT_RESULT) {
         await deps.oauthPages.callback(req, res, url.searchParams);
         return true;
       }
@@ -122,7 +114,7 @@ export function createRestHandler(deps: RestHandlerDeps): RestHandler {
         return true;
       }
       const output = await deps.upstream.unary(route.method, input, { headers, timeoutMs: deps.timeoutMs });
-      sendJson(res, deps.successStatus[fullName] ?? 200, encodeRestResponse(route, output));
+      sendJson(res, options.httpSuccessStatus, encodeRestResponse(route, output));
     } catch (err) {
       sendError(res, restErrorFrom(err, deps.logger));
     }

@@ -50,9 +50,6 @@ export interface Gateway {
   readonly openApi: Record<string, unknown>;
 }
 
-/** Consent steps whose one-time secret is the proof: no API key (DESIGN.md, Auth). */
-const PUBLIC_METHODS = ["reviewflow.token.v1.TokenService/OpenLoginLink", "reviewflow.token.v1.TokenService/CompleteOAuth"];
-
 /**
  * The Connect gateway on one port, HTTP/1.1 and h2c: every RPC of TokenService and ReviewFetcher
  * over Connect, gRPC and gRPC-Web (a generic proxy), the REST routes of their `google.api.http`
@@ -84,7 +81,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const gate = createGate({
     authenticator: deps.authenticator ?? createApiKeyStore({ dataSource: deps.dataSource, bootstrapAdminKey: config.adminApiKey, sessions }),
     limits,
-    publicMethods: PUBLIC_METHODS,
     logger,
   });
   const routes = collectRestRoutes(services);
@@ -100,7 +96,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
     bodyLimitBytes: config.gatewayBodyLimitBytes,
     timeoutMs: config.gatewayUpstreamTimeoutMs,
     sseKeepAliveMs: config.gatewaySseKeepAliveMs,
-    successStatus: { "reviewflow.fetcher.v1.ReviewFetcher.CreateFetchJob": 202 },
   });
   const consoleRoutes = createConsoleRoutes({ gate, sessions, publicUrl: config.publicUrl, ttlMs: config.consoleSessionTtlMs, bodyLimitBytes: config.gatewayBodyLimitBytes, logger });
   let closing = false;

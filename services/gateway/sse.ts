@@ -1,4 +1,4 @@
-import { toJson, type DescMessage, type Message } from "@bufbuild/protobuf";
+import { toJson, type DescField, type DescMessage, type Message } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
 import { REST_JSON_WRITE_OPTIONS, restErrorOf } from "../../lib/rest/index.js";
 import { restErrorFrom, sendError, type HttpResponse } from "./http-io.js";
@@ -23,6 +23,11 @@ export interface SseOptions {
  */
 export type SseOutcome = "completed" | "error" | "client_closed" | "shutdown";
 
+/** The field a stream's message is sent as (its only field), or undefined: the whole message, as `message`. */
+export function sseField(output: DescMessage): DescField | undefined {
+  return output.fields.length === 1 ? output.fields[0] : undefined;
+}
+
 export async function relayAsSse(res: HttpResponse, stream: AsyncIterable<Message>, options: SseOptions): Promise<void> {
   const iterator = stream[Symbol.asyncIterator]();
   let first: IteratorResult<Message>;
@@ -33,7 +38,7 @@ export async function relayAsSse(res: HttpResponse, stream: AsyncIterable<Messag
     sendError(res, restErrorFrom(err));
     return;
   }
-  const single = options.output.fields.length === 1 ? options.output.fields[0] : undefined;
+  const single = sseField(options.output);
   const eventName = single?.name ?? "message";
   const encode = (message: Message) => {
     const json = toJson(options.output, message, REST_JSON_WRITE_OPTIONS) as Record<string, unknown>;

@@ -22,9 +22,3 @@ export function createTokenRoutes(deps: TokenServiceDeps): (router: ConnectRoute
     });
   };
 }
-
-/** Methods callable without an API key: their one-time state or link is the proof. */
-export const PUBLIC_METHODS = [
-  `${TokenService.typeName}/CompleteOAuth`,
-  `${TokenService.typeName}/OpenLoginLink`,
-];

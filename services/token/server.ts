@@ -14,7 +14,7 @@ import type { TokenServiceDeps } from "./deps.js";
 import { createTokenEvents } from "./events.js";
 import { createGoogleOAuth, type GoogleOAuth } from "./google-oauth.js";
 import { createTokenMetrics } from "./metrics.js";
-import { createTokenRoutes, PUBLIC_METHODS } from "./routes.js";
+import { createTokenRoutes } from "./routes.js";
 import { settingsFromConfig, systemClock, type Clock, type TokenSettings } from "./settings.js";
 import { createTokenSweeper, type TokenSweeper } from "./sweeper.js";
 import { createTokenCache } from "./token-cache.js";
@@ -66,7 +66,6 @@ export function createTokenService(options: TokenServiceOptions): TokenServiceIn
   const interceptors = createStandardInterceptors({
     logger,
     authenticator: createApiKeyStore({ dataSource, bootstrapAdminKey: config.adminApiKey }),
-    publicMethods: PUBLIC_METHODS,
   });
   const server = createRpcServer({ services: [TokenService], routes, interceptors, logger, metrics: registry, timeouts: config.httpTimeouts });
   const sweeper = createTokenSweeper({

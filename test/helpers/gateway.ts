@@ -154,7 +154,6 @@ export function createFakeServices(dataSource: DataSource, logger: Logger): { se
     interceptors: createStandardInterceptors({
       logger,
       authenticator: createApiKeyStore({ dataSource, bootstrapAdminKey: TEST_ADMIN_KEY }),
-      publicMethods: [`${TokenService.typeName}/OpenLoginLink`, `${TokenService.typeName}/CompleteOAuth`],
     }),
     logger,
   });

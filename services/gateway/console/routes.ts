@@ -52,7 +52,7 @@ export function createConsoleRoutes(deps: ConsoleRoutesDeps): (req: HttpRequest,
       const key = typeof body?.api_key === "string" ? body.api_key.trim() : "";
       if (!key || isSessionToken(key)) throw new RestFailure(restError(400, Code.InvalidArgument, "enter an API key (it starts with rfk_)"));
       // the gate checks the key and spends the same budgets an API call would (and the address's on failure)
-      const caller = await deps.gate.admit({ procedure: "reviewflow.console/SignIn", authorization: `Bearer ${key}`, ip: requestState(req).ip });
+      const caller = await deps.gate.admit({ authorization: `Bearer ${key}`, ip: requestState(req).ip });
       if (!caller) throw new RestFailure(restError(401, Code.Unauthenticated, "invalid or revoked API key"));
       const { token, session } = await deps.sessions.create(caller);
       res.setHeader("set-cookie", cookie(token, Math.floor(deps.ttlMs / 1000)));
