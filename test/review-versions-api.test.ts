@@ -31,8 +31,12 @@ interface SeededReview {
   jobIds: (string | null)[];
 }
 
-const T0 = Date.parse("2026-01-05T10:00:00Z");
 const HOUR = 3_600_000;
+/**
+ * Seeded times sit 20 days back, inside REVIEW_RETENTION_DAYS (30): a fixed date ages out, and the
+ * fixture's maintenance pass then purges the older versions these tests read.
+ */
+const T0 = Math.floor(Date.now() / HOUR) * HOUR - 20 * 24 * HOUR;
 
 /**
  * Writes one stored review with its versions straight into the database, as the pipeline would
