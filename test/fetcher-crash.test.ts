@@ -29,7 +29,7 @@ describe("ReviewFetcher process killed mid-job", function () {
     // slow pages, so the kill lands in the middle of the job
     f.emulator.controls.addFault({ endpoint: "reviews.list", kind: "latency", latencyMs: 150 });
     const { jobId } = await api.createFetchJob({ target: { case: "accessToken", value: f.issueToken() } });
-    let pagesAtKill = 0;
+    let pagesAtKill: number;
     for (;;) {
       pagesAtKill = Number((await api.getFetchJob({ jobId })).job!.counters!.pages);
       if (pagesAtKill >= 8) break;

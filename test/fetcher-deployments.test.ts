@@ -74,7 +74,7 @@ describe("deployments sharing one NATS (default settings)", function () {
     const foreignJob = "00000000-0000-4000-8000-0000000000aa";
     const h = headers();
     h.set(TYPE_HEADER, FetchAccountsTaskSchema.typeName);
-    await d.nats.publish(d.names.fetch.subject("accounts"), toBinary(FetchAccountsTaskSchema, create(FetchAccountsTaskSchema, { jobId: foreignJob })), { headers: h });
+    d.nats.publish(d.names.fetch.subject("accounts"), toBinary(FetchAccountsTaskSchema, create(FetchAccountsTaskSchema, { jobId: foreignJob })), { headers: h });
     // not acked on sight: once delivered a second time (handed back), it is still on FETCH
     const accounts = () => jsm.consumers.info(d.names.fetch.stream, d.names.fetch.consumer("accounts"));
     let consumer = await accounts();

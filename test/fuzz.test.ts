@@ -175,7 +175,7 @@ describe("fuzz: malformed input at every REST route and every RPC (seeded, loopb
         : roll < 0.8 ? JSON.stringify(randomJson(rng, 3, ctx.known))
         : pick(rng, ["{", "[]", "nul", "{\"a\":", "\u0000", "{}".repeat(1000), ""]);
     }
-    const url = `${stack.base}${path}${query.size ? `?${query}` : ""}`;
+    const url = `${stack.base}${path}${query.size ? `?${query.toString()}` : ""}`;
     return {
       label: `REST ${verb} ${template} (${url.slice(stack.base.length, stack.base.length + 160)})`,
       run: async () => {

@@ -28,7 +28,7 @@ describe("gateway end to end (real services, REST and Connect)", function () {
     if (options.body !== undefined) headers["content-type"] = "application/json";
     const res = await fetch(`${stack.base}${path}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body), redirect: "manual" });
     const text = await res.text();
-    let body: Json = {};
+    let body: Json;
     try {
       body = text ? JSON.parse(text) : {};
     } catch {

@@ -1,14 +1,17 @@
 import "reflect-metadata";
-import { DataSource, type MixedList, type EntitySchema } from "typeorm";
+import { DataSource, type DataSourceOptions } from "typeorm";
 import type { Logger } from "../log/logger.js";
 import { ensureDatabase } from "./ensure-database.js";
 import { foundationEntities } from "./entities/index.js";
 import { migrations } from "./migrations/index.js";
 
+/** TypeORM's own type for a list of entities (classes, schemas or file globs). */
+type EntityList = NonNullable<DataSourceOptions["entities"]>;
+
 export interface DatabaseOptions {
   databaseUrl: string;
   /** The service's own entities; the shared ones (tenants, api_keys, audit_log) are always added. */
-  entities?: MixedList<Function | string | EntitySchema>;
+  entities?: EntityList;
   logger?: Logger;
   /** Pool size per process. */
   poolSize?: number;
@@ -24,7 +27,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DataSource
   const dataSource = new DataSource({
     type: "postgres",
     url: options.databaseUrl,
-    entities: [...foundationEntities, ...((options.entities as unknown[]) ?? [])] as MixedList<Function>,
+    entities: [...foundationEntities, ...((options.entities as unknown[]) ?? [])] as EntityList,
     migrations,
     migrationsTableName: "migrations",
     synchronize: false,

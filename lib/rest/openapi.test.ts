@@ -87,7 +87,10 @@ describe("createOpenApiDocument", () => {
     const walk = (node: unknown) => {
       if (Array.isArray(node)) node.forEach(walk);
       else if (node && typeof node === "object") {
-        for (const [key, value] of Object.entries(node)) key === "$ref" ? refs.push(value as string) : walk(value);
+        for (const [key, value] of Object.entries(node)) {
+          if (key === "$ref") refs.push(value as string);
+          else walk(value);
+        }
       }
     };
     walk(doc);

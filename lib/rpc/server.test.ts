@@ -49,7 +49,9 @@ describe("createRpcServer", () => {
         responseDeserialize: (b: Buffer) => fromBinary(HealthCheckResponseSchema, b),
       },
     }, "Health");
-    const client = new Client(baseUrl.replace("http://", ""), grpc.credentials.createInsecure()) as unknown as grpc.Client & { check: Function };
+    const client = new Client(baseUrl.replace("http://", ""), grpc.credentials.createInsecure()) as unknown as grpc.Client & {
+      check(req: { service: string }, callback: (err: Error | null, value: { status: number }) => void): void;
+    };
     const res = await new Promise<{ status: number }>((resolve, reject) => client.check({ service: "" }, (err: Error | null, value: { status: number }) => (err ? reject(err) : resolve(value))));
     client.close();
     assert.equal(res.status, HealthCheckResponse_ServingStatus.SERVING);

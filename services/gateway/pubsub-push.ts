@@ -100,7 +100,7 @@ export function createPubsubPush(deps: { config: Readonly<NotificationsConfig>; 
         sendJson(res, 503, { code: "unavailable", message: "the gateway has no NATS connection to hand the notification on" });
         return true;
       }
-      let duplicate = false;
+      let duplicate: boolean;
       try {
         // a redelivery inside FETCH's duplicate window is dropped by JetStream (same message id)
         duplicate = (await handOnNotification(deps.nats, notification, "push")).duplicate;

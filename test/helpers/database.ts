@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import type { DataSource, MixedList, EntitySchema } from "typeorm";
-import { dropDatabase, openDatabase } from "../../lib/db/index.js";
+import type { DataSource } from "typeorm";
+import { dropDatabase, openDatabase, type DatabaseOptions } from "../../lib/db/index.js";
 
 /** Postgres server the tests use; each run gets its own database on it. */
 export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/";
@@ -20,7 +20,7 @@ export interface TestDatabase {
  * A fresh, migrated database for the surrounding `describe`, dropped afterwards. Call at the
  * describe level; read the fields inside tests.
  */
-export function useTestDatabase(entities: MixedList<Function | string | EntitySchema> = []): TestDatabase {
+export function useTestDatabase(entities: DatabaseOptions["entities"] = []): TestDatabase {
   const state: { url?: string; dataSource?: DataSource } = {};
   before(async function () {
     this.timeout(30_000);

@@ -74,10 +74,22 @@ export function createBranchHandlers(deps: TokenServiceDeps): TokenHandlers {
       requireRole(caller, WRITE_ROLES, "change branches");
       const row = await findVisibleBranch(dataSource.manager, caller, { id: req.id });
       const changed: string[] = [];
-      if (req.name !== undefined) (row.name = req.name), changed.push("name");
-      if (req.accountId !== undefined) (row.accountId = req.accountId), changed.push("account_id");
-      if (req.locationId !== undefined) (row.locationId = req.locationId), changed.push("location_id");
-      if (req.managerEmail !== undefined) (row.managerEmail = req.managerEmail), changed.push("manager_email");
+      if (req.name !== undefined) {
+        row.name = req.name;
+        changed.push("name");
+      }
+      if (req.accountId !== undefined) {
+        row.accountId = req.accountId;
+        changed.push("account_id");
+      }
+      if (req.locationId !== undefined) {
+        row.locationId = req.locationId;
+        changed.push("location_id");
+      }
+      if (req.managerEmail !== undefined) {
+        row.managerEmail = req.managerEmail;
+        changed.push("manager_email");
+      }
       if (changed.length === 0) return { branch: toBranch(row) };
       row.updatedAt = new Date(clock.now());
       await dataSource.transaction(async (m) => {

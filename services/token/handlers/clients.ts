@@ -66,14 +66,23 @@ export function createClientHandlers(deps: TokenServiceDeps): TokenHandlers {
       requireRole(caller, WRITE_ROLES, "change clients");
       const row = await findVisibleClient(dataSource.manager, caller, req.id);
       const changed: string[] = [];
-      if (req.name !== undefined) (row.name = req.name), changed.push("name");
-      if (req.clientSecret !== undefined) (row.clientSecret = box.seal(req.clientSecret, aad.clientSecret(row.id))), changed.push("client_secret");
+      if (req.name !== undefined) {
+        row.name = req.name;
+        changed.push("name");
+      }
+      if (req.clientSecret !== undefined) {
+        row.clientSecret = box.seal(req.clientSecret, aad.clientSecret(row.id));
+        changed.push("client_secret");
+      }
       if (req.redirectUri !== undefined) {
         checkRedirectUri(req.redirectUri);
         row.redirectUri = req.redirectUri;
         changed.push("redirect_uri");
       }
-      if (req.scopes.length > 0) (row.scopes = [...new Set(req.scopes)]), changed.push("scopes");
+      if (req.scopes.length > 0) {
+        row.scopes = [...new Set(req.scopes)];
+        changed.push("scopes");
+      }
       if (changed.length === 0) return { client: toClient(row) };
       row.updatedAt = new Date(clock.now());
       await dataSource.transaction(async (m) => {

@@ -30,6 +30,7 @@ function ClientCard({ client, session }: { client: Client; session: Session }) {
     api<Status>("GET", `/clients/${encodeURIComponent(client.id)}/connection`).then(setStatus, (e: unknown) => setError(messageOf(e)));
   }, [client.id]);
   const needsConsent = status && status.status !== "CONNECTION_STATUS_CONNECTED";
+  // never rejects (it shows its own error), so the click handler may start it and not wait
   const makeLink = async () => {
     setError(undefined);
     try {
@@ -49,7 +50,7 @@ function ClientCard({ client, session }: { client: Client; session: Session }) {
         {status?.reason ? <span class="muted"> — {status.reason}</span> : null}
       </p>
       {needsConsent && canWrite(session) ? (
-        <button type="button" onClick={makeLink}>Make a login link for the business</button>
+        <button type="button" onClick={() => void makeLink()}>Make a login link for the business</button>
       ) : null}
       {link ? (
         <p>

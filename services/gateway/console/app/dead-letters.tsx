@@ -8,6 +8,7 @@ import { ErrorNote, messageOf, Page, useLoad } from "./ui.js";
 export function DeadLettersPage({ session }: { session: Session }) {
   const letters = useLoad<{ dead_letters: DeadLetter[] }>("/api/v1/dead-letters?page_size=100");
   const [error, setError] = useState<string>();
+  // never rejects (it shows its own error), so the click handler may start it and not wait
   const replay = async (id: string) => {
     setError(undefined);
     try {
@@ -28,7 +29,7 @@ export function DeadLettersPage({ session }: { session: Session }) {
             <p class="reason">{d.error_message}</p>
             <p class="muted">Resource <code>{d.resource}</code> · job <code>{d.job_id.slice(0, 8)}</code> · {d.attempts} {d.attempts === 1 ? "attempt" : "attempts"} · failed {when(d.fail_time)}</p>
             {d.replay_time ? <p class="badge status-connected">replayed {when(d.replay_time)}</p> : canRunJobs(session) ? (
-              <button type="button" onClick={() => replay(d.id)}>Replay</button>
+              <button type="button" onClick={() => void replay(d.id)}>Replay</button>
             ) : null}
           </li>
         ))}

@@ -35,6 +35,7 @@ function CreateJob({ onCreated }: { onCreated: () => void }) {
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
   const chosen = clientId || clients.data?.clients[0]?.id || "";
+  // never rejects (it shows its own error), so the submit handler may start it and not wait
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
@@ -49,7 +50,7 @@ function CreateJob({ onCreated }: { onCreated: () => void }) {
     }
   };
   return (
-    <form class="filters" onSubmit={submit} aria-label="Start a fetch job">
+    <form class="filters" onSubmit={(e) => void submit(e)} aria-label="Start a fetch job">
       <label for="job-client">Client</label>
       <ClientSelect id="job-client" value={chosen} onChange={setClientId} clients={clients.data?.clients ?? []} />
       <label for="job-mode">Mode</label>

@@ -44,6 +44,7 @@ function App() {
   }, [page, session]);
   if (session === undefined) return <p class="loading">Loading…</p>;
   if (session === null) return <SignIn onSignedIn={setSession} />;
+  // never rejects (a failed DELETE still signs out here), so the click handler need not wait
   const signOut = async () => {
     await api("DELETE", "/console/session").catch(() => undefined);
     setSession(null);
@@ -60,7 +61,7 @@ function App() {
           </ul>
         </nav>
         <span class="who" data-testid="who">{session.role}{session.tenant_id ? ` · tenant ${session.tenant_id.slice(0, 8)}` : " · all tenants"}</span>
-        <button type="button" class="secondary" onClick={signOut}>Sign out</button>
+        <button type="button" class="secondary" onClick={() => void signOut()}>Sign out</button>
       </header>
       <main>
         {page === "connections" ? <ConnectionsPage session={session} /> : null}
@@ -78,6 +79,7 @@ function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
   const [key, setKey] = useState("");
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
+  // never rejects (it shows its own error), so the submit handler may start it and not wait
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
@@ -93,7 +95,7 @@ function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
   return (
     <main class="signin">
       <h1>reviewflow console</h1>
-      <form onSubmit={submit}>
+      <form onSubmit={(e) => void submit(e)}>
         <label for="api-key">API key</label>
         <input id="api-key" name="api_key" type="password" autoComplete="off" autoFocus required value={key} onInput={(e) => setKey((e.target as HTMLInputElement).value)} />
         <button type="submit" disabled={busy}>Sign in</button>

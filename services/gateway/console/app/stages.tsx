@@ -7,6 +7,7 @@ import { ErrorNote, messageOf, Page, useLoad } from "./ui.js";
 export function StagesPage({ session }: { session: Session }) {
   const stages = useLoad<{ stages: StageState[] }>("/api/v1/stages");
   const [error, setError] = useState<string>();
+  // never rejects (it shows its own error), so the click handlers may start it and not wait
   const act = async (stage: string, action: "pause" | "resume") => {
     setError(undefined);
     try {
@@ -34,8 +35,8 @@ export function StagesPage({ session }: { session: Session }) {
                   {isAdmin(session) ? (
                     <td data-label="Action">
                       {s.paused
-                        ? <button type="button" onClick={() => act(name, "resume")}>Resume {name}</button>
-                        : <button type="button" onClick={() => act(name, "pause")}>Pause {name}</button>}
+                        ? <button type="button" onClick={() => void act(name, "resume")}>Resume {name}</button>
+                        : <button type="button" onClick={() => void act(name, "pause")}>Pause {name}</button>}
                     </td>
                   ) : null}
                 </tr>
