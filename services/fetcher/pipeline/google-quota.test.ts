@@ -58,6 +58,11 @@ describe("Google quota limiter", () => {
  */
 describe("Google quota lanes", function () {
   this.timeout(30_000);
+  // How much of the budget the lanes use together is the bench's figure (`-- --only sync`); here a
+  // floor far above what the failure would leave (a lane kept to its share uses 0.1–0.4 of it, a
+  // mark that held the others back left them idle) and low enough that a loaded box's slow
+  // Postgres round trips (the windows are 51 ms) do not decide the outcome.
+  const USED_AT_LEAST = 0.6;
   const db = useTestDatabase();
   const QPM = 1_200;
   const SHARES = { on_demand: 0.4, schedule: 0.3, reconciliation: 0.2, notification: 0.1 } as const;
@@ -83,7 +88,7 @@ describe("Google quota lanes", function () {
     await Promise.all([work(a, "p-lend", "reconciliation", 3, ms, grants), work(b, "p-lend", "reconciliation", 3, ms, grants)]);
     const budget = ms / (a.plan.windowMs / a.plan.points);
     report(`lending: reconciliation (share 0.2) alone took ${grants.length} of ${budget.toFixed(0)} slots (${pct(grants.length / budget)})`);
-    assert.ok(grants.length >= 0.85 * budget, `${grants.length} grants, budget ${budget}`);
+    assert.ok(grants.length >= USED_AT_LEAST * budget, `${grants.length} grants, budget ${budget}`);
     assertCap(grants, QPM);
     const used = (await metrics[0].quotaUsed.get()).values.find((v) => v.labels.lane === "reconciliation")?.value ?? 0;
     assert.ok(used > 0 && used < grants.length, "each instance counts the slots it granted, by lane");
@@ -110,7 +115,7 @@ describe("Google quota lanes", function () {
       (Object.keys(want) as QuotaLane[]).map((lane) => `${lane} ${pct(share(lane))} (want ${pct(want[lane as keyof typeof want])})`).join(", "));
     for (const lane of Object.keys(want) as (keyof typeof want)[]) assert.ok(Math.abs(share(lane) - want[lane]) <= 0.06, `${lane}: ${share(lane)}, want ${want[lane]}`);
     const budget = (grants.at(-1)!.at - grants[0].at) / (a.plan.windowMs / a.plan.points);
-    assert.ok(grants.length >= 0.85 * budget, `the lanes together used ${grants.length} of ${budget} slots`);
+    assert.ok(grants.length >= USED_AT_LEAST * budget, `the lanes together used ${grants.length} of ${budget} slots`);
     assertCap(grants, QPM);
   });
 
@@ -135,7 +140,7 @@ describe("Google quota lanes", function () {
       `${latencies.join(", ")} ms; max ${Math.max(...latencies)} ms (first come first served would be ~${fifo} ms)`);
     assert.ok(Math.max(...latencies) <= 3 * a.plan.windowMs + 50, `latencies ${latencies}`);
     const budget = ms / (a.plan.windowMs / a.plan.points);
-    assert.ok(grants.length >= 0.85 * budget, `on demand and schedule together used ${grants.length} of ${budget} slots: a served lane's mark does not hold the others back`);
+    assert.ok(grants.length >= USED_AT_LEAST * budget, `on demand and schedule together used ${grants.length} of ${budget} slots: a served lane's mark does not hold the others back`);
     assertCap(grants, QPM);
   });
 
