@@ -21,9 +21,13 @@ export class FetcherProcess {
     this.exited = new Promise((resolve) => this.child.once("exit", (code) => resolve(code)));
   }
 
-  /** Resolves once the gRPC port answers health checks. */
+  /**
+   * Resolves once the gRPC port answers health checks. The deadline is generous: a fresh process
+   * compiles the fetcher's whole module graph through tsx, which on a loaded 2-core box (the suite
+   * runs files in parallel) has taken over 30 s.
+   */
   async ready(port: number): Promise<void> {
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 75_000;
     for (;;) {
       const ok = await fetch(`http://127.0.0.1:${port}/grpc.health.v1.Health/Check`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })
         .then((r) => r.ok)
