@@ -61,7 +61,7 @@ async function connectAndSync(f: FetcherFixture): Promise<{ clientId: string; ap
   const clientId = await f.connectClient(tenant);
   const api = f.client();
   await waitForJob(api, (await api.createFetchJob({ target: { case: "clientId", value: clientId }, mode: FetchMode.FULL })).jobId);
-  const outcomes = await f.fetcher!.notifications.reconcileClient({ clientId, tenantId: tenant.id, googleProject: DEMO_CLIENT });
+  const outcomes = await f.fetcher!.settingReconciler.reconcileClient({ clientId, tenantId: tenant.id, googleProject: DEMO_CLIENT });
   assert.ok(outcomes.length > 0 && outcomes.every((o) => o.state === "ours"), JSON.stringify(outcomes));
   return { clientId, api };
 }
@@ -252,7 +252,7 @@ describe("the notification setting reconciler", function () {
 
     // unchanged: read only, no patch
     const patchesBefore = f.emulator.controls.stats().requests["notificationSetting.update"] ?? 0;
-    await f.fetcher!.notifications.reconcileClient({ clientId, tenantId: null, googleProject: DEMO_CLIENT });
+    await f.fetcher!.settingReconciler.reconcileClient({ clientId, tenantId: null, googleProject: DEMO_CLIENT });
     assert.equal(f.emulator.controls.stats().requests["notificationSetting.update"] ?? 0, patchesBefore);
 
     // another tool takes the account's one topic
@@ -263,7 +263,7 @@ describe("the notification setting reconciler", function () {
       body: JSON.stringify({ name: `${account}/notificationSetting`, pubsubTopic: OTHER, notificationTypes: ["NEW_REVIEW"] }),
     });
     assert.equal(res.status, 200, await res.text());
-    const [outcome] = await f.fetcher!.notifications.reconcileClient({ clientId, tenantId: null, googleProject: DEMO_CLIENT });
+    const [outcome] = await f.fetcher!.settingReconciler.reconcileClient({ clientId, tenantId: null, googleProject: DEMO_CLIENT });
     assert.equal(outcome!.state, "foreign");
     assert.equal((await setting()).pubsubTopic, OTHER, "left untouched");
     const { policy } = await api.getSyncPolicy({ clientId });
@@ -271,7 +271,7 @@ describe("the notification setting reconciler", function () {
     assert.match(await f.fetcher!.metrics.metrics(), /reviewflow_notification_settings_total\{outcome="foreign"[^}]*\} 1/);
 
     await api.updateSyncPolicy({ clientId, takeOverNotifications: true });
-    const [taken] = await f.fetcher!.notifications.reconcileClient({ clientId, tenantId: null, googleProject: DEMO_CLIENT });
+    const [taken] = await f.fetcher!.settingReconciler.reconcileClient({ clientId, tenantId: null, googleProject: DEMO_CLIENT });
     assert.equal(taken!.state, "taken_over");
     assert.equal((await setting()).pubsubTopic, TOPIC);
     assert.equal((await api.getSyncPolicy({ clientId })).policy!.takeOverNotifications, true);

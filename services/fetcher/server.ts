@@ -56,7 +56,7 @@ export interface FetcherServiceInstance {
   /** The sync planner (every instance runs one; one plans at a time). */
   scheduler: Scheduler;
   /** Keeps connected accounts' notificationSetting on GOOGLE_PUBSUB_TOPIC (on connect, daily; tests call it directly). */
-  notifications: SettingReconciler;
+  settingReconciler: SettingReconciler;
   /** One maintenance pass now: stalled jobs, unpublished first tasks, retention purge. */
   maintain(): Promise<void>;
 }
@@ -125,25 +125,25 @@ export function createFetcherService(deps: FetcherServiceOptions): FetcherServic
   });
 
   const notificationWorker = createNotificationWorker(pipeline);
-  const reconciler = createSettingReconciler(pipeline, { topic: config.notifications.topic, tokenClient });
+  const settingReconciler = createSettingReconciler(pipeline, { topic: config.notifications.topic, tokenClient });
   const pullReceiver = createPullReceiver({ config: config.notifications, nats: deps.nats, logger, metrics });
   const scheduler = createScheduler(pipeline, {
     databaseUrl: config.postgres.url,
     defaults: config.fetcher.sync,
     tokenClient,
     projectQpm: config.google.qpm,
-    notifications: config.notifications.topic ? reconciler : undefined,
+    settingReconciler: config.notifications.topic ? settingReconciler : undefined,
   });
 
   let stopped = false;
   return {
     metrics: registry,
     scheduler,
-    notifications: reconciler,
+    settingReconciler,
     async start(port = config.fetcher.port) {
       await workers.start();
       notificationWorker.start();
-      await reconciler.start();
+      await settingReconciler.start();
       await pullReceiver.start();
       scheduler.start();
       return server.listen(port, config.http.host);
@@ -154,7 +154,7 @@ export function createFetcherService(deps: FetcherServiceOptions): FetcherServic
       await server.close();
       await pullReceiver.stop();
       await scheduler.stop();
-      await reconciler.stop();
+      await settingReconciler.stop();
       await notificationWorker.stop();
       await workers.stop();
       await quotaPool.end().catch(() => undefined);
