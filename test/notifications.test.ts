@@ -314,7 +314,7 @@ describe("review notifications through pull (Google's Pub/Sub emulator)", functi
     });
     assert.equal(set.status, 200, await set.text());
     receiver = createPullReceiver({
-      config: { topic: topicName, subscription: `projects/${ps.emu.projectId}/subscriptions/reviewflow-pull`, emulatorHost: ps.emu.host, pushAudience: undefined, pushServiceAccount: undefined, jwksUrl: "http://127.0.0.1:9/" },
+      notifications: { topic: topicName, subscription: `projects/${ps.emu.projectId}/subscriptions/reviewflow-pull`, emulatorHost: ps.emu.host, pushAudience: undefined, pushServiceAccount: undefined, jwksUrl: "http://127.0.0.1:9/" },
       nats: f.streams.nats,
       logger: silentLogger,
       metrics: createFetcherMetrics(createMetricsRegistry("pull", { processMetrics: false })),

@@ -126,7 +126,7 @@ export function createFetcherService(deps: FetcherServiceOptions): FetcherServic
 
   const notificationWorker = createNotificationWorker(pipeline);
   const settingReconciler = createSettingReconciler(pipeline, { topic: config.notifications.topic, tokenClient });
-  const pullReceiver = createPullReceiver({ config: config.notifications, nats: deps.nats, logger, metrics });
+  const pullReceiver = createPullReceiver({ notifications: config.notifications, nats: deps.nats, logger, metrics });
   const scheduler = createScheduler(pipeline, {
     databaseUrl: config.postgres.url,
     defaults: config.fetcher.sync,

@@ -125,7 +125,7 @@ export function createGatewayService(deps: GatewayServiceOptions): GatewayServic
     isClosing: () => closing,
   });
 
-  const push = createPubsubPush({ config: config.notifications, nats: deps.nats, logger, metrics, bodyLimitBytes: config.gateway.bodyLimitBytes });
+  const push = createPubsubPush({ notifications: config.notifications, nats: deps.nats, logger, metrics, bodyLimitBytes: config.gateway.bodyLimitBytes });
 
   const rpcPaths = new Set(["/metrics", ...services.flatMap((s) => s.methods.map((m) => `/${s.typeName}/${m.name}`))]);
   const server = createRpcServer({
