@@ -47,12 +47,12 @@ async function main(): Promise<number> {
     return 2;
   }
   const config = loadConfig({ ...process.env, ...(args.url ? { NATS_URL: args.url } : {}), ...(args.namespace !== undefined ? { NATS_NAMESPACE: args.namespace } : {}) });
-  const names = streamNames(config.natsNamespace);
+  const names = streamNames(config.nats.namespace);
   let connection;
   try {
-    connection = await connect({ servers: [...config.natsServers], name: "reviews-tail", maxReconnectAttempts: -1 });
+    connection = await connect({ servers: [...config.nats.servers], name: "reviews-tail", maxReconnectAttempts: -1 });
   } catch (err) {
-    process.stderr.write(`cannot reach NATS at ${config.natsUrl}: ${(err as Error).message}\n`);
+    process.stderr.write(`cannot reach NATS at ${config.nats.url}: ${(err as Error).message}\n`);
     return 1;
   }
   let tail;

@@ -88,11 +88,11 @@ function plan(): Plan {
 function serviceList(p: Plan): { name: string; entry: string; port: number; probe: () => Promise<boolean> }[] {
   const c = p.config;
   const list = [];
-  if (p.useEmulator) list.push({ name: "emulator", entry: "emulator/main.ts", port: c.emulatorPort, probe: () => httpHealthy(`http://127.0.0.1:${c.emulatorPort}/_emulator/config`) });
+  if (p.useEmulator) list.push({ name: "emulator", entry: "emulator/main.ts", port: c.emulator.port, probe: () => httpHealthy(`http://127.0.0.1:${c.emulator.port}/_emulator/config`) });
   list.push(
-    { name: "token", entry: "services/token/main.ts", port: c.tokenPort, probe: () => grpcHealthy(`http://127.0.0.1:${c.tokenPort}`) },
-    { name: "fetcher", entry: "services/fetcher/main.ts", port: c.fetcherPort, probe: () => grpcHealthy(`http://127.0.0.1:${c.fetcherPort}`) },
-    { name: "gateway", entry: "services/gateway/main.ts", port: c.gatewayPort, probe: () => httpHealthy(`http://127.0.0.1:${c.gatewayPort}/ready`) },
+    { name: "token", entry: "services/token/main.ts", port: c.token.port, probe: () => grpcHealthy(`http://127.0.0.1:${c.token.port}`) },
+    { name: "fetcher", entry: "services/fetcher/main.ts", port: c.fetcher.port, probe: () => grpcHealthy(`http://127.0.0.1:${c.fetcher.port}`) },
+    { name: "gateway", entry: "services/gateway/main.ts", port: c.gateway.port, probe: () => httpHealthy(`http://127.0.0.1:${c.gateway.port}/ready`) },
   );
   return list;
 }
@@ -110,14 +110,14 @@ async function demoBranches(emulatorUrl: string): Promise<DemoBranch[]> {
 
 /** The stream names this deployment uses, and where its namespace came from (subscribers need both). */
 function describeStreams(c: Readonly<Config>): string {
-  const names = streamNames(c.natsNamespace, c.natsWorkNamespace);
+  const names = streamNames(c.nats.namespace, c.nats.workNamespace);
   const list = [names.fetch.stream, names.reviews.stream, names.deadLetters.stream, names.tokenEvents.stream].join(", ");
   const origin = process.env.NATS_NAMESPACE === undefined
-    ? `work streams in namespace ${c.natsWorkNamespace}, derived from DATABASE_URL; NATS_NAMESPACE sets one for all`
-    : c.natsNamespace
-      ? `NATS namespace ${c.natsNamespace}`
+    ? `work streams in namespace ${c.nats.workNamespace}, derived from DATABASE_URL; NATS_NAMESPACE sets one for all`
+    : c.nats.namespace
+      ? `NATS namespace ${c.nats.namespace}`
       : "NATS_NAMESPACE set empty: the unprefixed names";
-  return `${list} (${origin}${c.natsReplicas > 1 ? `; ${c.natsReplicas} replicas each` : ""})`;
+  return `${list} (${origin}${c.nats.replicas > 1 ? `; ${c.nats.replicas} replicas each` : ""})`;
 }
 
 async function main(): Promise<number> {
@@ -130,9 +130,9 @@ async function main(): Promise<number> {
     return 1;
   }
   const c = p.config;
-  say(`reviewflow: starting ${p.useEmulator ? "against the Google emulator" : `against Google at ${c.google.authUrl}`}`);
+  say(`reviewflow: starting ${p.useEmulator ? "against the Google emulator" : `against Google at ${c.google.endpoints.authUrl}`}`);
 
-  const problems = (await Promise.all([checkPostgres(c.databaseUrl), checkNats(c.natsUrl)])).filter((x) => x !== undefined);
+  const problems = (await Promise.all([checkPostgres(c.postgres.url), checkNats(c.nats.url)])).filter((x) => x !== undefined);
   if (problems.length) {
     for (const problem of problems) say(formatProblem(problem));
     return 1;
@@ -285,9 +285,9 @@ function watchConsent(token: ReturnType<typeof createServiceClient<typeof TokenS
 /** Seeds the demo, connects it, prints the next steps. */
 async function afterStart(p: Plan): Promise<void> {
   const c = p.config;
-  const token = createServiceClient(TokenService, `http://127.0.0.1:${c.tokenPort}`, { apiKey: p.env.ADMIN_API_KEY });
+  const token = createServiceClient(TokenService, `http://127.0.0.1:${c.token.port}`, { apiKey: p.env.ADMIN_API_KEY });
   let demo: Parameters<typeof formatNextSteps>[0]["demo"];
-  const emulatorUrl = p.useEmulator ? `http://127.0.0.1:${c.emulatorPort}` : undefined;
+  const emulatorUrl = p.useEmulator ? `http://127.0.0.1:${c.emulator.port}` : undefined;
   const googleClient = emulatorUrl
     ? DEMO_GOOGLE_CLIENT
     : p.env.GOOGLE_CLIENT_ID && p.env.GOOGLE_CLIENT_SECRET
@@ -300,7 +300,7 @@ async function afterStart(p: Plan): Promise<void> {
       clientName: emulatorUrl ? "Demo client (emulated Google)" : `Google OAuth client ${googleClient.id.split(".")[0]}`,
       googleClientId: googleClient.id,
       clientSecret: googleClient.secret,
-      redirectUri: `${c.publicUrl}/auth/callback`,
+      redirectUri: `${c.gateway.publicUrl}/auth/callback`,
       branches: emulatorUrl ? await demoBranches(emulatorUrl) : [],
       resealSecret: p.freshEncryptionKey,
     });
@@ -309,7 +309,7 @@ async function afterStart(p: Plan): Promise<void> {
     // CONNECTED says nothing of which Google granted it: a grant from the emulator (or of unknown
     // origin) is no connection to the real Google, so that one is revoked and asked for again
     const origins = loadGrantOrigins(p.runDir);
-    const google = c.google.authUrl;
+    const google = c.google.endpoints.authUrl;
     const otherGoogle = !p.useEmulator && !grantedBy(origins, seed.client.id, google);
     if (otherGoogle && (await token.getConnectionStatus({ clientId: seed.client.id })).status === ConnectionStatus.CONNECTED) {
       say(`! client ${seed.client.name} holds a grant from ${origins.get(seed.client.id) ?? "another Google (the emulator?)"}, not from ${google}: it is dropped and the client consents again`);
@@ -336,14 +336,14 @@ async function afterStart(p: Plan): Promise<void> {
     formatNextSteps({
       adminKey: p.env.ADMIN_API_KEY!,
       adminKeySource: p.adminKeySource,
-      gatewayUrl: `http://localhost:${c.gatewayPort}`,
-      tokenPort: c.tokenPort,
-      fetcherPort: c.fetcherPort,
-      gatewayPort: c.gatewayPort,
+      gatewayUrl: `http://localhost:${c.gateway.port}`,
+      tokenPort: c.token.port,
+      fetcherPort: c.fetcher.port,
+      gatewayPort: c.gateway.port,
       emulatorUrl,
       logDir: displayPath(p.logDir),
-      natsUrl: c.natsUrl,
-      natsNamespace: c.natsNamespace,
+      natsUrl: c.nats.url,
+      natsNamespace: c.nats.namespace,
       demo,
     }),
   );

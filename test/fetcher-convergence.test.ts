@@ -26,7 +26,7 @@ const STARS: StarRating[] = ["ONE", "TWO", "THREE", "FOUR", "FIVE"];
 function useConvergence(f: FetcherFixture, client: () => { id: string; api: Client<typeof ReviewFetcher>; admin: Client<typeof ReviewFetcher> }) {
   const deletedAtGoogle = new Set<string>();
   let step = 0;
-  const truth = () => googleTruth(f.config.google, f.issueToken());
+  const truth = () => googleTruth(f.config.google.endpoints, f.issueToken());
   return {
     deletedAtGoogle,
     truth,
@@ -298,7 +298,7 @@ describe("REVIEWS converges to Google through crashes and restarts", function ()
     const fresh = await startGoogleEmulator({ port: 0, seed: { accounts: 1, locationsPerAccount: 6, reviewsPerLocation: [60, 180] }, autoApprove: true });
     try {
       // a restarted Google serves the same seeded reviews byte for byte: nothing to publish for them
-      const seeded = await googleTruth({ ...f.config.google, ...endpointsOf(fresh.url) }, fresh.controls.issueTokens({ client_id: DEMO_CLIENT }).access_token);
+      const seeded = await googleTruth({ ...f.config.google.endpoints, ...endpointsOf(fresh.url) }, fresh.controls.issueTokens({ client_id: DEMO_CLIENT }).access_token);
       const before = await c.truth();
       const untouched = [...seeded].filter(([name, review]) => before.has(name) && equals(ReviewSchema, before.get(name)!, review));
       assert.ok(untouched.length > 0.9 * seeded.size, "a re-seeded Google serves the seeded reviews unchanged");

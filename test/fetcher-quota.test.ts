@@ -4,7 +4,7 @@ import { silentLogger } from "../lib/log/index.js";
 import { createMetricsRegistry, type Registry } from "../lib/metrics/index.js";
 import { connectNats } from "../lib/nats/index.js";
 import { JobStatus } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
-import { createFetcherService, type FetcherService } from "../services/fetcher/server.js";
+import { createFetcherService, type FetcherServiceInstance } from "../services/fetcher/server.js";
 import { TEST_NATS_URL } from "./helpers/index.js";
 import { DEMO_CLIENT, readReviewEvents, useFetcherFixture, waitForJob } from "./helpers/fetcher-fixture.js";
 
@@ -20,7 +20,7 @@ const EMULATED_QUOTA = 60;
 describe("Two fetcher instances sharing one Google project's quota", function () {
   this.timeout(90_000);
   const start = Date.now();
-  let second: FetcherService | undefined;
+  let second: FetcherServiceInstance | undefined;
   let closeSecond: () => Promise<void> = async () => undefined;
   // registered before the fixture's hooks, so the second instance stops before its database goes
   after(async () => {
@@ -38,15 +38,15 @@ describe("Two fetcher instances sharing one Google project's quota", function ()
   });
 
   it("never exceed the quota in any window, and Google never answers 429", async () => {
-    const dataSource = await openDatabase({ databaseUrl: f.config.databaseUrl, poolSize: 10 });
-    const nats = await connectNats({ url: TEST_NATS_URL, namespace: f.config.natsNamespace, ackWaitMs: f.config.fetchAckWaitMs, maxDeliver: f.config.fetchMaxDeliver });
+    const dataSource = await openDatabase({ databaseUrl: f.config.postgres.url, poolSize: 10 });
+    const nats = await connectNats({ url: TEST_NATS_URL, namespace: f.config.nats.namespace, ackWaitMs: f.config.fetcher.ackWaitMs, maxDeliver: f.config.fetcher.maxDeliver });
     closeSecond = async () => {
       await nats.close();
       await dataSource.destroy();
     };
     const metricsB = createMetricsRegistry("fetcher-b", { processMetrics: false });
     second = createFetcherService({ config: f.config, dataSource, nats, logger: silentLogger, metrics: metricsB });
-    await second.start();
+    await second.start(0);
 
     const api = f.client();
     const job = await waitForJob(api, (await api.createFetchJob({ target: { case: "accessToken", value: f.issueToken() } })).jobId);

@@ -4,7 +4,7 @@ import type { Client } from "@connectrpc/connect";
 import { JobStatus, JobTrigger, type ReviewFetcher } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { createMetricsRegistry } from "../lib/metrics/index.js";
 import { silentLogger } from "../lib/log/index.js";
-import { createFetcherService, type FetcherService } from "../services/fetcher/server.js";
+import { createFetcherService, type FetcherServiceInstance } from "../services/fetcher/server.js";
 import { readReviewEvents, useFetcherFixture, type FetcherFixture, type TestTenant } from "./helpers/fetcher-fixture.js";
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -20,7 +20,7 @@ async function until<T>(what: string, check: () => Promise<T | undefined | false
 }
 
 /** A second fetcher instance on the fixture's database and streams (stopped by the suite's `after`). */
-async function startAnotherFetcher(f: FetcherFixture, others: FetcherService[]): Promise<FetcherService> {
+async function startAnotherFetcher(f: FetcherFixture, others: FetcherServiceInstance[]): Promise<FetcherServiceInstance> {
   const fetcher = createFetcherService({
     config: f.config,
     dataSource: f.db.dataSource,
@@ -29,8 +29,7 @@ async function startAnotherFetcher(f: FetcherFixture, others: FetcherService[]):
     metrics: createMetricsRegistry("fetcher", { processMetrics: false }),
   });
   others.push(fetcher);
-  await fetcher.server.listen(0);
-  await fetcher.start();
+  await fetcher.start(0);
   return fetcher;
 }
 
@@ -54,7 +53,7 @@ describe("the sync scheduler", function () {
   let tenant: TestTenant;
   let clientId: string;
   let api: Client<typeof ReviewFetcher>;
-  const others: FetcherService[] = [];
+  const others: FetcherServiceInstance[] = [];
   after(async () => {
     for (const other of others) await other.stop();
   });
@@ -147,7 +146,7 @@ describe("the sync scheduler with the quota saturated", function () {
     env: { ...SYNC_ENV, SYNC_INCREMENTAL_EVERY_SECONDS: "1", SYNC_MAX_INCREMENTAL_SECONDS: "1", SYNC_ADAPTIVE: "false", GOOGLE_QPM: String(QPM) },
     emulator: { seed: { accounts: 1, locationsPerAccount: 12, reviewsPerLocation: [3, 20] } },
   });
-  const others: FetcherService[] = [];
+  const others: FetcherServiceInstance[] = [];
   after(async () => {
     for (const other of others) await other.stop();
   });

@@ -12,7 +12,7 @@ import { FetchMode, JobTrigger, type ReviewFetcher } from "../gen/reviewflow/fet
 import { ReviewEventType } from "../gen/reviewflow/reviews/v1/events_pb.js";
 import { silentLogger } from "../lib/log/index.js";
 import { createMetricsRegistry } from "../lib/metrics/index.js";
-import { createGateway, type Gateway } from "../services/gateway/server.js";
+import { createGatewayService, type GatewayServiceInstance } from "../services/gateway/server.js";
 import { createGatewayMetrics } from "../services/gateway/metrics.js";
 import { createFetcherMetrics } from "../services/fetcher/metrics.js";
 import { createPullReceiver } from "../services/fetcher/notifications/pull-receiver.js";
@@ -36,14 +36,14 @@ async function until<T>(what: string, check: () => Promise<T | undefined | false
 }
 
 /** A gateway on this fixture's database and NATS, with push verified against `jwksUrl` for `audience`. */
-async function startGateway(f: FetcherFixture, jwksUrl: string, audience: (port: number) => string): Promise<{ gateway: Gateway; base: string; audience: string }> {
+async function startGateway(f: FetcherFixture, jwksUrl: string, audience: (port: number) => string): Promise<{ gateway: GatewayServiceInstance; base: string; audience: string }> {
   const probe = createServer();
   await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
   const port = (probe.address() as AddressInfo).port;
   await new Promise((resolve) => probe.close(resolve));
   const aud = audience(port);
   const config = testConfig(f.childEnv({ PUBSUB_PUSH_AUDIENCE: aud, PUBSUB_PUSH_SERVICE_ACCOUNT: SERVICE_ACCOUNT, GOOGLE_JWKS_URL: jwksUrl }));
-  const gateway = createGateway({
+  const gateway = createGatewayService({
     config,
     dataSource: f.db.dataSource,
     nats: f.streams.nats,
@@ -51,7 +51,7 @@ async function startGateway(f: FetcherFixture, jwksUrl: string, audience: (port:
     authenticator: { authenticate: async () => undefined },
     metrics: createGatewayMetrics({ processMetrics: false }),
   });
-  await gateway.listen(port, "127.0.0.1");
+  await gateway.start(port);
   return { gateway, base: `http://127.0.0.1:${port}`, audience: aud };
 }
 
@@ -61,7 +61,7 @@ async function connectAndSync(f: FetcherFixture): Promise<{ clientId: string; ap
   const clientId = await f.connectClient(tenant);
   const api = f.client();
   await waitForJob(api, (await api.createFetchJob({ target: { case: "clientId", value: clientId }, mode: FetchMode.FULL })).jobId);
-  const outcomes = await f.fetcher!.notifications.reconcileClient({ clientId, tenantId: tenant.id, googleProject: DEMO_CLIENT });
+  const outcomes = await f.fetcher!.settingReconciler.reconcileClient({ clientId, tenantId: tenant.id, googleProject: DEMO_CLIENT });
   assert.ok(outcomes.length > 0 && outcomes.every((o) => o.state === "ours"), JSON.stringify(outcomes));
   return { clientId, api };
 }
@@ -76,12 +76,12 @@ describe("review notifications through push", function () {
     env: { GOOGLE_PUBSUB_TOPIC: TOPIC },
     emulator: { seed: { accounts: 1, locationsPerAccount: 2, reviewsPerLocation: [4, 8] } },
   });
-  let gateway: Gateway | undefined;
+  let gateway: GatewayServiceInstance | undefined;
   let base = "";
   let clientId = "";
   let api: Client<typeof ReviewFetcher>;
   after(async () => {
-    await gateway?.close();
+    await gateway?.stop();
   });
 
   before(async function () {
@@ -129,7 +129,7 @@ describe("review notifications through push", function () {
 
     await waitForJob(api, (await api.createFetchJob({ target: { case: "clientId", value: clientId }, mode: FetchMode.FULL })).jobId);
     const state = replay(await readReviewEvents(f.streams.nats), clientId);
-    assertConverged(state, await googleTruth(f.config.google, f.issueToken()), new Set());
+    assertConverged(state, await googleTruth(f.config.google.endpoints, f.issueToken()), new Set());
     f.emulator.controls.configureNotifications({ drop_ratio: 0, duplicate_ratio: 0 });
   });
 });
@@ -138,14 +138,14 @@ describe("the push route's token checks", function () {
   this.timeout(60_000);
   const f = useFetcherFixture({ tokenService: true, env: { GOOGLE_PUBSUB_TOPIC: TOPIC }, emulator: { seed: { accounts: 1, locationsPerAccount: 1, reviewsPerLocation: [2, 3] } } });
   let jwks: Server | undefined;
-  let gateway: Gateway | undefined;
+  let gateway: GatewayServiceInstance | undefined;
   let base = "";
   let audience = "";
   let key: CryptoKey;
   let otherKey: CryptoKey;
   const KID = "test-key-1";
   after(async () => {
-    await gateway?.close();
+    await gateway?.stop();
     await new Promise((resolve) => (jwks ? jwks.close(resolve) : resolve(undefined)));
   });
 
@@ -252,7 +252,7 @@ describe("the notification setting reconciler", function () {
 
     // unchanged: read only, no patch
     const patchesBefore = f.emulator.controls.stats().requests["notificationSetting.update"] ?? 0;
-    await f.fetcher!.notifications.reconcileClient({ clientId, tenantId: null, googleProject: DEMO_CLIENT });
+    await f.fetcher!.settingReconciler.reconcileClient({ clientId, tenantId: null, googleProject: DEMO_CLIENT });
     assert.equal(f.emulator.controls.stats().requests["notificationSetting.update"] ?? 0, patchesBefore);
 
     // another tool takes the account's one topic
@@ -263,7 +263,7 @@ describe("the notification setting reconciler", function () {
       body: JSON.stringify({ name: `${account}/notificationSetting`, pubsubTopic: OTHER, notificationTypes: ["NEW_REVIEW"] }),
     });
     assert.equal(res.status, 200, await res.text());
-    const [outcome] = await f.fetcher!.notifications.reconcileClient({ clientId, tenantId: null, googleProject: DEMO_CLIENT });
+    const [outcome] = await f.fetcher!.settingReconciler.reconcileClient({ clientId, tenantId: null, googleProject: DEMO_CLIENT });
     assert.equal(outcome!.state, "foreign");
     assert.equal((await setting()).pubsubTopic, OTHER, "left untouched");
     const { policy } = await api.getSyncPolicy({ clientId });
@@ -271,7 +271,7 @@ describe("the notification setting reconciler", function () {
     assert.match(await f.fetcher!.metrics.metrics(), /reviewflow_notification_settings_total\{outcome="foreign"[^}]*\} 1/);
 
     await api.updateSyncPolicy({ clientId, takeOverNotifications: true });
-    const [taken] = await f.fetcher!.notifications.reconcileClient({ clientId, tenantId: null, googleProject: DEMO_CLIENT });
+    const [taken] = await f.fetcher!.settingReconciler.reconcileClient({ clientId, tenantId: null, googleProject: DEMO_CLIENT });
     assert.equal(taken!.state, "taken_over");
     assert.equal((await setting()).pubsubTopic, TOPIC);
     assert.equal((await api.getSyncPolicy({ clientId })).policy!.takeOverNotifications, true);
@@ -314,7 +314,7 @@ describe("review notifications through pull (Google's Pub/Sub emulator)", functi
     });
     assert.equal(set.status, 200, await set.text());
     receiver = createPullReceiver({
-      config: { topic: topicName, subscription: `projects/${ps.emu.projectId}/subscriptions/reviewflow-pull`, emulatorHost: ps.emu.host, pushAudience: undefined, pushServiceAccount: undefined, jwksUrl: "http://127.0.0.1:9/" },
+      notifications: { topic: topicName, subscription: `projects/${ps.emu.projectId}/subscriptions/reviewflow-pull`, emulatorHost: ps.emu.host, pushAudience: undefined, pushServiceAccount: undefined, jwksUrl: "http://127.0.0.1:9/" },
       nats: f.streams.nats,
       logger: silentLogger,
       metrics: createFetcherMetrics(createMetricsRegistry("pull", { processMetrics: false })),

@@ -27,7 +27,7 @@ describe("ReviewFetcher sync API: policies, freshness per location, job triggers
 
   describe("GetSyncPolicy / UpdateSyncPolicy", () => {
     it("reports the environment's defaults, with uses_defaults, to any key of the client's tenant and to admin", async () => {
-      const defaults = f.config.sync;
+      const defaults = f.config.fetcher.sync;
       for (const key of [a.reader, a.service, a.operator, undefined]) {
         const { policy } = await f.client(key).getSyncPolicy({ clientId: clientA });
         assert.equal(policy?.clientId, clientA);
@@ -51,7 +51,7 @@ describe("ReviewFetcher sync API: policies, freshness per location, job triggers
       assert.equal(second?.adaptive, false);
       assert.equal(second?.fullEverySeconds, 43_200);
       assert.equal(second?.incrementalEverySeconds, 1_800, "kept: the request did not set it");
-      assert.equal(second?.enabled, f.config.sync.enabled, "still the default");
+      assert.equal(second?.enabled, f.config.fetcher.sync.enabled, "still the default");
       assert.deepEqual((await f.client(a.reader).getSyncPolicy({ clientId: clientA })).policy, second);
 
       const unchanged = (await api.updateSyncPolicy({ clientId: clientA })).policy;
@@ -68,7 +68,7 @@ describe("ReviewFetcher sync API: policies, freshness per location, job triggers
 
     it("goes back to the defaults on reset, then applies the fields the reset carries", async () => {
       const api = f.client(a.operator);
-      const defaults = f.config.sync;
+      const defaults = f.config.fetcher.sync;
       const reset = (await api.updateSyncPolicy({ clientId: clientA, reset: true, enabled: !defaults.enabled })).policy;
       assert.equal(reset?.enabled, !defaults.enabled);
       assert.equal(reset?.adaptive, defaults.adaptive);
@@ -157,7 +157,7 @@ describe("ReviewFetcher sync API: policies, freshness per location, job triggers
       for (const location of locations) {
         assert.equal(location.clientId, clientA);
         assert.match(location.locationId, /^[0-9a-f-]{36}$/);
-        assert.equal(location.incrementalEverySeconds, f.config.sync.incrementalEverySeconds, "the policy's interval until the scheduler sets one");
+        assert.equal(location.incrementalEverySeconds, f.config.fetcher.sync.incrementalEverySeconds, "the policy's interval until the scheduler sets one");
         if (location.reviewCount > 0n) assert.ok(location.newestUpdateTime, `${location.googleName}: newest update time`);
       }
     });

@@ -69,7 +69,7 @@ export interface Environment {
 
 /** A database on the configured Postgres server (DATABASE_URL's host), named for this run. */
 export function scratchDatabaseUrl(label: string): string {
-  const url = new URL(process.env.DRILL_POSTGRES_URL ?? loadConfig(process.env).databaseUrl);
+  const url = new URL(process.env.DRILL_POSTGRES_URL ?? loadConfig(process.env).postgres.url);
   url.pathname = `/rf_${label.replace(/[^a-z0-9]/gi, "").toLowerCase().slice(0, 20)}_${randomBytes(4).toString("hex")}`;
   return url.toString();
 }

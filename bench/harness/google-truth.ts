@@ -24,7 +24,7 @@ export interface TruthComparison {
 }
 
 export async function compareWithGoogle(env: Environment, tally: ReviewTally): Promise<TruthComparison> {
-  const google = loadConfig({ GOOGLE_OAUTH_URL: env.emulator.url, GOOGLE_API_URL: env.emulator.url }).google;
+  const google = loadConfig({ GOOGLE_OAUTH_URL: env.emulator.url, GOOGLE_API_URL: env.emulator.url }).google.endpoints;
   const token = env.emulator.controls.issueTokens({ client_id: env.googleClient.id }).access_token;
   const truth = await googleTruth(google, token);
   const latest = new Map<string, { version: number; deleted: boolean }>();

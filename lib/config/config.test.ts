@@ -6,55 +6,56 @@ const KEY = Buffer.alloc(32, 1).toString("base64");
 describe("loadConfig", () => {
   it("applies DESIGN.md's defaults", () => {
     const config = loadConfig({});
-    assert.equal(config.databaseUrl, "postgres://postgres@127.0.0.1:5432/reviewflow");
-    assert.equal(config.natsUrl, "nats://127.0.0.1:4222");
-    assert.equal(config.googleQpm, 300);
-    assert.equal(config.tokenRefreshWindowSeconds, 300);
-    assert.deepEqual([config.tokenPort, config.fetcherPort, config.gatewayPort, config.emulatorPort], [8002, 8001, 8080, 8090]);
-    assert.equal(config.google.tokenUrl, "https://oauth2.googleapis.com/token");
-    assert.equal(config.encryptionKeys, undefined);
+    assert.equal(config.postgres.url, "postgres://postgres@127.0.0.1:5432/reviewflow");
+    assert.equal(config.nats.url, "nats://127.0.0.1:4222");
+    assert.equal(config.google.qpm, 300);
+    assert.equal(config.token.refreshWindowSeconds, 300);
+    assert.deepEqual([config.token.port, config.fetcher.port, config.gateway.port, config.emulator.port], [8002, 8001, 8080, 8090]);
+    assert.equal(config.google.endpoints.tokenUrl, "https://oauth2.googleapis.com/token");
+    assert.equal(config.secrets.encryptionKeys, undefined);
     assert.ok(Object.isFrozen(config));
+    for (const section of Object.values(config)) assert.ok(Object.isFrozen(section), "every section is frozen too");
   });
 
   it("bounds each tenant's active jobs at a quarter of the global bound unless told otherwise", () => {
-    assert.deepEqual([loadConfig({}).maxActiveJobs, loadConfig({}).maxActiveJobsPerTenant], [100, 25]);
-    assert.equal(loadConfig({ FETCH_MAX_ACTIVE_JOBS: "2" }).maxActiveJobsPerTenant, 1);
-    assert.equal(loadConfig({ FETCH_MAX_ACTIVE_JOBS: "10", FETCH_MAX_ACTIVE_JOBS_PER_TENANT: "10" }).maxActiveJobsPerTenant, 10);
+    assert.deepEqual([loadConfig({}).fetcher.maxActiveJobs, loadConfig({}).fetcher.maxActiveJobsPerTenant], [100, 25]);
+    assert.equal(loadConfig({ FETCH_MAX_ACTIVE_JOBS: "2" }).fetcher.maxActiveJobsPerTenant, 1);
+    assert.equal(loadConfig({ FETCH_MAX_ACTIVE_JOBS: "10", FETCH_MAX_ACTIVE_JOBS_PER_TENANT: "10" }).fetcher.maxActiveJobsPerTenant, 10);
   });
 
   it("reads NATS_URL as a comma-separated list of servers, and NATS_REPLICAS (1 by default)", () => {
-    assert.deepEqual(loadConfig({}).natsServers, ["nats://127.0.0.1:4222"]);
-    assert.equal(loadConfig({}).natsReplicas, 1);
+    assert.deepEqual(loadConfig({}).nats.servers, ["nats://127.0.0.1:4222"]);
+    assert.equal(loadConfig({}).nats.replicas, 1);
     const cluster = loadConfig({ NATS_URL: "nats://n1:4222, nats://n2:4222,nats://n3:4222", NATS_REPLICAS: "3" });
-    assert.deepEqual(cluster.natsServers, ["nats://n1:4222", "nats://n2:4222", "nats://n3:4222"]);
-    assert.equal(cluster.natsUrl, "nats://n1:4222,nats://n2:4222,nats://n3:4222");
-    assert.equal(cluster.natsReplicas, 3);
+    assert.deepEqual(cluster.nats.servers, ["nats://n1:4222", "nats://n2:4222", "nats://n3:4222"]);
+    assert.equal(cluster.nats.url, "nats://n1:4222,nats://n2:4222,nats://n3:4222");
+    assert.equal(cluster.nats.replicas, 3);
   });
 
   it("derives the work streams' namespace from the database unless NATS_NAMESPACE is set (set but empty: the unprefixed names); the public streams keep DESIGN's names", () => {
-    assert.equal(loadConfig({}).natsNamespace, "");
-    const a = loadConfig({ DATABASE_URL: "postgres://u@db.example:5432/app_a" }).natsWorkNamespace;
-    const b = loadConfig({ DATABASE_URL: "postgres://u@db.example:5432/app_b" }).natsWorkNamespace;
+    assert.equal(loadConfig({}).nats.namespace, "");
+    const a = loadConfig({ DATABASE_URL: "postgres://u@db.example:5432/app_a" }).nats.workNamespace;
+    const b = loadConfig({ DATABASE_URL: "postgres://u@db.example:5432/app_b" }).nats.workNamespace;
     assert.match(a, /^rf_[0-9a-f]{8}$/);
     assert.notEqual(a, b);
     // what identifies the database decides, not who connects or how loopback is spelt
-    assert.equal(loadConfig({ DATABASE_URL: "postgresql://other:pw@DB.example/app_a" }).natsWorkNamespace, a);
+    assert.equal(loadConfig({ DATABASE_URL: "postgresql://other:pw@DB.example/app_a" }).nats.workNamespace, a);
     assert.equal(deploymentNamespace("postgres://x@127.0.0.1:5432/reviewflow"), deploymentNamespace("postgres://y@localhost/reviewflow"));
     assert.notEqual(deploymentNamespace("postgres://x@127.0.0.1:5433/reviewflow"), deploymentNamespace("postgres://x@127.0.0.1:5432/reviewflow"));
-    assert.equal(loadConfig({}).natsWorkNamespace, deploymentNamespace("postgres://postgres@127.0.0.1:5432/reviewflow"));
-    for (const key of ["natsNamespace", "natsWorkNamespace"] as const) {
-      assert.equal(loadConfig({ NATS_NAMESPACE: "prod-eu" })[key], "prod-eu");
-      assert.equal(loadConfig({ NATS_NAMESPACE: "" })[key], "");
+    assert.equal(loadConfig({}).nats.workNamespace, deploymentNamespace("postgres://postgres@127.0.0.1:5432/reviewflow"));
+    for (const key of ["namespace", "workNamespace"] as const) {
+      assert.equal(loadConfig({ NATS_NAMESPACE: "prod-eu" }).nats[key], "prod-eu");
+      assert.equal(loadConfig({ NATS_NAMESPACE: "" }).nats[key], "");
     }
   });
 
   it("points every Google endpoint at one base URL (the emulator)", () => {
     const config = loadConfig({ GOOGLE_OAUTH_URL: "http://127.0.0.1:8090/", GOOGLE_API_URL: "http://127.0.0.1:8090" });
-    assert.equal(config.google.authUrl, "http://127.0.0.1:8090/o/oauth2/v2/auth");
-    assert.equal(config.google.revokeUrl, "http://127.0.0.1:8090/revoke");
-    assert.equal(config.google.myBusinessUrl, "http://127.0.0.1:8090/");
-    assert.equal(config.google.notificationsUrl, "http://127.0.0.1:8090/");
-    assert.equal(loadConfig({}).google.notificationsUrl, "https://mybusinessnotifications.googleapis.com/");
+    assert.equal(config.google.endpoints.authUrl, "http://127.0.0.1:8090/o/oauth2/v2/auth");
+    assert.equal(config.google.endpoints.revokeUrl, "http://127.0.0.1:8090/revoke");
+    assert.equal(config.google.endpoints.myBusinessUrl, "http://127.0.0.1:8090/");
+    assert.equal(config.google.endpoints.notificationsUrl, "http://127.0.0.1:8090/");
+    assert.equal(loadConfig({}).google.endpoints.notificationsUrl, "https://mybusinessnotifications.googleapis.com/");
   });
 
   it("reads the review notification settings: everything off by default, Google's JWKS", () => {
@@ -105,9 +106,9 @@ describe("loadConfig", () => {
   }
 
   it("reads the connection timeouts of every port, the request timeout no shorter than the headers one", () => {
-    assert.deepEqual(loadConfig({}).httpTimeouts, { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, idleTimeoutMs: 65_000 });
+    assert.deepEqual(loadConfig({}).http.timeouts, { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, idleTimeoutMs: 65_000 });
     const set = loadConfig({ HTTP_HEADERS_TIMEOUT_MS: "2000", HTTP_REQUEST_TIMEOUT_MS: "2000", HTTP_IDLE_TIMEOUT_MS: "5000" });
-    assert.deepEqual(set.httpTimeouts, { headersTimeoutMs: 2_000, requestTimeoutMs: 2_000, idleTimeoutMs: 5_000 });
+    assert.deepEqual(set.http.timeouts, { headersTimeoutMs: 2_000, requestTimeoutMs: 2_000, idleTimeoutMs: 5_000 });
     const refused = (env: Record<string, string>, message: RegExp) =>
       assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && message.test(err.message));
     refused({ HTTP_REQUEST_TIMEOUT_MS: "5000" }, /^HTTP_REQUEST_TIMEOUT_MS: must be at least HTTP_HEADERS_TIMEOUT_MS \(10000\), got 5000/);
@@ -136,7 +137,7 @@ describe("loadConfig", () => {
   it("reads a keyring for rotation: the first key encrypts, all decrypt", () => {
     const old = Buffer.alloc(32, 2).toString("base64");
     const config = loadConfig({ TOKEN_ENCRYPTION_KEY: `new:${KEY},old:${old}` });
-    assert.equal(config.encryptionKeys?.active.id, "new");
-    assert.deepEqual([...config.encryptionKeys!.byId.keys()], ["new", "old"]);
+    assert.equal(config.secrets.encryptionKeys?.active.id, "new");
+    assert.deepEqual([...config.secrets.encryptionKeys!.byId.keys()], ["new", "old"]);
   });
 });

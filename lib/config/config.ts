@@ -43,48 +43,100 @@ export interface NotificationsConfig {
   jwksUrl: string;
 }
 
+/**
+ * The whole configuration, one section per service or concern. A service takes only the
+ * sections it reads (its `XServiceConfig`, a Pick of these); its main.ts hands them over.
+ */
 export interface Config {
-  databaseUrl: string;
+  postgres: Readonly<PostgresConfig>;
+  nats: Readonly<NatsConfig>;
+  google: Readonly<GoogleConfig>;
+  notifications: Readonly<NotificationsConfig>;
+  secrets: Readonly<SecretsConfig>;
+  /** What every port (services and gateway) shares: where it binds, how long it waits for a client. */
+  http: Readonly<HttpConfig>;
+  log: Readonly<LogConfig>;
+  token: Readonly<TokenConfig>;
+  fetcher: Readonly<FetcherConfig>;
+  gateway: Readonly<GatewayConfig>;
+  emulator: Readonly<EmulatorConfig>;
+}
+
+export interface PostgresConfig {
+  /** DATABASE_URL. */
+  url: string;
+}
+
+export interface NatsConfig {
   /** NATS_URL as given: one server, or several comma-separated (the servers of a cluster). */
-  natsUrl: string;
+  url: string;
   /** NATS_URL's servers, one URL each: a client tries them in turn and learns the rest of the cluster. */
-  natsServers: readonly string[];
+  servers: readonly string[];
   /** Replicas of every stream (NATS_REPLICAS, 1): 3 on a three-node JetStream cluster. */
-  natsReplicas: number;
+  replicas: number;
   /**
    * Prefix of the public streams' names and subjects (REVIEWS, TOKEN_EVENTS: what subscribers
    * read, named in DESIGN.md): NATS_NAMESPACE, else none. Deployments sharing a NATS still never
    * mix events: subjects carry the client's id, and message ids are scoped by it.
    */
-  natsNamespace: string;
+  namespace: string;
   /**
    * Prefix of the work streams (FETCH, DEAD_LETTERS), so deployments sharing a NATS never take
    * each other's tasks: NATS_NAMESPACE, else one derived from DATABASE_URL's host, port and
    * database (deploymentNamespace); NATS_NAMESPACE set but empty keeps the unprefixed names.
    */
-  natsWorkNamespace: string;
+  workNamespace: string;
+}
+
+export interface GoogleConfig {
+  /** GOOGLE_OAUTH_URL and GOOGLE_API_URL, spelt out per endpoint. */
+  endpoints: Readonly<GoogleEndpoints>;
+  /** Timeout of one Google API request (GOOGLE_TIMEOUT_MS), from the fetcher or the TokenService; a timeout is retried. */
+  timeoutMs: number;
+  /** Requests per minute per Google project (GOOGLE_QPM), shared by every fetcher. */
+  qpm: number;
+  /** Shares of each Google project's GOOGLE_QPM per quota lane (GOOGLE_QUOTA_LANES); an idle lane lends its share. */
+  quotaLanes: Readonly<Record<QuotaLane, number>>;
+}
+
+export interface SecretsConfig {
   /** Undefined when TOKEN_ENCRYPTION_KEY is unset; services that store secrets call `requireKeyring`. */
   encryptionKeys: EncryptionKeyring | undefined;
-  google: GoogleEndpoints;
-  notifications: Readonly<NotificationsConfig>;
-  googleQpm: number;
-  tokenRefreshWindowSeconds: number;
-  /** How often the TokenService's sweeper refreshes tokens about to enter the window; 0 = off. */
-  tokenSweepIntervalSeconds: number;
-  tokenPort: number;
-  fetcherPort: number;
-  gatewayPort: number;
-  emulatorPort: number;
-  /** Where services reach each other over gRPC (h2c). */
-  tokenServiceUrl: string;
-  fetcherServiceUrl: string;
-  /** Public base URL of the gateway: login links and redirect URIs are built from it. */
-  publicUrl: string;
-  logLevel: LogLevel;
+  /** ADMIN_API_KEY: the bootstrap admin key. */
   adminApiKey: string | undefined;
   /** The key a service presents when it calls another service (SERVICE_API_KEY, else ADMIN_API_KEY). */
   serviceApiKey: string | undefined;
+}
+
+export interface HttpConfig {
+  /** HOST: the address every port binds. */
+  host: string;
+  /** How long every port lets a connection take over a request, or sit idle. */
+  timeouts: Readonly<HttpTimeouts>;
+}
+
+export interface LogConfig {
+  /** LOG_LEVEL. */
+  level: LogLevel;
+}
+
+export interface TokenConfig {
+  /** TOKEN_PORT. */
+  port: number;
+  /** Where the other services reach the TokenService over gRPC (h2c): TOKEN_SERVICE_URL. */
+  url: string;
+  refreshWindowSeconds: number;
+  /** How often the TokenService's sweeper refreshes tokens about to enter the window; 0 = off. */
+  sweepIntervalSeconds: number;
+}
+
+export interface FetcherConfig {
+  /** FETCHER_PORT. */
+  port: number;
+  /** Where the gateway reaches the ReviewFetcher over gRPC (h2c): FETCHER_SERVICE_URL. */
+  url: string;
   jobStallTimeoutSeconds: number;
+  /** REVIEW_RETENTION_DAYS: the fetcher's purge, and the max age of the REVIEWS and DEAD_LETTERS streams. */
   reviewRetentionDays: number;
   maxActiveJobs: number;
   /**
@@ -92,42 +144,47 @@ export interface Config {
    * FETCH_MAX_ACTIVE_JOBS, at least 1, never above it): one tenant cannot fill the global bound.
    */
   maxActiveJobsPerTenant: number;
-  /** ReviewFetcher workers: how long a task may be held before JetStream redelivers it (FETCH_ACK_WAIT_MS). */
-  fetchAckWaitMs: number;
+  /** How long a task may be held before JetStream redelivers it (FETCH_ACK_WAIT_MS). */
+  ackWaitMs: number;
   /** Deliveries of a FETCH task before it is dead-lettered (FETCH_MAX_DELIVER). */
-  fetchMaxDeliver: number;
+  maxDeliver: number;
   /** Tasks each stage runs at once per fetcher instance (FETCH_CONCURRENCY). */
-  fetchConcurrency: number;
+  concurrency: number;
   /** First retry delay of a transient failure; doubles per attempt up to FETCH_RETRY_MAX_MS, with jitter. */
-  fetchRetryBaseMs: number;
-  fetchRetryMaxMs: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
   /** How often workers re-read pause switches and the maintenance loop runs (FETCH_POLL_MS). */
-  fetchPollMs: number;
-  /** Timeout of one Google API request (GOOGLE_TIMEOUT_MS); a timeout is retried. */
-  googleTimeoutMs: number;
+  pollMs: number;
   /** The scheduler's defaults for every client (SYNC_*); a client's own policy overrides them. */
-  sync: SyncDefaults;
-  /** Shares of each Google project's GOOGLE_QPM per quota lane (GOOGLE_QUOTA_LANES); an idle lane lends its share. */
-  quotaLanes: Readonly<Record<QuotaLane, number>>;
-  /** Gateway limits, requests per minute: per API key, per tenant (all its keys), per client IP for unauthenticated calls; 0 = no limit. */
-  gatewayRatePerKey: number;
-  gatewayRatePerTenant: number;
-  gatewayRatePerIp: number;
-  /** Where the gateway's limiters count: `memory` (per instance) or `postgres` (shared by all instances). */
-  gatewayRateStore: "memory" | "postgres";
+  sync: Readonly<SyncDefaults>;
+}
+
+export interface GatewayConfig {
+  /** GATEWAY_PORT. */
+  port: number;
+  /** Public base URL of the gateway (PUBLIC_URL): login links and redirect URIs are built from it. */
+  publicUrl: string;
+  /** Limits, requests per minute: per API key, per tenant (all its keys), per client IP for unauthenticated calls; 0 = no limit. */
+  ratePerKey: number;
+  ratePerTenant: number;
+  ratePerIp: number;
+  /** Where the limiters count: `memory` (per instance) or `postgres` (shared by all instances). */
+  rateStore: "memory" | "postgres";
   /** Origins allowed to call the gateway from a browser (CORS_ORIGINS, comma-separated; `*` = any, without credentials). */
   corsOrigins: readonly string[];
-  /** Largest request body the gateway accepts (GATEWAY_BODY_LIMIT_BYTES); larger is 413. */
-  gatewayBodyLimitBytes: number;
-  /** Deadline of one upstream call from the gateway (GATEWAY_UPSTREAM_TIMEOUT_MS); past it, 504. */
-  gatewayUpstreamTimeoutMs: number;
-  /** Interval of keep-alive comments on the gateway's Server-Sent Events streams (GATEWAY_SSE_KEEPALIVE_MS). */
-  gatewaySseKeepAliveMs: number;
+  /** Largest request body accepted (GATEWAY_BODY_LIMIT_BYTES); larger is 413. */
+  bodyLimitBytes: number;
+  /** Deadline of one upstream call (GATEWAY_UPSTREAM_TIMEOUT_MS); past it, 504. */
+  upstreamTimeoutMs: number;
+  /** Interval of keep-alive comments on Server-Sent Events streams (GATEWAY_SSE_KEEPALIVE_MS). */
+  sseKeepAliveMs: number;
   /** How long a console sign-in lasts (CONSOLE_SESSION_TTL_MINUTES, default 60): absolute, not sliding. */
   consoleSessionTtlMs: number;
-  /** How long every port (services and gateway) lets a connection take over a request, or sit idle. */
-  httpTimeouts: Readonly<HttpTimeouts>;
-  host: string;
+}
+
+export interface EmulatorConfig {
+  /** EMULATOR_PORT: where `npm start` runs the Google emulator. */
+  port: number;
 }
 
 /**
@@ -159,7 +216,7 @@ const GOOGLE_DEFAULTS: GoogleEndpoints = {
   notificationsUrl: "https://mybusinessnotifications.googleapis.com/",
 };
 
-/** Parses the environment once into a frozen, typed object; a bad value stops start-up. */
+/** Parses the environment once into a frozen, typed object in sections; a bad value stops start-up. */
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   const read = (name: string) => {
     const value = env[name]?.trim();
@@ -169,75 +226,88 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const fetcherPort = port(read, "FETCHER_PORT", 8001);
   const gatewayPort = port(read, "GATEWAY_PORT", 8080);
   const maxActiveJobs = int(read, "FETCH_MAX_ACTIVE_JOBS", 100, 1, 100_000);
-  const rawKey = read("TOKEN_ENCRYPTION_KEY");
-  let encryptionKeys: EncryptionKeyring | undefined;
-  if (rawKey !== undefined) {
-    try {
-      encryptionKeys = parseEncryptionKeys(rawKey);
-    } catch (err) {
-      // the parser's message describes the shape problem only, never the key bytes
-      throw new ConfigError("TOKEN_ENCRYPTION_KEY", (err as Error).message);
-    }
-  }
+  const keyring = encryptionKeys(read);
   const databaseUrl = url(read, "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/reviewflow", ["postgres:", "postgresql:"]);
   const natsServers = urlList(read, "NATS_URL", "nats://127.0.0.1:4222", ["nats:", "tls:"]);
   const config: Config = {
-    databaseUrl,
-    natsUrl: natsServers.join(","),
-    natsServers,
-    natsReplicas: int(read, "NATS_REPLICAS", 1, 1, 5),
-    natsNamespace: pattern(read, "NATS_NAMESPACE", "", /^[A-Za-z0-9_-]*$/, "letters, digits, _ and - only"),
-    natsWorkNamespace: env.NATS_NAMESPACE === undefined ? deploymentNamespace(databaseUrl) : pattern(read, "NATS_NAMESPACE", "", /^[A-Za-z0-9_-]*$/, "letters, digits, _ and - only"),
-    encryptionKeys,
-    google: googleEndpoints(read),
+    postgres: Object.freeze({ url: databaseUrl }),
+    nats: Object.freeze({
+      url: natsServers.join(","),
+      servers: natsServers,
+      replicas: int(read, "NATS_REPLICAS", 1, 1, 5),
+      namespace: pattern(read, "NATS_NAMESPACE", "", /^[A-Za-z0-9_-]*$/, "letters, digits, _ and - only"),
+      workNamespace: env.NATS_NAMESPACE === undefined ? deploymentNamespace(databaseUrl) : pattern(read, "NATS_NAMESPACE", "", /^[A-Za-z0-9_-]*$/, "letters, digits, _ and - only"),
+    }),
+    google: Object.freeze({
+      endpoints: googleEndpoints(read),
+      timeoutMs: int(read, "GOOGLE_TIMEOUT_MS", 30_000, 100, 600_000),
+      qpm: int(read, "GOOGLE_QPM", 300, 1, 1_000_000),
+      quotaLanes: quotaLanes(read),
+    }),
     notifications: notificationsConfig(read),
-    googleQpm: int(read, "GOOGLE_QPM", 300, 1, 1_000_000),
-    tokenRefreshWindowSeconds: int(read, "TOKEN_REFRESH_WINDOW_SECONDS", 300, 0, 86_400),
-    tokenSweepIntervalSeconds: int(read, "TOKEN_SWEEP_INTERVAL_SECONDS", 30, 0, 86_400),
-    tokenPort,
-    fetcherPort,
-    gatewayPort,
-    emulatorPort: port(read, "EMULATOR_PORT", 8090),
-    tokenServiceUrl: url(read, "TOKEN_SERVICE_URL", `http://127.0.0.1:${tokenPort}`, ["http:", "https:"]),
-    fetcherServiceUrl: url(read, "FETCHER_SERVICE_URL", `http://127.0.0.1:${fetcherPort}`, ["http:", "https:"]),
-    publicUrl: url(read, "PUBLIC_URL", `http://localhost:${gatewayPort}`, ["http:", "https:"]).replace(/\/+$/, ""),
-    logLevel: oneOf(read, "LOG_LEVEL", "info", ["debug", "info", "warn", "error"] as const),
-    adminApiKey: secret(read, "ADMIN_API_KEY", 16),
-    serviceApiKey: secret(read, "SERVICE_API_KEY", 16) ?? secret(read, "ADMIN_API_KEY", 16),
-    jobStallTimeoutSeconds: int(read, "JOB_STALL_TIMEOUT_SECONDS", 600, 1, 86_400),
-    reviewRetentionDays: int(read, "REVIEW_RETENTION_DAYS", 30, 1, 3650),
-    maxActiveJobs,
-    maxActiveJobsPerTenant: perTenantBound(read, maxActiveJobs),
-    fetchAckWaitMs: int(read, "FETCH_ACK_WAIT_MS", 30_000, 1_000, 3_600_000),
-    fetchMaxDeliver: int(read, "FETCH_MAX_DELIVER", 10, 2, 1_000),
-    fetchConcurrency: int(read, "FETCH_CONCURRENCY", 8, 1, 256),
-    fetchRetryBaseMs: int(read, "FETCH_RETRY_BASE_MS", 1_000, 1, 600_000),
-    fetchRetryMaxMs: int(read, "FETCH_RETRY_MAX_MS", 60_000, 1, 3_600_000),
-    fetchPollMs: int(read, "FETCH_POLL_MS", 1_000, 20, 60_000),
-    googleTimeoutMs: int(read, "GOOGLE_TIMEOUT_MS", 30_000, 100, 600_000),
-    sync: syncDefaults(read),
-    quotaLanes: quotaLanes(read),
-    gatewayRatePerKey: int(read, "GATEWAY_RATE_PER_KEY", 600, 0, 10_000_000),
-    gatewayRatePerTenant: int(read, "GATEWAY_RATE_PER_TENANT", 1_200, 0, 10_000_000),
-    gatewayRatePerIp: int(read, "GATEWAY_RATE_PER_IP", 120, 0, 10_000_000),
-    gatewayRateStore: oneOf(read, "GATEWAY_RATE_STORE", "memory", ["memory", "postgres"] as const),
-    corsOrigins: origins(read, "CORS_ORIGINS"),
-    gatewayBodyLimitBytes: int(read, "GATEWAY_BODY_LIMIT_BYTES", 1_048_576, 1_024, 64 * 1_048_576),
-    gatewayUpstreamTimeoutMs: int(read, "GATEWAY_UPSTREAM_TIMEOUT_MS", 30_000, 10, 600_000),
-    gatewaySseKeepAliveMs: int(read, "GATEWAY_SSE_KEEPALIVE_MS", 15_000, 10, 600_000),
-    consoleSessionTtlMs: int(read, "CONSOLE_SESSION_TTL_MINUTES", 60, 1, 24 * 60) * 60_000,
-    httpTimeouts: httpTimeouts(read),
-    host: read("HOST") ?? "127.0.0.1",
+    secrets: Object.freeze({
+      encryptionKeys: keyring,
+      adminApiKey: secret(read, "ADMIN_API_KEY", 16),
+      serviceApiKey: secret(read, "SERVICE_API_KEY", 16) ?? secret(read, "ADMIN_API_KEY", 16),
+    }),
+    http: Object.freeze({ host: read("HOST") ?? "127.0.0.1", timeouts: httpTimeouts(read) }),
+    log: Object.freeze({ level: oneOf(read, "LOG_LEVEL", "info", ["debug", "info", "warn", "error"] as const) }),
+    token: Object.freeze({
+      port: tokenPort,
+      url: url(read, "TOKEN_SERVICE_URL", `http://127.0.0.1:${tokenPort}`, ["http:", "https:"]),
+      refreshWindowSeconds: int(read, "TOKEN_REFRESH_WINDOW_SECONDS", 300, 0, 86_400),
+      sweepIntervalSeconds: int(read, "TOKEN_SWEEP_INTERVAL_SECONDS", 30, 0, 86_400),
+    }),
+    fetcher: Object.freeze({
+      port: fetcherPort,
+      url: url(read, "FETCHER_SERVICE_URL", `http://127.0.0.1:${fetcherPort}`, ["http:", "https:"]),
+      jobStallTimeoutSeconds: int(read, "JOB_STALL_TIMEOUT_SECONDS", 600, 1, 86_400),
+      reviewRetentionDays: int(read, "REVIEW_RETENTION_DAYS", 30, 1, 3650),
+      maxActiveJobs,
+      maxActiveJobsPerTenant: perTenantBound(read, maxActiveJobs),
+      ackWaitMs: int(read, "FETCH_ACK_WAIT_MS", 30_000, 1_000, 3_600_000),
+      maxDeliver: int(read, "FETCH_MAX_DELIVER", 10, 2, 1_000),
+      concurrency: int(read, "FETCH_CONCURRENCY", 8, 1, 256),
+      retryBaseMs: int(read, "FETCH_RETRY_BASE_MS", 1_000, 1, 600_000),
+      retryMaxMs: int(read, "FETCH_RETRY_MAX_MS", 60_000, 1, 3_600_000),
+      pollMs: int(read, "FETCH_POLL_MS", 1_000, 20, 60_000),
+      sync: syncDefaults(read),
+    }),
+    gateway: Object.freeze({
+      port: gatewayPort,
+      publicUrl: url(read, "PUBLIC_URL", `http://localhost:${gatewayPort}`, ["http:", "https:"]).replace(/\/+$/, ""),
+      ratePerKey: int(read, "GATEWAY_RATE_PER_KEY", 600, 0, 10_000_000),
+      ratePerTenant: int(read, "GATEWAY_RATE_PER_TENANT", 1_200, 0, 10_000_000),
+      ratePerIp: int(read, "GATEWAY_RATE_PER_IP", 120, 0, 10_000_000),
+      rateStore: oneOf(read, "GATEWAY_RATE_STORE", "memory", ["memory", "postgres"] as const),
+      corsOrigins: origins(read, "CORS_ORIGINS"),
+      bodyLimitBytes: int(read, "GATEWAY_BODY_LIMIT_BYTES", 1_048_576, 1_024, 64 * 1_048_576),
+      upstreamTimeoutMs: int(read, "GATEWAY_UPSTREAM_TIMEOUT_MS", 30_000, 10, 600_000),
+      sseKeepAliveMs: int(read, "GATEWAY_SSE_KEEPALIVE_MS", 15_000, 10, 600_000),
+      consoleSessionTtlMs: int(read, "CONSOLE_SESSION_TTL_MINUTES", 60, 1, 24 * 60) * 60_000,
+    }),
+    emulator: Object.freeze({ port: port(read, "EMULATOR_PORT", 8090) }),
   };
   return Object.freeze(config);
 }
 
-/** For services that encrypt or decrypt: the keyring, or a ConfigError naming the variable. */
-export function requireKeyring(config: Config): EncryptionKeyring {
-  if (!config.encryptionKeys) throw new ConfigError("TOKEN_ENCRYPTION_KEY", "is required (base64 of 32 bytes)");
-  return config.encryptionKeys;
+/** TOKEN_ENCRYPTION_KEY as a keyring, or undefined when unset. */
+function encryptionKeys(read: Read): EncryptionKeyring | undefined {
+  const raw = read("TOKEN_ENCRYPTION_KEY");
+  if (raw === undefined) return undefined;
+  try {
+    return parseEncryptionKeys(raw);
+  } catch (err) {
+    // the parser's message describes the shape problem only, never the key bytes
+    throw new ConfigError("TOKEN_ENCRYPTION_KEY", (err as Error).message);
+  }
 }
 
+/** For services that encrypt or decrypt: the keyring, or a ConfigError naming the variable. */
+export function requireKeyring(secrets: Pick<SecretsConfig, "encryptionKeys">): EncryptionKeyring {
+  if (!secrets.encryptionKeys) throw new ConfigError("TOKEN_ENCRYPTION_KEY", "is required (base64 of 32 bytes)");
+  return secrets.encryptionKeys;
+}
 type Read = (name: string) => string | undefined;
 
 export interface SyncDefaults {

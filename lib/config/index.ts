@@ -1,1 +1,5 @@
-export { ConfigError, deploymentNamespace, loadConfig, QUOTA_LANES, requireKeyring, type Config, type GoogleEndpoints, type NotificationsConfig, HTTP_TIMEOUT_DEFAULTS, type HttpTimeouts, type LogLevel, type QuotaLane, type SyncDefaults } from "./config.js";
+export {
+  ConfigError, deploymentNamespace, loadConfig, QUOTA_LANES, requireKeyring, HTTP_TIMEOUT_DEFAULTS,
+  type Config, type EmulatorConfig, type FetcherConfig, type GatewayConfig, type GoogleConfig, type GoogleEndpoints, type HttpConfig, type HttpTimeouts,
+  type LogConfig, type LogLevel, type NatsConfig, type NotificationsConfig, type PostgresConfig, type QuotaLane, type SecretsConfig, type SyncDefaults, type TokenConfig,
+} from "./config.js";

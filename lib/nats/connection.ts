@@ -1,6 +1,7 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
+import type { Config } from "../config/config.js";
 import type { Logger } from "../log/logger.js";
 import { checkReplicas, clusterView } from "./cluster.js";
 import { streamNames, type StreamNames } from "./names.js";
@@ -30,6 +31,28 @@ export interface NatsOptions extends StreamOptions {
    * fail: a hot publisher (every JetStream publish is a request) spends ~10 % of its CPU there.
    */
   noAsyncTraces?: boolean;
+}
+
+/**
+ * The one translation of the config into connectNats options, so every process reaches the same
+ * streams alike. Only who owns the FETCH stage consumers (the fetcher, and `npm start` preparing
+ * storage) passes `stageConsumers`: their ack wait and max deliver follow FETCH_ACK_WAIT_MS and
+ * FETCH_MAX_DELIVER, which a process that does not pass them leaves as they are.
+ */
+export function natsOptionsFrom(
+  config: Pick<Config, "nats" | "fetcher">,
+  options: Omit<NatsOptions, "url" | "namespace" | "workNamespace" | "replicas" | "retentionDays" | "ackWaitMs" | "maxDeliver"> & { stageConsumers?: boolean },
+): NatsOptions {
+  const { stageConsumers, ...rest } = options;
+  return {
+    url: config.nats.servers,
+    namespace: config.nats.namespace,
+    workNamespace: config.nats.workNamespace,
+    replicas: config.nats.replicas,
+    retentionDays: config.fetcher.reviewRetentionDays,
+    ...(stageConsumers ? { ackWaitMs: config.fetcher.ackWaitMs, maxDeliver: config.fetcher.maxDeliver } : {}),
+    ...rest,
+  };
 }
 
 /** NATS_URL's servers: `nats://a:4222,nats://b:4222` (or a list) as one URL each. */

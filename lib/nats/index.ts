@@ -1,4 +1,4 @@
-export { connectNats, natsServers, type Nats, type NatsOptions } from "./connection.js";
+export { connectNats, natsOptionsFrom, natsServers, type Nats, type NatsOptions } from "./connection.js";
 export { checkReplicas, clusterView, countJetStreamServers, jetStreamUnavailable, NatsSetupError, type ClusterView } from "./cluster.js";
 export { STAGES, streamNames, TYPE_HEADER, type StageName, type StreamNames, type TokenEventName } from "./names.js";
 export { consumerConfigs, deleteStreams, ensureStreams, streamConfigs, type ReplicaChange, type StreamOptions } from "./streams.js";

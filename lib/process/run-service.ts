@@ -24,15 +24,15 @@ export function runService(
   let config: Readonly<Config>;
   try {
     config = loadConfig();
-    if (options.needsEncryptionKey) requireKeyring(config);
+    if (options.needsEncryptionKey) requireKeyring(config.secrets);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`${name}: bad configuration: ${err.message}\n`);
     process.exit(1);
   }
-  registerSecret(config.adminApiKey);
-  registerSecret(config.serviceApiKey);
-  const logger = createLogger({ level: config.logLevel, bindings: { service: name } });
+  registerSecret(config.secrets.adminApiKey);
+  registerSecret(config.secrets.serviceApiKey);
+  const logger = createLogger({ level: config.log.level, bindings: { service: name } });
 
   start(config, logger).then(
     (service) => {

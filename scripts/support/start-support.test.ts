@@ -20,7 +20,7 @@ describe("npm start's development secrets", () => {
     assert.equal(statSync(first.file).mode & 0o777, 0o600);
     // the real config loader accepts both
     const config = loadConfig({ TOKEN_ENCRYPTION_KEY: first.values.TOKEN_ENCRYPTION_KEY, ADMIN_API_KEY: first.values.ADMIN_API_KEY });
-    assert.ok(config.encryptionKeys);
+    assert.ok(config.secrets.encryptionKeys);
     const second = loadDevSecrets(dir, {});
     assert.deepEqual(second.values, first.values);
     assert.deepEqual(second.sources, { TOKEN_ENCRYPTION_KEY: "file", ADMIN_API_KEY: "file" });

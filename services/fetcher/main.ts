@@ -1,28 +1,16 @@
 import { openDatabase } from "../../lib/db/index.js";
-import { connectNats } from "../../lib/nats/index.js";
+import { connectNats, natsOptionsFrom } from "../../lib/nats/index.js";
 import { runService } from "../../lib/process/index.js";
 import { createFetcherService } from "./server.js";
 
-/** The ReviewFetcher process: gRPC on FETCHER_PORT plus the JetStream stage workers. `npm run fetcher`. */
+/** The ReviewFetcher process: gRPC on FETCHER_PORT plus the JetStream stage workers; the only file with side effects. `npm run fetcher`. */
 runService("fetcher", async (config, logger) => {
-  const dataSource = await openDatabase({ databaseUrl: config.databaseUrl, logger, poolSize: Math.min(40, Math.max(10, config.fetchConcurrency * 2 + 4)) });
-  const nats = await connectNats({
-    url: config.natsServers,
-    namespace: config.natsNamespace,
-    workNamespace: config.natsWorkNamespace,
-    replicas: config.natsReplicas,
-    name: "reviewflow-fetcher",
-    logger,
-    ackWaitMs: config.fetchAckWaitMs,
-    maxDeliver: config.fetchMaxDeliver,
-    retentionDays: config.reviewRetentionDays,
-    // every review event is a JetStream publish: no eager stack trace per request
-    noAsyncTraces: true,
-  });
+  const dataSource = await openDatabase({ databaseUrl: config.postgres.url, logger, poolSize: Math.min(40, Math.max(10, config.fetcher.concurrency * 2 + 4)) });
+  // every review event is a JetStream publish: no eager stack trace per request
+  const nats = await connectNats(natsOptionsFrom(config, { name: "reviewflow-fetcher", logger, stageConsumers: true, noAsyncTraces: true }));
   const fetcher = createFetcherService({ config, dataSource, nats, logger });
-  await fetcher.server.listen(config.fetcherPort, config.host);
-  await fetcher.start();
-  logger.info("fetcher ready", { port: config.fetcherPort, concurrency: config.fetchConcurrency, qpm: config.googleQpm });
+  const port = await fetcher.start();
+  logger.info("fetcher ready", { port, concurrency: config.fetcher.concurrency, qpm: config.google.qpm });
   return {
     // stop accepting and pulling first, let in-flight tasks finish, then drop the connections
     async stop() {

@@ -8,7 +8,7 @@ import { createGoogleReviewSource, type ReviewSource } from "../../lib/google/in
 import type { Logger } from "../../lib/log/index.js";
 import { createMetricsRegistry, type Registry } from "../../lib/metrics/index.js";
 import type { Nats } from "../../lib/nats/index.js";
-import { createRpcServer, createServiceClient, createStandardInterceptors, type RpcServer } from "../../lib/rpc/index.js";
+import { createRpcServer, createServiceClient, createStandardInterceptors } from "../../lib/rpc/index.js";
 import { ReviewFetcher } from "../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { TokenService } from "../../gen/reviewflow/token/v1/token_service_pb.js";
 import { createFetcherMetrics } from "./metrics.js";
@@ -25,13 +25,16 @@ import { createStageSwitches } from "./pipeline/stage-switches.js";
 import { fetcherRoutes } from "./routes.js";
 import { createDb } from "./store/db.js";
 
-export interface FetcherServiceDeps {
-  config: Readonly<Config>;
+/** The sections the ReviewFetcher reads: its own, the TokenService's (where to reach it, the refresh window), Google's, notifications, the keys, every port's HTTP settings. */
+export type FetcherServiceConfig = Pick<Config, "postgres" | "google" | "notifications" | "secrets" | "http" | "token" | "fetcher">;
+
+export interface FetcherServiceOptions {
+  config: FetcherServiceConfig;
   dataSource: DataSource;
-  /** Connected with the same namespace, ack wait and max deliver as `config` (connectNats). */
+  /** Connected with the same namespace, ack wait and max deliver as `config` (natsOptionsFrom with stageConsumers). */
   nats: Nats;
   logger: Logger;
-  /** Defaults: the TokenService at TOKEN_SERVICE_URL with SERVICE_API_KEY, Google at config.google. */
+  /** Defaults: the TokenService at TOKEN_SERVICE_URL with SERVICE_API_KEY, Google at config.google.endpoints. */
   tokenClient?: Client<typeof TokenService>;
   reviewSource?: ReviewSource;
   authenticator?: Authenticator;
@@ -41,65 +44,66 @@ export interface FetcherServiceDeps {
   maintenance?: Partial<MaintenanceOptions>;
 }
 
-export interface FetcherService {
-  /** The gRPC/Connect server, not yet listening. */
-  server: RpcServer;
+export interface FetcherServiceInstance {
   metrics: Registry;
-  /** Starts the stage workers, the max-deliveries watcher and the maintenance sweep. */
-  start(): Promise<void>;
+  /**
+   * Starts the stage workers, the notification worker and receivers, the maintenance sweep and the
+   * scheduler, then listens on `port` (default FETCHER_PORT; 0 = any free one) at HOST; resolves with the bound port.
+   */
+  start(port?: number): Promise<number>;
   /** Closes the server, stops pulling, finishes in-flight tasks (acking nothing unfinished). */
   stop(): Promise<void>;
   /** The sync planner (every instance runs one; one plans at a time). */
   scheduler: Scheduler;
   /** Keeps connected accounts' notificationSetting on GOOGLE_PUBSUB_TOPIC (on connect, daily; tests call it directly). */
-  notifications: SettingReconciler;
+  settingReconciler: SettingReconciler;
   /** One maintenance pass now: stalled jobs, unpublished first tasks, retention purge. */
   maintain(): Promise<void>;
 }
 
 /** Builds the ReviewFetcher (RPC server + workers) without starting anything. */
-export function createFetcherService(deps: FetcherServiceDeps): FetcherService {
+export function createFetcherService(deps: FetcherServiceOptions): FetcherServiceInstance {
   const { config, logger } = deps;
   const registry = deps.metrics ?? createMetricsRegistry("fetcher");
   const metrics = createFetcherMetrics(registry, deps.nats);
   const db = createDb(deps.dataSource);
-  const secretBox = createSecretBox(requireKeyring(config));
-  const tokenClient = deps.tokenClient ?? createServiceClient(TokenService, config.tokenServiceUrl, { apiKey: config.serviceApiKey, peerIdleTimeoutMs: config.httpTimeouts.idleTimeoutMs });
-  const source = deps.reviewSource ?? createGoogleReviewSource({ endpoints: config.google, timeoutMs: config.googleTimeoutMs });
+  const secretBox = createSecretBox(requireKeyring(config.secrets));
+  const tokenClient = deps.tokenClient ?? createServiceClient(TokenService, config.token.url, { apiKey: config.secrets.serviceApiKey, peerIdleTimeoutMs: config.http.timeouts.idleTimeoutMs });
+  const source = deps.reviewSource ?? createGoogleReviewSource({ endpoints: config.google.endpoints, timeoutMs: config.google.timeoutMs });
   // the limiter's own small pool: its hot row must not wait behind the service's queries. Quota
   // counts live for a fraction of a second, so they need no fsync: a Postgres crash losing the
   // last few only lets a handful of requests through early, while every consume stays fast
-  const quotaPool = dedicatedPool(config.databaseUrl, { name: "quota", max: 4, sessionOptions: "-c synchronous_commit=off", logger });
+  const quotaPool = dedicatedPool(config.postgres.url, { name: "quota", max: 4, sessionOptions: "-c synchronous_commit=off", logger });
 
   const pipeline: PipelineContext = {
     db,
     nats: deps.nats,
     source,
-    credentials: createCredentials({ tokenClient, secretBox, refreshWindowSeconds: config.tokenRefreshWindowSeconds }),
-    quota: createGoogleQuota({ pool: quotaPool, qpm: config.googleQpm, lanes: config.quotaLanes, basePenaltyMs: config.fetchRetryBaseMs, maxPenaltyMs: config.fetchRetryMaxMs, metrics }),
+    credentials: createCredentials({ tokenClient, secretBox, refreshWindowSeconds: config.token.refreshWindowSeconds }),
+    quota: createGoogleQuota({ pool: quotaPool, qpm: config.google.qpm, lanes: config.google.quotaLanes, basePenaltyMs: config.fetcher.retryBaseMs, maxPenaltyMs: config.fetcher.retryMaxMs, metrics }),
     metrics,
     logger,
     settings: {
-      ackWaitMs: config.fetchAckWaitMs,
-      maxDeliver: config.fetchMaxDeliver,
-      concurrency: config.fetchConcurrency,
-      retryBaseMs: config.fetchRetryBaseMs,
-      retryMaxMs: config.fetchRetryMaxMs,
-      pollMs: config.fetchPollMs,
-      stallSeconds: config.jobStallTimeoutSeconds,
-      retentionDays: config.reviewRetentionDays,
+      ackWaitMs: config.fetcher.ackWaitMs,
+      maxDeliver: config.fetcher.maxDeliver,
+      concurrency: config.fetcher.concurrency,
+      retryBaseMs: config.fetcher.retryBaseMs,
+      retryMaxMs: config.fetcher.retryMaxMs,
+      pollMs: config.fetcher.pollMs,
+      stallSeconds: config.fetcher.jobStallTimeoutSeconds,
+      retentionDays: config.fetcher.reviewRetentionDays,
     },
   };
-  const switches = createStageSwitches(db, config.fetchPollMs, logger);
+  const switches = createStageSwitches(db, config.fetcher.pollMs, logger);
   const workers = createFetchWorkers(pipeline, switches, {
-    intervalMs: deps.maintenance?.intervalMs ?? Math.max(config.fetchPollMs, 1_000),
+    intervalMs: deps.maintenance?.intervalMs ?? Math.max(config.fetcher.pollMs, 1_000),
     purgeIntervalMs: deps.maintenance?.purgeIntervalMs ?? 10 * 60_000,
     republishAfterMs: deps.maintenance?.republishAfterMs ?? 5_000,
-    outboxGraceMs: deps.maintenance?.outboxGraceMs ?? Math.min(10_000, config.fetchAckWaitMs),
+    outboxGraceMs: deps.maintenance?.outboxGraceMs ?? Math.min(10_000, config.fetcher.ackWaitMs),
   });
   const server = createRpcServer({
     routes: fetcherRoutes({
-      config,
+      config: config.fetcher,
       dataSource: deps.dataSource,
       db,
       pipeline,
@@ -113,36 +117,36 @@ export function createFetcherService(deps: FetcherServiceDeps): FetcherService {
     services: [ReviewFetcher],
     interceptors: createStandardInterceptors({
       logger,
-      authenticator: deps.authenticator ?? createApiKeyStore({ dataSource: deps.dataSource, bootstrapAdminKey: config.adminApiKey }),
+      authenticator: deps.authenticator ?? createApiKeyStore({ dataSource: deps.dataSource, bootstrapAdminKey: config.secrets.adminApiKey }),
     }),
     logger,
     metrics: registry,
-    timeouts: config.httpTimeouts,
+    timeouts: config.http.timeouts,
   });
 
   const notificationWorker = createNotificationWorker(pipeline);
-  const reconciler = createSettingReconciler(pipeline, { topic: config.notifications.topic, tokenClient });
-  const pullReceiver = createPullReceiver({ config: config.notifications, nats: deps.nats, logger, metrics });
+  const settingReconciler = createSettingReconciler(pipeline, { topic: config.notifications.topic, tokenClient });
+  const pullReceiver = createPullReceiver({ notifications: config.notifications, nats: deps.nats, logger, metrics });
   const scheduler = createScheduler(pipeline, {
-    databaseUrl: config.databaseUrl,
-    defaults: config.sync,
+    databaseUrl: config.postgres.url,
+    defaults: config.fetcher.sync,
     tokenClient,
-    projectQpm: config.googleQpm,
-    notifications: config.notifications.topic ? reconciler : undefined,
+    projectQpm: config.google.qpm,
+    settingReconciler: config.notifications.topic ? settingReconciler : undefined,
   });
 
   let stopped = false;
   return {
-    server,
     metrics: registry,
     scheduler,
-    notifications: reconciler,
-    async start() {
+    settingReconciler,
+    async start(port = config.fetcher.port) {
       await workers.start();
       notificationWorker.start();
-      await reconciler.start();
+      await settingReconciler.start();
       await pullReceiver.start();
       scheduler.start();
+      return server.listen(port, config.http.host);
     },
     async stop() {
       if (stopped) return;
@@ -150,7 +154,7 @@ export function createFetcherService(deps: FetcherServiceDeps): FetcherService {
       await server.close();
       await pullReceiver.stop();
       await scheduler.stop();
-      await reconciler.stop();
+      await settingReconciler.stop();
       await notificationWorker.stop();
       await workers.stop();
       await quotaPool.end().catch(() => undefined);

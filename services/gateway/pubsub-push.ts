@@ -21,11 +21,11 @@ const ISSUERS = ["accounts.google.com", "https://accounts.google.com"];
  * JetStream has stored it; a message that cannot be read is acknowledged too (204: redelivering
  * it would never help) and counted. Without an audience and a service account the route is off.
  */
-export function createPubsubPush(deps: { config: Readonly<NotificationsConfig>; nats?: Nats; logger: Logger; metrics: GatewayMetrics; bodyLimitBytes: number }) {
-  const { config, logger, metrics } = deps;
+export function createPubsubPush(deps: { notifications: Readonly<NotificationsConfig>; nats?: Nats; logger: Logger; metrics: GatewayMetrics; bodyLimitBytes: number }) {
+  const { notifications, logger, metrics } = deps;
   const log = logger.child({ component: "pubsub-push" });
-  const enabled = Boolean(config.pushAudience && config.pushServiceAccount);
-  const jwks = enabled ? createRemoteJWKSet(new URL(config.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 3_600_000, timeoutDuration: 5_000 }) : undefined;
+  const enabled = Boolean(notifications.pushAudience && notifications.pushServiceAccount);
+  const jwks = enabled ? createRemoteJWKSet(new URL(notifications.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 3_600_000, timeoutDuration: 5_000 }) : undefined;
   const count = (outcome: string) => metrics.notifications.inc({ receiver: "push", outcome });
 
   async function verify(authorization: string | undefined): Promise<JWTPayload> {
@@ -35,12 +35,12 @@ export function createPubsubPush(deps: { config: Readonly<NotificationsConfig>; 
       const { payload } = await jwtVerify(match[1]!, jwks!, {
         algorithms: ["RS256"],
         issuer: ISSUERS,
-        audience: config.pushAudience!,
+        audience: notifications.pushAudience!,
         requiredClaims: ["exp", "iat", "email"],
         clockTolerance: 30,
         maxTokenAge: "2h",
       });
-      if (payload.email !== config.pushServiceAccount) throw new PushRejected("token is not from the configured push service account");
+      if (payload.email !== notifications.pushServiceAccount) throw new PushRejected("token is not from the configured push service account");
       if (payload.email_verified !== true) throw new PushRejected("token's email is not verified");
       return payload;
     } catch (err) {
@@ -72,7 +72,7 @@ export function createPubsubPush(deps: { config: Readonly<NotificationsConfig>; 
         req.resume();
         if (err instanceof PushUnavailable) {
           count("unavailable");
-          log.warn("push token not checked: JWKS unavailable", { jwks_url: config.jwksUrl });
+          log.warn("push token not checked: JWKS unavailable", { jwks_url: notifications.jwksUrl });
           sendJson(res, 503, { code: "unavailable", message: err.message });
         } else {
           count("rejected");

@@ -6,7 +6,7 @@ import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } f
 import { JobStatus, ReviewFetcher } from "../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { TokenService } from "../../gen/reviewflow/token/v1/token_service_pb.js";
 import type { RpcServer } from "../../lib/rpc/index.js";
-import type { Gateway } from "./server.js";
+import type { GatewayServiceInstance } from "./server.js";
 import {
   BUSY_BRANCH,
   GOOD_LINK,
@@ -235,20 +235,20 @@ describe("gateway (edge behaviour, stand-in services)", () => {
         assert.deepEqual(await json(res), { code: "deadline_exceeded", message: "ReviewFetcher did not answer in time" });
       } finally {
         fakes.world.slowMs = 0;
-        await impatient.gateway.close();
+        await impatient.gateway.stop();
       }
     });
   });
 
   describe("limits", () => {
-    let limited: { gateway: Gateway; url: string };
+    let limited: { gateway: GatewayServiceInstance; url: string };
     before(async () => {
       limited = await startTestGateway({
         dataSource: db.dataSource, logger: logs.logger, tokenServiceUrl: upstreamUrl, fetcherServiceUrl: upstreamUrl,
         env: { GATEWAY_RATE_PER_KEY: "3", GATEWAY_RATE_PER_TENANT: "5", GATEWAY_RATE_PER_IP: "4" },
       });
     });
-    after(() => limited.gateway.close());
+    after(() => limited.gateway.stop());
     const get = (key?: string) => fetch(`${limited.url}/clients`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
 
     it("answers 429 with Retry-After once a key has spent its budget, and counts it", async () => {
@@ -283,8 +283,8 @@ describe("gateway (edge behaviour, stand-in services)", () => {
         const [row] = (await db.dataSource.query("SELECT points FROM gateway_rate_limits WHERE key LIKE 'gw_key:%'")) as { points: number }[];
         assert.equal(row?.points, 3);
       } finally {
-        await one.gateway.close();
-        await two.gateway.close();
+        await one.gateway.stop();
+        await two.gateway.stop();
       }
     });
 
@@ -324,7 +324,7 @@ describe("gateway (edge behaviour, stand-in services)", () => {
         assert.equal(res.headers.get("access-control-allow-origin"), "*");
         assert.equal(res.headers.get("access-control-allow-credentials"), null);
       } finally {
-        await open.gateway.close();
+        await open.gateway.stop();
       }
     });
   });
@@ -384,13 +384,13 @@ describe("gateway (edge behaviour, stand-in services)", () => {
         const reader = res.body!.getReader();
         let text = new TextDecoder().decode((await reader.read()).value);
         while (!text.includes("event: job")) text += new TextDecoder().decode((await reader.read()).value);
-        await extra.gateway.close();
+        await extra.gateway.stop();
         for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += new TextDecoder().decode(chunk.value);
         assert.deepEqual(parseSse(text).filter((e) => e.event !== "comment").map((e) => e.event), ["job", "end"]);
         assert.match(text, /event: end\ndata: \{"reason":"shutdown"\}/);
       } finally {
         fakes.world.watchStepMs = 40;
-        await extra.gateway.close();
+        await extra.gateway.stop();
       }
     });
 
@@ -467,7 +467,7 @@ describe("gateway (edge behaviour, stand-in services)", () => {
         assert.equal(res.status, 503);
         assert.deepEqual(await json(res), { code: "unavailable", message: "TokenService is unavailable; retry later" });
       } finally {
-        await down.gateway.close();
+        await down.gateway.stop();
       }
     });
 

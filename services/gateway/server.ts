@@ -26,8 +26,14 @@ import { createReadiness } from "./readiness.js";
 import { createRestHandler } from "./rest-handler.js";
 import { createUpstream } from "./upstream.js";
 
-export interface GatewayDeps {
-  config: Readonly<Config>;
+/** The sections the gateway reads: its own, where the services are, the bootstrap key, notifications (the push route), every port's HTTP settings. */
+export type GatewayServiceConfig = Pick<Config, "gateway" | "secrets" | "notifications" | "http"> & {
+  token: Pick<Config["token"], "url">;
+  fetcher: Pick<Config["fetcher"], "url">;
+};
+
+export interface GatewayServiceOptions {
+  config: GatewayServiceConfig;
   /** Postgres: API keys (and the shared limiter counters with GATEWAY_RATE_STORE=postgres). */
   dataSource: DataSource;
   /** Checked by /ready, and where Pub/Sub push notifications are handed on (without it push answers 503). */
@@ -41,11 +47,11 @@ export interface GatewayDeps {
   metrics?: GatewayMetrics;
 }
 
-export interface Gateway {
-  /** Listens on `port` (default GATEWAY_PORT; 0 = any) and resolves with the bound port. */
-  listen(port?: number, host?: string): Promise<number>;
+export interface GatewayServiceInstance {
+  /** Listens on `port` (default GATEWAY_PORT; 0 = any free one) at HOST; resolves with the bound port. */
+  start(port?: number): Promise<number>;
   /** Stops accepting, lets in-flight requests finish (streams are cut at the grace limit), closes. */
-  close(): Promise<void>;
+  stop(): Promise<void>;
   readonly metrics: GatewayMetrics;
   readonly openApi: Record<string, unknown>;
 }
@@ -56,76 +62,76 @@ export interface Gateway {
  * annotations (a generic transcoder), job progress as Server-Sent Events, the browser consent
  * pages, and /health, /ready, /metrics, /openapi.json. Returns the server unstarted.
  */
-export function createGateway(deps: GatewayDeps): Gateway {
+export function createGatewayService(deps: GatewayServiceOptions): GatewayServiceInstance {
   const { config, logger } = deps;
   const metrics = deps.metrics ?? createGatewayMetrics();
   const services: DescService[] = [TokenService, ReviewFetcher];
   const upstream = createUpstream({
     clients: new Map<DescService, unknown>([
-      [TokenService, deps.tokenClient ?? createServiceClient(TokenService, config.tokenServiceUrl, { peerIdleTimeoutMs: config.httpTimeouts.idleTimeoutMs })],
-      [ReviewFetcher, deps.fetcherClient ?? createServiceClient(ReviewFetcher, config.fetcherServiceUrl, { peerIdleTimeoutMs: config.httpTimeouts.idleTimeoutMs })],
+      [TokenService, deps.tokenClient ?? createServiceClient(TokenService, config.token.url, { peerIdleTimeoutMs: config.http.timeouts.idleTimeoutMs })],
+      [ReviewFetcher, deps.fetcherClient ?? createServiceClient(ReviewFetcher, config.fetcher.url, { peerIdleTimeoutMs: config.http.timeouts.idleTimeoutMs })],
     ]),
     logger,
   });
   const limits = createRateLimits({
-    perKey: config.gatewayRatePerKey,
-    perTenant: config.gatewayRatePerTenant,
-    perIp: config.gatewayRatePerIp,
-    store: config.gatewayRateStore,
+    perKey: config.gateway.ratePerKey,
+    perTenant: config.gateway.ratePerTenant,
+    perIp: config.gateway.ratePerIp,
+    store: config.gateway.rateStore,
     dataSource: deps.dataSource,
     logger,
     onLimited: (scope) => metrics.limited.inc({ scope }),
   });
   // console sign-ins: one store, so this instance's key checks forget a session the moment it signs out
-  const sessions = createConsoleSessionStore({ dataSource: deps.dataSource, ttlMs: config.consoleSessionTtlMs, allowBootstrapAdmin: config.adminApiKey !== undefined });
+  const sessions = createConsoleSessionStore({ dataSource: deps.dataSource, ttlMs: config.gateway.consoleSessionTtlMs, allowBootstrapAdmin: config.secrets.adminApiKey !== undefined });
   const gate = createGate({
-    authenticator: deps.authenticator ?? createApiKeyStore({ dataSource: deps.dataSource, bootstrapAdminKey: config.adminApiKey, sessions }),
+    authenticator: deps.authenticator ?? createApiKeyStore({ dataSource: deps.dataSource, bootstrapAdminKey: config.secrets.adminApiKey, sessions }),
     limits,
     logger,
   });
   const routes = collectRestRoutes(services);
-  const openApi = buildGatewayOpenApi(routes, config.publicUrl);
+  const openApi = buildGatewayOpenApi(routes, config.gateway.publicUrl);
   const rest = createRestHandler({
     routes,
     upstream,
     gate,
     sessionAuth: createSessionAuth(sessions),
-    oauthPages: createOAuthPages({ upstream, timeoutMs: config.gatewayUpstreamTimeoutMs }),
+    oauthPages: createOAuthPages({ upstream, timeoutMs: config.gateway.upstreamTimeoutMs }),
     metrics,
     logger,
-    bodyLimitBytes: config.gatewayBodyLimitBytes,
-    timeoutMs: config.gatewayUpstreamTimeoutMs,
-    sseKeepAliveMs: config.gatewaySseKeepAliveMs,
+    bodyLimitBytes: config.gateway.bodyLimitBytes,
+    timeoutMs: config.gateway.upstreamTimeoutMs,
+    sseKeepAliveMs: config.gateway.sseKeepAliveMs,
   });
-  const consoleRoutes = createConsoleRoutes({ gate, sessions, publicUrl: config.publicUrl, ttlMs: config.consoleSessionTtlMs, bodyLimitBytes: config.gatewayBodyLimitBytes, logger });
+  const consoleRoutes = createConsoleRoutes({ gate, sessions, publicUrl: config.gateway.publicUrl, ttlMs: config.gateway.consoleSessionTtlMs, bodyLimitBytes: config.gateway.bodyLimitBytes, logger });
   let closing = false;
   const ops = createOpsRoutes({
     readiness: createReadiness({
       dataSource: deps.dataSource,
       nats: deps.nats,
       upstreams: [
-        { name: "token_service", service: TokenService.typeName, baseUrl: config.tokenServiceUrl },
-        { name: "review_fetcher", service: ReviewFetcher.typeName, baseUrl: config.fetcherServiceUrl },
+        { name: "token_service", service: TokenService.typeName, baseUrl: config.token.url },
+        { name: "review_fetcher", service: ReviewFetcher.typeName, baseUrl: config.fetcher.url },
       ],
       timeoutMs: 2_000,
-      peerIdleTimeoutMs: config.httpTimeouts.idleTimeoutMs,
+      peerIdleTimeoutMs: config.http.timeouts.idleTimeoutMs,
     }),
     openApi,
     isClosing: () => closing,
   });
 
-  const push = createPubsubPush({ config: config.notifications, nats: deps.nats, logger, metrics, bodyLimitBytes: config.gatewayBodyLimitBytes });
+  const push = createPubsubPush({ notifications: config.notifications, nats: deps.nats, logger, metrics, bodyLimitBytes: config.gateway.bodyLimitBytes });
 
   const rpcPaths = new Set(["/metrics", ...services.flatMap((s) => s.methods.map((m) => `/${s.typeName}/${m.name}`))]);
   const server = createRpcServer({
     services,
-    routes: createProxyRoutes({ upstream, timeoutMs: config.gatewayUpstreamTimeoutMs }),
+    routes: createProxyRoutes({ upstream, timeoutMs: config.gateway.upstreamTimeoutMs }),
     interceptors: [createGateInterceptor(gate, new Set(services.map((s) => s.typeName)))],
     logger,
     metrics: metrics.registry,
-    readMaxBytes: config.gatewayBodyLimitBytes,
-    timeouts: config.httpTimeouts,
-    wrapHandler: createEdge({ cors: createCors(config.corsOrigins), metrics, logger, bodyLimitBytes: config.gatewayBodyLimitBytes, rpcPaths }),
+    readMaxBytes: config.gateway.bodyLimitBytes,
+    timeouts: config.http.timeouts,
+    wrapHandler: createEdge({ cors: createCors(config.gateway.corsOrigins), metrics, logger, bodyLimitBytes: config.gateway.bodyLimitBytes, rpcPaths }),
     fallback: (req, res) => {
       void (async () => {
         if (await push.handle(req, res)) return;
@@ -145,8 +151,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
   return {
     metrics,
     openApi,
-    listen: (port = config.gatewayPort, host = config.host) => server.listen(port, host),
-    async close() {
+    start: (port = config.gateway.port) => server.listen(port, config.http.host),
+    async stop() {
+      if (closing) return;
       closing = true;
       // event streams would otherwise hold the close until the grace period cuts them
       await rest.endStreams();

@@ -35,18 +35,19 @@ export interface TokenSettings {
   dbConcurrency: number;
 }
 
-export function settingsFromConfig(config: Config, overrides: Partial<TokenSettings> = {}): TokenSettings {
+/** The TokenService's settings from its config sections, with the fixed timings of DESIGN.md. */
+export function tokenSettings(config: Pick<Config, "google" | "token"> & { gateway: Pick<Config["gateway"], "publicUrl"> }, overrides: Partial<TokenSettings> = {}): TokenSettings {
   return {
-    refreshWindowMs: config.tokenRefreshWindowSeconds * 1000,
+    refreshWindowMs: config.token.refreshWindowSeconds * 1000,
     stateTtlMs: 10 * 60_000,
     loginLinkTtlMs: 30 * 60_000,
     cacheTtlMs: 30_000,
-    sweepIntervalMs: config.tokenSweepIntervalSeconds * 1000,
+    sweepIntervalMs: config.token.sweepIntervalSeconds * 1000,
     cooldownBaseMs: 5_000,
     cooldownMaxMs: 5 * 60_000,
     minUsableMs: 30_000,
-    publicUrl: config.publicUrl,
-    googleTimeoutMs: config.googleTimeoutMs,
+    publicUrl: config.gateway.publicUrl,
+    googleTimeoutMs: config.google.timeoutMs,
     dbConcurrency: 8,
     ...overrides,
   };

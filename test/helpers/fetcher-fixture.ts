@@ -15,7 +15,7 @@ import { Role } from "../../gen/reviewflow/token/v1/resources_pb.js";
 import { TokenService } from "../../gen/reviewflow/token/v1/token_service_pb.js";
 import { tokenEntities } from "../../services/token/entities/index.js";
 import { createTokenService, type TokenServiceInstance } from "../../services/token/server.js";
-import { createFetcherService, type FetcherService, type FetcherServiceDeps } from "../../services/fetcher/server.js";
+import { createFetcherService, type FetcherServiceInstance, type FetcherServiceOptions } from "../../services/fetcher/server.js";
 import { TEST_ADMIN_KEY, TEST_ENCRYPTION_KEY, testConfig, useTestDatabase, useTestStreams, type TestDatabase, type TestStreams } from "./index.js";
 
 export const DEMO_CLIENT = "demo-client.apps.googleusercontent.com";
@@ -41,7 +41,7 @@ export interface FetcherFixtureOptions {
   env?: Record<string, string>;
   /** Start the fetcher in this process (default true). */
   inProcess?: boolean;
-  deps?: Partial<FetcherServiceDeps>;
+  deps?: Partial<FetcherServiceOptions>;
   logger?: Logger;
   /** A NATS of the test's own (read when the fixture starts), instead of the shared one. */
   natsUrl?: () => string;
@@ -53,7 +53,7 @@ export interface FetcherFixture {
   readonly emulator: GoogleEmulator;
   readonly config: Readonly<Config>;
   /** The in-process fetcher (undefined with inProcess: false). */
-  readonly fetcher: FetcherService | undefined;
+  readonly fetcher: FetcherServiceInstance | undefined;
   /** The in-process fetcher's port. */
   readonly port: number;
   /** A ReviewFetcher client over gRPC (h2c) presenting the admin key (or `key`). */
@@ -86,7 +86,7 @@ export function useFetcherFixture(options: FetcherFixtureOptions = {}): FetcherF
   const state: {
     emulator?: GoogleEmulator;
     config?: Readonly<Config>;
-    fetcher?: FetcherService;
+    fetcher?: FetcherServiceInstance;
     port?: number;
     token?: TokenServiceInstance;
     tokenDataSource?: DataSource;
@@ -128,8 +128,7 @@ export function useFetcherFixture(options: FetcherFixtureOptions = {}): FetcherF
         logger: silentLogger,
         metrics: createMetricsRegistry("token", { processMetrics: false }),
       });
-      await state.token.start();
-      const tokenPort = await state.token.server.listen(0);
+      const tokenPort = await state.token.start(0);
       tokenEnv.TOKEN_SERVICE_URL = `http://127.0.0.1:${tokenPort}`;
       state.tokens = authed(TokenService, tokenEnv.TOKEN_SERVICE_URL, TEST_ADMIN_KEY);
     }
@@ -145,8 +144,7 @@ export function useFetcherFixture(options: FetcherFixtureOptions = {}): FetcherF
         metrics: createMetricsRegistry("fetcher", { processMetrics: false }),
         ...options.deps,
       });
-      state.port = await state.fetcher.server.listen(0);
-      await state.fetcher.start();
+      state.port = await state.fetcher.start(0);
     }
   });
 
@@ -189,7 +187,7 @@ export function useFetcherFixture(options: FetcherFixtureOptions = {}): FetcherF
       return { id: tenant!.id, operator: await key(Role.OPERATOR), reader: await key(Role.READER), service: await key(Role.SERVICE) };
     },
     async connectClient(tenant, googleClient = { id: DEMO_CLIENT, secret: "demo-secret" }) {
-      const tokens = authed(TokenService, need(state.config, "config").tokenServiceUrl, tenant.operator);
+      const tokens = authed(TokenService, need(state.config, "config").token.url, tenant.operator);
       const { client } = await tokens.createClient({
         name: `client-${googleClient.id}`,
         googleClientId: googleClient.id,

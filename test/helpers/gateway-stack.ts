@@ -6,14 +6,14 @@ import type { DataSource } from "typeorm";
 import { startGoogleEmulator, type EmulatorOptions, type GoogleEmulator } from "../../emulator/index.js";
 import { dropDatabase, openDatabase } from "../../lib/db/index.js";
 import { createMetricsRegistry } from "../../lib/metrics/index.js";
-import { connectNats, deleteStreams, type Nats } from "../../lib/nats/index.js";
+import { connectNats, deleteStreams, natsOptionsFrom, type Nats } from "../../lib/nats/index.js";
 import { freePort } from "../../scripts/support/ports.js";
 import { captureLogs, TEST_ADMIN_KEY, testConfig, uniqueDatabaseUrl, uniqueNamespace } from "./index.js";
-import { createFetcherService, type FetcherService } from "../../services/fetcher/server.js";
+import { createFetcherService, type FetcherServiceInstance } from "../../services/fetcher/server.js";
 import { tokenEntities } from "../../services/token/entities/index.js";
 import { createTokenService, type TokenServiceInstance } from "../../services/token/server.js";
 import { createGatewayMetrics } from "../../services/gateway/metrics.js";
-import { createGateway, type Gateway } from "../../services/gateway/server.js";
+import { createGatewayService, type GatewayServiceInstance } from "../../services/gateway/server.js";
 
 export const DEMO_GOOGLE_CLIENT = { id: "demo-client.apps.googleusercontent.com", secret: "demo-secret" };
 
@@ -21,7 +21,7 @@ export interface GatewayStack {
   readonly base: string;
   readonly emulator: GoogleEmulator;
   readonly dataSource: DataSource;
-  readonly gateway: Gateway;
+  readonly gateway: GatewayServiceInstance;
   readonly tokenUrl: string;
   readonly fetcherUrl: string;
   readonly logs: ReturnType<typeof captureLogs>;
@@ -36,7 +36,7 @@ export interface GatewayStackOptions {
 export function useGatewayStack(options: GatewayStackOptions = {}): GatewayStack {
   const state = {} as {
     emulator: GoogleEmulator; databaseUrl: string; dataSource: DataSource; nats: Nats; token: TokenServiceInstance;
-    fetcher: FetcherService; gateway: Gateway; base: string; tokenUrl: string; fetcherUrl: string; logs: ReturnType<typeof captureLogs>;
+    fetcher: FetcherServiceInstance; gateway: GatewayServiceInstance; base: string; tokenUrl: string; fetcherUrl: string; logs: ReturnType<typeof captureLogs>;
   };
   before(async function () {
     this.timeout(60_000);
@@ -64,35 +64,34 @@ export function useGatewayStack(options: GatewayStackOptions = {}): GatewayStack
       GATEWAY_SSE_KEEPALIVE_MS: "50",
       ...options.env,
     };
+    // the same start order as `npm start`: token, fetcher (told where the token service is), gateway (told where both are)
     const base = testConfig(env);
     state.dataSource = await openDatabase({ databaseUrl: state.databaseUrl, entities: tokenEntities, poolSize: 10 });
-    state.nats = await connectNats({ url: base.natsUrl, namespace, ackWaitMs: base.fetchAckWaitMs, maxDeliver: base.fetchMaxDeliver });
+    state.nats = await connectNats(natsOptionsFrom(base, { stageConsumers: true }));
 
     state.token = createTokenService({
       config: base, dataSource: state.dataSource, nats: state.nats, logger: state.logs.logger.child({ service: "token" }),
       metrics: createMetricsRegistry("token", { processMetrics: false }), settings: { sweepIntervalMs: 0 },
     });
-    await state.token.start();
-    state.tokenUrl = `http://127.0.0.1:${await state.token.server.listen(0)}`;
+    state.tokenUrl = `http://127.0.0.1:${await state.token.start(0)}`;
 
     const withToken = testConfig({ ...env, TOKEN_SERVICE_URL: state.tokenUrl });
     state.fetcher = createFetcherService({
       config: withToken, dataSource: state.dataSource, nats: state.nats, logger: state.logs.logger.child({ service: "fetcher" }),
       metrics: createMetricsRegistry("fetcher", { processMetrics: false }), watchIntervalMs: 50,
     });
-    state.fetcherUrl = `http://127.0.0.1:${await state.fetcher.server.listen(0)}`;
-    await state.fetcher.start();
+    state.fetcherUrl = `http://127.0.0.1:${await state.fetcher.start(0)}`;
 
     const config = testConfig({ ...env, TOKEN_SERVICE_URL: state.tokenUrl, FETCHER_SERVICE_URL: state.fetcherUrl });
-    state.gateway = createGateway({
+    state.gateway = createGatewayService({
       config, dataSource: state.dataSource, nats: state.nats, logger: state.logs.logger.child({ service: "gateway" }),
       metrics: createGatewayMetrics({ processMetrics: false }),
     });
-    await state.gateway.listen(gatewayPort, "127.0.0.1");
+    await state.gateway.start(gatewayPort);
   });
   after(async function () {
     this.timeout(60_000);
-    await state.gateway?.close();
+    await state.gateway?.stop();
     await state.fetcher?.stop();
     await state.token?.stop();
     if (state.nats) {

@@ -16,7 +16,7 @@ import { ApiKeyRow, TenantRow, type RoleName } from "../../lib/db/index.js";
 import type { Logger } from "../../lib/log/index.js";
 import { createRpcServer, createStandardInterceptors, DomainError, NotFoundError, ResourceExhaustedError, type RpcServer } from "../../lib/rpc/index.js";
 import { TEST_ADMIN_KEY, testConfig } from "./index.js";
-import { createGateway, type Gateway, type GatewayDeps } from "../../services/gateway/server.js";
+import { createGatewayService, type GatewayServiceInstance, type GatewayServiceOptions } from "../../services/gateway/server.js";
 
 export interface TestKeys {
   tenantA: string;
@@ -167,8 +167,8 @@ export async function startTestGateway(options: {
   tokenServiceUrl: string;
   fetcherServiceUrl: string;
   env?: Record<string, string>;
-  deps?: Partial<GatewayDeps>;
-}): Promise<{ gateway: Gateway; url: string }> {
+  deps?: Partial<GatewayServiceOptions>;
+}): Promise<{ gateway: GatewayServiceInstance; url: string }> {
   const config = testConfig({
     ADMIN_API_KEY: TEST_ADMIN_KEY,
     TOKEN_SERVICE_URL: options.tokenServiceUrl,
@@ -179,14 +179,14 @@ export async function startTestGateway(options: {
     GATEWAY_SSE_KEEPALIVE_MS: "15",
     ...options.env,
   });
-  const gateway = createGateway({ config, dataSource: options.dataSource, logger: options.logger, ...options.deps });
-  const port = await gateway.listen(0, "127.0.0.1");
+  const gateway = createGatewayService({ config, dataSource: options.dataSource, logger: options.logger, ...options.deps });
+  const port = await gateway.start(0);
   return { gateway, url: `http://127.0.0.1:${port}` };
 }
 
 /** A gateway on a real port in front of stand-in services, with keys, a client and a job of tenant A. */
 export interface StandInGateway {
-  gateway: Gateway;
+  gateway: GatewayServiceInstance;
   base: string;
   upstreamUrl: string;
   fakes: { server: RpcServer; world: FakeWorld };
@@ -213,7 +213,7 @@ export async function startStandInGateway(options: { dataSource: DataSource; log
   return {
     gateway, base, upstreamUrl, fakes, keys, clientA, jobA,
     async close() {
-      await gateway.close();
+      await gateway.stop();
       await fakes.server.close();
     },
   };

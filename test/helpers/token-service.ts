@@ -99,7 +99,7 @@ export function useTokenEnv(options: TokenEnvOptions = {}): TokenEnv {
     state.clock = createTestClock();
     state.logs = captureLogs();
     const config = testConfig({ ADMIN_API_KEY: TEST_ADMIN_KEY, GOOGLE_OAUTH_URL: state.emulator.url, PUBLIC_URL: "http://gateway.test", DATABASE_URL: state.databaseUrl });
-    state.google = recordingGoogle(createGoogleOAuth({ endpoints: config.google, timeoutMs: 5_000 }));
+    state.google = recordingGoogle(createGoogleOAuth({ endpoints: config.google.endpoints, timeoutMs: 5_000 }));
     state.dataSources = [];
     state.instances = [];
     state.api = [];
@@ -111,10 +111,10 @@ export function useTokenEnv(options: TokenEnvOptions = {}): TokenEnv {
         metrics: createMetricsRegistry("token", { processMetrics: false }),
         settings: { sweepIntervalMs: 0, ...options.settings },
       });
-      await instance.start();
+      // on a free port: several instances (and suites) run side by side
+      const port = await instance.start(0);
       state.instances.push(instance);
       if (options.overHttp) {
-        const port = await instance.server.listen(0);
         state.api.push(createClient(TokenService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` })));
       } else {
         state.api.push(createClient(TokenService, createRouterTransport(instance.routes, { router: { interceptors: instance.interceptors } })));

@@ -1,6 +1,6 @@
 import type { Client } from "@connectrpc/connect";
 import type { DataSource } from "typeorm";
-import type { Config } from "../../../lib/config/index.js";
+import type { FetcherConfig } from "../../../lib/config/index.js";
 import type { SecretBox } from "../../../lib/crypto/index.js";
 import type { ReviewSource } from "../../../lib/google/index.js";
 import type { Logger } from "../../../lib/log/index.js";
@@ -11,7 +11,8 @@ import type { Db } from "../store/db.js";
 
 /** What the RPC handlers need; built once by createFetcherService. */
 export interface HandlerDeps {
-  config: Readonly<Config>;
+  /** The fetcher's own section: admission bounds, sync defaults. */
+  config: Readonly<FetcherConfig>;
   dataSource: DataSource;
   db: Db;
   pipeline: PipelineContext;

@@ -18,8 +18,8 @@ export interface PullReceiver {
  * one of a type we do not act on, is acked and counted: redelivering it would never help. With
  * PUBSUB_EMULATOR_HOST the client talks to Google's Pub/Sub emulator instead.
  */
-export function createPullReceiver(deps: { config: Readonly<NotificationsConfig>; nats: Nats; logger: Logger; metrics: FetcherMetrics }): PullReceiver {
-  const { config, logger, metrics } = deps;
+export function createPullReceiver(deps: { notifications: Readonly<NotificationsConfig>; nats: Nats; logger: Logger; metrics: FetcherMetrics }): PullReceiver {
+  const { notifications, logger, metrics } = deps;
   const log = logger.child({ component: "pubsub-pull" });
   const count = (outcome: string) => metrics.notifications.inc({ receiver: "pull", outcome });
   let pubsub: PubSub | undefined;
@@ -49,15 +49,15 @@ export function createPullReceiver(deps: { config: Readonly<NotificationsConfig>
 
   return {
     async start() {
-      if (!config.subscription || subscription) return;
-      const projectId = /^projects\/([^/]+)\//.exec(config.subscription)![1]!;
-      pubsub = config.emulatorHost
-        ? new PubSub({ projectId, apiEndpoint: config.emulatorHost, emulatorMode: true, universeDomain: "googleapis.com" })
+      if (!notifications.subscription || subscription) return;
+      const projectId = /^projects\/([^/]+)\//.exec(notifications.subscription)![1]!;
+      pubsub = notifications.emulatorHost
+        ? new PubSub({ projectId, apiEndpoint: notifications.emulatorHost, emulatorMode: true, universeDomain: "googleapis.com" })
         : new PubSub({ projectId });
-      subscription = pubsub.subscription(config.subscription, { flowControl: { maxMessages: 100, allowExcessMessages: false } });
+      subscription = pubsub.subscription(notifications.subscription, { flowControl: { maxMessages: 100, allowExcessMessages: false } });
       subscription.on("message", (message: Message) => void onMessage(message));
       subscription.on("error", (err: Error) => log.warn("pull subscription error; the client reconnects", { err: err.message }));
-      log.info("pulling review notifications", { subscription: config.subscription, emulator: Boolean(config.emulatorHost) });
+      log.info("pulling review notifications", { subscription: notifications.subscription, emulator: Boolean(notifications.emulatorHost) });
     },
     async stop() {
       await subscription?.close().catch(() => undefined);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { loadConfig, type SyncDefaults } from "../../../lib/config/index.js";
 import { conflictOf, resolvePolicy, type SyncPolicyRow } from "./policy.js";
 
-const DEFAULTS: SyncDefaults = loadConfig({}).sync;
+const DEFAULTS: SyncDefaults = loadConfig({}).fetcher.sync;
 const CHANGED = new Date("2026-03-01T12:00:00Z");
 
 /** A row that sets only `set` (everything else NULL: the default). */
@@ -68,7 +68,7 @@ describe("resolvePolicy", () => {
 
   it("keeps min ≤ mean ≤ max whatever the defaults and the row say", () => {
     const values = [null, 1, 60, 112, 900, 3_600, 86_400, 2_592_000];
-    const envs = [DEFAULTS, loadConfig({ SYNC_INCREMENTAL_EVERY_SECONDS: "60", SYNC_MIN_INCREMENTAL_SECONDS: "30", SYNC_MAX_INCREMENTAL_SECONDS: "60" }).sync];
+    const envs = [DEFAULTS, loadConfig({ SYNC_INCREMENTAL_EVERY_SECONDS: "60", SYNC_MIN_INCREMENTAL_SECONDS: "30", SYNC_MAX_INCREMENTAL_SECONDS: "60" }).fetcher.sync];
     for (const defaults of envs) {
       for (const mean of values) {
         for (const min of values) {

@@ -39,7 +39,7 @@ export interface SchedulerOptions {
   /** How often intervals are recomputed from the observed rates (a minute, or a quarter of the mean interval if shorter). */
   rateRefreshMs?: number;
   /** Re-checks each scheduled client's notification settings (daily, with the housekeeping). */
-  notifications?: { reconcileClient(client: { clientId: string; tenantId: string | null; googleProject: string }): Promise<unknown> };
+  settingReconciler?: { reconcileClient(client: { clientId: string; tenantId: string | null; googleProject: string }): Promise<unknown> };
   /** How often the notification settings are re-checked (default a day). */
   notificationCheckMs?: number;
 }
@@ -179,10 +179,10 @@ export function createScheduler(ctx: PipelineContext, options: SchedulerOptions)
       await unscheduleOtherClients(ctx.db, scheduled.map((s) => s.client.client_id));
       await reschedule(scheduled);
       lastRateRefresh = now;
-      if (options.notifications && !notificationRound && now - lastNotificationCheck >= (options.notificationCheckMs ?? 86_400_000)) {
+      if (options.settingReconciler && !notificationRound && now - lastNotificationCheck >= (options.notificationCheckMs ?? 86_400_000)) {
         lastNotificationCheck = now;
         // in the background: a round of Google calls in the reconciliation lane must not hold up planning
-        const reconciler = options.notifications;
+        const reconciler = options.settingReconciler;
         notificationRound = (async () => {
           for (const { client } of scheduled) {
             await reconciler.reconcileClient({ clientId: client.client_id, tenantId: client.tenant_id, googleProject: client.google_project })
