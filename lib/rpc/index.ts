@@ -17,4 +17,5 @@ export { createNulGuardInterceptor, NUL_RULE_ID } from "./nul-guard.js";
 export { registerReflection } from "./reflection.js";
 export { createRpcServer, type RpcServer, type RpcServerOptions } from "./server.js";
 export { createStandardInterceptors } from "./standard-interceptors.js";
-export { createServiceClient } from "./service-client.js";
+export { createServiceClient, createServiceSessions } from "./service-client.js";
+export { createGrpcUnaryClient, type GrpcUnaryClient, type UnaryCallOptions } from "./grpc-unary-client.js";

@@ -8,7 +8,7 @@ import type { Config } from "../../lib/config/index.js";
 import type { Logger } from "../../lib/log/index.js";
 import type { Nats } from "../../lib/nats/index.js";
 import { collectRestRoutes } from "../../lib/rest/index.js";
-import { createRpcServer, createServiceClient } from "../../lib/rpc/index.js";
+import { createRpcServer } from "../../lib/rpc/index.js";
 import { createConsoleRoutes } from "./console/routes.js";
 import { createSessionAuth } from "./console/session-auth.js";
 import { createCors } from "./cors.js";
@@ -64,10 +64,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const metrics = deps.metrics ?? createGatewayMetrics();
   const services: DescService[] = [TokenService, ReviewFetcher];
   const upstream = createUpstream({
-    clients: new Map<DescService, unknown>([
-      [TokenService, deps.tokenClient ?? createServiceClient(TokenService, config.tokenServiceUrl, { peerIdleTimeoutMs: config.httpTimeouts.idleTimeoutMs })],
-      [ReviewFetcher, deps.fetcherClient ?? createServiceClient(ReviewFetcher, config.fetcherServiceUrl, { peerIdleTimeoutMs: config.httpTimeouts.idleTimeoutMs })],
-    ]),
+    targets: [
+      { service: TokenService, baseUrl: config.tokenServiceUrl, client: deps.tokenClient },
+      { service: ReviewFetcher, baseUrl: config.fetcherServiceUrl, client: deps.fetcherClient },
+    ],
+    peerIdleTimeoutMs: config.httpTimeouts.idleTimeoutMs,
     logger,
   });
   const limits = createRateLimits({
