@@ -84,9 +84,10 @@ export function createRestHandler(deps: RestHandlerDeps): RestHandler {
       const procedure = `${route.service.typeName}/${route.method.name}`;
       // a login link is minted by a GET, but it is a change all the same: it needs the CSRF token too
       const stateChanging = route.httpMethod !== "GET" || answersWithCredential(route.method);
-      const authorization = deps.sessionAuth && !deps.gate.isPublic(procedure)
-        ? await deps.sessionAuth.authorization(req, stateChanging)
-        : req.headers.authorization;
+      // a request's own Authorization header wins over a session cookie (and needs no await)
+      const authorization = req.headers.authorization || !deps.sessionAuth || deps.gate.isPublic(procedure)
+        ? req.headers.authorization
+        : await deps.sessionAuth.authorization(req, stateChanging);
       await deps.gate.admit({ procedure, authorization, ip: state.ip });
       // what the services see: the caller's own header, or the session the cookie carried
       const headers = authorization === req.headers.authorization ? req.headers : { ...req.headers, authorization };
