@@ -20,7 +20,9 @@ const SIZES: Record<BenchSize, { rounds: number; perRound: number; warmup: numbe
 
 const P50_TARGET_MS = 1;
 const IDLE_CONNECTIONS = 2_000;
-const THROUGHPUT_TARGET = 0.5;
+const THROUGHPUT_TARGET = 0.8;
+/** Issue 17: the gateway spends no more CPU on a proxied call than the service behind it on that call. */
+const CPU_RATIO_TARGET = 1;
 
 export const runGatewayBench: BenchFn = async ({ size, log = () => undefined }) => {
   const spec = SIZES[size];
@@ -64,6 +66,7 @@ export const runGatewayBench: BenchFn = async ({ size, log = () => undefined }) 
       const d = percentiles(directMs);
       const g = percentiles(gatewayMs);
       const addedP50 = g.p50 - d.p50;
+      const cpuRatio = gatewayCpu / gatewayMs.length / (tokenCpuDirect / directMs.length);
 
       log(`throughput: ${spec.concurrency} concurrent callers for ${spec.throughputMs} ms each way`);
       const directRate = await throughput(direct, spec.concurrency, spec.throughputMs);
@@ -93,6 +96,7 @@ export const runGatewayBench: BenchFn = async ({ size, log = () => undefined }) 
           figure: Number.isNaN(gatewayCpu)
             ? "not measured (no /proc)"
             : `${count((gatewayCpu / gatewayMs.length) * 1000)} µs gateway, ${count((tokenCpuDirect / directMs.length) * 1000)} µs TokenService`,
+          ...(Number.isNaN(cpuRatio) ? {} : { ratio: `${cpuRatio.toFixed(2)} × the TokenService's`, target: `≤ ${CPU_RATIO_TARGET} ×`, met: cpuRatio <= CPU_RATIO_TARGET }),
         },
         { name: `throughput direct (${spec.concurrency} concurrent callers)`, figure: `${count(directRate)} calls/s` },
         {

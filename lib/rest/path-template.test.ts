@@ -88,6 +88,31 @@ describe("createRouteTable", () => {
     assert.deepEqual(job.kind === "found" && job.params, { job_id: "a/b" });
   });
 
+  it("finds the same route whatever the first segment looks like: literal, escaped, a variable, with a verb", () => {
+    const table = createRouteTable([
+      entry("GET", "/tokens/validate/{client_id}"),
+      entry("GET", "/{name}/validate/{client_id}"),
+      entry("POST", "/{name}:cancel"),
+      entry("POST", "/jobs:batch"),
+      entry("GET", "/clients/{id}"),
+    ]);
+    const value = (method: string, path: string) => {
+      const found = table.match(method, path);
+      return found.kind === "found" ? found.value : found.kind;
+    };
+    assert.equal(value("GET", "/tokens/validate/c1"), "GET /tokens/validate/{client_id}");
+    // literal segments compare decoded
+    assert.equal(value("GET", "/%74okens/validate/c1"), "GET /tokens/validate/{client_id}");
+    // a template starting with a variable takes any first segment, below the literal one
+    assert.equal(value("GET", "/other/validate/c1"), "GET /{name}/validate/{client_id}");
+    assert.throws(() => table.match("GET", "/%zz/validate/c1"), PathDecodeError);
+    // a verb after the only segment
+    assert.equal(value("POST", "/jobs:batch"), "POST /jobs:batch");
+    assert.equal(value("POST", "/j1:cancel"), "POST /{name}:cancel");
+    assert.deepEqual(table.match("GET", "/clients/x/extra"), { kind: "not_found" });
+    assert.deepEqual(table.match("POST", "/clients/x"), { kind: "method_not_allowed", allowed: ["GET"] });
+  });
+
   it("refuses two routes for the same method and shape", () => {
     assert.throws(() => createRouteTable([entry("GET", "/a/{x}"), entry("GET", "/a/{y}")]), /two routes/);
   });

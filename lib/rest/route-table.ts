@@ -37,15 +37,51 @@ export function createRouteTable<T>(entries: readonly RouteEntry<T>[]): RouteTab
     seen.add(key);
   }
   const multiSegment = sorted.filter((entry) => entry.template.variables.some((v) => v.end - v.start !== 1));
+  const all = byFirstSegment(sorted);
+  const multi = byFirstSegment(multiSegment);
   return {
     entries: sorted,
     match(httpMethod, path) {
       const verb = httpMethod === "HEAD" ? "GET" : httpMethod;
-      const found = find(sorted, verb, path);
+      const found = find(all(path), verb, path);
       if (found.kind !== "not_found" || multiSegment.length === 0 || !/%2f/i.test(path)) return found;
-      return find(multiSegment, verb, path.replace(/%2f/gi, "/"));
+      const unescaped = path.replace(/%2f/gi, "/");
+      return find(multi(unescaped), verb, unescaped);
     },
   };
+}
+
+/**
+ * The entries that can match a path, by its first segment: those whose template starts with that
+ * literal, and those starting with a variable or wildcard, still in specificity order. A template
+ * starting with another literal can never match, so trying only these finds the same route as
+ * trying all (the table is consulted on every REST request; most templates start with a literal).
+ */
+function byFirstSegment<T>(sorted: readonly RouteEntry<T>[]): (path: string) => readonly RouteEntry<T>[] {
+  const open = sorted.filter((entry) => entry.template.segments[0]?.kind !== "literal");
+  const byLiteral = new Map<string, RouteEntry<T>[]>();
+  for (const entry of sorted) {
+    const first = entry.template.segments[0];
+    if (first?.kind === "literal" && !byLiteral.has(first.value)) {
+      byLiteral.set(first.value, sorted.filter((e) => e.template.segments[0]?.kind !== "literal" || (e.template.segments[0] as { value: string }).value === first.value));
+    }
+  }
+  return (path) => {
+    const start = path.startsWith("/") ? 1 : 0;
+    const slash = path.indexOf("/", start);
+    let first = path.slice(start, slash < 0 ? undefined : slash);
+    // literal segments are compared decoded (matchPathTemplate), and a verb may follow the only segment
+    if (first.includes("%")) first = safeDecode(first) ?? first;
+    return byLiteral.get(first) ?? (slash < 0 && first.includes(":") ? sorted : open);
+  };
+}
+
+function safeDecode(part: string): string | undefined {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return undefined;
+  }
 }
 
 function find<T>(entries: readonly RouteEntry<T>[], verb: string, path: string): RouteMatch<T> {

@@ -18,4 +18,5 @@ export { registerReflection } from "./reflection.js";
 export { BrowserPage, rpcOptions, type RpcOptions } from "./rpc-options.js";
 export { createRpcServer, type RpcServer, type RpcServerOptions } from "./server.js";
 export { createStandardInterceptors } from "./standard-interceptors.js";
-export { createServiceClient } from "./service-client.js";
+export { createServiceClient, createServiceSessions } from "./service-client.js";
+export { createGrpcUnaryClient, type GrpcUnaryClient, type UnaryCallOptions } from "./grpc-unary-client.js";

@@ -50,9 +50,8 @@ export function createEdge(deps: {
     const incomingId = req.headers["x-request-id"];
     const requestId = typeof incomingId === "string" && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
     const path = (req.url ?? "/").split("?")[0];
-    const state = requestState(req);
-    state.requestId = requestId;
-    state.ip = req.socket?.remoteAddress ?? "unknown";
+    const state: RequestState = { requestId, route: "unmatched", ip: req.socket?.remoteAddress ?? "unknown" };
+    states.set(req, state);
     if (deps.rpcPaths.has(path)) state.route = path;
     // handlers behind the edge (Connect's included) read these from the request itself
     req.headers["x-request-id"] = requestId;

@@ -77,9 +77,10 @@ export function createRestHandler(deps: RestHandlerDeps): RestHandler {
     try {
       // a login link is minted by a GET, but it is a change all the same: it needs the CSRF token too
       const stateChanging = route.httpMethod !== "GET" || options.answersWithCredential;
-      const authorization = deps.sessionAuth && !options.noApiKey
-        ? await deps.sessionAuth.authorization(req, stateChanging)
-        : req.headers.authorization;
+      // a request's own Authorization header wins over a session cookie (and needs no await)
+      const authorization = req.headers.authorization || !deps.sessionAuth || options.noApiKey
+        ? req.headers.authorization
+        : await deps.sessionAuth.authorization(req, stateChanging);
       await deps.gate.admit({ method: route.method, authorization, ip: state.ip });
       // what the services see: the caller's own header, or the session the cookie carried
       const headers = authorization === req.headers.authorization ? req.headers : { ...req.headers, authorization };

@@ -8,7 +8,7 @@ import type { Config } from "../../lib/config/index.js";
 import type { Logger } from "../../lib/log/index.js";
 import type { Nats } from "../../lib/nats/index.js";
 import { collectRestRoutes } from "../../lib/rest/index.js";
-import { createRpcServer, createServiceClient } from "../../lib/rpc/index.js";
+import { createRpcServer } from "../../lib/rpc/index.js";
 import { createConsoleRoutes } from "./console/routes.js";
 import { createSessionAuth } from "./console/session-auth.js";
 import { createCors } from "./cors.js";
@@ -67,10 +67,11 @@ export function createGatewayService(deps: GatewayServiceOptions): GatewayServic
   const metrics = deps.metrics ?? createGatewayMetrics();
   const services: DescService[] = [TokenService, ReviewFetcher];
   const upstream = createUpstream({
-    clients: new Map<DescService, unknown>([
-      [TokenService, deps.tokenClient ?? createServiceClient(TokenService, config.token.url, { peerIdleTimeoutMs: config.http.timeouts.idleTimeoutMs })],
-      [ReviewFetcher, deps.fetcherClient ?? createServiceClient(ReviewFetcher, config.fetcher.url, { peerIdleTimeoutMs: config.http.timeouts.idleTimeoutMs })],
-    ]),
+    targets: [
+      { service: TokenService, baseUrl: config.token.url, client: deps.tokenClient },
+      { service: ReviewFetcher, baseUrl: config.fetcher.url, client: deps.fetcherClient },
+    ],
+    peerIdleTimeoutMs: config.http.timeouts.idleTimeoutMs,
     logger,
   });
   const limits = createRateLimits({
