@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
-import { toBinary, toJson } from "@bufbuild/protobuf";
+import { toJson } from "@bufbuild/protobuf";
 import { TimestampSchema, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { ReviewSchema, type Review } from "../../../gen/reviewflow/reviews/v1/review_pb.js";
+import type { Review } from "../../../gen/reviewflow/reviews/v1/review_pb.js";
 import type { ReviewWrite, StoredReviewState } from "../store/review-store.js";
+import { encodeReview } from "./review-wire.js";
 
 export interface PageDiff {
   /** New and changed reviews (and deleted ones that are back), to write as new versions. */
@@ -20,7 +21,7 @@ export interface PageDiff {
 export function diffPage(reviews: Review[], stored: Map<string, StoredReviewState>): PageDiff {
   const diff: PageDiff = { writes: [], unchanged: [] };
   for (const review of reviews) {
-    const pb = toBinary(ReviewSchema, review);
+    const pb = encodeReview(review);
     const hash = createHash("sha256").update(pb).digest("hex");
     const before = stored.get(review.name);
     if (before && !before.deleted_at && before.content_hash === hash) {
