@@ -163,7 +163,7 @@ function pageWriteCtes(page: PageWrites, params: unknown[]): { ctes: string[]; s
       RETURNING 1)`,
     // last_seen_at (indexed, for the retention purge) moves at most daily, so the every-pass write
     // of an unchanged review touches no index and stays a HOT update: re-reading a large client
-    // does not bloat the table
+    // does not bloat the table (HOT needs room on the row's page: the table's fillfactor, migration 0012)
     `touched AS (
       UPDATE reviews SET last_seen_job = ${job}::uuid,
         last_seen_at = CASE WHEN last_seen_at < now() - interval '1 day' THEN now() ELSE last_seen_at END
