@@ -70,15 +70,19 @@ const SIZES: Record<BenchSize, Sizes> = {
 export const runFetcherBench: BenchFn = async ({ size, log = () => undefined }) => {
   const spec = SIZES[size];
   const concurrency = Number(process.env.BENCH_FETCH_CONCURRENCY ?? spec.concurrency);
+  // BENCH_FETCHER_PARTS=one,split (say) runs only those parts: one fetcher end to end (with its
+  // re-fetches and the deletion job), two fetchers, the quota-bound job, the CPU split by part;
+  // BENCH_FETCHER_REFETCHES sets how many unchanged re-fetches follow the first fetch (5)
+  const parts = new Set((process.env.BENCH_FETCHER_PARTS ?? "one,two,quota,split").split(",").map((p) => p.trim()));
   const nats = await startNatsServer();
   const rows: BenchRow[] = [];
   try {
     // one instance (and its memory over back-to-back jobs), then two: the fetcher scales out,
     // and one Node process is bound to one of the box's cores
-    rows.push(...(await endToEnd(nats.url, spec, concurrency, 1, log)));
-    rows.push(...(await endToEnd(nats.url, spec, concurrency, 2, log)));
-    rows.push(...(await quotaBound(nats.url, spec, concurrency, log)));
-    rows.push(...(await cpuByPart(nats.url, spec, concurrency, log)));
+    if (parts.has("one")) rows.push(...(await endToEnd(nats.url, { ...spec, rssJobs: Number(process.env.BENCH_FETCHER_REFETCHES ?? spec.rssJobs) }, concurrency, 1, log)));
+    if (parts.has("two")) rows.push(...(await endToEnd(nats.url, spec, concurrency, 2, log)));
+    if (parts.has("quota")) rows.push(...(await quotaBound(nats.url, spec, concurrency, log)));
+    if (parts.has("split")) rows.push(...(await cpuByPart(nats.url, spec, concurrency, log)));
   } finally {
     await nats.close();
   }
@@ -377,7 +381,9 @@ async function cpuByPart(natsUrl: string, spec: Sizes, concurrency: number, log:
       { name: `fetcher CPU per review by part, unchanged re-fetch (profiled)`, figure: describe(again!) },
     ];
   } finally {
-    rmSync(profileDir, { recursive: true, force: true });
+    // BENCH_KEEP_PROFILE=1 leaves the profiles for scripts/cpu-profile-summary.ts
+    if (!process.env.BENCH_KEEP_PROFILE) rmSync(profileDir, { recursive: true, force: true });
+    else log(`CPU by part: profiles kept in ${profileDir}`);
   }
 }
 

@@ -169,4 +169,28 @@ describe("lib/google ReviewSource (googleapis against the emulator)", () => {
     assert.deepEqual([parseRfc3339("2014-10-02T15:01:23.045123456Z").seconds, parseRfc3339("2014-10-02T15:01:23.045123456Z").nanos], [1412262083n, 45123456]);
     assert.equal(parseRfc3339("2014-10-02T15:01:23Z").nanos, 0);
   });
+
+  it("reads Google's UTC form and every other RFC 3339 form alike, to the nanosecond", () => {
+    // the expected value from Date.parse of the text without its fraction, plus the fraction
+    const expected = (text: string) => {
+      const fraction = /\.(\d+)(?=Z|[+-]|$)/i.exec(text)?.[1] ?? "";
+      const ms = Date.parse(text.replace(/\.\d+/, ""));
+      return [BigInt(Math.floor(ms / 1000)), Number(fraction.padEnd(9, "0"))];
+    };
+    const texts: string[] = ["1970-01-01T00:00:00Z", "2024-02-29T23:59:59.999999999Z", "2000-01-01T00:00:00.1Z", "2014-10-02T15:01:23.045+02:00", "2014-10-02t15:01:23z", "2014-02-30T00:00:00Z"];
+    let seed = 1;
+    const next = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    for (let i = 0; i < 2_000; i++) {
+      const iso = new Date(Math.floor(next() * 4_102_444_800_000)).toISOString().slice(0, 19);
+      const digits = Math.floor(next() * 10);
+      texts.push(`${iso}${digits ? "." + String(Math.floor(next() * 1e9)).padStart(9, "0").slice(0, digits) : ""}Z`);
+    }
+    for (const text of texts) {
+      const ts = parseRfc3339(text);
+      assert.deepEqual([ts.seconds, ts.nanos], expected(text), text);
+    }
+    for (const bad of ["2014-13-01T00:00:00Z", "2014-10-02T15:01:23.Z", "not a time"]) {
+      assert.throws(() => parseRfc3339(bad), GoogleApiError, bad);
+    }
+  });
 });

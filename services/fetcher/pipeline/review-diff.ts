@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
-import { toBinary, toJson } from "@bufbuild/protobuf";
+import { toJson } from "@bufbuild/protobuf";
 import { TimestampSchema, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { ReviewSchema, type Review } from "../../../gen/reviewflow/reviews/v1/review_pb.js";
+import type { Review } from "../../../gen/reviewflow/reviews/v1/review_pb.js";
 import type { ReviewWrite, StoredReviewState } from "../store/review-store.js";
+import { encodeReview } from "./review-wire.js";
 
 export interface PageDiff {
   /** New and changed reviews (and deleted ones that are back), to write as new versions. */
@@ -11,17 +12,30 @@ export interface PageDiff {
   unchanged: string[];
 }
 
+/** A fetched review with its stored form: its protobuf bytes and their SHA-256 (hex). */
+export interface Fingerprinted {
+  review: Review;
+  pb: Uint8Array;
+  hash: string;
+}
+
+/** Encodes each fetched review once: its bytes are what is hashed, stored and published. */
+export function fingerprint(reviews: Review[]): Fingerprinted[] {
+  return reviews.map((review) => {
+    const pb = encodeReview(review);
+    return { review, pb, hash: createHash("sha256").update(pb).digest("hex") };
+  });
+}
+
 /**
  * Compares fetched reviews with what is stored. A review is unchanged when its stored bytes hash
  * the same (Google bumps updateTime on every edit, including replies; the hash also catches a
  * change that kept the time). This is only a proposal: the write re-checks each row under its
  * lock, so a review another pass stored meanwhile is not versioned twice.
  */
-export function diffPage(reviews: Review[], stored: Map<string, StoredReviewState>): PageDiff {
+export function diffPage(fetched: Fingerprinted[], stored: Map<string, StoredReviewState>): PageDiff {
   const diff: PageDiff = { writes: [], unchanged: [] };
-  for (const review of reviews) {
-    const pb = toBinary(ReviewSchema, review);
-    const hash = createHash("sha256").update(pb).digest("hex");
+  for (const { review, pb, hash } of fetched) {
     const before = stored.get(review.name);
     if (before && !before.deleted_at && before.content_hash === hash) {
       diff.unchanged.push(review.name);

@@ -4,7 +4,9 @@ import { headers as natsHeaders } from "@nats-io/nats-core";
 import { TYPE_HEADER } from "../../../lib/nats/index.js";
 import { ReviewEventSchema, ReviewEventType } from "../../../gen/reviewflow/reviews/v1/events_pb.js";
 import { ReviewSchema } from "../../../gen/reviewflow/reviews/v1/review_pb.js";
-import { loadPendingVersions, markPublished, renumberPending, type PendingVersion } from "../store/review-outbox-store.js";
+import type { Db } from "../store/db.js";
+import { loadPendingVersions, renumberPending, type PendingVersion } from "../store/review-outbox-store.js";
+import { createPublishMarks, type PublishMarks } from "./publish-marks.js";
 import type { PipelineContext } from "./pipeline-context.js";
 import { encodeReviewEvent, messageIdOf, type ReviewVersionEvent } from "./review-event.js";
 
@@ -54,7 +56,8 @@ export function updateTimeOf(reviewPb: Uint8Array | null | undefined): Timestamp
 }
 
 /**
- * Publishes versions and records them published. Each review's versions go out one after the
+ * Publishes versions and records them published (publish-marks.ts: in one statement with the
+ * marks of the instance's other pages). Each review's versions go out one after the
  * other, oldest first (the next only once JetStream acknowledged the one before), different
  * reviews in parallel. A publish JetStream reports as a duplicate is checked against the stored
  * message: a copy of ours is fine (a crash or another publisher got there first); anything else
@@ -89,9 +92,18 @@ export async function publishVersions(ctx: PipelineContext, events: OutboxEvent[
       }
     }),
   );
-  await markPublished(ctx.db, published);
+  await marksOf(ctx.db).mark(published);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failed) throw failed.reason;
+}
+
+/** One marker per database handle, i.e. per fetcher instance: its pages' marks share statements. */
+const marks = new WeakMap<Db, PublishMarks>();
+
+function marksOf(db: Db): PublishMarks {
+  let m = marks.get(db);
+  if (!m) marks.set(db, (m = createPublishMarks(db)));
+  return m;
 }
 
 /** Publishes every unpublished version of these reviews (the maintenance sweep, a stale page). */

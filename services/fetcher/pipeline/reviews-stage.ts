@@ -9,7 +9,7 @@ import { notificationPublishTime } from "../store/notification-store.js";
 import { commitReviewPage, loadDeletionCandidates, loadStoredReviews, type StoredReviewState } from "../store/review-store.js";
 import { handOff } from "./pass-handoff.js";
 import { callGoogle, publishTask, type PipelineContext, type TaskAttempt } from "./pipeline-context.js";
-import { diffPage, notAfter } from "./review-diff.js";
+import { diffPage, fingerprint, notAfter } from "./review-diff.js";
 import { EVENT_TYPE, publishPending, publishVersions, updateTimeOf, type OutboxEvent } from "./review-publisher.js";
 import type { StageHandler } from "./stage-handler.js";
 import { reviewsTaskId, reviewsTaskPrefix } from "./task-ids.js";
@@ -75,14 +75,15 @@ export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof Fe
         completePass = nextToken === undefined && !(await hasDeadPage(ctx.db, job.id, reviewsTaskPrefix(job.id, task.locationId)));
       }
       const names = reviews.map((r) => r.name);
-      const stored = await loadStoredReviews(ctx.db, task.locationId, [...names, ...deletions.map((d) => d.name)]);
-      const diff = diffPage(reviews, stored);
+      const fetched = fingerprint(reviews);
+      const stored = await loadStoredReviews(ctx.db, task.locationId, [...names, ...deletions.map((d) => d.name)], new Map(fetched.map((f) => [f.review.name, f.hash])));
+      const diff = diffPage(fetched, stored);
       const lastPage = nextToken === undefined;
 
       if (completePass && job.mode === "full") {
         const candidates = await loadDeletionCandidates(ctx.db, { locationId: task.locationId, jobId: job.id, seenOnThisPage: names, jobStartedAt: job.started_at ?? job.created_at });
         const found = await confirmDeletions(ctx, job, attempt, candidates, deletions);
-        const more = diffPage(found, new Map(candidates.map((c) => [c.name, c])));
+        const more = diffPage(fingerprint(found), new Map(candidates.map((c) => [c.name, c])));
         diff.writes.push(...more.writes);
         diff.unchanged.push(...more.unchanged);
         for (const review of found) stored.set(review.name, candidates.find((c) => c.name === review.name)!);
@@ -130,7 +131,8 @@ export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof Fe
         await publishPending(ctx, [...new Set([...stored.values()].map((s) => s.id).concat(recorded.map((v) => v.reviewId)))]);
       } else if (recorded.length > 0) {
         const bytes = new Map<string, Uint8Array>(diff.writes.map((w) => [w.name, w.pb]));
-        for (const d of deletions) bytes.set(d.name, d.review_pb);
+        // a deletion's row was loaded without a fetched hash, so with its bytes
+        for (const d of deletions) bytes.set(d.name, d.review_pb!);
         await publishVersions(ctx, recorded.map((v): OutboxEvent => ({
           reviewId: v.reviewId,
           scopeKey: job.scope_key,

@@ -7,7 +7,11 @@ export interface StoredReviewState {
   id: string;
   name: string;
   content_hash: string;
-  review_pb: Buffer;
+  /**
+   * The stored bytes; null from loadStoredReviews when they hash as the fetched review does (an
+   * unchanged review needs none, and a page of them is most of what a re-fetch reads).
+   */
+  review_pb: Buffer | null;
   update_time: Date;
   deleted_at: Date | null;
   version: number;
@@ -32,11 +36,18 @@ export interface ReviewOwner {
 
 const STORED_COLUMNS = "id, name, content_hash, review_pb, update_time, deleted_at, version";
 
-export async function loadStoredReviews(sql: Sql, locationId: string, names: string[]): Promise<Map<string, StoredReviewState>> {
+/**
+ * The stored state of these reviews at the location. `hashes` (by name) are the fetched reviews'
+ * content hashes: a live row that still hashes the same comes without its bytes (they would only
+ * be hex-encoded by Postgres and parsed back here to go unused); a name without a hash gets them.
+ */
+export async function loadStoredReviews(sql: Sql, locationId: string, names: string[], hashes: Map<string, string> = new Map()): Promise<Map<string, StoredReviewState>> {
   if (names.length === 0) return new Map();
   const { rows } = await sql.query<StoredReviewState>(
-    `SELECT ${STORED_COLUMNS} FROM reviews WHERE location_id = $1 AND name = ANY($2::text[])`,
-    [locationId, names],
+    `SELECT r.id, r.name, r.content_hash, CASE WHEN r.deleted_at IS NULL AND r.content_hash = f.hash THEN NULL ELSE r.review_pb END AS review_pb,
+       r.update_time, r.deleted_at, r.version
+     FROM unnest($2::text[], $3::text[]) AS f(name, hash) JOIN reviews r ON r.location_id = $1 AND r.name = f.name`,
+    [locationId, names, names.map((n) => hashes.get(n) ?? null)],
   );
   return new Map(rows.map((r) => [r.name, r]));
 }
@@ -152,7 +163,7 @@ function pageWriteCtes(page: PageWrites, params: unknown[]): { ctes: string[]; s
       RETURNING 1)`,
     // last_seen_at (indexed, for the retention purge) moves at most daily, so the every-pass write
     // of an unchanged review touches no index and stays a HOT update: re-reading a large client
-    // does not bloat the table
+    // does not bloat the table (HOT needs room on the row's page: the table's fillfactor, migration 0012)
     `touched AS (
       UPDATE reviews SET last_seen_job = ${job}::uuid,
         last_seen_at = CASE WHEN last_seen_at < now() - interval '1 day' THEN now() ELSE last_seen_at END
