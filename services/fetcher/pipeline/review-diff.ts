@@ -1,9 +1,8 @@
 import { createHash } from "node:crypto";
-import { toJson } from "@bufbuild/protobuf";
+import { toBinary, toJson } from "@bufbuild/protobuf";
 import { TimestampSchema, type Timestamp } from "@bufbuild/protobuf/wkt";
-import type { Review } from "../../../gen/reviewflow/reviews/v1/review_pb.js";
+import { ReviewSchema, type Review } from "../../../gen/reviewflow/reviews/v1/review_pb.js";
 import type { ReviewWrite, StoredReviewState } from "../store/review-store.js";
-import { encodeReview } from "./review-wire.js";
 
 export interface PageDiff {
   /** New and changed reviews (and deleted ones that are back), to write as new versions. */
@@ -22,7 +21,7 @@ export interface Fingerprinted {
 /** Encodes each fetched review once: its bytes are what is hashed, stored and published. */
 export function fingerprint(reviews: Review[]): Fingerprinted[] {
   return reviews.map((review) => {
-    const pb = encodeReview(review);
+    const pb = toBinary(ReviewSchema, review);
     return { review, pb, hash: createHash("sha256").update(pb).digest("hex") };
   });
 }

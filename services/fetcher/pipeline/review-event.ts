@@ -1,6 +1,9 @@
+import { create, toBinary } from "@bufbuild/protobuf";
 import { timestampNow, type Timestamp } from "@bufbuild/protobuf/wkt";
-import type { ReviewEventType } from "../../../gen/reviewflow/reviews/v1/events_pb.js";
-import { encodeEvent } from "./review-wire.js";
+import { ReviewEventSchema, type ReviewEventType } from "../../../gen/reviewflow/reviews/v1/events_pb.js";
+
+/** ReviewEvent.review is field 7, length-delimited: tag (7 << 3) | 2. */
+const REVIEW_FIELD_TAG = 0x3a;
 
 /** One version of one review, as the REVIEWS stream carries it. */
 export interface ReviewVersionEvent {
@@ -34,13 +37,14 @@ export function messageIdOf(event: Pick<ReviewVersionEvent, "scopeKey" | "name" 
 
 /**
  * A ReviewEvent in protobuf binary, with the review's bytes (already encoded once, for storage
- * and the change hash) appended as field 7 instead of encoding the review a second time, and the
- * other fields written directly (review-wire.ts): the event is the hot path, one per changed
- * review. This is exactly what `toBinary(ReviewEventSchema, event)` would decode to.
+ * and the change hash) appended as field 7 instead of encoding the review a second time: the
+ * event is the hot path, one per changed review. Fields may appear in any order on the wire, so
+ * this is exactly what `toBinary(ReviewEventSchema, event)` would decode to.
  */
 export function encodeReviewEvent(event: ReviewVersionEvent): Uint8Array {
-  return encodeEvent(
-    {
+  const head = toBinary(
+    ReviewEventSchema,
+    create(ReviewEventSchema, {
       eventId: eventIdOf(event),
       type: event.type,
       jobId: event.jobId,
@@ -51,7 +55,24 @@ export function encodeReviewEvent(event: ReviewVersionEvent): Uint8Array {
       observeTime: timestampNow(),
       version: event.version,
       previousVersion: event.version - 1,
-    },
-    event.reviewPb,
+    }),
   );
+  const length = varint(event.reviewPb.length);
+  const out = new Uint8Array(head.length + 1 + length.length + event.reviewPb.length);
+  out.set(head, 0);
+  out[head.length] = REVIEW_FIELD_TAG;
+  out.set(length, head.length + 1);
+  out.set(event.reviewPb, head.length + 1 + length.length);
+  return out;
+}
+
+function varint(value: number): Uint8Array {
+  const bytes: number[] = [];
+  let v = value;
+  while (v > 0x7f) {
+    bytes.push((v & 0x7f) | 0x80);
+    v >>>= 7;
+  }
+  bytes.push(v);
+  return Uint8Array.from(bytes);
 }
