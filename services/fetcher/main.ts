@@ -5,7 +5,7 @@ import { createFetcherService } from "./server.js";
 
 /** The ReviewFetcher process: gRPC on FETCHER_PORT plus the JetStream stage workers. `npm run fetcher`. */
 runService("fetcher", async (config, logger) => {
-  const dataSource = await openDatabase({ databaseUrl: config.databaseUrl, logger, poolSize: Math.min(40, Math.max(10, config.fetchConcurrency * 2 + 4)) });
+  const dataSource = await openDatabase({ databaseUrl: config.databaseUrl, logger, poolSize: Math.min(40, Math.max(10, (config.fetchConcurrency === "auto" ? 8 : config.fetchConcurrency) * 2 + 4)) });
   const nats = await connectNats({
     url: config.natsServers,
     namespace: config.natsNamespace,
@@ -22,7 +22,7 @@ runService("fetcher", async (config, logger) => {
   const fetcher = createFetcherService({ config, dataSource, nats, logger });
   await fetcher.server.listen(config.fetcherPort, config.host);
   await fetcher.start();
-  logger.info("fetcher ready", { port: config.fetcherPort, concurrency: config.fetchConcurrency, qpm: config.googleQpm });
+  logger.info("fetcher ready", { port: config.fetcherPort, concurrency: config.fetchConcurrency, concurrency_max: config.fetchConcurrencyMax, qpm: config.googleQpm });
   return {
     // stop accepting and pulling first, let in-flight tasks finish, then drop the connections
     async stop() {

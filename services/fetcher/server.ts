@@ -18,6 +18,8 @@ import { createSettingReconciler, type SettingReconciler } from "./notifications
 import { createCredentials } from "./pipeline/credentials.js";
 import { createScheduler, type Scheduler } from "./sync/scheduler.js";
 import { createFetchWorkers } from "./pipeline/fetch-workers.js";
+import { createInFlightTarget } from "./pipeline/in-flight-target.js";
+import { createJobCompletion } from "./pipeline/job-completion.js";
 import { createGoogleQuota } from "./pipeline/google-quota.js";
 import type { MaintenanceOptions } from "./pipeline/maintenance.js";
 import type { PipelineContext } from "./pipeline/pipeline-context.js";
@@ -77,6 +79,8 @@ export function createFetcherService(deps: FetcherServiceDeps): FetcherService {
     source,
     credentials: createCredentials({ tokenClient, secretBox, refreshWindowSeconds: config.tokenRefreshWindowSeconds }),
     quota: createGoogleQuota({ pool: quotaPool, qpm: config.googleQpm, lanes: config.quotaLanes, basePenaltyMs: config.fetchRetryBaseMs, maxPenaltyMs: config.fetchRetryMaxMs, metrics }),
+    inFlight: createInFlightTarget({ fixed: config.fetchConcurrency, max: config.fetchConcurrencyMax, qpm: config.googleQpm }),
+    completion: createJobCompletion(),
     metrics,
     logger,
     settings: {

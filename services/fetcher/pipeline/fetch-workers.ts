@@ -10,6 +10,12 @@ import type { StageSwitches } from "./stage-switches.js";
 import { createStageWorker } from "./stage-worker.js";
 import { createTaskRunner } from "./task-runner.js";
 
+/**
+ * Messages one stage worker holds at once, running or waiting for their project's quota: half the
+ * consumer's max_ack_pending (lib/nats/streams.ts), so two instances can hold all of it.
+ */
+const MAX_HELD = 500;
+
 export interface FetchWorkers {
   start(): Promise<void>;
   /** Stops pulling on every stage, finishes what is in flight, stops the sweeps. */
@@ -25,7 +31,8 @@ export function createFetchWorkers(ctx: PipelineContext, switches: StageSwitches
     createStageWorker({
       stage: handler.stage,
       nats: ctx.nats,
-      concurrency: ctx.settings.concurrency,
+      concurrency: () => ctx.inFlight.current(),
+      maxHeld: MAX_HELD,
       isPaused: () => switches.isPaused(handler.stage),
       pollMs: ctx.settings.pollMs,
       run: createTaskRunner(ctx, handler),
