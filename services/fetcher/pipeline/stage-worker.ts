@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { JsMsg } from "@nats-io/jetstream";
 import type { Logger } from "../../../lib/log/index.js";
 import type { Nats, StageName } from "../../../lib/nats/index.js";
@@ -50,6 +51,8 @@ export function createStageWorker(options: StageWorkerOptions): StageWorker {
   const { stage, nats } = options;
   const log = options.logger.child({ stage });
   const stopping = new AbortController();
+  // every held task's waits listen to it (the quota, its previous page): up to a few per message
+  setMaxListeners(4 * options.maxHeld + 16, stopping.signal);
   const inFlight = new Set<Promise<void>>();
   let awayCount = 0;
   let slotFreed: (() => void) | undefined;
