@@ -318,6 +318,9 @@ export function createGoogleQuota(options: GoogleQuotaOptions): GoogleQuota {
     p.pumping = true;
     clearTimeout(p.idleTimer);
     p.idleTimer = undefined;
+    // woken at a window's edge: ask the limiter first and sync the lanes after, since the
+    // window opens only with the first request, and every millisecond before it is lost
+    let atEdge = false;
     try {
       while (waiters(p) > 0) {
         if (p.reservoir.left > 0 && Date.now() < p.reservoir.until) {
@@ -325,7 +328,8 @@ export function createGoogleQuota(options: GoogleQuotaOptions): GoogleQuota {
           continue;
         }
         if (p.idleSync) await p.idleSync;
-        if (Date.now() - p.syncedAt >= syncEveryMs) await sync(p);
+        if (!atEdge && Date.now() - p.syncedAt >= syncEveryMs) await sync(p);
+        atEdge = false;
         const now = Date.now();
         const eligible = QUOTA_LANES.reduce((n, lane) => n + (holdsBack(p, lane, now) ? 0 : p.lanes[lane].queue.length), 0);
         if (eligible === 0) {
@@ -346,6 +350,7 @@ export function createGoogleQuota(options: GoogleQuotaOptions): GoogleQuota {
           p.windowEnd = Date.now() + err.msBeforeNext;
           // a little jitter so the instances' loops do not all hit the row at the same instant
           await pause(p, Math.max(1, err.msBeforeNext) + Math.floor(Math.random() * 5));
+          atEdge = true;
           continue;
         }
         p.windowEnd = Date.now() + res.msBeforeNext;
