@@ -11,10 +11,12 @@ import { createStageWorker } from "./stage-worker.js";
 import { createTaskRunner } from "./task-runner.js";
 
 /**
- * Messages one stage worker holds at once, running or waiting for their project's quota: half the
- * consumer's max_ack_pending (lib/nats/streams.ts), so two instances can hold all of it.
+ * Messages one stage worker holds at once, running or waiting for their project's quota: enough
+ * for every project's backlog to wait in the quota at once (a task waiting there costs a timer and
+ * a heartbeat every FETCH_ACK_WAIT_MS / 3); the consumer's max_ack_pending (lib/nats/streams.ts,
+ * 5,000) bounds all instances together.
  */
-const MAX_HELD = 500;
+const MAX_HELD = 2_000;
 
 export interface FetchWorkers {
   start(): Promise<void>;
