@@ -332,7 +332,10 @@ export function createGoogleQuota(options: GoogleQuotaOptions): GoogleQuota {
           continue;
         }
         if (p.idleSync) await p.idleSync;
-        if (!atEdge && Date.now() - p.syncedAt >= syncEveryMs) await sync(p);
+        // a lane that has just started waiting here is published at once, whatever the period:
+        // another instance serving a busier lane must learn of it to hold back
+        const unmarked = QUOTA_LANES.some((lane) => p.lanes[lane].queue.length > 0 && p.lanes[lane].waitingUntil === 0);
+        if (!atEdge && (unmarked || Date.now() - p.syncedAt >= syncEveryMs)) await sync(p);
         atEdge = false;
         const now = Date.now();
         const eligible = QUOTA_LANES.reduce((n, lane) => n + (holdsBack(p, lane, now) ? 0 : p.lanes[lane].queue.length), 0);
