@@ -19,6 +19,7 @@ export const BENCH_MODULES: BenchModule[] = [
   { section: "Sync scheduler", file: "./sync.js", exportName: "runSyncBench" },
   { section: "Console", file: "./console.js", exportName: "runConsoleBench" },
   { section: "Review notifications", file: "./notifications.js", exportName: "runNotificationsBench" },
+  { section: "Scale (ten projects)", file: "./scale.js", exportName: "runScaleBench" },
 ];
 
 export interface SectionResult {

@@ -10,6 +10,8 @@ import { freePort, isPortOpen } from "../../scripts/support/ports.js";
 export interface NatsServer {
   url: string;
   port: number;
+  /** The server's pid while it runs (CPU accounting). */
+  readonly pid: number | undefined;
   /** Stops (SIGTERM, as an orderly restart would) and starts it again on the same port and store. */
   restart(downMs?: number): Promise<void>;
   /** Stops it for good and deletes its store. */
@@ -99,6 +101,9 @@ export async function startNatsServer(): Promise<NatsServer> {
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
+    get pid() {
+      return server.pid;
+    },
     async restart(downMs = 1_000) {
       await server.stop();
       await new Promise((r) => setTimeout(r, downMs));

@@ -23,6 +23,12 @@ describe("loadConfig", () => {
     assert.equal(loadConfig({ FETCH_MAX_ACTIVE_JOBS: "10", FETCH_MAX_ACTIVE_JOBS_PER_TENANT: "10" }).fetcher.maxActiveJobsPerTenant, 10);
   });
 
+  it("follows Google's latency and the quota with FETCH_CONCURRENCY=auto (the default) up to FETCH_CONCURRENCY_MAX, or a fixed number", () => {
+    assert.deepEqual([loadConfig({}).fetcher.concurrency, loadConfig({}).fetcher.concurrencyMax], ["auto", 64]);
+    assert.equal(loadConfig({ FETCH_CONCURRENCY: "auto", FETCH_CONCURRENCY_MAX: "128" }).fetcher.concurrencyMax, 128);
+    assert.equal(loadConfig({ FETCH_CONCURRENCY: "12" }).fetcher.concurrency, 12);
+  });
+
   it("reads NATS_URL as a comma-separated list of servers, and NATS_REPLICAS (1 by default)", () => {
     assert.deepEqual(loadConfig({}).nats.servers, ["nats://127.0.0.1:4222"]);
     assert.equal(loadConfig({}).nats.replicas, 1);
@@ -97,6 +103,8 @@ describe("loadConfig", () => {
     ["a push service account without the audience", { PUBSUB_PUSH_SERVICE_ACCOUNT: "a@b.iam.gserviceaccount.com" }, /^PUBSUB_PUSH_AUDIENCE: is required/],
     ["a push service account that is not an email", { PUBSUB_PUSH_AUDIENCE: "https://rf.example/push", PUBSUB_PUSH_SERVICE_ACCOUNT: "someone" }, /^PUBSUB_PUSH_SERVICE_ACCOUNT: must be a service account email/],
     ["a JWKS URL that is not http(s)", { GOOGLE_JWKS_URL: "file:///etc/keys" }, /^GOOGLE_JWKS_URL: must use http: or https:/],
+    ["a concurrency that is neither auto nor a number", { FETCH_CONCURRENCY: "lots" }, /^FETCH_CONCURRENCY: must be "auto" or a whole number/],
+    ["a zero concurrency", { FETCH_CONCURRENCY: "0" }, /^FETCH_CONCURRENCY: must be between 1 and 256/],
     ["a per-tenant bound above the global one", { FETCH_MAX_ACTIVE_JOBS: "10", FETCH_MAX_ACTIVE_JOBS_PER_TENANT: "11" }, /^FETCH_MAX_ACTIVE_JOBS_PER_TENANT: must not exceed FETCH_MAX_ACTIVE_JOBS \(10\)/],
   ];
   for (const [what, env, message] of bad) {

@@ -148,8 +148,14 @@ export interface FetcherConfig {
   ackWaitMs: number;
   /** Deliveries of a FETCH task before it is dead-lettered (FETCH_MAX_DELIVER). */
   maxDeliver: number;
-  /** Tasks each stage runs at once per fetcher instance (FETCH_CONCURRENCY). */
-  concurrency: number;
+  /**
+   * Tasks each stage runs at once per fetcher instance (FETCH_CONCURRENCY): "auto" (the default)
+   * follows Google's latency and the quota (in-flight ≈ quota rate × latency, Little's law), up to
+   * FETCH_CONCURRENCY_MAX; a number fixes it. Tasks waiting for their project's quota are not counted.
+   */
+  concurrency: number | "auto";
+  /** The most tasks each stage runs at once per fetcher under FETCH_CONCURRENCY=auto (FETCH_CONCURRENCY_MAX). */
+  concurrencyMax: number;
   /** First retry delay of a transient failure; doubles per attempt up to FETCH_RETRY_MAX_MS, with jitter. */
   retryBaseMs: number;
   retryMaxMs: number;
@@ -267,7 +273,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       maxActiveJobsPerTenant: perTenantBound(read, maxActiveJobs),
       ackWaitMs: int(read, "FETCH_ACK_WAIT_MS", 30_000, 1_000, 3_600_000),
       maxDeliver: int(read, "FETCH_MAX_DELIVER", 10, 2, 1_000),
-      concurrency: int(read, "FETCH_CONCURRENCY", 8, 1, 256),
+      concurrency: fetchConcurrency(read),
+      concurrencyMax: int(read, "FETCH_CONCURRENCY_MAX", 64, 1, 256),
       retryBaseMs: int(read, "FETCH_RETRY_BASE_MS", 1_000, 1, 600_000),
       retryMaxMs: int(read, "FETCH_RETRY_MAX_MS", 60_000, 1, 3_600_000),
       pollMs: int(read, "FETCH_POLL_MS", 1_000, 20, 60_000),
@@ -377,6 +384,14 @@ function int(read: Read, name: string, fallback: number, min: number, max: numbe
   const value = Number(raw);
   if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+/** FETCH_CONCURRENCY: "auto" (unset too) or a fixed number of tasks. */
+function fetchConcurrency(read: Read): number | "auto" {
+  const raw = read("FETCH_CONCURRENCY");
+  if (raw === undefined || raw.toLowerCase() === "auto") return "auto";
+  if (!/^\d+$/.test(raw)) throw new ConfigError("FETCH_CONCURRENCY", `must be "auto" or a whole number, got "${raw}"`);
+  return int(read, "FETCH_CONCURRENCY", 0, 1, 256);
 }
 
 /** FETCH_MAX_ACTIVE_JOBS_PER_TENANT: at most the global bound, which it exists to share. */

@@ -80,8 +80,11 @@ export function consumerConfigs(names: StreamNames, options: StreamOptions = {})
     deliver_policy: DeliverPolicy.All,
     ack_wait: nanos(options.ackWaitMs ?? 30_000),
     max_deliver: options.maxDeliver ?? 10,
-    // enough to keep two instances busy; bounded so one slow worker cannot hoard the backlog
-    max_ack_pending: 1_000,
+    // tasks waiting for their project's quota are held (stage-worker.ts: up to 2,000 per stage
+    // and instance), so that every project's backlog can wait in the quota at once instead of
+    // in stream order behind other projects' (ten projects' full jobs hold ~3,000); bounded all
+    // the same, and tasks that do not wait for quota are bounded by the workers' slots
+    max_ack_pending: 5_000,
   }))];
 }
 

@@ -18,6 +18,8 @@ import { createSettingReconciler, type SettingReconciler } from "./notifications
 import { createCredentials } from "./pipeline/credentials.js";
 import { createScheduler, type Scheduler } from "./sync/scheduler.js";
 import { createFetchWorkers } from "./pipeline/fetch-workers.js";
+import { createInFlightTarget } from "./pipeline/in-flight-target.js";
+import { createJobCompletion } from "./pipeline/job-completion.js";
 import { createGoogleQuota } from "./pipeline/google-quota.js";
 import type { MaintenanceOptions } from "./pipeline/maintenance.js";
 import type { PipelineContext } from "./pipeline/pipeline-context.js";
@@ -81,6 +83,8 @@ export function createFetcherService(deps: FetcherServiceOptions): FetcherServic
     source,
     credentials: createCredentials({ tokenClient, secretBox, refreshWindowSeconds: config.token.refreshWindowSeconds }),
     quota: createGoogleQuota({ pool: quotaPool, qpm: config.google.qpm, lanes: config.google.quotaLanes, basePenaltyMs: config.fetcher.retryBaseMs, maxPenaltyMs: config.fetcher.retryMaxMs, metrics }),
+    inFlight: createInFlightTarget({ fixed: config.fetcher.concurrency, max: config.fetcher.concurrencyMax, qpm: config.google.qpm }),
+    completion: createJobCompletion(),
     metrics,
     logger,
     settings: {

@@ -10,6 +10,14 @@ import type { StageSwitches } from "./stage-switches.js";
 import { createStageWorker } from "./stage-worker.js";
 import { createTaskRunner } from "./task-runner.js";
 
+/**
+ * Messages one stage worker holds at once, running or waiting for their project's quota: enough
+ * for every project's backlog to wait in the quota at once (a task waiting there costs a timer and
+ * a heartbeat every FETCH_ACK_WAIT_MS / 3); the consumer's max_ack_pending (lib/nats/streams.ts,
+ * 5,000) bounds all instances together.
+ */
+const MAX_HELD = 2_000;
+
 export interface FetchWorkers {
   start(): Promise<void>;
   /** Stops pulling on every stage, finishes what is in flight, stops the sweeps. */
@@ -25,7 +33,8 @@ export function createFetchWorkers(ctx: PipelineContext, switches: StageSwitches
     createStageWorker({
       stage: handler.stage,
       nats: ctx.nats,
-      concurrency: ctx.settings.concurrency,
+      concurrency: () => ctx.inFlight.current(),
+      maxHeld: MAX_HELD,
       isPaused: () => switches.isPaused(handler.stage),
       pollMs: ctx.settings.pollMs,
       run: createTaskRunner(ctx, handler),

@@ -149,9 +149,13 @@ export function createGoogleQuota(options: GoogleQuotaOptions): GoogleQuota {
   // a lane holding back looks again this often (it does not ask the limiter meanwhile)
   const deferMs = Math.min(100, Math.max(10, Math.floor(plan.windowMs / 2)));
   // the lanes are read (and this instance's rows written) at most this often: once a window at
-  // low quotas, every 25 ms at high ones; a lane whose callers are all served clears its mark
-  // this long after, unless callers come back meanwhile (a worker between two calls)
-  const syncEveryMs = Math.min(25, Math.max(1, Math.floor(plan.windowMs / 4)));
+  // low quotas (one request a window: at 300 QPM every 205 ms; every 25 ms, as before, cost a
+  // statement per project and instance at nearly every turn of its loop, a few a window, which
+  // with ten projects at once was much of the fetchers' quota work), every 25 ms at high ones
+  // (many requests a window); a
+  // lane whose callers are all served clears its mark this long after, unless callers come
+  // back meanwhile (a worker between two calls)
+  const syncEveryMs = plan.points > 1 ? Math.min(25, Math.max(1, Math.floor(plan.windowMs / 4))) : Math.max(25, Math.min(250, plan.windowMs));
   // At high quotas a window holds many points: take a few at once and hand them out here until
   // the window closes (never after), so busy workers do not queue on the limiter's row for each
   // request. The window's bound is unchanged: every point used was consumed in that window.
@@ -318,6 +322,9 @@ export function createGoogleQuota(options: GoogleQuotaOptions): GoogleQuota {
     p.pumping = true;
     clearTimeout(p.idleTimer);
     p.idleTimer = undefined;
+    // woken at a window's edge: ask the limiter first and sync the lanes after, since the
+    // window opens only with the first request, and every millisecond before it is lost
+    let atEdge = false;
     try {
       while (waiters(p) > 0) {
         if (p.reservoir.left > 0 && Date.now() < p.reservoir.until) {
@@ -325,7 +332,11 @@ export function createGoogleQuota(options: GoogleQuotaOptions): GoogleQuota {
           continue;
         }
         if (p.idleSync) await p.idleSync;
-        if (Date.now() - p.syncedAt >= syncEveryMs) await sync(p);
+        // a lane that has just started waiting here is published at once, whatever the period:
+        // another instance serving a busier lane must learn of it to hold back
+        const unmarked = QUOTA_LANES.some((lane) => p.lanes[lane].queue.length > 0 && p.lanes[lane].waitingUntil === 0);
+        if (!atEdge && (unmarked || Date.now() - p.syncedAt >= syncEveryMs)) await sync(p);
+        atEdge = false;
         const now = Date.now();
         const eligible = QUOTA_LANES.reduce((n, lane) => n + (holdsBack(p, lane, now) ? 0 : p.lanes[lane].queue.length), 0);
         if (eligible === 0) {
@@ -346,6 +357,7 @@ export function createGoogleQuota(options: GoogleQuotaOptions): GoogleQuota {
           p.windowEnd = Date.now() + err.msBeforeNext;
           // a little jitter so the instances' loops do not all hit the row at the same instant
           await pause(p, Math.max(1, err.msBeforeNext) + Math.floor(Math.random() * 5));
+          atEdge = true;
           continue;
         }
         p.windowEnd = Date.now() + res.msBeforeNext;

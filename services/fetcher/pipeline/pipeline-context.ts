@@ -8,12 +8,15 @@ import type { Db } from "../store/db.js";
 import type { JobRow, TriggerName } from "../store/job-store.js";
 import type { Credentials } from "./credentials.js";
 import type { GoogleQuota, QuotaLane } from "./google-quota.js";
+import type { InFlightTarget } from "./in-flight-target.js";
+import type { JobCompletion } from "./job-completion.js";
 import { taskMessageId } from "./task-ids.js";
 
 export interface PipelineSettings {
   ackWaitMs: number;
   maxDeliver: number;
-  concurrency: number;
+  /** FETCH_CONCURRENCY: fixed, or "auto" (`inFlight` follows Google's latency and the quota). */
+  concurrency: number | "auto";
   retryBaseMs: number;
   retryMaxMs: number;
   pollMs: number;
@@ -28,6 +31,10 @@ export interface PipelineContext {
   source: ReviewSource;
   credentials: Credentials;
   quota: GoogleQuota;
+  /** Tasks each stage runs at once, from Google's latency and the quota (fed by callGoogle). */
+  inFlight: InFlightTarget;
+  /** Which jobs have tasks running here: one completion check per burst of a job's commits. */
+  completion: JobCompletion;
   metrics: FetcherMetrics;
   logger: Logger;
   settings: PipelineSettings;
@@ -40,6 +47,8 @@ export interface PipelineContext {
 export interface TaskAttempt {
   signal: AbortSignal;
   heartbeat(): void;
+  /** Waits without holding the task's worker slot (the quota, the previous page): see stage-worker.ts. */
+  away?<T>(wait: Promise<T>): Promise<T>;
   /** The task's end is committed: a task waiting for it in this process may go on (see local-commits.ts). */
   committed?(): void;
 }
@@ -79,9 +88,13 @@ export async function callGoogle<T>(
   call: (accessToken: string) => Promise<T>,
 ): Promise<T> {
   const once = async (token: string): Promise<T> => {
-    await ctx.quota.acquire(job.google_project, { lane: LANE_OF_TRIGGER[job.trigger] ?? "on_demand", signal: attempt.signal, onWait: attempt.heartbeat });
+    // the task's own heartbeat (task-runner.ts) keeps its message while it waits
+    const slot = ctx.quota.acquire(job.google_project, { lane: LANE_OF_TRIGGER[job.trigger] ?? "on_demand", signal: attempt.signal });
+    await (attempt.away ? attempt.away(slot) : slot);
+    const started = performance.now();
     try {
       const out = await call(token);
+      ctx.inFlight.observe(job.google_project, performance.now() - started);
       ctx.metrics.googleRequests.inc({ endpoint, outcome: "ok" });
       ctx.quota.recovered(job.google_project);
       return out;

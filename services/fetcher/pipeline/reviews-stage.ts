@@ -150,7 +150,7 @@ export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof Fe
         if (job.trigger === "notification") await observeNotificationLatency(ctx, job.id);
       }
       if (outcome.waiters) await handOff(ctx, task.locationId);
-      return afterFinish(ctx.db, job.id, outcome);
+      return afterFinish(ctx.db, job.id, outcome, ctx.completion.checkNow(job.id));
     },
   };
 }

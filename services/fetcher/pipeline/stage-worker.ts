@@ -1,17 +1,35 @@
+import { setMaxListeners } from "node:events";
 import type { JsMsg } from "@nats-io/jetstream";
 import type { Logger } from "../../../lib/log/index.js";
 import type { Nats, StageName } from "../../../lib/nats/index.js";
 import { sleep } from "./sleep.js";
 
+/** What a running task gets from its worker. */
+export interface TaskSlot {
+  /** Fires at shutdown: waits are cut short and the task handed back. */
+  signal: AbortSignal;
+  /**
+   * Waits for `wait` without holding a slot: for waits on something other than this process's
+   * work (the project's quota, the previous page's commit), so other tasks can run meanwhile.
+   */
+  away<T>(wait: Promise<T>): Promise<T>;
+}
+
 export interface StageWorkerOptions {
   stage: StageName;
   nats: Nats;
-  /** Tasks run at once by this worker. */
-  concurrency: number;
+  /** Tasks run at once by this worker (asked again before each pull: it may follow latency). */
+  concurrency(): number;
+  /**
+   * Messages held at once, running or away (waiting for quota): bounds the memory and the
+   * messages one instance takes from the others. The consumer's max_ack_pending bounds all
+   * instances together.
+   */
+  maxHeld: number;
   isPaused(): boolean;
   /** How often a paused worker looks again. */
   pollMs: number;
-  run(msg: JsMsg, signal: AbortSignal): Promise<void>;
+  run(msg: JsMsg, slot: TaskSlot): Promise<void>;
   logger: Logger;
 }
 
@@ -24,19 +42,39 @@ export interface StageWorker {
 /**
  * Pulls one stage's durable consumer with bounded concurrency: it only ever asks JetStream for
  * as many messages as it has free slots, so nothing waits in a local buffer while its ack timer
- * runs. Every message gets exactly one explicit outcome from `run` (ack, nak, dead letter).
+ * runs. A task that waits for its project's quota (or its predecessor's commit) gives its slot
+ * up meanwhile: a quota-bound project's tasks queue in the quota, not in the slots, so they
+ * cannot keep another project's tasks from running (up to `maxHeld` messages). Every message
+ * gets exactly one explicit outcome from `run` (ack, nak, dead letter).
  */
 export function createStageWorker(options: StageWorkerOptions): StageWorker {
   const { stage, nats } = options;
   const log = options.logger.child({ stage });
   const stopping = new AbortController();
+  // every held task's waits listen to it (the quota, its previous page): up to a few per message
+  setMaxListeners(4 * options.maxHeld + 16, stopping.signal);
   const inFlight = new Set<Promise<void>>();
+  let awayCount = 0;
   let slotFreed: (() => void) | undefined;
   let loop: Promise<void> | undefined;
 
+  const wake = () => slotFreed?.();
+  const slot: TaskSlot = {
+    signal: stopping.signal,
+    async away(wait) {
+      awayCount++;
+      wake();
+      try {
+        return await wait;
+      } finally {
+        awayCount--;
+      }
+    },
+  };
+
   const launch = (msg: JsMsg) => {
     const task = options
-      .run(msg, stopping.signal)
+      .run(msg, slot)
       .catch((err: unknown) => {
         // run() settles every message itself; reaching here is a bug: hand the message back
         log.error("task runner threw", { err });
@@ -44,7 +82,7 @@ export function createStageWorker(options: StageWorkerOptions): StageWorker {
       })
       .finally(() => {
         inFlight.delete(task);
-        slotFreed?.();
+        wake();
       });
     inFlight.add(task);
   };
@@ -56,8 +94,13 @@ export function createStageWorker(options: StageWorkerOptions): StageWorker {
         await sleep(options.pollMs, stopping.signal).catch(() => undefined);
         continue;
       }
-      const free = options.concurrency - inFlight.size;
-      if (free <= 0) {
+      const limit = options.concurrency();
+      const working = inFlight.size - awayCount;
+      const free = Math.min(limit - working, options.maxHeld - inFlight.size);
+      // a pull is a JetStream request of its own: while tasks run, wait until a quarter of the
+      // slots are free rather than pulling once per freed slot
+      const enough = working === 0 ? 1 : Math.max(1, Math.floor(limit / 4));
+      if (free < enough) {
         await new Promise<void>((resolve) => (slotFreed = resolve));
         slotFreed = undefined;
         continue;

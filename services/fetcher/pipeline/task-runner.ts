@@ -2,7 +2,7 @@ import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import type { JsMsg } from "@nats-io/jetstream";
 import { decodeMessage } from "../../../lib/nats/index.js";
 import { addRetry, loadJob, type FinishResult, type JobRow } from "../store/job-store.js";
-import { markRunning } from "../store/job-status.js";
+import { completeIfDone, markRunning } from "../store/job-status.js";
 import { loadTaskState, loadTaskStates, type TaskState } from "../store/task-store.js";
 import { commitTask } from "../store/task-finish.js";
 import { deadLetterUnknownJob, writeDeadLetter } from "./dead-letters.js";
@@ -10,6 +10,7 @@ import type { PipelineContext, TaskAttempt } from "./pipeline-context.js";
 import { createLocalCommits } from "./local-commits.js";
 import { AbortedError, sleep } from "./sleep.js";
 import type { StageHandler } from "./stage-handler.js";
+import type { TaskSlot } from "./stage-worker.js";
 import { generationOfMessageId } from "./task-ids.js";
 import { backoffMs, DeferTask, toTaskError, type TaskFailure } from "./task-errors.js";
 
@@ -32,7 +33,8 @@ export function createTaskRunner<Desc extends DescMessage>(ctx: PipelineContext,
   const jobs = createJobCache(ctx, Math.min(1_000, settings.pollMs));
   const local = createLocalCommits();
 
-  return async function runTask(msg: JsMsg, signal: AbortSignal): Promise<void> {
+  return async function runTask(msg: JsMsg, slot: TaskSlot): Promise<void> {
+    const { signal } = slot;
     let task: MessageShape<Desc>;
     try {
       task = decodeMessage(handler.schema, msg.data, msg.headers);
@@ -45,10 +47,11 @@ export function createTaskRunner<Desc extends DescMessage>(ctx: PipelineContext,
     }
     const description = handler.describe(task);
     const generation = generationOfMessageId(msg.headers?.get("Nats-Msg-Id"));
-    const attempt: TaskAttempt = { signal, heartbeat: () => msg.working(), committed: () => local.end(description.taskId) };
+    const attempt: TaskAttempt = { signal, heartbeat: () => msg.working(), committed: () => local.end(description.taskId), away: (wait) => slot.away(wait) };
     // keep the message ours while it runs (quota waits and slow pages can outlast the ack wait)
     const heartbeat = setInterval(() => msg.working(), Math.max(500, Math.floor(settings.ackWaitMs / 3)));
     let job: JobRow | undefined;
+    ctx.completion.begin(description.jobId);
     try {
       const ids = description.after ? [description.taskId, description.after] : [description.taskId];
       const [found, states] = await Promise.all([jobs.get(description.jobId), loadTaskStates(ctx.db, ids)]);
@@ -82,7 +85,7 @@ export function createTaskRunner<Desc extends DescMessage>(ctx: PipelineContext,
         await markRunning(ctx.db, job.id);
         job.status = "RUNNING";
       }
-      if (description.after) await finished(description.after, states.get(description.after), signal);
+      if (description.after) await slot.away(finished(description.after, states.get(description.after), signal));
       local.begin(description.taskId);
       const result = await handler.run(task, job, attempt);
       msg.ack();
@@ -93,8 +96,20 @@ export function createTaskRunner<Desc extends DescMessage>(ctx: PipelineContext,
     } finally {
       local.end(description.taskId);
       clearInterval(heartbeat);
+      // the last of the job's tasks here runs the check the others skipped (job-completion.ts)
+      if (ctx.completion.end(description.jobId)) await completeOwed(description.jobId);
     }
   };
+
+  async function completeOwed(jobId: string): Promise<void> {
+    try {
+      const ended = await completeIfDone(ctx.db, jobId);
+      if (ended) observeEnd({ counted: false, ended });
+    } catch (err) {
+      // the maintenance sweep checks every active job too
+      log.warn("completion check failed; left to the sweep", { job_id: jobId, err: String((err as Error)?.message ?? err) });
+    }
+  }
 
   /**
    * Waits in place for the task this one must follow. Usually a few milliseconds: the previous

@@ -60,10 +60,12 @@ export async function runFinish(sql: Sql, ctes: string[], params: unknown[]): Pr
 
 /**
  * The completion check after a finish (completeIfDone, job-status.ts), skipped when the finish
- * itself added pending children (the job has unfinished tasks then; whoever finishes last checks).
+ * itself added pending children (the job has unfinished tasks then; whoever finishes last checks)
+ * or when `check` is false (another task of the job runs in this process and will check after
+ * it ends: pipeline/job-completion.ts).
  */
-export async function afterFinish(sql: Sql, jobId: string, outcome: FinishOutcome): Promise<FinishResult> {
-  return { counted: outcome.counted, ended: outcome.pendingChildren > 0 ? undefined : await completeIfDone(sql, jobId) };
+export async function afterFinish(sql: Sql, jobId: string, outcome: FinishOutcome, check = true): Promise<FinishResult> {
+  return { counted: outcome.counted, ended: outcome.pendingChildren > 0 || !check ? undefined : await completeIfDone(sql, jobId) };
 }
 
 /**
