@@ -45,7 +45,11 @@ async function loadBench(module: BenchModule): Promise<BenchFn | string> {
   return typeof fn === "function" ? (fn as BenchFn) : `not available (no ${module.exportName} export)`;
 }
 
-export async function runAllBenchmarks(options: { size: BenchSize; log?: (line: string) => void; modules?: BenchModule[] }): Promise<SectionResult[]> {
+export async function runAllBenchmarks(options: {
+  size: BenchSize;
+  log?: (line: string) => void;
+  modules?: BenchModule[];
+}): Promise<SectionResult[]> {
   const log = options.log ?? (() => undefined);
   const results: SectionResult[] = [];
   for (const module of options.modules ?? BENCH_MODULES) {

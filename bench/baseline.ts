@@ -43,7 +43,11 @@ export const runBaselineBench: BenchFn = async ({ size, log = () => undefined })
 
       const setting = `FETCH_CONCURRENCY=${concurrency ?? "auto"}`;
       log(`pipeline: one fetch job, ${job}, ${setting}`);
-      const sampler = createCpuSampler(env.databaseUrl, () => ({ fetcher: env.stack.fetcherServices[0]!.pid, nats: nats.pid, self: process.pid }));
+      const sampler = createCpuSampler(env.databaseUrl, () => ({
+        fetcher: env.stack.fetcherServices[0]!.pid,
+        nats: nats.pid,
+        self: process.pid,
+      }));
       const before = await sampler.sample();
       const created = await env.stack.fetcher.createFetchJob({ target: { case: "clientId", value: env.clientId }, mode: FetchMode.FULL });
       const waited = await waitForJob(created.jobId, { timeoutMs: 900_000, client: () => env.stack.fetcher, intervalMs: 200 });
@@ -64,7 +68,10 @@ export const runBaselineBench: BenchFn = async ({ size, log = () => undefined })
 
       const ratio = naive.ms / pipelineMs;
       const rows: BenchRow[] = [
-        { name: `naive sequential googleapis loop, ${job}`, figure: `${seconds(naive.ms)} (${count(naive.requests)} requests, ${count(naive.reviews)} reviews)` },
+        {
+          name: `naive sequential googleapis loop, ${job}`,
+          figure: `${seconds(naive.ms)} (${count(naive.requests)} requests, ${count(naive.reviews)} reviews)`,
+        },
         {
           name: `pipeline, same job (1 fetcher, ${setting}), its own create → end`,
           figure: `${seconds(pipelineMs)} (${statusName(waited.job?.status ?? 0)}, ${count(tally.uniqueCreated)} reviews published)`,

@@ -69,7 +69,13 @@ async function waitForNewLeader(ctx: Ctx, stream: string, old: NatsNode): Promis
 /** Pages the job has done so far (undefined while nobody answers). */
 async function pagesDone(env: Environment, jobId: string): Promise<bigint | undefined> {
   for (let i = 0; i < env.stack.fetcherServices.length; i++) {
-    const job = await env.stack.fetcherAt(i).getFetchJob({ jobId }, { timeoutMs: 3_000 }).then((r) => r.job, () => undefined);
+    const job = await env.stack
+      .fetcherAt(i)
+      .getFetchJob({ jobId }, { timeoutMs: 3_000 })
+      .then(
+        (r) => r.job,
+        () => undefined,
+      );
     if (job) return job.counters?.pages ?? 0n;
   }
   return undefined;
@@ -90,9 +96,13 @@ async function askForJobsWhileDown(ctx: Ctx, downAt: number, untilMs: number, ad
     for (let i = 0; i < env.stack.fetcherServices.length; i++) {
       const at = Date.now() - downAt;
       try {
-        const created = await env.stack.fetcherAt(i).createFetchJob({ target: { case: "clientId", value: env.clientId }, mode: FetchMode.FULL }, { timeoutMs: 10_000 });
+        const created = await env.stack
+          .fetcherAt(i)
+          .createFetchJob({ target: { case: "clientId", value: env.clientId }, mode: FetchMode.FULL }, { timeoutMs: 10_000 });
         admitted.push(created.jobId);
-        note(`CreateFetchJob on fetcher-${i + 1} ${seconds(at)} into the outage admitted job ${created.jobId} (the loss did not show yet); it runs once the cluster is back`);
+        note(
+          `CreateFetchJob on fetcher-${i + 1} ${seconds(at)} into the outage admitted job ${created.jobId} (the loss did not show yet); it runs once the cluster is back`,
+        );
       } catch (err) {
         const e = ConnectError.from(err);
         if (e.code === Code.Unavailable) {
@@ -134,9 +144,14 @@ const CLUSTER_DRILLS: ClusterDrill[] = [
         await node.start();
         // as an operator would: the next node goes only once this one has caught up
         await cluster.waitForStreams(env.nats, allStreams(env));
-        const job = await env.stack.fetcher.getFetchJob({ jobId }, { timeoutMs: 5_000 }).then((r) => r.job, () => undefined);
+        const job = await env.stack.fetcher.getFetchJob({ jobId }, { timeoutMs: 5_000 }).then(
+          (r) => r.job,
+          () => undefined,
+        );
         const status = job ? JobStatus[job.status] : "unknown";
-        note(`${node.name} restarted (SIGTERM, up again) and caught up, ${seconds(Date.now() - started)} into the rolling restart; job ${status}`);
+        note(
+          `${node.name} restarted (SIGTERM, up again) and caught up, ${seconds(Date.now() - started)} into the rolling restart; job ${status}`,
+        );
         if (node !== cluster.nodes[cluster.nodes.length - 1] && job && TERMINAL.has(job.status)) {
           problem(`the job ended before the rolling restart reached the last node: not a mid-job restart (make the job longer)`);
           break;
@@ -153,7 +168,9 @@ const CLUSTER_DRILLS: ClusterDrill[] = [
       const down = [leader, ...cluster.nodes.filter((n) => n !== leader)].slice(0, 2);
       for (const node of down) await node.kill();
       const downAt = Date.now();
-      note(`killed ${down.map((n) => n.name).join(" and ")} (the FETCH leader among them) with SIGKILL: 1 of 3 nodes left, no quorum, for ${seconds(outageMs)}`);
+      note(
+        `killed ${down.map((n) => n.name).join(" and ")} (the FETCH leader among them) with SIGKILL: 1 of 3 nodes left, no quorum, for ${seconds(outageMs)}`,
+      );
       const before = await pagesDone(env, ctx.jobId);
       const admitted: string[] = [];
       await sleep(3_000);
@@ -165,14 +182,19 @@ const CLUSTER_DRILLS: ClusterDrill[] = [
       const during = await pagesDone(env, ctx.jobId);
       for (const node of down) await node.start();
       const backAt = Date.now();
-      note(`${down.map((n) => n.name).join(" and ")} started again ${seconds(backAt - downAt)} after the kill; job pages ${before ?? "?"} before the outage, ${during ?? "?"} at its end`);
+      note(
+        `${down.map((n) => n.name).join(" and ")} started again ${seconds(backAt - downAt)} after the kill; job pages ${before ?? "?"} before the outage, ${during ?? "?"} at its end`,
+      );
       background(
         (async () => {
           // resuming needs nobody: no restart, no replay, no call
           const deadline = Date.now() + 120_000;
           for (;;) {
             const pages = await pagesDone(env, ctx.jobId);
-            const job = await env.stack.fetcher.getFetchJob({ jobId: ctx.jobId }, { timeoutMs: 3_000 }).then((r) => r.job, () => undefined);
+            const job = await env.stack.fetcher.getFetchJob({ jobId: ctx.jobId }, { timeoutMs: 3_000 }).then(
+              (r) => r.job,
+              () => undefined,
+            );
             if ((pages !== undefined && during !== undefined && pages > during) || (job && TERMINAL.has(job.status))) {
               note(`work resumed by itself ${seconds(Date.now() - backAt)} after the nodes were back (job pages ${pages})`);
               break;
@@ -220,7 +242,9 @@ export async function runClusterDrills(options: DrillOptions): Promise<DrillResu
     });
     const jsm = await jetstreamManager(env.nats);
     const replicas = await Promise.all(allStreams(env).map(async (s) => `${s} R${(await jsm.streams.info(s)).config.num_replicas}`));
-    log(`token service and two fetchers up in ${seconds(Date.now() - started)} (NATS_URL lists the 3 servers; streams ${replicas.join(", ")}; logs: ${env.logDir})`);
+    log(
+      `token service and two fetchers up in ${seconds(Date.now() - started)} (NATS_URL lists the 3 servers; streams ${replicas.join(", ")}; logs: ${env.logDir})`,
+    );
     return env;
   });
 }

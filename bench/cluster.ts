@@ -39,7 +39,15 @@ export const runClusterBench: BenchFn = async ({ size, log = () => undefined }) 
           natsUrl: cluster.url,
           emulator: { seed: "tiny" },
           switchableGoogle: true,
-          stack: { env: { NATS_REPLICAS: String(replicas), GOOGLE_QPM: "1000000", FETCH_CONCURRENCY: String(spec.concurrency), FETCH_POLL_MS: "100", LOG_LEVEL: "warn" } },
+          stack: {
+            env: {
+              NATS_REPLICAS: String(replicas),
+              GOOGLE_QPM: "1000000",
+              FETCH_CONCURRENCY: String(spec.concurrency),
+              FETCH_POLL_MS: "100",
+              LOG_LEVEL: "warn",
+            },
+          },
         }),
       );
     }
@@ -62,8 +70,15 @@ export const runClusterBench: BenchFn = async ({ size, log = () => undefined }) 
         .join(" and ")}; ${runs.every((r) => r.status === JobStatus.SUCCEEDED) ? "every job SUCCEEDED" : "NOT every job succeeded"})`;
     const reviews = runs.reduce((sum, r) => sum + r.reviews, 0) / runs.length;
     const rows: BenchRow[] = [
-      { name: `end-to-end job at R1 on a 3-node cluster, ~${count(reviews)} reviews a job, 1 fetcher, no quota or latency`, figure: figure(1) },
-      { name: `the same job with every stream at R3 (NATS_REPLICAS=3)`, figure: figure(3), ratio: `${(mean(3) / mean(1)).toFixed(2)} × R1, same run` },
+      {
+        name: `end-to-end job at R1 on a 3-node cluster, ~${count(reviews)} reviews a job, 1 fetcher, no quota or latency`,
+        figure: figure(1),
+      },
+      {
+        name: `the same job with every stream at R3 (NATS_REPLICAS=3)`,
+        figure: figure(3),
+        ratio: `${(mean(3) / mean(1)).toFixed(2)} × R1, same run`,
+      },
     ];
     return rows;
   } finally {

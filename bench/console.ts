@@ -33,13 +33,19 @@ export const runConsoleBench: BenchFn = async ({ size, log = () => undefined }) 
       label: "bench-console",
       natsUrl: nats.url,
       emulator: { seed: "demo" },
-      stack: { fetchers: 1, gateway: true, env: { GATEWAY_RATE_PER_KEY: "0", GATEWAY_RATE_PER_TENANT: "0", GATEWAY_RATE_PER_IP: "0", SYNC_ENABLED: "false" } },
+      stack: {
+        fetchers: 1,
+        gateway: true,
+        env: { GATEWAY_RATE_PER_KEY: "0", GATEWAY_RATE_PER_TENANT: "0", GATEWAY_RATE_PER_IP: "0", SYNC_ENABLED: "false" },
+      },
     });
     const base = env.stack.gatewayUrl!;
     const admin = env.stack.adminKey;
     const rest = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${base}${path}`, {
-        method, headers: { authorization: `Bearer ${admin}`, ...(body === undefined ? {} : { "content-type": "application/json" }) }, body: body === undefined ? undefined : JSON.stringify(body),
+        method,
+        headers: { authorization: `Bearer ${admin}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
       });
       const json = (await res.json()) as Record<string, any>;
       if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
@@ -55,7 +61,11 @@ export const runConsoleBench: BenchFn = async ({ size, log = () => undefined }) 
 
     const rows: BenchRow[] = [];
     if (existsSync(CHROMIUM)) rows.push(...(await firstLoad(base, admin, log)));
-    else rows.push({ name: "console first load (headless Chromium)", figure: `not measured: ${CHROMIUM} is missing (apt-get install chromium)` });
+    else
+      rows.push({
+        name: "console first load (headless Chromium)",
+        figure: `not measured: ${CHROMIUM} is missing (apt-get install chromium)`,
+      });
     rows.push(...(await sseViewers(env, rest, runJob, spec, log)));
     return rows;
   } finally {
@@ -66,7 +76,11 @@ export const runConsoleBench: BenchFn = async ({ size, log = () => undefined }) 
 
 /** Signs in through the console's own route and returns the session cookie (`name=value`). */
 async function signIn(base: string, key: string): Promise<string> {
-  const res = await fetch(`${base}/console/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ api_key: key }) });
+  const res = await fetch(`${base}/console/session`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ api_key: key }),
+  });
   const cookie = res.headers.get("set-cookie")?.split(";")[0];
   if (!res.ok || !cookie) throw new Error(`console sign-in answered ${res.status}`);
   return cookie;
@@ -76,7 +90,15 @@ async function firstLoad(base: string, key: string, log: (line: string) => void)
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
   try {
     const cookie = await signIn(base, key);
@@ -89,13 +111,21 @@ async function firstLoad(base: string, key: string, log: (line: string) => void)
       const pending: Promise<void>[] = [];
       const onFinished = (request: import("playwright-core").Request) => {
         requests++;
-        pending.push(request.sizes().then((s) => void (bytes += s.responseBodySize + s.responseHeadersSize), () => undefined));
+        pending.push(
+          request.sizes().then(
+            (s) => void (bytes += s.responseBodySize + s.responseHeadersSize),
+            () => undefined,
+          ),
+        );
       };
       page.on("requestfinished", onFinished);
       const started = performance.now();
       if (how === "goto") await page.goto(`${base}/console`);
       else await page.reload();
-      await page.locator("[data-testid=connection-status]", { hasText: /^connected$/i }).first().waitFor({ timeout: 30_000 });
+      await page
+        .locator("[data-testid=connection-status]", { hasText: /^connected$/i })
+        .first()
+        .waitFor({ timeout: 30_000 });
       const ms = performance.now() - started;
       await page.waitForLoadState("networkidle");
       page.off("requestfinished", onFinished);
@@ -118,8 +148,15 @@ async function firstLoad(base: string, key: string, log: (line: string) => void)
     return [
       { name: "console first load, fresh browser: bytes received / requests", figure: `${kb(cold.bytes)} in ${cold.requests} requests` },
       { name: "console first load, fresh browser: until usable (demo client's status shown)", figure: `${Math.round(cold.ms)} ms` },
-      { name: "console first load right after gateway start (bundles the app)", figure: `${Math.round(coldServer.ms)} ms, ${kb(coldServer.bytes)}` },
-      { name: "console reload, warm cache", figure: `${Math.round(warm.ms)} ms, ${kb(warm.bytes)} in ${warm.requests} requests`, ratio: `${(warm.bytes / cold.bytes).toFixed(2)} × the bytes of a fresh load` },
+      {
+        name: "console first load right after gateway start (bundles the app)",
+        figure: `${Math.round(coldServer.ms)} ms, ${kb(coldServer.bytes)}`,
+      },
+      {
+        name: "console reload, warm cache",
+        figure: `${Math.round(warm.ms)} ms, ${kb(warm.bytes)} in ${warm.requests} requests`,
+        ratio: `${(warm.bytes / cold.bytes).toFixed(2)} × the bytes of a fresh load`,
+      },
     ];
   } finally {
     await browser.close();
@@ -156,7 +193,12 @@ async function sseViewers(
       }
       const seconds = (performance.now() - started) / 1000;
       rss.sort((a, b) => a - b);
-      return { n, rssKb: rss[Math.floor(rss.length / 2)]!, gatewayCpu: (cpuMs(gatewayPid) - g0) / seconds, fetcherCpu: (cpuMs(fetcherPid) - f0) / seconds };
+      return {
+        n,
+        rssKb: rss[Math.floor(rss.length / 2)]!,
+        gatewayCpu: (cpuMs(gatewayPid) - g0) / seconds,
+        fetcherCpu: (cpuMs(fetcherPid) - f0) / seconds,
+      };
     };
     log(`viewers on a job held still: 0, ${spec.viewers.join(", ")} (a ${spec.windowMs} ms window each)`);
     const idle = await sample(0);
@@ -215,28 +257,32 @@ function openViewer(base: string, jobId: string, cookie: string): Promise<Viewer
     let events = 0;
     let endStream: () => void = () => undefined;
     const ended = new Promise<void>((r) => (endStream = r));
-    const req = http.get(`${base}/api/v1/jobs/${jobId}/events`, { agent: false, headers: { cookie, accept: "text/event-stream" } }, (res) => {
-      if (res.statusCode !== 200) {
-        reject(new Error(`events answered ${res.statusCode}`));
-        res.resume();
-        return;
-      }
-      res.setEncoding("utf8");
-      let buffer = "";
-      let opened = false;
-      res.on("data", (chunk: string) => {
-        // events are blocks ending in a blank line; a chunk may end mid-block
-        const blocks = (buffer + chunk).split("\n\n");
-        buffer = blocks.pop() ?? "";
-        events += blocks.filter((b) => b.split("\n").includes("event: job")).length;
-        if (!opened && events > 0) {
-          opened = true;
-          resolve({ events: () => events, ended, close: () => req.destroy() });
+    const req = http.get(
+      `${base}/api/v1/jobs/${jobId}/events`,
+      { agent: false, headers: { cookie, accept: "text/event-stream" } },
+      (res) => {
+        if (res.statusCode !== 200) {
+          reject(new Error(`events answered ${res.statusCode}`));
+          res.resume();
+          return;
         }
-      });
-      res.on("end", endStream);
-      res.on("close", endStream);
-    });
+        res.setEncoding("utf8");
+        let buffer = "";
+        let opened = false;
+        res.on("data", (chunk: string) => {
+          // events are blocks ending in a blank line; a chunk may end mid-block
+          const blocks = (buffer + chunk).split("\n\n");
+          buffer = blocks.pop() ?? "";
+          events += blocks.filter((b) => b.split("\n").includes("event: job")).length;
+          if (!opened && events > 0) {
+            opened = true;
+            resolve({ events: () => events, ended, close: () => req.destroy() });
+          }
+        });
+        res.on("end", endStream);
+        res.on("close", endStream);
+      },
+    );
     req.on("error", (err) => {
       endStream();
       reject(err);

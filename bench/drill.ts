@@ -8,7 +8,9 @@ import { drillsMetGoal, runDrills } from "./drills.js";
 import { count, formatTable, seconds } from "./harness/table.js";
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { reduced: { type: "boolean", default: false }, cluster: { type: "boolean", default: false }, only: { type: "string" } } });
+  const { values } = parseArgs({
+    options: { reduced: { type: "boolean", default: false }, cluster: { type: "boolean", default: false }, only: { type: "string" } },
+  });
   const size = values.reduced ? "reduced" : "full";
   const run = values.cluster ? runClusterDrills : runDrills;
   const results = await run({ size, only: values.only, log: (line) => process.stdout.write(`${line}\n`) });
@@ -23,10 +25,16 @@ async function main(): Promise<number> {
     seconds(r.ms),
   ]);
   const title = values.cluster ? `Cluster drills (${size}; 3 nats-servers, streams at R3)` : `Fault drills (${size})`;
-  process.stdout.write(`\n${title}\n${formatTable(["drill", "expected", "delivered", "total", "lost", "duplicated", "job", "time"], rows)}\n`);
+  process.stdout.write(
+    `\n${title}\n${formatTable(["drill", "expected", "delivered", "total", "lost", "duplicated", "job", "time"], rows)}\n`,
+  );
   for (const r of results) for (const problem of r.problems) process.stdout.write(`${r.name}: ${problem}\n`);
   const ok = drillsMetGoal(results);
-  process.stdout.write(ok ? "\nall drills: 0 lost, 0 duplicated, every job finished\n" : "\nsome drills missed the goal (0 lost, 0 duplicated, every job finished, nothing else wrong): see the notes above\n");
+  process.stdout.write(
+    ok
+      ? "\nall drills: 0 lost, 0 duplicated, every job finished\n"
+      : "\nsome drills missed the goal (0 lost, 0 duplicated, every job finished, nothing else wrong): see the notes above\n",
+  );
   return ok ? 0 : 1;
 }
 

@@ -106,8 +106,18 @@ const DRILLS: Drill<NatsServer>[] = [
 
 export const DRILL_SIZES: Record<BenchSize, { seed: SeedSpec; latencyMs: number; concurrency: string; timeoutMs: number }> = {
   // long enough that "mid-job" is mid-job at two tasks per stage, small enough for the test suite
-  reduced: { seed: { accounts: 1, locationsPerAccount: 12, reviewsPerLocation: [10, 70] }, latencyMs: 120, concurrency: "2", timeoutMs: 90_000 },
-  full: { seed: { accounts: 3, locationsPerAccount: 100, reviewsPerLocation: [0, 200] }, latencyMs: 50, concurrency: "8", timeoutMs: 600_000 },
+  reduced: {
+    seed: { accounts: 1, locationsPerAccount: 12, reviewsPerLocation: [10, 70] },
+    latencyMs: 120,
+    concurrency: "2",
+    timeoutMs: 90_000,
+  },
+  full: {
+    seed: { accounts: 3, locationsPerAccount: 100, reviewsPerLocation: [0, 200] },
+    latencyMs: 50,
+    concurrency: "8",
+    timeoutMs: 600_000,
+  },
 };
 
 function timestampMs(t: { seconds: bigint; nanos: number }): number {
@@ -125,7 +135,10 @@ async function terminateConnections(databaseUrl: string): Promise<number> {
   const client = new pg.Client({ connectionString: admin.toString() });
   await client.connect();
   try {
-    const res = await client.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [name]);
+    const res = await client.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+      [name],
+    );
     return res.rowCount ?? 0;
   } finally {
     await client.end();
@@ -163,7 +176,15 @@ async function openDrillEnvironment(nats: NatsServer, size: BenchSize): Promise<
  * job, the strike once a fifth of the reviews are out, the job waited for, then REVIEWS replayed
  * from the start and compared with Google.
  */
-export async function runDrill<Infra>(drill: Drill<Infra>, index: number, env: Environment, infra: Infra, size: BenchSize, log: (line: string) => void, seedBase = 7_000): Promise<DrillResult> {
+export async function runDrill<Infra>(
+  drill: Drill<Infra>,
+  index: number,
+  env: Environment,
+  infra: Infra,
+  size: BenchSize,
+  log: (line: string) => void,
+  seedBase = 7_000,
+): Promise<DrillResult> {
   const spec = DRILL_SIZES[size];
   const notes: string[] = [];
   const problems: string[] = [];
@@ -214,7 +235,8 @@ export async function runDrill<Infra>(drill: Drill<Infra>, index: number, env: E
     await Promise.all(pending);
     const counters = waited.job?.counters;
     if (counters) note(`job counters: ${counters.pages} pages, ${counters.retries} retries, ${counters.deadLettered} dead-lettered`);
-    if (!waited.ended) note(`job did not end within ${spec.timeoutMs / 1000} s${waited.lastError ? ` (last error: ${waited.lastError})` : ""}`);
+    if (!waited.ended)
+      note(`job did not end within ${spec.timeoutMs / 1000} s${waited.lastError ? ` (last error: ${waited.lastError})` : ""}`);
     // nothing may have crashed: the harness restarts only what a drill kills on purpose
     for (const service of [env.stack.tokenService, ...env.stack.fetcherServices]) {
       if (!service.running()) problem(`${service.name} is not running: it exited during the drill (logs: ${env.logDir})`);
@@ -223,7 +245,15 @@ export async function runDrill<Infra>(drill: Drill<Infra>, index: number, env: E
     env.emulator.controls.clearFaults();
     const { extra, ...counts } = await compareWithGoogle(env, await readAllReviews(env.nats, env.names));
     if (extra) problem(`${extra} reviews live on REVIEWS that Google does not hold`);
-    return { name: drill.name, ...counts, jobStatus: waited.job ? statusName(waited.job.status) : "unknown", finished: waited.ended, ms, notes, problems };
+    return {
+      name: drill.name,
+      ...counts,
+      jobStatus: waited.job ? statusName(waited.job.status) : "unknown",
+      finished: waited.ended,
+      ms,
+      notes,
+      problems,
+    };
   } catch (err) {
     note(`drill failed: ${(err as Error).message} (service logs: ${env.logDir})`);
     throw err;
@@ -266,7 +296,12 @@ export interface DrillSet<Infra> {
  * Runs the selected drills one after the other on one set of services (`open`), then closes it
  * all; the services' logs stay for reading when a drill missed its goal or broke.
  */
-export async function runDrillSet<Infra>(options: DrillOptions, drills: Drill<Infra>[], set: DrillSet<Infra>, open: () => Promise<Environment>): Promise<DrillResult[]> {
+export async function runDrillSet<Infra>(
+  options: DrillOptions,
+  drills: Drill<Infra>[],
+  set: DrillSet<Infra>,
+  open: () => Promise<Environment>,
+): Promise<DrillResult[]> {
   const log = options.log ?? (() => undefined);
   const results: DrillResult[] = [];
   let env: Environment | undefined;

@@ -79,7 +79,16 @@ export const runFetcherBench: BenchFn = async ({ size, log = () => undefined }) 
   try {
     // one instance (and its memory over back-to-back jobs), then two: the fetcher scales out,
     // and one Node process is bound to one of the box's cores
-    if (parts.has("one")) rows.push(...(await endToEnd(nats.url, { ...spec, rssJobs: Number(process.env.BENCH_FETCHER_REFETCHES ?? spec.rssJobs) }, concurrency, 1, log)));
+    if (parts.has("one"))
+      rows.push(
+        ...(await endToEnd(
+          nats.url,
+          { ...spec, rssJobs: Number(process.env.BENCH_FETCHER_REFETCHES ?? spec.rssJobs) },
+          concurrency,
+          1,
+          log,
+        )),
+      );
     if (parts.has("two")) rows.push(...(await endToEnd(nats.url, spec, concurrency, 2, log)));
     if (parts.has("quota")) rows.push(...(await quotaBound(nats.url, spec, concurrency, log)));
     if (parts.has("split")) rows.push(...(await cpuByPart(nats.url, spec, concurrency, log)));
@@ -89,7 +98,13 @@ export const runFetcherBench: BenchFn = async ({ size, log = () => undefined }) 
   return rows;
 };
 
-async function endToEnd(natsUrl: string, spec: Sizes, concurrency: number, fetchers: number, log: (line: string) => void): Promise<BenchRow[]> {
+async function endToEnd(
+  natsUrl: string,
+  spec: Sizes,
+  concurrency: number,
+  fetchers: number,
+  log: (line: string) => void,
+): Promise<BenchRow[]> {
   const env = await createEnvironment({
     label: `bench-fetcher-${fetchers}`,
     natsUrl,
@@ -109,7 +124,9 @@ async function endToEnd(natsUrl: string, spec: Sizes, concurrency: number, fetch
     const stored = (await jetstreamManager(env.nats).then((jsm) => jsm.streams.info(env.names.reviews.stream))).state;
     const published = stored.messages;
     const pipelinePerSecond = published / (first.ms / 1000);
-    log(`end to end: ${statusName(first.status)} in ${seconds(first.ms)}, ${count(published)} events (${count(pipelinePerSecond)} reviews/s)`);
+    log(
+      `end to end: ${statusName(first.status)} in ${seconds(first.ms)}, ${count(published)} events (${count(pipelinePerSecond)} reviews/s)`,
+    );
 
     // the ceiling, measured three times right after on the same server: the box's load drifts
     // (one run saw it move from 8.4k to 19.2k msg/s), so the ratio uses the median and the
@@ -150,7 +167,9 @@ async function endToEnd(natsUrl: string, spec: Sizes, concurrency: number, fetch
       const job = await timedJob(env, FetchMode.FULL, cpu);
       refetches.push(job);
       rss.push(rssBytes(fetcherPid));
-      log(`memory: full job ${i}/${spec.rssJobs} ${statusName(job.status)} in ${seconds(job.ms)} (${counterSummary(job)}), fetcher RSS ${mb(rss[i]!)}`);
+      log(
+        `memory: full job ${i}/${spec.rssJobs} ${statusName(job.status)} in ${seconds(job.ms)} (${counterSummary(job)}), fetcher RSS ${mb(rss[i]!)}`,
+      );
     }
     const growth = (rss[spec.rssJobs]! - rss[0]!) / rss[0]!;
     rows.push({
@@ -190,10 +209,17 @@ async function tableSizes(db: pg.Client): Promise<TableSizes> {
  * fresh process's first job) against the median of the unchanged re-fetches of the same reviews,
  * plus review_versions' size on disk per review right after the first fetch (one version each).
  */
-function historyCost(total: number, { versions, versionBytes, reviewBytes }: TableSizes, first: TimedJob, refetches: TimedJob[], log: (line: string) => void): BenchRow[] {
+function historyCost(
+  total: number,
+  { versions, versionBytes, reviewBytes }: TableSizes,
+  first: TimedJob,
+  refetches: TimedJob[],
+  log: (line: string) => void,
+): BenchRow[] {
   const refetch = median(refetches);
   const perReview = (ms: number) => us((ms * 1000) / Math.max(1, total));
-  const costs = (job: TimedJob) => `${perReview(job.ms)} wall, CPU ${perReview(job.cpu?.fetcherMs ?? 0)} fetcher + ${perReview(job.cpu?.postgresMs ?? 0)} Postgres per review`;
+  const costs = (job: TimedJob) =>
+    `${perReview(job.ms)} wall, CPU ${perReview(job.cpu?.fetcherMs ?? 0)} fetcher + ${perReview(job.cpu?.postgresMs ?? 0)} Postgres per review`;
   log(
     `history: first fetch ${costs(first)} (${counterSummary(first)}); unchanged re-fetch ${costs(refetch)} (${counterSummary(refetch)}); ` +
       `review_versions ${mb(versionBytes)} for ${count(versions)} versions, reviews ${mb(reviewBytes)}`,
@@ -284,7 +310,10 @@ async function quotaBound(natsUrl: string, spec: Sizes, concurrency: number, log
     label: "bench-quota",
     natsUrl,
     emulator: { seed, quotaPerMinute: qpm },
-    stack: { fetchers: 1, env: { GOOGLE_QPM: String(qpm), FETCH_CONCURRENCY: String(concurrency), FETCH_POLL_MS: "100", LOG_LEVEL: "warn" } },
+    stack: {
+      fetchers: 1,
+      env: { GOOGLE_QPM: String(qpm), FETCH_CONCURRENCY: String(concurrency), FETCH_POLL_MS: "100", LOG_LEVEL: "warn" },
+    },
   });
   try {
     env.emulator.controls.resetStats();
@@ -296,7 +325,9 @@ async function quotaBound(natsUrl: string, spec: Sizes, concurrency: number, log
     const peak = Math.max(0, ...Object.values(stats.maxPerWindow[BENCH_CLIENT.id] ?? {}));
     const rejections = Object.values(stats.quotaRejections).reduce((n, c) => n + c, 0);
     const ratio = job.ms / minimumMs;
-    log(`quota-bound: ${statusName(job.status)}, ${requests} requests in ${seconds(job.ms)} (minimum ${seconds(minimumMs)}), peak ${peak}/window, ${rejections} rejections`);
+    log(
+      `quota-bound: ${statusName(job.status)}, ${requests} requests in ${seconds(job.ms)} (minimum ${seconds(minimumMs)}), peak ${peak}/window, ${rejections} rejections`,
+    );
     const rows: BenchRow[] = [
       {
         name: `quota-bound job, ${requests} requests at ${qpm} QPM`,
@@ -325,7 +356,9 @@ async function quotaBound(natsUrl: string, spec: Sizes, concurrency: number, log
     const deleted = Number(again.counters?.deleted ?? 0n);
     const extraMs = (again.ms - job.ms) / Math.max(1, deleted);
     const requestShareMs = 60_000 / qpm;
-    log(`quota-bound deletions: ${removed} deleted at Google; full job ${statusName(again.status)} in ${seconds(again.ms)} (${counterSummary(again)}), ${againRequests} requests of which ${gets} reviews.get`);
+    log(
+      `quota-bound deletions: ${removed} deleted at Google; full job ${statusName(again.status)} in ${seconds(again.ms)} (${counterSummary(again)}), ${againRequests} requests of which ${gets} reviews.get`,
+    );
     rows.push({
       name: `deletion confirmation at ${qpm} QPM: ${count(removed)} reviews deleted at Google, then the same full job`,
       figure: `${count(gets)} reviews.get, ${count(deleted)} DELETED; ${signed(extraMs)} ms wall per deletion (${seconds(again.ms)} vs ${seconds(job.ms)}, ${againRequests} vs ${requests} requests)`,
@@ -349,7 +382,11 @@ async function cpuByPart(natsUrl: string, spec: Sizes, concurrency: number, log:
     label: "bench-cpu-split",
     natsUrl,
     emulator: { seed: spec.splitSeed, quotaPerMinute: 1_000_000 },
-    stack: { fetchers: 1, profileDir, env: { GOOGLE_QPM: "1000000", FETCH_CONCURRENCY: String(concurrency), FETCH_POLL_MS: "100", LOG_LEVEL: "warn" } },
+    stack: {
+      fetchers: 1,
+      profileDir,
+      env: { GOOGLE_QPM: "1000000", FETCH_CONCURRENCY: String(concurrency), FETCH_POLL_MS: "100", LOG_LEVEL: "warn" },
+    },
   });
   const now = () => Number(process.hrtime.bigint() / 1000n);
   const windows: [number, number][] = [];
@@ -372,7 +409,12 @@ async function cpuByPart(natsUrl: string, spec: Sizes, concurrency: number, log:
     const [first, again] = cpuSplit(file, windows);
     const describe = (split: Record<CpuPart, number>) => {
       const sum = CPU_PARTS.reduce((n, p) => n + split[p], 0);
-      return `${us((sum * 1000) / Math.max(1, total))} in all: ` + CPU_PARTS.map((p) => `${p} ${us((split[p] * 1000) / Math.max(1, total))} (${((split[p] / Math.max(1e-9, sum)) * 100).toFixed(0)} %)`).join(", ");
+      return (
+        `${us((sum * 1000) / Math.max(1, total))} in all: ` +
+        CPU_PARTS.map(
+          (p) => `${p} ${us((split[p] * 1000) / Math.max(1, total))} (${((split[p] / Math.max(1e-9, sum)) * 100).toFixed(0)} %)`,
+        ).join(", ")
+      );
     };
     log(`CPU by part: first fetch ${statusName(jobs[0]!.status)} in ${seconds(jobs[0]!.ms)}: ${describe(first!)}`);
     log(`CPU by part: unchanged re-fetch ${statusName(jobs[1]!.status)} in ${seconds(jobs[1]!.ms)}: ${describe(again!)}`);
@@ -389,7 +431,9 @@ async function cpuByPart(natsUrl: string, spec: Sizes, concurrency: number, log:
 
 /** Google API requests in one project's counts (token endpoints left out). */
 function apiRequests(perProject: Record<string, number> | undefined): number {
-  return Object.entries(perProject ?? {}).filter(([endpoint]) => !["token", "tokeninfo", "authorize", "revoke"].includes(endpoint)).reduce((n, [, c]) => n + c, 0);
+  return Object.entries(perProject ?? {})
+    .filter(([endpoint]) => !["token", "tokeninfo", "authorize", "revoke"].includes(endpoint))
+    .reduce((n, [, c]) => n + c, 0);
 }
 
 interface TimedJob {
@@ -407,7 +451,12 @@ async function timedJob(env: Environment, mode: FetchMode, cpu?: () => Promise<C
   const waited = await waitForJob(created.jobId, { timeoutMs: 1_800_000, client: () => env.stack.fetcher, intervalMs: 25 });
   const ms = performance.now() - started;
   const after = await cpu?.();
-  return { ms, status: waited.job?.status ?? JobStatus.UNSPECIFIED, counters: waited.job?.counters, cpu: before && after ? cpuSpent(before, after) : undefined };
+  return {
+    ms,
+    status: waited.job?.status ?? JobStatus.UNSPECIFIED,
+    counters: waited.job?.counters,
+    cpu: before && after ? cpuSpent(before, after) : undefined,
+  };
 }
 
 /**
@@ -421,7 +470,9 @@ interface CpuSample {
 
 async function sampleCpu(db: pg.Client, fetcherPid: number, localPostgres: boolean): Promise<CpuSample> {
   if (!localPostgres) return { fetcherMs: cpuMs(fetcherPid) };
-  const { rows } = await db.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+  const { rows } = await db.query<{ pid: number }>(
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+  );
   return { fetcherMs: cpuMs(fetcherPid), postgresMs: new Map(rows.map((r) => [r.pid, cpuMs(r.pid)])) };
 }
 
@@ -463,7 +514,13 @@ async function rawJetStream(natsUrl: string, namespace: string, total: number, b
   const js = jetstream(nc);
   const stream = `${namespace}_RAWBENCH`;
   const subject = `${namespace}.rawbench.events`;
-  await jsm.streams.add({ name: stream, subjects: [subject], retention: RetentionPolicy.Workqueue, storage: StorageType.File, duplicate_window: nanos(30 * 60_000) });
+  await jsm.streams.add({
+    name: stream,
+    subjects: [subject],
+    retention: RetentionPolicy.Workqueue,
+    storage: StorageType.File,
+    duplicate_window: nanos(30 * 60_000),
+  });
   await jsm.consumers.add(stream, { durable_name: "raw", ack_policy: AckPolicy.Explicit });
   try {
     const payload = randomBytes(bytes);

@@ -83,7 +83,10 @@ export const runGatewayBench: BenchFn = async ({ size, log = () => undefined }) 
       const idleRatio = withIdleRate / ((gatewayRate + afterRate) / 2);
 
       const rows: BenchRow[] = [
-        { name: "ValidateToken over gRPC to the TokenService (direct)", figure: `p50 ${ms(d.p50)}, p99 ${ms(d.p99)} (${count(directMs.length)} calls)` },
+        {
+          name: "ValidateToken over gRPC to the TokenService (direct)",
+          figure: `p50 ${ms(d.p50)}, p99 ${ms(d.p99)} (${count(directMs.length)} calls)`,
+        },
         {
           name: "ValidateToken as REST through the gateway",
           figure: `p50 ${ms(g.p50)}, p99 ${ms(g.p99)} (${count(gatewayMs.length)} calls)`,
@@ -96,7 +99,13 @@ export const runGatewayBench: BenchFn = async ({ size, log = () => undefined }) 
           figure: Number.isNaN(gatewayCpu)
             ? "not measured (no /proc)"
             : `${count((gatewayCpu / gatewayMs.length) * 1000)} µs gateway, ${count((tokenCpuDirect / directMs.length) * 1000)} µs TokenService`,
-          ...(Number.isNaN(cpuRatio) ? {} : { ratio: `${cpuRatio.toFixed(2)} × the TokenService's`, target: `≤ ${CPU_RATIO_TARGET} ×`, met: cpuRatio <= CPU_RATIO_TARGET }),
+          ...(Number.isNaN(cpuRatio)
+            ? {}
+            : {
+                ratio: `${cpuRatio.toFixed(2)} × the TokenService's`,
+                target: `≤ ${CPU_RATIO_TARGET} ×`,
+                met: cpuRatio <= CPU_RATIO_TARGET,
+              }),
         },
         { name: `throughput direct (${spec.concurrency} concurrent callers)`, figure: `${count(directRate)} calls/s` },
         {
@@ -128,7 +137,9 @@ function getJson(agent: http.Agent, url: URL, key: string): Promise<void> {
     const req = http.get(url, { agent, headers: { authorization: `Bearer ${key}`, accept: "application/json" } }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => (res.statusCode === 200 ? resolve() : reject(new Error(`gateway answered ${res.statusCode}: ${Buffer.concat(chunks).toString()}`))));
+      res.on("end", () =>
+        res.statusCode === 200 ? resolve() : reject(new Error(`gateway answered ${res.statusCode}: ${Buffer.concat(chunks).toString()}`)),
+      );
       res.on("error", reject);
     });
     req.on("error", reject);

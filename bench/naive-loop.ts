@@ -35,7 +35,12 @@ export async function naiveFetchAll(googleUrl: string, accessToken: string): Pro
     for (const account of accounts.data.accounts ?? []) {
       let locationsPage: string | undefined;
       do {
-        const locations = await locationsApi.accounts.locations.list({ parent: account.name!, readMask: "name,title", pageSize: 100, pageToken: locationsPage });
+        const locations = await locationsApi.accounts.locations.list({
+          parent: account.name!,
+          readMask: "name,title",
+          pageSize: 100,
+          pageToken: locationsPage,
+        });
         result.requests++;
         for (const location of locations.data.locations ?? []) {
           result.locations++;
@@ -43,7 +48,10 @@ export async function naiveFetchAll(googleUrl: string, accessToken: string): Pro
           const v4Name = `${account.name}/${location.name}`;
           let reviewsPage: string | undefined;
           do {
-            const reviews = await auth.request<ReviewsPage>({ url: `${root}v4/${v4Name}/reviews`, params: { pageSize: 50, ...(reviewsPage ? { pageToken: reviewsPage } : {}) } });
+            const reviews = await auth.request<ReviewsPage>({
+              url: `${root}v4/${v4Name}/reviews`,
+              params: { pageSize: 50, ...(reviewsPage ? { pageToken: reviewsPage } : {}) },
+            });
             result.requests++;
             result.reviews += reviews.data.reviews?.length ?? 0;
             reviewsPage = reviews.data.nextPageToken;

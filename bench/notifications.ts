@@ -64,7 +64,12 @@ export const runNotificationsBench: BenchFn = async ({ size, log = () => undefin
   try {
     emulator = await startGoogleEmulator({
       port: 0,
-      seed: { accounts: 1, locationsPerAccount: spec.locations, reviewsPerLocation: [spec.reviewsPerLocation, spec.reviewsPerLocation], seed: 20261202 },
+      seed: {
+        accounts: 1,
+        locationsPerAccount: spec.locations,
+        reviewsPerLocation: [spec.reviewsPerLocation, spec.reviewsPerLocation],
+        seed: 20261202,
+      },
       clients: [CLIENT],
       autoApprove: true,
       quotaPerMinute: spec.qpm,
@@ -87,8 +92,19 @@ export const runNotificationsBench: BenchFn = async ({ size, log = () => undefin
         GOOGLE_JWKS_URL: `${emulator.url}/oauth2/v3/certs`,
       },
     });
-    emulator.controls.configureNotifications({ push_endpoint: `${stack.gatewayUrl}/google/pubsub/push`, push_audience: AUDIENCE, push_service_account: SERVICE_ACCOUNT });
-    const seeded = await seedDemo(stack.token, { tenantName: "notify bench", clientName: "notify bench", googleClientId: CLIENT.id, clientSecret: CLIENT.secret, redirectUri: "http://127.0.0.1:9/auth/callback", branches: [] });
+    emulator.controls.configureNotifications({
+      push_endpoint: `${stack.gatewayUrl}/google/pubsub/push`,
+      push_audience: AUDIENCE,
+      push_service_account: SERVICE_ACCOUNT,
+    });
+    const seeded = await seedDemo(stack.token, {
+      tenantName: "notify bench",
+      clientName: "notify bench",
+      googleClientId: CLIENT.id,
+      clientSecret: CLIENT.secret,
+      redirectUri: "http://127.0.0.1:9/auth/callback",
+      branches: [],
+    });
     await connectThroughConsent(stack.token, seeded.client.id, { completeVia: "token-service" });
     const { jobId } = await stack.fetcher.createFetchJob({ target: { case: "clientId", value: seeded.client.id }, mode: FetchMode.FULL });
     const { job } = await waitForJob(jobId, { timeoutMs: 300_000, client: () => stack!.fetcher, intervalMs: 100 });
@@ -98,7 +114,9 @@ export const runNotificationsBench: BenchFn = async ({ size, log = () => undefin
       if (Date.now() > deadline) throw new Error("the reconciler did not set the account's notification setting within 30 s of connecting");
       await sleep(100);
     }
-    log(`${spec.locations} locations × ${spec.reviewsPerLocation} reviews fetched; the account's setting names ${TOPIC}; ${spec.edits} edits at ${spec.perSecond}/s, GOOGLE_QPM ${spec.qpm}`);
+    log(
+      `${spec.locations} locations × ${spec.reviewsPerLocation} reviews fetched; the account's setting names ${TOPIC}; ${spec.edits} edits at ${spec.perSecond}/s, GOOGLE_QPM ${spec.qpm}`,
+    );
 
     const token = emulator.controls.issueTokens({ client_id: CLIENT.id }).access_token;
     const reviews: string[] = [];
@@ -128,11 +146,14 @@ export const runNotificationsBench: BenchFn = async ({ size, log = () => undefin
     await tail.stop();
     const missed = sentAt.size;
     latencies.sort((a, b) => a - b);
-    const pct = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]! / 1000 : NaN);
+    const pct = (p: number) =>
+      latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]! / 1000 : NaN;
     const scheduleInterval = (spec.locations * 60) / spec.qpm;
     const at1000 = (1000 * 60) / spec.qpm;
     const counters = emulator.controls.notifications().counters;
-    log(`pushed ${counters.pushed}, push failures ${counters.push_failures}; reviews.get ${emulator.controls.stats().requests["reviews.get"] ?? 0}`);
+    log(
+      `pushed ${counters.pushed}, push failures ${counters.push_failures}; reviews.get ${emulator.controls.stats().requests["reviews.get"] ?? 0}`,
+    );
     return [
       {
         name: `change → event through push, ${count(spec.edits)} edits at ${spec.perSecond}/s (${spec.locations} locations, GOOGLE_QPM ${count(spec.qpm)})`,

@@ -16,7 +16,8 @@ async function main(): Promise<number> {
       rows.push([s.section, "—", s.unavailable, "", "", ""]);
       continue;
     }
-    for (const r of s.rows) rows.push([s.section, r.name, r.figure, r.ratio ?? "", r.target ?? "", r.met === undefined ? "" : r.met ? "yes" : "NO"]);
+    for (const r of s.rows)
+      rows.push([s.section, r.name, r.figure, r.ratio ?? "", r.target ?? "", r.met === undefined ? "" : r.met ? "yes" : "NO"]);
   }
   const took = sections.reduce((ms, s) => ms + s.ms, 0);
   process.stdout.write(`\nBenchmarks (${size}, ${seconds(took)} in all; 2-core box, services as child processes)\n`);

@@ -59,13 +59,32 @@ export const runScaleBench: BenchFn = async ({ size, log = () => undefined }) =>
   let failed = false;
   try {
     for (let p = 0; p < spec.projects; p++) {
-      const client = { id: `scale-bench-p${p + 1}-${randomBytes(3).toString("hex")}.apps.googleusercontent.com`, secret: randomBytes(12).toString("hex") };
+      const client = {
+        id: `scale-bench-p${p + 1}-${randomBytes(3).toString("hex")}.apps.googleusercontent.com`,
+        secret: randomBytes(12).toString("hex"),
+      };
       clients.push(client);
-      emulators.push(await startGoogleEmulator({ port: 0, seed: { ...spec.seed, seed: SEED + p }, clients: [client], autoApprove: true, quotaPerMinute: spec.qpm }));
+      emulators.push(
+        await startGoogleEmulator({
+          port: 0,
+          seed: { ...spec.seed, seed: SEED + p },
+          clients: [client],
+          autoApprove: true,
+          quotaPerMinute: spec.qpm,
+        }),
+      );
     }
     router = await startGoogleRouter(new Map(clients.map((c, i) => [c.id, emulators[i]!])));
     // default settings but the quota (and quieter logs)
-    stack = await startStack({ databaseUrl, natsUrl: nats.url, namespace, googleUrl: router.url, logDir, fetchers: spec.fetchers, env: { GOOGLE_QPM: String(spec.qpm), LOG_LEVEL: "warn" } });
+    stack = await startStack({
+      databaseUrl,
+      natsUrl: nats.url,
+      namespace,
+      googleUrl: router.url,
+      logDir,
+      fetchers: spec.fetchers,
+      env: { GOOGLE_QPM: String(spec.qpm), LOG_LEVEL: "warn" },
+    });
     const clientIds: string[] = [];
     for (const [p, client] of clients.entries()) {
       const seeded = await seedDemo(stack.token, {
@@ -84,9 +103,13 @@ export const runScaleBench: BenchFn = async ({ size, log = () => undefined }) =>
       e.controls.resetStats();
     }
     const running = stack;
-    const sampler = createCpuSampler(databaseUrl, () => Object.fromEntries(running.fetcherServices.map((f, i) => [`fetcher-${i + 1}`, f.pid])));
+    const sampler = createCpuSampler(databaseUrl, () =>
+      Object.fromEntries(running.fetcherServices.map((f, i) => [`fetcher-${i + 1}`, f.pid])),
+    );
     const reviews = emulators.reduce((n, e) => n + e.controls.data().totalReviews, 0);
-    log(`${spec.projects} projects × ${spec.seed.accounts * spec.seed.locationsPerAccount} locations (${count(reviews)} reviews in all), ${spec.qpm} QPM each, ${spec.fetchers} fetchers, default FETCH_CONCURRENCY`);
+    log(
+      `${spec.projects} projects × ${spec.seed.accounts * spec.seed.locationsPerAccount} locations (${count(reviews)} reviews in all), ${spec.qpm} QPM each, ${spec.fetchers} fetchers, default FETCH_CONCURRENCY`,
+    );
 
     const before = await sampler.sample();
     const started = performance.now();
@@ -104,7 +127,9 @@ export const runScaleBench: BenchFn = async ({ size, log = () => undefined }) =>
 
     const results = jobs.map((job, p) => {
       const stats = emulators[p]!.controls.stats();
-      const requests = Object.entries(stats.byProject[clients[p]!.id] ?? {}).filter(([endpoint]) => !NOT_API.includes(endpoint)).reduce((n, [, c]) => n + c, 0);
+      const requests = Object.entries(stats.byProject[clients[p]!.id] ?? {})
+        .filter(([endpoint]) => !NOT_API.includes(endpoint))
+        .reduce((n, [, c]) => n + c, 0);
       const minimumMs = (requests / spec.qpm) * 60_000;
       const ms = jobMs(job);
       const peak = Math.max(0, ...Object.values(stats.maxPerWindow[clients[p]!.id] ?? {}));
@@ -112,14 +137,18 @@ export const runScaleBench: BenchFn = async ({ size, log = () => undefined }) =>
       return { status: job?.status ?? JobStatus.UNSPECIFIED, requests, ms, ratio: ms / minimumMs, peak, rejected };
     });
     for (const [p, r] of results.entries()) {
-      log(`project ${p + 1}: ${statusName(r.status)}, ${r.requests} requests in ${seconds(r.ms)} = ${r.ratio.toFixed(3)} × its minimum; peak ${r.peak} in any 60 s, ${r.rejected} × 429`);
+      log(
+        `project ${p + 1}: ${statusName(r.status)}, ${r.requests} requests in ${seconds(r.ms)} = ${r.ratio.toFixed(3)} × its minimum; peak ${r.peak} in any 60 s, ${r.rejected} × 429`,
+      );
     }
     const requests = results.reduce((n, r) => n + r.requests, 0);
     const worst = Math.max(...results.map((r) => r.ratio));
     const best = Math.min(...results.map((r) => r.ratio));
     const over = results.filter((r) => r.peak > spec.qpm).length;
     const rejected = results.reduce((n, r) => n + r.rejected, 0);
-    const fetcherMs = Object.entries(spent).filter(([name]) => name.startsWith("fetcher")).reduce((n, [, ms]) => n + ms, 0);
+    const fetcherMs = Object.entries(spent)
+      .filter(([name]) => name.startsWith("fetcher"))
+      .reduce((n, [, ms]) => n + ms, 0);
     const allSucceeded = results.every((r) => r.status === JobStatus.SUCCEEDED);
     const label = `${spec.projects} projects at ${spec.qpm} QPM each, at once, ${spec.fetchers} fetchers`;
     return [
@@ -139,7 +168,10 @@ export const runScaleBench: BenchFn = async ({ size, log = () => undefined }) =>
       },
       {
         name: `fetchers' CPU per Google request, the same run`,
-        figure: `${Object.entries(spent).filter(([n]) => n.startsWith("fetcher")).map(([n, ms]) => `${n} ${seconds(ms)}`).join(", ")}; Postgres ${Number.isNaN(spent.postgres!) ? "n/a" : seconds(spent.postgres!)}`,
+        figure: `${Object.entries(spent)
+          .filter(([n]) => n.startsWith("fetcher"))
+          .map(([n, ms]) => `${n} ${seconds(ms)}`)
+          .join(", ")}; Postgres ${Number.isNaN(spent.postgres!) ? "n/a" : seconds(spent.postgres!)}`,
         ratio: `${((fetcherMs * 1000) / Math.max(1, requests)).toFixed(0)} µs fetcher CPU per request (${((fetcherMs * 1000) / Math.max(1, reviews)).toFixed(0)} µs per review)`,
       },
     ];

@@ -76,8 +76,28 @@ interface Sizes {
 }
 
 const SIZES: Record<BenchSize, Sizes> = {
-  full: { projects: 3, locationsPerProject: 60, interval: 15, busiestPerInterval: 30, quietestHistory: 1, window: 60, drain: 130, saturation: 15, fetchConcurrency: 32 },
-  reduced: { projects: 2, locationsPerProject: 6, interval: 2, busiestPerInterval: 4, quietestHistory: 0.05, window: 3, drain: 6, saturation: 2, fetchConcurrency: 16 },
+  full: {
+    projects: 3,
+    locationsPerProject: 60,
+    interval: 15,
+    busiestPerInterval: 30,
+    quietestHistory: 1,
+    window: 60,
+    drain: 130,
+    saturation: 15,
+    fetchConcurrency: 32,
+  },
+  reduced: {
+    projects: 2,
+    locationsPerProject: 6,
+    interval: 2,
+    busiestPerInterval: 4,
+    quietestHistory: 0.05,
+    window: 3,
+    drain: 6,
+    saturation: 2,
+    fetchConcurrency: 16,
+  },
 };
 
 /** Rates span this factor between the quietest and the busiest location. */
@@ -210,7 +230,9 @@ function figures(workload: Workload, ideal: number, u: RunResult, a: RunResult, 
       name: `quota used while work is due, per project, vs GOOGLE_QPM ${qpm}`,
       figure:
         `schedule alone: uniform ${qu.fraction.toFixed(2)} (asks ${u.asks.toFixed(2)}), adaptive ${qa.fraction.toFixed(2)} (asks ${a.asks.toFixed(2)})` +
-        (qs ? `; + an on-demand full fetch of every project on top: ${qs.perProject.map((f) => f.toFixed(2)).join(" / ")} per project` : ""),
+        (qs
+          ? `; + an on-demand full fetch of every project on top: ${qs.perProject.map((f) => f.toFixed(2)).join(" / ")} per project`
+          : ""),
       ratio: `${used.toFixed(2)} × budget (lowest)`,
       target: "≥ 0.9",
       met: used >= 0.9,
@@ -225,7 +247,13 @@ function figures(workload: Workload, ideal: number, u: RunResult, a: RunResult, 
   ];
 }
 
-async function runOnce(mode: Mode, workload: Workload, natsUrl: string, saturate: boolean, log: (line: string) => void): Promise<RunResult> {
+async function runOnce(
+  mode: Mode,
+  workload: Workload,
+  natsUrl: string,
+  saturate: boolean,
+  log: (line: string) => void,
+): Promise<RunResult> {
   const { spec, qpm } = workload;
   const started = performance.now();
   const since = () => `${fmt((performance.now() - started) / 1000)} s`;
@@ -243,7 +271,10 @@ async function runOnce(mode: Mode, workload: Workload, natsUrl: string, saturate
   let failed = false;
   try {
     for (let p = 0; p < spec.projects; p++) {
-      const client = { id: `sync-bench-p${p + 1}-${randomBytes(3).toString("hex")}.apps.googleusercontent.com`, secret: randomBytes(12).toString("hex") };
+      const client = {
+        id: `sync-bench-p${p + 1}-${randomBytes(3).toString("hex")}.apps.googleusercontent.com`,
+        secret: randomBytes(12).toString("hex"),
+      };
       clients.push(client);
       emulators.push(
         await startGoogleEmulator({
@@ -266,7 +297,13 @@ async function runOnce(mode: Mode, workload: Workload, natsUrl: string, saturate
       namespace,
       googleUrl: router.url,
       logDir,
-      env: { SYNC_ENABLED: "false", GOOGLE_QPM: String(LOADING_QPM), FETCH_CONCURRENCY: String(spec.fetchConcurrency), FETCH_POLL_MS: "100", LOG_LEVEL: "warn" },
+      env: {
+        SYNC_ENABLED: "false",
+        GOOGLE_QPM: String(LOADING_QPM),
+        FETCH_CONCURRENCY: String(spec.fetchConcurrency),
+        FETCH_POLL_MS: "100",
+        LOG_LEVEL: "warn",
+      },
     });
     const clientIds: string[] = [];
     for (const [p, client] of clients.entries()) {
@@ -305,11 +342,19 @@ async function runOnce(mode: Mode, workload: Workload, natsUrl: string, saturate
       GOOGLE_QPM: String(qpm),
     });
     await db.connect();
-    await waitUntil(async () => {
-      const { rows } = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM locations WHERE interval_seconds IS NOT NULL AND next_due_at IS NOT NULL");
-      return rows[0]!.n >= locations.length;
-    }, 60_000, "every location scheduled");
-    log(`${mode}: services up, ${count(history)} changes of history fetched in ${fmt((fetched - started) / 1000)} s, schedule on at ${since()}`);
+    await waitUntil(
+      async () => {
+        const { rows } = await db.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM locations WHERE interval_seconds IS NOT NULL AND next_due_at IS NOT NULL",
+        );
+        return rows[0]!.n >= locations.length;
+      },
+      60_000,
+      "every location scheduled",
+    );
+    log(
+      `${mode}: services up, ${count(history)} changes of history fetched in ${fmt((fetched - started) / 1000)} s, schedule on at ${since()}`,
+    );
 
     // the edits, and what REVIEWS says about them
     const edits: Edit[] = [];
@@ -331,11 +376,16 @@ async function runOnce(mode: Mode, workload: Workload, natsUrl: string, saturate
         const review = edits[index]!.review;
         const waiting = pending.get(review) ?? [];
         for (const i of waiting) if (i <= index) edits[i]!.seenAt ??= seenAt;
-        pending.set(review, waiting.filter((i) => i > index));
+        pending.set(
+          review,
+          waiting.filter((i) => i > index),
+        );
       },
     });
     const samples: Sample[] = [];
-    const sampler = startSampler(() => samples.push({ at: Date.now(), requests: emulators.map((e, p) => apiRequests(e.controls.stats().byProject[clients[p]!.id])) }));
+    const sampler = startSampler(() =>
+      samples.push({ at: Date.now(), requests: emulators.map((e, p) => apiRequests(e.controls.stats().byProject[clients[p]!.id])) }),
+    );
     let reused = 0;
     const editor = startEditor(mulberry32(SEED ^ 0x5eed), workload.rates, (location) => {
       const l = locations[location]!;
@@ -362,7 +412,9 @@ async function runOnce(mode: Mode, workload: Workload, natsUrl: string, saturate
     const intervals = await intervalSpread(db);
     const asks = await scheduleAsks(db, qpm);
     // the schedule runs on until every timed edit has been seen (or far longer than it should take)
-    await waitUntil(async () => edits.every((e) => e.phase !== "window" || e.seenAt !== undefined), spec.drain * 1000, "").catch(() => undefined);
+    await waitUntil(async () => edits.every((e) => e.phase !== "window" || e.seenAt !== undefined), spec.drain * 1000, "").catch(
+      () => undefined,
+    );
     const passes = await passSummary(db, { from, to }, locations);
     const timed = edits.filter((e) => e.phase === "window");
     log(`${mode}: ${summary(timed)}; intervals ${intervals}, asking ${asks.toFixed(2)} of GOOGLE_QPM; ${passes}`);
@@ -370,13 +422,17 @@ async function runOnce(mode: Mode, workload: Workload, natsUrl: string, saturate
     let saturation: RunResult["saturation"];
     if (saturate) {
       // work due beyond the budget: an on-demand full fetch of every client on top of the schedule
-      const jobs = await Promise.all(clientIds.map((clientId) => stack!.fetcher.createFetchJob({ target: { case: "clientId", value: clientId }, mode: FetchMode.FULL })));
+      const jobs = await Promise.all(
+        clientIds.map((clientId) => stack!.fetcher.createFetchJob({ target: { case: "clientId", value: clientId }, mode: FetchMode.FULL })),
+      );
       await sleep(2_000);
       const satFrom = Date.now();
       await sleep(spec.saturation * 1000);
       saturation = { from: satFrom, to: Date.now() };
       const still = await Promise.all(jobs.map((j) => stack!.fetcher.getFetchJob({ jobId: j.jobId }).then((r) => r.job?.status)));
-      log(`${mode}: ${jobs.length} on-demand full fetches over the schedule, ${still.filter((s) => s === JobStatus.RUNNING || s === JobStatus.QUEUED).length} still running at the end`);
+      log(
+        `${mode}: ${jobs.length} on-demand full fetches over the schedule, ${still.filter((s) => s === JobStatus.RUNNING || s === JobStatus.QUEUED).length} still running at the end`,
+      );
     }
     await sampler.stop();
     await tail.stop();
@@ -420,7 +476,8 @@ async function runOnce(mode: Mode, workload: Workload, natsUrl: string, saturate
 async function fullFetch(stack: Stack, clientId: string): Promise<void> {
   const { jobId } = await stack.fetcher.createFetchJob({ target: { case: "clientId", value: clientId }, mode: FetchMode.FULL });
   const { job, ended } = await waitForJob(jobId, { timeoutMs: 300_000, client: () => stack.fetcher, intervalMs: 100 });
-  if (!ended || job?.status !== JobStatus.SUCCEEDED) throw new Error(`the first full fetch of client ${clientId} ended ${job ? statusName(job.status) : "unknown"}`);
+  if (!ended || job?.status !== JobStatus.SUCCEEDED)
+    throw new Error(`the first full fetch of client ${clientId} ended ${job ? statusName(job.status) : "unknown"}`);
 }
 
 /** Every location's rate (changes/s): stratified quantiles of the distribution, shuffled over locations. */
@@ -469,7 +526,8 @@ function seedGoogle(emulators: GoogleEmulator[], locations: Location[], workload
     for (const l of mine) {
       const expected = l.rate * editSeconds;
       const n = Math.ceil(expected * 1.3 + 4 * Math.sqrt(expected) + 3);
-      for (let i = 0; i < n; i++) l.reviews.push(emulator.controls.addReview({ location: l.name, comment: "ten days old", starRating: "FOUR" }).name);
+      for (let i = 0; i < n; i++)
+        l.reviews.push(emulator.controls.addReview({ location: l.name, comment: "ten days old", starRating: "FOUR" }).name);
     }
     // the emulator stamps reviews in order, so the week's history goes in oldest first
     const history: { at: number; location: string }[] = [];
@@ -556,7 +614,11 @@ function startSampler(sample: () => void): { stop(): Promise<void> } {
 }
 
 /** API requests per project per minute over a span, as fractions of GOOGLE_QPM (`fraction`: the lowest project's). */
-function quotaUse(samples: Sample[], span: { from: number; to: number }, qpm: number): { requests: number; fraction: number; perProject: number[] } {
+function quotaUse(
+  samples: Sample[],
+  span: { from: number; to: number },
+  qpm: number,
+): { requests: number; fraction: number; perProject: number[] } {
   const inside = samples.filter((s) => s.at >= span.from - 500 && s.at <= span.to + 500);
   const first = inside[0];
   const last = inside[inside.length - 1];
@@ -569,11 +631,16 @@ function quotaUse(samples: Sample[], span: { from: number; to: number }, qpm: nu
 
 /** Google API requests in one project's counts (token endpoints left out). */
 function apiRequests(perProject: Record<string, number> | undefined): number {
-  return Object.entries(perProject ?? {}).filter(([endpoint]) => !["token", "tokeninfo", "authorize", "revoke"].includes(endpoint)).reduce((n, [, c]) => n + c, 0);
+  return Object.entries(perProject ?? {})
+    .filter(([endpoint]) => !["token", "tokeninfo", "authorize", "revoke"].includes(endpoint))
+    .reduce((n, [, c]) => n + c, 0);
 }
 
 function delays(edits: Edit[]): { n: number; missed: number; mean: number; p95: number } {
-  const seen = edits.filter((e) => e.seenAt !== undefined).map((e) => (e.seenAt! - e.at) / 1000).sort((x, y) => x - y);
+  const seen = edits
+    .filter((e) => e.seenAt !== undefined)
+    .map((e) => (e.seenAt! - e.at) / 1000)
+    .sort((x, y) => x - y);
   const mean = seen.length ? seen.reduce((s, d) => s + d, 0) / seen.length : Number.NaN;
   const p95 = seen.length ? seen[Math.min(seen.length - 1, Math.ceil(seen.length * 0.95) - 1)]! : Number.NaN;
   return { n: edits.length, missed: edits.length - seen.length, mean, p95 };

@@ -69,7 +69,10 @@ interface Environment {
 
 /** An emulator with one Google project per client, a scratch database and NATS namespace, and 2 TokenService processes. */
 async function startEnvironment(clients: number, log: (line: string) => void): Promise<Environment> {
-  const googleClients = Array.from({ length: clients }, (_, i) => ({ id: `bench-${i}.apps.googleusercontent.com`, secret: `bench-secret-${i}` }));
+  const googleClients = Array.from({ length: clients }, (_, i) => ({
+    id: `bench-${i}.apps.googleusercontent.com`,
+    secret: `bench-secret-${i}`,
+  }));
   const emulator = await startGoogleEmulator({ port: 0, autoApprove: true, clients: googleClients });
   const databaseUrl = scratchDatabaseUrl("tokenbench");
   const namespace = `tokenbench${randomBytes(3).toString("hex")}`;
@@ -90,20 +93,39 @@ async function startEnvironment(clients: number, log: (line: string) => void): P
   };
   try {
     const base: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: databaseUrl, NATS_URL: natsUrl, NATS_NAMESPACE: namespace,
-      TOKEN_ENCRYPTION_KEY: randomBytes(32).toString("base64"), ADMIN_API_KEY: adminKey, GOOGLE_OAUTH_URL: emulator.url,
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DATABASE_URL: databaseUrl,
+      NATS_URL: natsUrl,
+      NATS_NAMESPACE: namespace,
+      TOKEN_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+      ADMIN_API_KEY: adminKey,
+      GOOGLE_OAUTH_URL: emulator.url,
       // the storm measures callers meeting expired tokens, so no sweeper refreshes them first
-      TOKEN_SWEEP_INTERVAL_SECONDS: "0", LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info",
+      TOKEN_SWEEP_INTERVAL_SECONDS: "0",
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info",
     };
     // one after the other: the first start creates the database, schema and streams
     for (const [i, port] of ports.entries()) {
-      const child = startChildService({ name: `token-${i + 1}`, entry: "services/token/main.ts", env: { ...base, TOKEN_PORT: String(port) }, logFile: path.join(logDir, `token-${i + 1}.log`) });
+      const child = startChildService({
+        name: `token-${i + 1}`,
+        entry: "services/token/main.ts",
+        env: { ...base, TOKEN_PORT: String(port) },
+        logFile: path.join(logDir, `token-${i + 1}.log`),
+      });
       children.push(child);
       await waitUntilHealthy(child.name, () => grpcHealthy(`http://127.0.0.1:${port}`), { child, timeoutMs: 60_000 });
     }
     log(`2 TokenService processes up (logs in ${logDir})`);
     const urls = ports.map((port) => `http://127.0.0.1:${port}`);
-    return { emulator, databaseUrl, googleClients, urls, admin: urls.map((url) => createServiceClient(TokenService, url, { apiKey: adminKey })), close };
+    return {
+      emulator,
+      databaseUrl,
+      googleClients,
+      urls,
+      admin: urls.map((url) => createServiceClient(TokenService, url, { apiKey: adminKey })),
+      close,
+    };
   } catch (err) {
     await close();
     throw err;
@@ -117,7 +139,12 @@ async function connectClients(operator: TokenClient, googleClients: EmulatorClie
   const worker = async () => {
     for (let i = next++; i < googleClients.length; i = next++) {
       const google = googleClients[i];
-      const { client } = await operator.createClient({ name: `bench ${i}`, googleClientId: google.id, clientSecret: google.secret, redirectUri: REDIRECT_URI });
+      const { client } = await operator.createClient({
+        name: `bench ${i}`,
+        googleClientId: google.id,
+        clientSecret: google.secret,
+        redirectUri: REDIRECT_URI,
+      });
       const started = await operator.startOAuth({ clientId: client!.id });
       const res = await fetch(started.authorizationUrl, { redirect: "manual" });
       const back = new URL(res.headers.get("location") ?? "");
@@ -166,7 +193,13 @@ function percentile(values: number[], p: number): number {
 
 const ms = (value: number) => `${value < 10 ? value.toFixed(2) : value.toFixed(1)} ms`;
 
-async function throughput(url: string, service: TokenClient, clientId: string, sizes: (typeof SIZES)[BenchSize], log: (line: string) => void): Promise<BenchRow[]> {
+async function throughput(
+  url: string,
+  service: TokenClient,
+  clientId: string,
+  sizes: (typeof SIZES)[BenchSize],
+  log: (line: string) => void,
+): Promise<BenchRow[]> {
   // one HTTP/2 connection for both, so the comparison is of the RPCs, not of the connections
   const health = createClient(Health, createGrpcTransport({ baseUrl: url }));
   const empty = () => health.check({ service: "" });
@@ -185,7 +218,10 @@ async function throughput(url: string, service: TokenClient, clientId: string, s
   const validated = combine(validateRuns);
   const ratio = validated.perSecond / baseline.perSecond;
   return [
-    { name: `empty RPC (health Check), ${sizes.concurrency} concurrent`, figure: `${count(baseline.perSecond)} calls/s, p50 ${ms(baseline.p50)}, p99 ${ms(baseline.p99)}` },
+    {
+      name: `empty RPC (health Check), ${sizes.concurrency} concurrent`,
+      figure: `${count(baseline.perSecond)} calls/s, p50 ${ms(baseline.p50)}, p99 ${ms(baseline.p99)}`,
+    },
     {
       name: `ValidateToken, valid token, ${sizes.concurrency} concurrent`,
       figure: `${count(validated.perSecond)} calls/s, p50 ${ms(validated.p50)}, p99 ${ms(validated.p99)}`,
@@ -197,7 +233,13 @@ async function throughput(url: string, service: TokenClient, clientId: string, s
 }
 
 /** Every storm client's token enters the window at once; callers hit both instances together. */
-async function refreshStorm(env: Environment, services: TokenClient[], clientIds: string[], callersPerClient: number, log: (line: string) => void): Promise<BenchRow[]> {
+async function refreshStorm(
+  env: Environment,
+  services: TokenClient[],
+  clientIds: string[],
+  callersPerClient: number,
+  log: (line: string) => void,
+): Promise<BenchRow[]> {
   const db = new pg.Client({ connectionString: env.databaseUrl });
   await db.connect();
   try {

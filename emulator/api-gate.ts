@@ -6,7 +6,13 @@ import { sleep } from "./http-io.js";
 import { type AccessRec, BUSINESS_SCOPE, LEGACY_BUSINESS_SCOPE } from "./oauth-store.js";
 import { API_SERVICE, projectNumber } from "./quota.js";
 import {
-  insufficientScopes, internalError, resourceExhausted, type RpcError, sendRpcError, unauthenticated, unavailable,
+  insufficientScopes,
+  internalError,
+  resourceExhausted,
+  type RpcError,
+  sendRpcError,
+  unauthenticated,
+  unavailable,
 } from "./rpc-errors.js";
 import type { ApiEndpointName, ApiName } from "./types.js";
 

@@ -23,21 +23,30 @@ describe("emulator Account Management v1 accounts.list", () => {
       pages++;
     } while (pageToken);
     const expected = t.emu.controls.data().accounts;
-    assert.deepEqual(names, expected.map((a) => a.name));
+    assert.deepEqual(
+      names,
+      expected.map((a) => a.name),
+    );
     assert.equal(pages, 3);
 
     const { data } = await am.accounts.list({});
     assert.equal(data.accounts?.[0]?.type, "PERSONAL");
     assert.equal(data.accounts?.[0]?.accountName, "Alex Morgan");
     assert.equal(data.nextPageToken, undefined, "no nextPageToken on the last page");
-    assert.deepEqual(data.accounts?.slice(1).map((a) => a.type), ["LOCATION_GROUP", "ORGANIZATION"]);
+    assert.deepEqual(
+      data.accounts?.slice(1).map((a) => a.type),
+      ["LOCATION_GROUP", "ORGANIZATION"],
+    );
     assert.ok(data.accounts?.[2]?.organizationInfo?.registeredDomain);
   });
 
   it("filters by type, the only supported filter", async () => {
     const am = accountsApi(t.emu, auth);
     const { data } = await am.accounts.list({ filter: "type=LOCATION_GROUP" });
-    assert.deepEqual(data.accounts?.map((a) => a.type), ["LOCATION_GROUP"]);
+    assert.deepEqual(
+      data.accounts?.map((a) => a.type),
+      ["LOCATION_GROUP"],
+    );
     const err = await rejection(am.accounts.list({ filter: "accountName=x" }, { retry: false }));
     assert.equal(err.status, 400);
   });
@@ -66,10 +75,16 @@ describe("emulator Business Information v1 accounts.locations.list", () => {
     assert.equal(err.status, 400);
     assert.deepEqual(err.response.data, {
       error: {
-        code: 400, message: "Request contains an invalid argument.",
+        code: 400,
+        message: "Request contains an invalid argument.",
         errors: [{ message: "Request contains an invalid argument.", domain: "global", reason: "badRequest" }],
         status: "INVALID_ARGUMENT",
-        details: [{ "@type": "type.googleapis.com/google.rpc.BadRequest", fieldViolations: [{ field: "read_mask", description: "Field is required" }] }],
+        details: [
+          {
+            "@type": "type.googleapis.com/google.rpc.BadRequest",
+            fieldViolations: [{ field: "read_mask", description: "Field is required" }],
+          },
+        ],
       },
     });
     assert.equal(err.response.headers.get("content-type"), "application/json; charset=UTF-8");
@@ -82,7 +97,11 @@ describe("emulator Business Information v1 accounts.locations.list", () => {
     const sizes: number[] = [];
     let pageToken: string | undefined;
     do {
-      const { data } = await bi.accounts.locations.list({ parent: account?.name, readMask: "name,title,storefrontAddress.locality", ...(pageToken ? { pageToken } : {}) });
+      const { data } = await bi.accounts.locations.list({
+        parent: account?.name,
+        readMask: "name,title,storefrontAddress.locality",
+        ...(pageToken ? { pageToken } : {}),
+      });
       for (const loc of data.locations ?? []) {
         assert.deepEqual(Object.keys(loc).sort(), ["name", "storefrontAddress", "title"]);
         assert.deepEqual(Object.keys(loc.storefrontAddress ?? {}), ["locality"]);
@@ -92,7 +111,10 @@ describe("emulator Business Information v1 accounts.locations.list", () => {
       pageToken = data.nextPageToken ?? undefined;
     } while (pageToken);
     assert.deepEqual(sizes, [10, 10, 5]);
-    assert.deepEqual(seen, account?.locations.map((l) => l.name));
+    assert.deepEqual(
+      seen,
+      account?.locations.map((l) => l.name),
+    );
   });
 
   it("clamps pageSize to 100 and lists every location under accounts/-", async () => {
@@ -104,9 +126,17 @@ describe("emulator Business Information v1 accounts.locations.list", () => {
   it("orders by title and storeCode only", async () => {
     const bi = locationsApi(t.emu, auth);
     const parent = t.emu.controls.data().accounts[0]?.name as string;
-    const { data } = await bi.accounts.locations.list({ parent, readMask: "title,storeCode", orderBy: "title desc, storeCode", pageSize: 100 });
+    const { data } = await bi.accounts.locations.list({
+      parent,
+      readMask: "title,storeCode",
+      orderBy: "title desc, storeCode",
+      pageSize: 100,
+    });
     const titles = (data.locations ?? []).map((l) => l.title as string);
-    assert.deepEqual(titles, [...titles].sort((a, b) => b.localeCompare(a)));
+    assert.deepEqual(
+      titles,
+      [...titles].sort((a, b) => b.localeCompare(a)),
+    );
     const err = await rejection(bi.accounts.locations.list({ parent, readMask: "name", orderBy: "websiteUri" }, { retry: false }));
     assert.equal(err.status, 400);
     assert.equal(err.response.data.error.status, "INVALID_ARGUMENT");
@@ -134,14 +164,20 @@ describe("emulator Business Information v1 accounts.locations.list", () => {
 
     const parent = t.emu.controls.data().accounts[0]?.name as string;
     const { data } = await bi.accounts.locations.list({ parent, readMask: "name" });
-    const err = await rejection(bi.accounts.locations.list({ parent, readMask: "title", pageToken: data.nextPageToken as string }, { retry: false }));
+    const err = await rejection(
+      bi.accounts.locations.list({ parent, readMask: "title", pageToken: data.nextPageToken as string }, { retry: false }),
+    );
     assert.equal(err.status, 400);
   });
 
   it("filters with simple field conditions and then reports totalSize", async () => {
     const parent = t.emu.controls.data().accounts[0];
     const title = parent?.locations[3]?.title as string;
-    const { data } = await locationsApi(t.emu, auth).accounts.locations.list({ parent: parent?.name, readMask: "title", filter: `title="${title}"` });
+    const { data } = await locationsApi(t.emu, auth).accounts.locations.list({
+      parent: parent?.name,
+      readMask: "title",
+      filter: `title="${title}"`,
+    });
     assert.ok((data.locations ?? []).every((l) => l.title === title));
     assert.equal(data.totalSize, data.locations?.length);
   });

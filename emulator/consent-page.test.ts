@@ -21,7 +21,10 @@ describe("emulator consent page (autoApprove off)", () => {
     const client = oauthClient(t.emu);
     const { codeVerifier, codeChallenge } = await client.generateCodeVerifierAsync();
     const url = client.generateAuthUrl({
-      access_type: "offline", scope: [BUSINESS_SCOPE], state: "abc", code_challenge: codeChallenge,
+      access_type: "offline",
+      scope: [BUSINESS_SCOPE],
+      state: "abc",
+      code_challenge: codeChallenge,
       code_challenge_method: CodeChallengeMethod.S256,
     });
     const page = await fetch(url, { redirect: "manual" });

@@ -63,9 +63,15 @@ export function createContext(opts: EmulatorOptions, shutdown: AbortSignal): Emu
   const notificationSettings = createNotificationSettings();
   const signer = createPushSigner();
   const notifications = createNotificationDelivery({
-    seed: seed.seed, now, shutdown, settings: notificationSettings, signer,
-    pubsubEmulatorHost: opts.pubsubEmulatorHost, pushEndpoint: opts.pushEndpoint,
-    pushAudience: opts.pushAudience, pushServiceAccount: opts.pushServiceAccount,
+    seed: seed.seed,
+    now,
+    shutdown,
+    settings: notificationSettings,
+    signer,
+    pubsubEmulatorHost: opts.pubsubEmulatorHost,
+    pushEndpoint: opts.pushEndpoint,
+    pushAudience: opts.pushAudience,
+    pushServiceAccount: opts.pushServiceAccount,
   });
   return {
     now,

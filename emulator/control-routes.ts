@@ -9,10 +9,12 @@ type Op = (body: Body) => unknown;
 
 /** Routes by "METHOD path" after /_emulator. */
 function routes(c: EmulatorControls): Map<string, Op> {
-  const done = (fn: (b: Body) => void): Op => (b) => {
-    fn(b);
-    return {};
-  };
+  const done =
+    (fn: (b: Body) => void): Op =>
+    (b) => {
+      fn(b);
+      return {};
+    };
   return new Map<string, Op>([
     ["GET /stats", () => c.stats()],
     ["POST /stats/reset", done(() => c.resetStats())],

@@ -34,7 +34,15 @@ describe("emulator control API", () => {
 
     assert.equal((await control(t.emu, "POST", "/stats/reset")).status, 200);
     const { body: after } = await control(t.emu, "GET", "/stats");
-    assert.deepEqual(after, { requests: {}, byProject: {}, quotaRejections: {}, maxPerWindow: {}, grants: {}, revocations: 0, faultsInjected: 0 });
+    assert.deepEqual(after, {
+      requests: {},
+      byProject: {},
+      quotaRejections: {},
+      maxPerWindow: {},
+      grants: {},
+      revocations: 0,
+      faultsInjected: 0,
+    });
   });
 
   it("summarises the data so tests know what to expect", async () => {
@@ -52,7 +60,12 @@ describe("emulator control API", () => {
     const parent = t.emu.controls.data().accounts[0]?.locations[1]?.parent as string;
     const count = () => t.emu.controls.data().accounts[0]?.locations[1]?.reviewCount;
     const before = count() as number;
-    const added = await control(t.emu, "POST", "/reviews/add", { location: parent, comment: "New!", starRating: "THREE", reviewer: { displayName: "Test Person" } });
+    const added = await control(t.emu, "POST", "/reviews/add", {
+      location: parent,
+      comment: "New!",
+      starRating: "THREE",
+      reviewer: { displayName: "Test Person" },
+    });
     assert.equal(added.status, 200);
     assert.equal(added.body.reviewer.displayName, "Test Person");
     assert.equal(count(), before + 1);
@@ -78,7 +91,12 @@ describe("emulator control API", () => {
 
     t.emu.controls.deleteReview({ name: victim.name });
     assert.equal((await api(t.emu, `/v4/${victim.name}`, token)).status, 404);
-    const back = await control(t.emu, "POST", "/reviews/add", { location: parent, reviewId: victim.reviewId, comment: "I'm back.", starRating: "TWO" });
+    const back = await control(t.emu, "POST", "/reviews/add", {
+      location: parent,
+      reviewId: victim.reviewId,
+      comment: "I'm back.",
+      starRating: "TWO",
+    });
     assert.equal(back.status, 200);
     assert.equal(back.body.name, victim.name);
     assert.equal(back.body.reviewId, victim.reviewId);
@@ -93,7 +111,11 @@ describe("emulator control API", () => {
     for (const reviewId of ["", "a/b", "a b", 7]) {
       assert.equal((await control(t.emu, "POST", "/reviews/add", { location: parent, reviewId })).status, 400, String(reviewId));
     }
-    assert.equal((await control(t.emu, "POST", "/reviews/add", { location: parent, reviewid: "x" })).status, 400, "misspelt fields are refused");
+    assert.equal(
+      (await control(t.emu, "POST", "/reviews/add", { location: parent, reviewid: "x" })).status,
+      400,
+      "misspelt fields are refused",
+    );
     const snake = await control(t.emu, "POST", "/reviews/add", { location: parent, review_id: "snake_case-1", star_rating: "TWO" });
     assert.equal(snake.body.name, `${parent}/reviews/snake_case-1`, "snake_case spellings are accepted too");
     assert.equal(snake.body.starRating, "TWO");
@@ -102,10 +124,18 @@ describe("emulator control API", () => {
   it("edits content without moving updateTime when keepUpdateTime is set", async () => {
     const parent = t.emu.controls.data().accounts[1]?.locations[1]?.parent as string;
     const token = t.emu.controls.issueTokens({ client_id: DEMO.id }).access_token;
-    const listed = (await api(t.emu, `/v4/${parent}/reviews`, token)).body.reviews as { name: string; updateTime: string; createTime: string }[];
+    const listed = (await api(t.emu, `/v4/${parent}/reviews`, token)).body.reviews as {
+      name: string;
+      updateTime: string;
+      createTime: string;
+    }[];
     const target = listed[5] as (typeof listed)[number];
     const edited = await control(t.emu, "POST", "/reviews/edit", {
-      name: target.name, comment: "Quietly changed.", starRating: "ONE", reply: "Noted.", keepUpdateTime: true,
+      name: target.name,
+      comment: "Quietly changed.",
+      starRating: "ONE",
+      reply: "Noted.",
+      keepUpdateTime: true,
     });
     assert.equal(edited.status, 200);
     assert.equal(edited.body.updateTime, target.updateTime);
@@ -113,7 +143,11 @@ describe("emulator control API", () => {
     assert.deepEqual([edited.body.comment, edited.body.starRating, edited.body.reviewReply.comment], ["Quietly changed.", "ONE", "Noted."]);
 
     const after = (await api(t.emu, `/v4/${parent}/reviews`, token)).body.reviews as { name: string; comment?: string }[];
-    assert.deepEqual(after.map((r) => r.name), listed.map((r) => r.name), "the order by updateTime is unchanged");
+    assert.deepEqual(
+      after.map((r) => r.name),
+      listed.map((r) => r.name),
+      "the order by updateTime is unchanged",
+    );
     assert.equal(after[5]?.comment, "Quietly changed.");
     assert.deepEqual((await api(t.emu, `/v4/${target.name}`, token)).body, edited.body);
 
@@ -157,7 +191,10 @@ describe("emulator control API", () => {
 
   it("throws ControlError in process for the same bad input", () => {
     assert.throws(() => t.emu.controls.setQuota({ perMinute: 1.5 }), ControlError);
-    assert.throws(() => t.emu.controls.deleteReview({ name: "accounts/1/locations/2/reviews/3" }), (e: unknown) => e instanceof ControlError && e.status === 404);
+    assert.throws(
+      () => t.emu.controls.deleteReview({ name: "accounts/1/locations/2/reviews/3" }),
+      (e: unknown) => e instanceof ControlError && e.status === 404,
+    );
     assert.throws(() => t.emu.controls.addFault({ kind: "latency", latencyMs: -5 }), ControlError);
   });
 

@@ -96,7 +96,8 @@ function checkAdd(raw: unknown): ReviewAdd {
     const reviewer = onlyKeys(asInput(input.reviewer), ["displayName", "isAnonymous"]);
     const displayName = optString(reviewer, "displayName");
     const isAnonymous = reviewer.isAnonymous;
-    if (isAnonymous !== undefined && typeof isAnonymous !== "boolean") throw new ControlError(400, "reviewer.isAnonymous must be a boolean");
+    if (isAnonymous !== undefined && typeof isAnonymous !== "boolean")
+      throw new ControlError(400, "reviewer.isAnonymous must be a boolean");
     add.reviewer = {};
     if (displayName !== undefined) add.reviewer.displayName = displayName;
     if (isAnonymous !== undefined) add.reviewer.isAnonymous = isAnonymous;

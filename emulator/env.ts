@@ -32,9 +32,13 @@ function clients(env: NodeJS.ProcessEnv): EmulatorClient[] {
   const raw = env.EMULATOR_CLIENTS;
   if (raw === undefined || raw.trim() === "") return [{ id: "demo-client.apps.googleusercontent.com", secret: "demo-secret" }];
   const out: EmulatorClient[] = [];
-  for (const entry of raw.split(",").map((e) => e.trim()).filter(Boolean)) {
+  for (const entry of raw
+    .split(",")
+    .map((e) => e.trim())
+    .filter(Boolean)) {
     const colon = entry.indexOf(":");
-    if (colon <= 0 || colon === entry.length - 1) throw new EmulatorEnvError("EMULATOR_CLIENTS", "expected id:secret pairs separated by commas");
+    if (colon <= 0 || colon === entry.length - 1)
+      throw new EmulatorEnvError("EMULATOR_CLIENTS", "expected id:secret pairs separated by commas");
     out.push({ id: entry.slice(0, colon), secret: entry.slice(colon + 1) });
   }
   if (out.length === 0) throw new EmulatorEnvError("EMULATOR_CLIENTS", "expected at least one id:secret pair");
@@ -66,14 +70,16 @@ export function loadEmulatorEnv(env: NodeJS.ProcessEnv = process.env): EmulatorE
   const out: EmulatorEnv = { port: port(env), seed, clients: clients(env), autoApprove: bool(env, "EMULATOR_AUTO_APPROVE", false) };
   const ttl = env.EMULATOR_TOKEN_TTL_SECONDS;
   if (ttl !== undefined && ttl.trim() !== "") {
-    if (!/^\d+$/.test(ttl.trim()) || Number(ttl) < 1) throw new EmulatorEnvError("EMULATOR_TOKEN_TTL_SECONDS", "must be a positive integer");
+    if (!/^\d+$/.test(ttl.trim()) || Number(ttl) < 1)
+      throw new EmulatorEnvError("EMULATOR_TOKEN_TTL_SECONDS", "must be a positive integer");
     out.accessTokenTtlSeconds = Number(ttl);
   }
   const host = env.EMULATOR_HOST?.trim();
   if (host) out.host = host;
   const pubsub = env.PUBSUB_EMULATOR_HOST?.trim();
   if (pubsub) {
-    if (!/^[^\s/:]+:\d{1,5}$/.test(pubsub.replace(/^https?:\/\//, ""))) throw new EmulatorEnvError("PUBSUB_EMULATOR_HOST", "must be host:port");
+    if (!/^[^\s/:]+:\d{1,5}$/.test(pubsub.replace(/^https?:\/\//, "")))
+      throw new EmulatorEnvError("PUBSUB_EMULATOR_HOST", "must be host:port");
     out.pubsubEmulatorHost = pubsub;
   }
   const endpoint = env.EMULATOR_PUSH_ENDPOINT?.trim();

@@ -41,7 +41,8 @@ export function validateFault(spec: FaultSpec): FaultSpec {
   if (spec.rate !== undefined && (typeof spec.rate !== "number" || !(spec.rate >= 0 && spec.rate <= 1))) {
     throw new ControlError(400, "rate must be a number between 0 and 1");
   }
-  if (spec.count !== undefined && (!Number.isInteger(spec.count) || spec.count < 1)) throw new ControlError(400, "count must be a positive integer");
+  if (spec.count !== undefined && (!Number.isInteger(spec.count) || spec.count < 1))
+    throw new ControlError(400, "count must be a positive integer");
   if (spec.kind === "error" && spec.status !== undefined && spec.status !== 500 && spec.status !== 503) {
     throw new ControlError(400, "status must be 500 or 503");
   }
@@ -56,7 +57,11 @@ export function validateFault(spec: FaultSpec): FaultSpec {
       throw new ControlError(400, `forbidden faults apply to ${REVIEW_ENDPOINTS.join(", ")}`);
     }
     const locs = spec.locations;
-    if (!Array.isArray(locs) || locs.length === 0 || !locs.every((l) => typeof l === "string" && /^(accounts\/[^/]+\/)?locations\/[^/]+$/.test(l))) {
+    if (
+      !Array.isArray(locs) ||
+      locs.length === 0 ||
+      !locs.every((l) => typeof l === "string" && /^(accounts\/[^/]+\/)?locations\/[^/]+$/.test(l))
+    ) {
       throw new ControlError(400, 'locations must list "accounts/A/locations/L" or "locations/L" names');
     }
   }

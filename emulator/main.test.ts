@@ -18,10 +18,16 @@ describe("emulator environment", () => {
 
   it("reads clients, seed, auto-approve and token lifetime", () => {
     const env = loadEmulatorEnv({
-      EMULATOR_PORT: "0", EMULATOR_SEED: "large", EMULATOR_CLIENTS: "a.apps:s1, b.apps:s:2", EMULATOR_AUTO_APPROVE: "true",
+      EMULATOR_PORT: "0",
+      EMULATOR_SEED: "large",
+      EMULATOR_CLIENTS: "a.apps:s1, b.apps:s:2",
+      EMULATOR_AUTO_APPROVE: "true",
       EMULATOR_TOKEN_TTL_SECONDS: "120",
     });
-    assert.deepEqual(env.clients, [{ id: "a.apps", secret: "s1" }, { id: "b.apps", secret: "s:2" }]);
+    assert.deepEqual(env.clients, [
+      { id: "a.apps", secret: "s1" },
+      { id: "b.apps", secret: "s:2" },
+    ]);
     assert.equal(env.seed, "large");
     assert.equal(env.autoApprove, true);
     assert.equal(env.accessTokenTtlSeconds, 120);
@@ -37,15 +43,25 @@ describe("emulator environment", () => {
       [{ EMULATOR_TOKEN_TTL_SECONDS: "0" }, "EMULATOR_TOKEN_TTL_SECONDS"],
     ];
     for (const [env, variable] of cases) {
-      assert.throws(() => loadEmulatorEnv(env), (e: unknown) => e instanceof EmulatorEnvError && e.variable === variable);
+      assert.throws(
+        () => loadEmulatorEnv(env),
+        (e: unknown) => e instanceof EmulatorEnvError && e.variable === variable,
+      );
     }
-    assert.throws(() => loadEmulatorEnv({ EMULATOR_CLIENTS: "Sup3rS3cret" }), (e: unknown) => !String(e).includes("Sup3rS3cret"));
+    assert.throws(
+      () => loadEmulatorEnv({ EMULATOR_CLIENTS: "Sup3rS3cret" }),
+      (e: unknown) => !String(e).includes("Sup3rS3cret"),
+    );
   });
 });
 
 describe("emulator main process", () => {
   function start(env: Record<string, string>) {
-    return spawn(process.execPath, ["--import", "tsx", "emulator/main.ts"], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    return spawn(process.execPath, ["--import", "tsx", "emulator/main.ts"], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
   }
 
   it("logs one JSON line on listen, serves, and exits 0 on SIGTERM", async () => {
@@ -73,12 +89,17 @@ describe("emulator main process", () => {
       try {
         const [chunk] = (await once(child.stdout, "data")) as [Buffer];
         const { url } = JSON.parse(chunk.toString().split("\n")[0] as string) as { url: string };
-        const issued = await fetch(`${url}/_emulator/tokens/issue`, { method: "POST", body: JSON.stringify({ client_id: "demo-client.apps.googleusercontent.com" }) });
+        const issued = await fetch(`${url}/_emulator/tokens/issue`, {
+          method: "POST",
+          body: JSON.stringify({ client_id: "demo-client.apps.googleusercontent.com" }),
+        });
         const { access_token } = (await issued.json()) as { access_token: string };
         const data = (await (await fetch(`${url}/_emulator/data`)).json()) as { accounts: { locations: { parent: string }[] }[] };
         const pages: string[] = [];
         for (const loc of data.accounts.flatMap((a) => a.locations)) {
-          pages.push(await (await fetch(`${url}/v4/${loc.parent}/reviews`, { headers: { authorization: `Bearer ${access_token}` } })).text());
+          pages.push(
+            await (await fetch(`${url}/v4/${loc.parent}/reviews`, { headers: { authorization: `Bearer ${access_token}` } })).text(),
+          );
         }
         child.kill("SIGTERM");
         await once(child, "exit");

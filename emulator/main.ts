@@ -21,9 +21,17 @@ async function main(): Promise<void> {
   const emulator = await startGoogleEmulator(env);
   const { totalReviews, accounts } = emulator.controls.data();
   log({
-    level: "info", msg: "google emulator listening", url: emulator.url, port: emulator.port, seed: env.seed,
-    accounts: accounts.length, totalReviews, clients: env.clients.map((c) => c.id), autoApprove: env.autoApprove,
-    pushEndpoint: env.pushEndpoint ?? null, pubsubEmulatorHost: env.pubsubEmulatorHost ?? null,
+    level: "info",
+    msg: "google emulator listening",
+    url: emulator.url,
+    port: emulator.port,
+    seed: env.seed,
+    accounts: accounts.length,
+    totalReviews,
+    clients: env.clients.map((c) => c.id),
+    autoApprove: env.autoApprove,
+    pushEndpoint: env.pushEndpoint ?? null,
+    pubsubEmulatorHost: env.pubsubEmulatorHost ?? null,
   });
 
   let stopping = false;

@@ -94,7 +94,14 @@ function optRatio(input: Record<string, unknown>, key: string): number | undefin
 }
 
 const CONTROL_KEYS = [
-  "push_endpoint", "push_audience", "push_service_account", "drop_ratio", "duplicate_ratio", "delay_ms", "deny_publish_topics", "reset_counters",
+  "push_endpoint",
+  "push_audience",
+  "push_service_account",
+  "drop_ratio",
+  "duplicate_ratio",
+  "delay_ms",
+  "deny_publish_topics",
+  "reset_counters",
 ];
 
 /** camelCase keys become snake_case; an unknown key is a 400, so a typo never silently does nothing. */
@@ -110,7 +117,17 @@ function normalise(raw: unknown): Record<string, unknown> {
 }
 
 function zeroCounters(): Omit<NotificationCounters, "in_flight"> {
-  return { published: 0, pushed: 0, push_failures: 0, push_abandoned: 0, pubsub_published: 0, pubsub_failures: 0, dropped: 0, duplicated: 0, delayed: 0 };
+  return {
+    published: 0,
+    pushed: 0,
+    push_failures: 0,
+    push_abandoned: 0,
+    pubsub_published: 0,
+    pubsub_failures: 0,
+    dropped: 0,
+    duplicated: 0,
+    delayed: 0,
+  };
 }
 
 function logError(msg: string, fields: Record<string, unknown>): void {
@@ -153,7 +170,12 @@ export function createNotificationDelivery(opts: DeliveryOptions): NotificationD
   function client(): PubSub {
     // universeDomain given, so google-auth-library does not probe the GCE metadata server for it
     // (seconds of timeouts and a MetadataLookupWarning off GCP); the emulator needs no credentials.
-    pubsub ??= new PubSub({ projectId: "reviewflow-emulator", apiEndpoint: pubsubHost, emulatorMode: true, universeDomain: "googleapis.com" });
+    pubsub ??= new PubSub({
+      projectId: "reviewflow-emulator",
+      apiEndpoint: pubsubHost,
+      emulatorMode: true,
+      universeDomain: "googleapis.com",
+    });
     return pubsub;
   }
 
@@ -177,8 +199,12 @@ export function createNotificationDelivery(opts: DeliveryOptions): NotificationD
     const parsed = parseTopic(out.topic);
     const body = JSON.stringify({
       message: {
-        data: Buffer.from(out.data).toString("base64"), attributes: {},
-        messageId: out.messageId, message_id: out.messageId, publishTime: out.publishTime, publish_time: out.publishTime,
+        data: Buffer.from(out.data).toString("base64"),
+        attributes: {},
+        messageId: out.messageId,
+        message_id: out.messageId,
+        publishTime: out.publishTime,
+        publish_time: out.publishTime,
       },
       subscription: `projects/${parsed?.project}/subscriptions/${parsed?.topic}-push`,
     });

@@ -5,8 +5,17 @@ import type { NotificationSettingJson } from "./types.js";
 
 /** Google's NotificationType values (the Q&A ones are deprecated but still accepted). */
 export const NOTIFICATION_TYPES = [
-  "GOOGLE_UPDATE", "NEW_REVIEW", "UPDATED_REVIEW", "NEW_CUSTOMER_MEDIA", "NEW_QUESTION", "UPDATED_QUESTION",
-  "NEW_ANSWER", "UPDATED_ANSWER", "DUPLICATE_LOCATION", "LOSS_OF_VOICE_OF_MERCHANT", "VOICE_OF_MERCHANT_UPDATED",
+  "GOOGLE_UPDATE",
+  "NEW_REVIEW",
+  "UPDATED_REVIEW",
+  "NEW_CUSTOMER_MEDIA",
+  "NEW_QUESTION",
+  "UPDATED_QUESTION",
+  "NEW_ANSWER",
+  "UPDATED_ANSWER",
+  "DUPLICATE_LOCATION",
+  "LOSS_OF_VOICE_OF_MERCHANT",
+  "VOICE_OF_MERCHANT_UPDATED",
 ] as const;
 
 /** The only types the emulator sends: Google has none for a deleted review. */

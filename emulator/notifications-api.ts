@@ -15,14 +15,24 @@ import { invalidArgument, notFound, type RpcError, sendApiJson, sendRpcError, un
 
 const DOMAIN = "mybusinessnotifications.googleapis.com";
 const MASK_FIELDS = new Map([
-  ["pubsubTopic", "pubsubTopic"], ["pubsub_topic", "pubsubTopic"],
-  ["notificationTypes", "notificationTypes"], ["notification_types", "notificationTypes"],
+  ["pubsubTopic", "pubsubTopic"],
+  ["pubsub_topic", "pubsubTopic"],
+  ["notificationTypes", "notificationTypes"],
+  ["notification_types", "notificationTypes"],
 ]);
 const BODY_FIELDS = new Map([...MASK_FIELDS, ["name", "name"]]);
 
-function topicError(code: 400, status: "INVALID_ARGUMENT" | "FAILED_PRECONDITION", reason: string, message: string, topic: string): RpcError {
+function topicError(
+  code: 400,
+  status: "INVALID_ARGUMENT" | "FAILED_PRECONDITION",
+  reason: string,
+  message: string,
+  topic: string,
+): RpcError {
   return {
-    code, status, message,
+    code,
+    status,
+    message,
     details: [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason, domain: DOMAIN, metadata: { pubsub_topic: topic } }],
   };
 }
@@ -32,11 +42,20 @@ export const invalidTopic = (topic: string) =>
 
 export const publishDenied = (topic: string) =>
   topicError(
-    400, "FAILED_PRECONDITION", "PUBLISH_PERMISSIONS_MISSING_FOR_PUBSUB_TOPIC",
-    `mybusiness-api-pubsub@system.gserviceaccount.com needs the Pub/Sub Publisher role on ${topic}.`, topic,
+    400,
+    "FAILED_PRECONDITION",
+    "PUBLISH_PERMISSIONS_MISSING_FOR_PUBSUB_TOPIC",
+    `mybusiness-api-pubsub@system.gserviceaccount.com needs the Pub/Sub Publisher role on ${topic}.`,
+    topic,
   );
 
-export async function getNotificationSetting(ctx: EmulatorContext, req: IncomingMessage, res: ServerResponse, url: URL, accountId: string): Promise<void> {
+export async function getNotificationSetting(
+  ctx: EmulatorContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  accountId: string,
+): Promise<void> {
   const call = await admitApiCall(ctx, req, res, url, "notificationSetting.get");
   if (!call) return;
   const bound = bindQuery(url, []);
@@ -51,7 +70,8 @@ function parseMask(raw: string | undefined): Set<string> | RpcError {
   const fields = new Set<string>();
   for (const part of raw.split(",").map((p) => p.trim())) {
     const field = MASK_FIELDS.get(part);
-    if (!field) return invalidArgument("update_mask", `Invalid field mask path "${part}": only pubsub_topic and notification_types can be updated.`);
+    if (!field)
+      return invalidArgument("update_mask", `Invalid field mask path "${part}": only pubsub_topic and notification_types can be updated.`);
     fields.add(field);
   }
   return fields;
@@ -86,7 +106,11 @@ export async function updateNotificationSetting(
   if (!Array.isArray(types)) return fail(invalidPayload("Invalid value at 'notification_setting.notification_types': expected a list."));
   for (const [i, t] of types.entries()) {
     if (typeof t !== "string" || !(NOTIFICATION_TYPES as readonly string[]).includes(t)) {
-      return fail(invalidPayload(`Invalid value at 'notification_setting.notification_types[${i}]' (type.googleapis.com/google.mybusiness.notifications.v1.NotificationSetting.NotificationType), ${JSON.stringify(t)}`));
+      return fail(
+        invalidPayload(
+          `Invalid value at 'notification_setting.notification_types[${i}]' (type.googleapis.com/google.mybusiness.notifications.v1.NotificationSetting.NotificationType), ${JSON.stringify(t)}`,
+        ),
+      );
     }
   }
   if (!ctx.store.findAccount(accountId)) return fail(notFound());

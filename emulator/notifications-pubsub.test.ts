@@ -19,7 +19,8 @@ describe("emulator review notifications on the Cloud Pub/Sub emulator", function
   const token = () => emu.controls.issueTokens({ client_id: DEMO.id }).access_token;
   const patch = (account: string, pubsubTopic: string) =>
     api(emu, `/v1/${account}/notificationSetting?updateMask=pubsubTopic,notificationTypes`, token(), {
-      method: "PATCH", body: JSON.stringify({ pubsubTopic, notificationTypes: ["NEW_REVIEW", "UPDATED_REVIEW"] }),
+      method: "PATCH",
+      body: JSON.stringify({ pubsubTopic, notificationTypes: ["NEW_REVIEW", "UPDATED_REVIEW"] }),
     });
 
   it("refuses a topic the Pub/Sub emulator does not have, then publishes an edit to the account's topic for a pull subscriber", async () => {

@@ -17,7 +17,9 @@ function tokenFor(emu: GoogleEmulator): string {
 function patch(emu: GoogleEmulator, account: string, body: unknown, mask: string | null = "pubsubTopic,notificationTypes") {
   const query = mask === null ? "" : `?updateMask=${encodeURIComponent(mask)}`;
   return api(emu, `/v1/${account}/notificationSetting${query}`, tokenFor(emu), {
-    method: "PATCH", body: JSON.stringify(body), headers: { "content-type": "application/json" },
+    method: "PATCH",
+    body: JSON.stringify(body),
+    headers: { "content-type": "application/json" },
   });
 }
 
@@ -55,14 +57,23 @@ describe("emulator Notifications API v1 notificationSetting", () => {
     assert.equal(empty.status, 200);
     assert.deepEqual(empty.body, { name: `${account}/notificationSetting` });
 
-    const set = await patch(t.emu, account, { name: `${account}/notificationSetting`, pubsubTopic: TOPIC, notificationTypes: ["NEW_REVIEW", "UPDATED_REVIEW"] });
+    const set = await patch(t.emu, account, {
+      name: `${account}/notificationSetting`,
+      pubsubTopic: TOPIC,
+      notificationTypes: ["NEW_REVIEW", "UPDATED_REVIEW"],
+    });
     assert.equal(set.status, 200);
     const expected = { name: `${account}/notificationSetting`, pubsubTopic: TOPIC, notificationTypes: ["NEW_REVIEW", "UPDATED_REVIEW"] };
     assert.deepEqual(set.body, expected);
     assert.deepEqual((await api(t.emu, `/v1/${account}/notificationSetting`, tokenFor(t.emu))).body, expected);
 
     // Only the masked field changes; snake_case mask paths work too.
-    const typesOnly = await patch(t.emu, account, { pubsubTopic: "projects/other/topics/ignored", notificationTypes: ["NEW_REVIEW"] }, "notification_types");
+    const typesOnly = await patch(
+      t.emu,
+      account,
+      { pubsubTopic: "projects/other/topics/ignored", notificationTypes: ["NEW_REVIEW"] },
+      "notification_types",
+    );
     assert.deepEqual(typesOnly.body, { ...expected, notificationTypes: ["NEW_REVIEW"] });
     // A masked field missing from the body is cleared: that is how notifications are turned off.
     const off = await patch(t.emu, account, {}, "pubsubTopic");
@@ -94,7 +105,13 @@ describe("emulator Notifications API v1 notificationSetting", () => {
 
   it("answers INVALID_PUBSUB_TOPIC for a malformed topic and PUBLISH_PERMISSIONS_MISSING_FOR_PUBSUB_TOPIC for a denied one", async () => {
     const account = t.emu.controls.data().accounts[0]?.name as string;
-    for (const topic of ["reviews", "projects/p/topics/", "projects/reviewflow-test/topics/goog-reviews", "projects/reviewflow-test/subscriptions/x", "projects/reviewflow-test/topics/a b"]) {
+    for (const topic of [
+      "reviews",
+      "projects/p/topics/",
+      "projects/reviewflow-test/topics/goog-reviews",
+      "projects/reviewflow-test/subscriptions/x",
+      "projects/reviewflow-test/topics/a b",
+    ]) {
       const res = await patch(t.emu, account, { pubsubTopic: topic, notificationTypes: ["NEW_REVIEW"] });
       assert.equal(res.status, 400, topic);
       assert.equal(res.body.error.status, "INVALID_ARGUMENT");
@@ -127,7 +144,11 @@ describe("emulator Notifications API v1 notificationSetting", () => {
     const over = await api(t.emu, `/v1/${account}/notificationSetting`, tokenFor(t.emu));
     assert.equal(over.status, 429);
     assert.equal(over.body.error.details[0].metadata.service, "mybusinessnotifications.googleapis.com");
-    assert.equal((await api(t.emu, `/v4/${(await firstReview(t.emu)).parent}/reviews`, tokenFor(t.emu))).status, 200, "other APIs keep their own quota");
+    assert.equal(
+      (await api(t.emu, `/v4/${(await firstReview(t.emu)).parent}/reviews`, tokenFor(t.emu))).status,
+      200,
+      "other APIs keep their own quota",
+    );
     t.emu.controls.setQuota({ perMinute: 300, project: DEMO.id, api: "notifications" });
   });
 });
@@ -146,7 +167,13 @@ describe("emulator review notifications by push", () => {
     answers = [];
     receiver.received.length = 0;
     t.emu.controls.configureNotifications({
-      push_endpoint: receiver.url, push_audience: null, push_service_account: null, drop_ratio: 0, duplicate_ratio: 0, delay_ms: 0, reset_counters: true,
+      push_endpoint: receiver.url,
+      push_audience: null,
+      push_service_account: null,
+      drop_ratio: 0,
+      duplicate_ratio: 0,
+      delay_ms: 0,
+      reset_counters: true,
     });
     const account = t.emu.controls.data().accounts[0]?.name as string;
     assert.equal((await patch(t.emu, account, { pubsubTopic: TOPIC, notificationTypes: ["NEW_REVIEW", "UPDATED_REVIEW"] })).status, 200);
@@ -180,13 +207,25 @@ describe("emulator review notifications by push", () => {
     assert.ok(claims.iat >= before && claims.iat <= Math.floor(Date.now() / 1000));
     assert.equal(claims.exp, claims.iat + 3600);
     assert.deepEqual(t.emu.controls.notifications().counters, {
-      published: 1, pushed: 1, push_failures: 0, push_abandoned: 0, pubsub_published: 0, pubsub_failures: 0, dropped: 0, duplicated: 0, delayed: 0, in_flight: 0,
+      published: 1,
+      pushed: 1,
+      push_failures: 0,
+      push_abandoned: 0,
+      pubsub_published: 0,
+      pubsub_failures: 0,
+      dropped: 0,
+      duplicated: 0,
+      delayed: 0,
+      in_flight: 0,
     });
   });
 
   it("pushes NEW_REVIEW for an addition, uses the configured audience and account, and sends nothing for a deletion", async () => {
     const review = await firstReview(t.emu);
-    const state = await control(t.emu, "POST", "/notifications", { pushAudience: "https://reviewflow.example/push", pushServiceAccount: "push@example.iam.gserviceaccount.com" });
+    const state = await control(t.emu, "POST", "/notifications", {
+      pushAudience: "https://reviewflow.example/push",
+      pushServiceAccount: "push@example.iam.gserviceaccount.com",
+    });
     assert.equal(state.status, 200);
     assert.equal(state.body.push_audience, "https://reviewflow.example/push");
     const added = t.emu.controls.addReview({ location: review.parent, comment: "New here." });
@@ -238,7 +277,11 @@ describe("emulator review notifications by push", () => {
     t.emu.controls.editReview({ name: review.name, comment: "Twice." });
     await notificationsSettled(t.emu);
     assert.equal(receiver.received.length, 2);
-    assert.equal(receiver.received[0]?.body.message.messageId, receiver.received[1]?.body.message.messageId, "a duplicate reuses the messageId");
+    assert.equal(
+      receiver.received[0]?.body.message.messageId,
+      receiver.received[1]?.body.message.messageId,
+      "a duplicate reuses the messageId",
+    );
 
     // Same seed, same edits: the same notifications are dropped and duplicated.
     const decisions = async (emu: GoogleEmulator) => {
@@ -275,7 +318,14 @@ describe("emulator review notifications by push", () => {
     assert.equal(receiver.received.length, 1);
     assert.equal(t.emu.controls.notifications().counters.delayed, 1);
 
-    for (const bad of [{ drop_ratio: 2 }, { duplicate_ratio: "x" }, { delay_ms: -1 }, { push_endpoint: "ftp://x" }, { deny_publish_topics: "t" }, { dropRate: 0.1 }]) {
+    for (const bad of [
+      { drop_ratio: 2 },
+      { duplicate_ratio: "x" },
+      { delay_ms: -1 },
+      { push_endpoint: "ftp://x" },
+      { deny_publish_topics: "t" },
+      { dropRate: 0.1 },
+    ]) {
       const res = await control(t.emu, "POST", "/notifications", bad);
       assert.equal(res.status, 400, JSON.stringify(bad));
     }
@@ -288,8 +338,10 @@ describe("emulator review notifications by push", () => {
 describe("emulator notification environment", () => {
   it("reads the push and Pub/Sub variables and names a bad one", () => {
     const env = loadEmulatorEnv({
-      EMULATOR_PUSH_ENDPOINT: "http://127.0.0.1:8080/google/pubsub/push", EMULATOR_PUSH_AUDIENCE: "https://aud.example",
-      EMULATOR_PUSH_SERVICE_ACCOUNT: "sa@example.iam.gserviceaccount.com", PUBSUB_EMULATOR_HOST: "127.0.0.1:8085",
+      EMULATOR_PUSH_ENDPOINT: "http://127.0.0.1:8080/google/pubsub/push",
+      EMULATOR_PUSH_AUDIENCE: "https://aud.example",
+      EMULATOR_PUSH_SERVICE_ACCOUNT: "sa@example.iam.gserviceaccount.com",
+      PUBSUB_EMULATOR_HOST: "127.0.0.1:8085",
     });
     assert.equal(env.pushEndpoint, "http://127.0.0.1:8080/google/pubsub/push");
     assert.equal(env.pushAudience, "https://aud.example");

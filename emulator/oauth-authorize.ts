@@ -47,22 +47,32 @@ function parseRequest(ctx: EmulatorContext, q: URLSearchParams): Parsed {
   }
   // Any http(s) URI is accepted for a known client; the token exchange must repeat it exactly.
   if (!target || (target.protocol !== "http:" && target.protocol !== "https:") || target.hash !== "") {
-    throw new PageError(400, "redirect_uri_mismatch", "You can't sign in to this app because it doesn't comply with Google's OAuth 2.0 policy.");
+    throw new PageError(
+      400,
+      "redirect_uri_mismatch",
+      "You can't sign in to this app because it doesn't comply with Google's OAuth 2.0 policy.",
+    );
   }
   const responseType = need("response_type");
   if (responseType !== "code") throw new PageError(400, "unsupported_response_type", `Invalid response_type: ${responseType}`);
   const scopes = need("scope").split(/\s+/).filter(Boolean);
   const invalid = scopes.filter((s) => !BASIC_SCOPES.has(s) && !s.startsWith("https://www.googleapis.com/auth/"));
-  if (invalid.length > 0) throw new PageError(400, "invalid_scope", `Some requested scopes were invalid. {invalid=[${invalid.join(", ")}]}`);
+  if (invalid.length > 0)
+    throw new PageError(400, "invalid_scope", `Some requested scopes were invalid. {invalid=[${invalid.join(", ")}]}`);
 
   const accessType = get("access_type") ?? "online";
-  if (accessType !== "online" && accessType !== "offline") throw new PageError(400, "invalid_request", `Invalid access_type: ${accessType}`);
+  if (accessType !== "online" && accessType !== "offline")
+    throw new PageError(400, "invalid_request", `Invalid access_type: ${accessType}`);
   const prompts = (get("prompt") ?? "").split(/\s+/).filter(Boolean);
   if (prompts.some((p) => !PROMPTS.has(p)) || (prompts.includes("none") && prompts.length > 1)) {
     throw new PageError(400, "invalid_request", `Invalid prompt: ${get("prompt")}`);
   }
   const request: AuthorizationRequest = {
-    clientId, redirectUri, scopes, accessType, forceConsent: prompts.includes("consent"),
+    clientId,
+    redirectUri,
+    scopes,
+    accessType,
+    forceConsent: prompts.includes("consent"),
     includeGrantedScopes: get("include_granted_scopes") === "true",
   };
   const challenge = get("code_challenge");
@@ -98,7 +108,8 @@ export function createAuthorizeHandler(ctx: EmulatorContext) {
     const id = form.get("consent_id") ?? "";
     const entry = pending.get(id);
     pending.delete(id);
-    if (!entry || entry.expiresAt <= ctx.now()) throw new PageError(400, "invalid_request", "This sign-in request has expired. Start again from the app.");
+    if (!entry || entry.expiresAt <= ctx.now())
+      throw new PageError(400, "invalid_request", "This sign-in request has expired. Start again from the app.");
     if (form.get("decision") === "allow") return approve(res, entry);
     back(res, entry, { error: "access_denied" });
   }
@@ -122,7 +133,10 @@ export function createAuthorizeHandler(ctx: EmulatorContext) {
       const consentId = randomBytes(18).toString("base64url");
       pending.set(consentId, { ...parsed, expiresAt: ctx.now() + CONSENT_TTL_MS });
       const html = consentPage({
-        consentId, clientId: parsed.request.clientId, redirectHost: new URL(parsed.request.redirectUri).host, scopes: parsed.request.scopes,
+        consentId,
+        clientId: parsed.request.clientId,
+        redirectHost: new URL(parsed.request.redirectUri).host,
+        scopes: parsed.request.scopes,
       });
       sendHtml(res, 200, html);
     } catch (e) {

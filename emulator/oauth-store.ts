@@ -113,7 +113,14 @@ export function createOAuthStore(clients: readonly EmulatorClient[], now: () => 
 
   function issueAccess(grant: Grant, scopes: string[], accessType: AccessRec["accessType"]): AccessRec {
     if (accessTokens.size > 10_000) sweep();
-    const rec: AccessRec = { token: secretToken("ya29.a0", 120), clientId: grant.clientId, scopes, expiresAt: now() + ttl() * 1000, accessType, grant };
+    const rec: AccessRec = {
+      token: secretToken("ya29.a0", 120),
+      clientId: grant.clientId,
+      scopes,
+      expiresAt: now() + ttl() * 1000,
+      accessType,
+      grant,
+    };
     accessTokens.set(rec.token, rec);
     grant.accessTokens.add(rec.token);
     return rec;
@@ -171,8 +178,10 @@ export function createOAuthStore(clients: readonly EmulatorClient[], now: () => 
       if (rec.redirectUri !== p.redirectUri) throw new OAuthError(400, "redirect_uri_mismatch", "Bad Request");
       if (rec.codeChallenge !== undefined) {
         const v = p.codeVerifier;
-        const derived = v === undefined ? undefined : rec.codeChallengeMethod === "S256" ? createHash("sha256").update(v).digest("base64url") : v;
-        if (derived === undefined || !safeEqual(derived, rec.codeChallenge)) throw new OAuthError(400, "invalid_grant", "Invalid code verifier.");
+        const derived =
+          v === undefined ? undefined : rec.codeChallengeMethod === "S256" ? createHash("sha256").update(v).digest("base64url") : v;
+        if (derived === undefined || !safeEqual(derived, rec.codeChallenge))
+          throw new OAuthError(400, "invalid_grant", "Invalid code verifier.");
       }
       rec.used = true;
       const grant = grantFor(rec.clientId);

@@ -71,7 +71,10 @@ export function createTokenHandlers(ctx: EmulatorContext) {
       const grantType = required(params, "grant_type");
       if (grantType === "authorization_code") {
         const body = ctx.oauth.exchangeCode({
-          clientId, code: required(params, "code"), redirectUri: required(params, "redirect_uri"), codeVerifier: params.get("code_verifier"),
+          clientId,
+          code: required(params, "code"),
+          redirectUri: required(params, "redirect_uri"),
+          codeVerifier: params.get("code_verifier"),
         });
         ctx.stats.grant(clientId, "authorization_code");
         return sendOAuth(res, 200, body);
@@ -119,8 +122,12 @@ export function createTokenHandlers(ctx: EmulatorContext) {
       const { rec } = found;
       const expiresIn = Math.max(0, Math.floor((rec.expiresAt - ctx.now()) / 1000));
       sendOAuth(res, 200, {
-        azp: rec.clientId, aud: rec.clientId, scope: rec.scopes.join(" "),
-        exp: String(Math.floor(rec.expiresAt / 1000)), expires_in: String(expiresIn), access_type: rec.accessType,
+        azp: rec.clientId,
+        aud: rec.clientId,
+        scope: rec.scopes.join(" "),
+        exp: String(Math.floor(rec.expiresAt / 1000)),
+        expires_in: String(expiresIn),
+        access_type: rec.accessType,
       });
     } catch (e) {
       if (e instanceof OAuthError) return sendOAuthError(res, e);

@@ -61,7 +61,9 @@ describe("emulator OAuth: authorize and code exchange", () => {
     const client = oauthClient(t.emu);
     const { redirect, codeVerifier } = await authorize(client);
     const other = oauthClient(t.emu, { redirectUri: `${REDIRECT_URI}/` });
-    const err = await rejection(other.getToken({ code: redirect.searchParams.get("code") as string, codeVerifier: codeVerifier as string }));
+    const err = await rejection(
+      other.getToken({ code: redirect.searchParams.get("code") as string, codeVerifier: codeVerifier as string }),
+    );
     assert.equal(err.status, 400);
     assert.deepEqual(err.response.data, { error: "redirect_uri_mismatch", error_description: "Bad Request" });
   });
@@ -77,16 +79,22 @@ describe("emulator OAuth: authorize and code exchange", () => {
 
   it("answers invalid_request, unsupported_grant_type and Malformed auth code. on bad token requests", async () => {
     const post = (form: Record<string, string>) =>
-      fetch(`${t.emu.url}/token`, { method: "POST", body: new URLSearchParams(form) }).then(async (r) => ({ status: r.status, body: await r.json() }));
+      fetch(`${t.emu.url}/token`, { method: "POST", body: new URLSearchParams(form) }).then(async (r) => ({
+        status: r.status,
+        body: await r.json(),
+      }));
     const base = { client_id: DEMO.id, client_secret: DEMO.secret };
     assert.deepEqual(await post({ ...base, grant_type: "authorization_code", redirect_uri: REDIRECT_URI }), {
-      status: 400, body: { error: "invalid_request", error_description: "Missing required parameter: code" },
+      status: 400,
+      body: { error: "invalid_request", error_description: "Missing required parameter: code" },
     });
     assert.deepEqual(await post({ ...base, grant_type: "password" }), {
-      status: 400, body: { error: "unsupported_grant_type", error_description: "Invalid grant_type: password" },
+      status: 400,
+      body: { error: "unsupported_grant_type", error_description: "Invalid grant_type: password" },
     });
     assert.deepEqual(await post({ ...base, grant_type: "authorization_code", code: "garbage", redirect_uri: REDIRECT_URI }), {
-      status: 400, body: { error: "invalid_grant", error_description: "Malformed auth code." },
+      status: 400,
+      body: { error: "invalid_grant", error_description: "Malformed auth code." },
     });
   });
 
@@ -138,7 +146,9 @@ describe("emulator OAuth: authorize and code exchange", () => {
       const client = oauthClient(emu);
       const { redirect, codeVerifier } = await authorize(client);
       now += 10 * 60_000 + 1;
-      const err = await rejection(client.getToken({ code: redirect.searchParams.get("code") as string, codeVerifier: codeVerifier as string }));
+      const err = await rejection(
+        client.getToken({ code: redirect.searchParams.get("code") as string, codeVerifier: codeVerifier as string }),
+      );
       assert.equal(err.response.data.error_description, "Bad Request");
     } finally {
       await emu.close();
@@ -188,7 +198,10 @@ describe("emulator OAuth: refresh, revoke, tokeninfo", () => {
 
   it("revokes from the form body too", async () => {
     const client = await connectedClient(t.emu, { prompt: "consent" });
-    const res = await fetch(`${t.emu.url}/revoke`, { method: "POST", body: new URLSearchParams({ token: client.credentials.refresh_token as string }) });
+    const res = await fetch(`${t.emu.url}/revoke`, {
+      method: "POST",
+      body: new URLSearchParams({ token: client.credentials.refresh_token as string }),
+    });
     assert.equal(res.status, 200);
     const info = await fetch(`${t.emu.url}/tokeninfo?access_token=${client.credentials.access_token}`);
     assert.equal(info.status, 400);

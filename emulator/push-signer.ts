@@ -33,7 +33,9 @@ export function createPushSigner(): PushSigner {
 
   function load() {
     keys ??= new Promise<{ privateKey: KeyObject; publicKey: KeyObject }>((resolve, reject) => {
-      generateKeyPair("rsa", { modulusLength: 2048 }, (err, publicKey, privateKey) => (err ? reject(err) : resolve({ publicKey, privateKey })));
+      generateKeyPair("rsa", { modulusLength: 2048 }, (err, publicKey, privateKey) =>
+        err ? reject(err) : resolve({ publicKey, privateKey }),
+      );
     }).then(({ publicKey, privateKey }) => {
       const { n, e } = publicKey.export({ format: "jwk" }) as { n: string; e: string };
       // Like Google's kids: a hex digest of the key, stable for the life of the key.
@@ -53,8 +55,14 @@ export function createPushSigner(): PushSigner {
       const header = b64url(JSON.stringify({ alg: "RS256", kid, typ: "JWT" }));
       const payload = b64url(
         JSON.stringify({
-          aud: claims.aud, azp: PUSH_SUBJECT, email: claims.email, email_verified: true,
-          exp: iat + TOKEN_LIFETIME_S, iat, iss: PUSH_ISSUER, sub: PUSH_SUBJECT,
+          aud: claims.aud,
+          azp: PUSH_SUBJECT,
+          email: claims.email,
+          email_verified: true,
+          exp: iat + TOKEN_LIFETIME_S,
+          iat,
+          iss: PUSH_ISSUER,
+          sub: PUSH_SUBJECT,
         }),
       );
       const signature = sign("sha256", Buffer.from(`${header}.${payload}`), privateKey);

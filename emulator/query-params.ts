@@ -4,8 +4,21 @@ import { invalidArgument, invalidInt, type RpcError, unknownQueryParameter } fro
 
 /** Google's StandardParameters (reference §1.4), accepted and ignored by every method. */
 const SYSTEM_PARAMS = new Set([
-  "fields", "prettyPrint", "quotaUser", "alt", "$.xgafv", "access_token", "oauth_token", "key", "callback",
-  "uploadType", "upload_protocol", "upload_type", "pp", "userIp", "bearer_token",
+  "fields",
+  "prettyPrint",
+  "quotaUser",
+  "alt",
+  "$.xgafv",
+  "access_token",
+  "oauth_token",
+  "key",
+  "callback",
+  "uploadType",
+  "upload_protocol",
+  "upload_type",
+  "pp",
+  "userIp",
+  "bearer_token",
 ]);
 
 function snake(name: string): string {

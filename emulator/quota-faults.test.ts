@@ -139,7 +139,10 @@ describe("emulator fault injection", () => {
     }
     assert.equal((await api(t.emu, `/v4/${open?.parent}/reviews`, token)).status, 200);
     const batch = (names: string[]) =>
-      api(t.emu, `/v4/${account?.name}/locations:batchGetReviews`, token, { method: "POST", body: JSON.stringify({ locationNames: names }) });
+      api(t.emu, `/v4/${account?.name}/locations:batchGetReviews`, token, {
+        method: "POST",
+        body: JSON.stringify({ locationNames: names }),
+      });
     assert.equal((await batch([open?.parent as string, blocked?.parent as string])).status, 403);
     assert.equal((await batch([open?.parent as string])).status, 200);
   });
@@ -173,7 +176,14 @@ describe("emulator fault injection", () => {
     assert.equal((await control(t.emu, "DELETE", "/faults")).status, 200);
     assert.equal((await api(t.emu, "/v1/accounts", token)).status, 200);
 
-    for (const bad of [{ kind: "explode" }, { kind: "error", status: 502 }, { kind: "error", rate: 2 }, { kind: "forbidden" }, { kind: "latency" }, { kind: "error", endpoint: "nope" }]) {
+    for (const bad of [
+      { kind: "explode" },
+      { kind: "error", status: 502 },
+      { kind: "error", rate: 2 },
+      { kind: "forbidden" },
+      { kind: "latency" },
+      { kind: "error", endpoint: "nope" },
+    ]) {
       assert.equal((await control(t.emu, "POST", "/faults", bad)).status, 400, JSON.stringify(bad));
     }
   });

@@ -62,7 +62,8 @@ export function createQuota(defaultPerMinute: number, now: () => number) {
       if (s.api !== undefined && !API_NAMES.includes(s.api as ApiName)) {
         throw new ControlError(400, `unknown api "${s.api}" (${API_NAMES.join(", ")})`);
       }
-      if (s.project !== undefined && (typeof s.project !== "string" || s.project === "")) throw new ControlError(400, "project must be a client id");
+      if (s.project !== undefined && (typeof s.project !== "string" || s.project === ""))
+        throw new ControlError(400, "project must be a client id");
       limits.set(key(s.project ?? "*", s.api ?? "*"), s.perMinute);
     },
 

@@ -6,14 +6,26 @@
 type Node = "leaf" | "repeated" | "open" | { [field: string]: Node };
 
 const POSTAL_ADDRESS: Node = {
-  regionCode: "leaf", languageCode: "leaf", postalCode: "leaf", sortingCode: "leaf", administrativeArea: "leaf",
-  locality: "leaf", sublocality: "leaf", addressLines: "repeated", recipients: "repeated", organization: "leaf", revision: "leaf",
+  regionCode: "leaf",
+  languageCode: "leaf",
+  postalCode: "leaf",
+  sortingCode: "leaf",
+  administrativeArea: "leaf",
+  locality: "leaf",
+  sublocality: "leaf",
+  addressLines: "repeated",
+  recipients: "repeated",
+  organization: "leaf",
+  revision: "leaf",
 };
 const CATEGORY: Node = { name: "leaf", displayName: "leaf", serviceTypes: "repeated", moreHoursTypes: "repeated" };
 
 /** The Location message, from the googleapis typings `Schema$Location`. */
 const LOCATION: { [field: string]: Node } = {
-  name: "leaf", languageCode: "leaf", storeCode: "leaf", title: "leaf",
+  name: "leaf",
+  languageCode: "leaf",
+  storeCode: "leaf",
+  title: "leaf",
   phoneNumbers: { primaryPhone: "leaf", additionalPhones: "repeated" },
   categories: { primaryCategory: CATEGORY, additionalCategories: "repeated" },
   storefrontAddress: POSTAL_ADDRESS,
@@ -26,10 +38,21 @@ const LOCATION: { [field: string]: Node } = {
   latlng: { latitude: "leaf", longitude: "leaf" },
   openInfo: { status: "leaf", canReopen: "leaf", openingDate: "open" },
   metadata: {
-    hasGoogleUpdated: "leaf", hasPendingEdits: "leaf", hasVoiceOfMerchant: "leaf", canDelete: "leaf",
-    canHaveBusinessCalls: "leaf", canHaveFoodMenus: "leaf", canModifyServiceList: "leaf", canOperateHealthData: "leaf",
-    canOperateLodgingData: "leaf", canOperateLocalPost: "leaf", duplicateLocation: "leaf",
-    isParticularlyPersonalPlace: "leaf", mapsUri: "leaf", newReviewUri: "leaf", placeId: "leaf",
+    hasGoogleUpdated: "leaf",
+    hasPendingEdits: "leaf",
+    hasVoiceOfMerchant: "leaf",
+    canDelete: "leaf",
+    canHaveBusinessCalls: "leaf",
+    canHaveFoodMenus: "leaf",
+    canModifyServiceList: "leaf",
+    canOperateHealthData: "leaf",
+    canOperateLodgingData: "leaf",
+    canOperateLocalPost: "leaf",
+    duplicateLocation: "leaf",
+    isParticularlyPersonalPlace: "leaf",
+    mapsUri: "leaf",
+    newReviewUri: "leaf",
+    placeId: "leaf",
   },
   profile: { description: "leaf" },
   relationshipData: "open",

@@ -82,7 +82,8 @@ export function createReviewStore(seed: ResolvedSeed, now: () => number): Review
       const key = `${order}|${locations.map((l) => l.id).join(",")}`;
       let list = sortCache.get(key);
       if (!list) {
-        const all = locations.length === 1 ? reviewsOf(locations[0] as LocationRec).values() : locations.flatMap((l) => [...reviewsOf(l).values()]);
+        const all =
+          locations.length === 1 ? reviewsOf(locations[0] as LocationRec).values() : locations.flatMap((l) => [...reviewsOf(l).values()]);
         list = sortReviews(all, order);
         if (sortCache.size >= SORT_CACHE_LIMIT) sortCache.clear();
         sortCache.set(key, list);
@@ -127,8 +128,12 @@ export function createReviewStore(seed: ResolvedSeed, now: () => number): Review
       const at = stamp();
       const anonymous = add.reviewer?.isAnonymous === true;
       const review: ReviewRec = {
-        name, reviewId, rating: ratingFromStar(add.starRating ?? "FIVE"),
-        createMs: at, updateMs: at, anonymous,
+        name,
+        reviewId,
+        rating: ratingFromStar(add.starRating ?? "FIVE"),
+        createMs: at,
+        updateMs: at,
+        anonymous,
       };
       if (!anonymous) review.displayName = add.reviewer?.displayName ?? `${pick(addRng, FIRST_NAMES)} ${pick(addRng, LAST_NAMES)}`;
       if (add.comment !== undefined) review.comment = add.comment;

@@ -25,7 +25,13 @@ function isCursor(p: unknown): p is ReviewCursor {
 const badOrder = () => invalidArgument("order_by", "Valid orders are rating, rating desc and updateTime desc.");
 
 /** One page of a sorted list after an optional cursor, skipping reviews `keep` rejects. */
-function pageOf(sorted: readonly ReviewRec[], order: ReviewOrder, cursor: ReviewCursor | undefined, size: number, keep: (r: ReviewRec) => boolean) {
+function pageOf(
+  sorted: readonly ReviewRec[],
+  order: ReviewOrder,
+  cursor: ReviewCursor | undefined,
+  size: number,
+  keep: (r: ReviewRec) => boolean,
+) {
   const page: ReviewRec[] = [];
   let i = cursor ? indexAfter(sorted, order, cursor) : 0;
   for (; i < sorted.length && page.length < size; i++) if (keep(sorted[i] as ReviewRec)) page.push(sorted[i] as ReviewRec);
@@ -101,9 +107,16 @@ export async function getReview(
 }
 
 const BATCH_FIELDS = new Map([
-  ["locationNames", "locationNames"], ["location_names", "locationNames"], ["pageSize", "pageSize"], ["page_size", "pageSize"],
-  ["pageToken", "pageToken"], ["page_token", "pageToken"], ["orderBy", "orderBy"], ["order_by", "orderBy"],
-  ["ignoreRatingOnlyReviews", "ignoreRatingOnlyReviews"], ["ignore_rating_only_reviews", "ignoreRatingOnlyReviews"],
+  ["locationNames", "locationNames"],
+  ["location_names", "locationNames"],
+  ["pageSize", "pageSize"],
+  ["page_size", "pageSize"],
+  ["pageToken", "pageToken"],
+  ["page_token", "pageToken"],
+  ["orderBy", "orderBy"],
+  ["order_by", "orderBy"],
+  ["ignoreRatingOnlyReviews", "ignoreRatingOnlyReviews"],
+  ["ignore_rating_only_reviews", "ignoreRatingOnlyReviews"],
 ]);
 
 export async function batchGetReviews(
@@ -129,10 +142,12 @@ export async function batchGetReviews(
   if (!Array.isArray(names) || names.length === 0 || !names.every((n) => typeof n === "string")) {
     return fail(invalidArgument("location_names", "At least one location name is required."));
   }
-  if (names.length > BATCH_LOCATION_MAX) return fail(invalidArgument("location_names", `At most ${BATCH_LOCATION_MAX} location names per call.`));
+  if (names.length > BATCH_LOCATION_MAX)
+    return fail(invalidArgument("location_names", `At most ${BATCH_LOCATION_MAX} location names per call.`));
   const locations: LocationRec[] = [];
   for (const name of new Set(names as string[])) {
-    if (!name.startsWith(`accounts/${accountId}/locations/`)) return fail(invalidArgument("location_names", `Location ${name} is not under accounts/${accountId}.`));
+    if (!name.startsWith(`accounts/${accountId}/locations/`))
+      return fail(invalidArgument("location_names", `Location ${name} is not under accounts/${accountId}.`));
     const location = ctx.store.findLocationByParent(name);
     if (!location) return fail(notFound());
     locations.push(location);

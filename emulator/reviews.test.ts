@@ -47,7 +47,10 @@ describe("emulator My Business v4 reviews", () => {
     assert.ok(pages.slice(0, -1).every((p) => p.reviews?.length === 50));
     assert.equal(pages[pages.length - 1]?.nextPageToken, undefined);
     const times = reviews.map((r) => Date.parse(r.updateTime));
-    assert.deepEqual(times, [...times].sort((a, b) => b - a));
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => b - a),
+    );
 
     const mean = reviews.reduce((s, r) => s + STARS[r.starRating], 0) / reviews.length;
     for (const page of pages) {
@@ -63,8 +66,14 @@ describe("emulator My Business v4 reviews", () => {
     assert.ok(anonymous.length > 0);
     assert.ok(anonymous.every((r) => r.reviewer.displayName === undefined && r.reviewer.profilePhotoUrl === undefined));
     assert.ok(all.filter((r) => !r.reviewer.isAnonymous).every((r) => r.reviewer.displayName && r.reviewer.isAnonymous === undefined));
-    assert.ok(all.some((r) => r.comment === undefined), "some rating-only reviews");
-    assert.ok(all.some((r) => r.reviewReply?.comment), "some replies");
+    assert.ok(
+      all.some((r) => r.comment === undefined),
+      "some rating-only reviews",
+    );
+    assert.ok(
+      all.some((r) => r.reviewReply?.comment),
+      "some replies",
+    );
     assert.ok(new Set(all.map((r) => r.starRating)).size >= 4, "varied ratings");
     for (const r of all) {
       assert.match(r.createTime, Z_TIME);
@@ -78,7 +87,10 @@ describe("emulator My Business v4 reviews", () => {
   it("orders by rating when asked, clamps pageSize to 50 and rejects other orders", async () => {
     const { reviews } = await listAll(client, t.emu.url, location(0, 1).parent, { orderBy: "rating desc" });
     const stars = reviews.map((r) => STARS[r.starRating]);
-    assert.deepEqual(stars, [...stars].sort((a, b) => b - a));
+    assert.deepEqual(
+      stars,
+      [...stars].sort((a, b) => b - a),
+    );
     const { pages } = await listAll(client, t.emu.url, location(0, 1).parent, { pageSize: 200 });
     assert.equal(pages[0]?.reviews?.length, 50);
     const err = await rejection(client.request({ url: `${t.emu.url}/v4/${location().parent}/reviews`, params: { orderBy: "updateTime" } }));
@@ -140,7 +152,9 @@ describe("emulator My Business v4 reviews", () => {
     let pageToken: string | undefined;
     do {
       const { data } = await client.request<{ locationReviews?: { name: string; review: ReviewJson }[]; nextPageToken?: string }>({
-        url, method: "POST", data: { locationNames, pageSize: 50, ...(pageToken ? { pageToken } : {}) },
+        url,
+        method: "POST",
+        data: { locationNames, pageSize: 50, ...(pageToken ? { pageToken } : {}) },
       });
       assert.ok((data.locationReviews?.length ?? 0) <= 50);
       seen.push(...(data.locationReviews ?? []));
@@ -150,7 +164,9 @@ describe("emulator My Business v4 reviews", () => {
     assert.ok(seen.every((lr) => lr.review.name.startsWith(`${lr.name}/reviews/`) && locationNames.includes(lr.name)));
 
     const { data } = await client.request<{ locationReviews?: { review: ReviewJson }[] }>({
-      url, method: "POST", data: { locationNames, ignoreRatingOnlyReviews: true },
+      url,
+      method: "POST",
+      data: { locationNames, ignoreRatingOnlyReviews: true },
     });
     assert.ok(data.locationReviews?.every((lr) => lr.review.comment !== undefined));
   });
@@ -166,7 +182,9 @@ describe("emulator My Business v4 reviews", () => {
     const unknownField = await call({ locationNames: [a0?.locations[0]?.parent], foo: 1 });
     assert.match(unknownField.response.data.error.message, /Unknown name "foo"/);
     const encoded = await api(t.emu, `/v4/${a0?.name}/locations%3AbatchGetReviews`, client.credentials.access_token as string, {
-      method: "POST", body: JSON.stringify({ locationNames: [a0?.locations[0]?.parent] }), headers: { "content-type": "application/json" },
+      method: "POST",
+      body: JSON.stringify({ locationNames: [a0?.locations[0]?.parent] }),
+      headers: { "content-type": "application/json" },
     });
     assert.equal(encoded.status, 200);
   });

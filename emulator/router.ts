@@ -45,13 +45,15 @@ export function createRouter(ctx: EmulatorContext, controls: EmulatorControls) {
     if (path === "/revoke" && (method === "GET" || method === "POST")) return oauth.revoke(req, res, url);
     if (path === "/tokeninfo" && (method === "GET" || method === "POST")) return oauth.tokenInfo(req, res, url);
     // The public keys of push JWTs, where Google serves its own (www.googleapis.com/oauth2/v3/certs).
-    if (path === "/oauth2/v3/certs" && method === "GET") return sendJson(res, 200, await ctx.signer.jwks(), { "Cache-Control": "public, max-age=300" });
+    if (path === "/oauth2/v3/certs" && method === "GET")
+      return sendJson(res, 200, await ctx.signer.jwks(), { "Cache-Control": "public, max-age=300" });
 
     if (method === "GET" && path === "/v1/accounts") return listAccounts(ctx, req, res, url);
     let m = LOCATIONS.exec(path);
     if (method === "GET" && m) return listLocations(ctx, req, res, url, decodeURIComponent(m[1] as string));
     m = REVIEWS.exec(path);
-    if (method === "GET" && m) return listReviews(ctx, req, res, url, decodeURIComponent(m[1] as string), decodeURIComponent(m[2] as string));
+    if (method === "GET" && m)
+      return listReviews(ctx, req, res, url, decodeURIComponent(m[1] as string), decodeURIComponent(m[2] as string));
     m = REVIEW.exec(path);
     if (method === "GET" && m) {
       const [accountId, locationId, reviewId] = m.slice(1).map((part) => decodeURIComponent(part as string)) as [string, string, string];
@@ -72,7 +74,9 @@ export function createRouter(ctx: EmulatorContext, controls: EmulatorControls) {
     } catch (e) {
       if (e instanceof BodyTooLargeError) return sendJson(res, 413, { error: { code: 413, message: e.message } }, { Connection: "close" });
       if (e instanceof URIError) return sendJson(res, 400, { error: { code: 400, message: "malformed URL encoding" } });
-      process.stderr.write(`${JSON.stringify({ level: "error", msg: "google emulator handler failed", error: String((e as Error)?.stack ?? e) })}\n`);
+      process.stderr.write(
+        `${JSON.stringify({ level: "error", msg: "google emulator handler failed", error: String((e as Error)?.stack ?? e) })}\n`,
+      );
       sendRpcError(res, internalError());
     }
   };

@@ -36,9 +36,14 @@ function errorInfo(reason: string, metadata: Record<string, string>): Record<str
 const UNAUTHENTICATED_MESSAGE =
   "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.";
 
-export function unauthenticated(service: string, reason: "CREDENTIALS_MISSING" | "ACCESS_TOKEN_EXPIRED" | "ACCESS_TOKEN_TYPE_UNSUPPORTED"): RpcError {
+export function unauthenticated(
+  service: string,
+  reason: "CREDENTIALS_MISSING" | "ACCESS_TOKEN_EXPIRED" | "ACCESS_TOKEN_TYPE_UNSUPPORTED",
+): RpcError {
   return {
-    code: 401, status: "UNAUTHENTICATED", message: UNAUTHENTICATED_MESSAGE,
+    code: 401,
+    status: "UNAUTHENTICATED",
+    message: UNAUTHENTICATED_MESSAGE,
     details: [errorInfo(reason, { service })],
     headers: { "WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"' },
   };
@@ -46,9 +51,14 @@ export function unauthenticated(service: string, reason: "CREDENTIALS_MISSING" |
 
 export function insufficientScopes(service: string): RpcError {
   return {
-    code: 403, status: "PERMISSION_DENIED", message: "Request had insufficient authentication scopes.",
+    code: 403,
+    status: "PERMISSION_DENIED",
+    message: "Request had insufficient authentication scopes.",
     details: [errorInfo("ACCESS_TOKEN_SCOPE_INSUFFICIENT", { service })],
-    headers: { "WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", error="insufficient_scope", scope="https://www.googleapis.com/auth/business.manage"' },
+    headers: {
+      "WWW-Authenticate":
+        'Bearer realm="https://accounts.google.com/", error="insufficient_scope", scope="https://www.googleapis.com/auth/business.manage"',
+    },
   };
 }
 
@@ -64,7 +74,9 @@ export function notFound(): RpcError {
 /** A 400 with a BadRequest field violation, the shape of the observed readMask error. */
 export function invalidArgument(field: string, description: string, message = "Request contains an invalid argument."): RpcError {
   return {
-    code: 400, status: "INVALID_ARGUMENT", message,
+    code: 400,
+    status: "INVALID_ARGUMENT",
+    message,
     errors: [{ message, domain: "global", reason: "badRequest" }],
     details: [{ "@type": "type.googleapis.com/google.rpc.BadRequest", fieldViolations: [{ field, description }] }],
   };
@@ -79,7 +91,9 @@ export function readMaskRequired(): RpcError {
 export function unknownQueryParameter(name: string): RpcError {
   const message = `Invalid JSON payload received. Unknown name "${name}": Cannot bind query parameter. Field '${name}' could not be found in request message.`;
   return {
-    code: 400, status: "INVALID_ARGUMENT", message,
+    code: 400,
+    status: "INVALID_ARGUMENT",
+    message,
     details: [{ "@type": "type.googleapis.com/google.rpc.BadRequest", fieldViolations: [{ description: message }] }],
   };
 }
@@ -87,7 +101,9 @@ export function unknownQueryParameter(name: string): RpcError {
 export function invalidInt(field: string, value: string): RpcError {
   const message = `Invalid value at '${field}' (TYPE_INT32), "${value}"`;
   return {
-    code: 400, status: "INVALID_ARGUMENT", message,
+    code: 400,
+    status: "INVALID_ARGUMENT",
+    message,
     details: [{ "@type": "type.googleapis.com/google.rpc.BadRequest", fieldViolations: [{ field, description: message }] }],
   };
 }
@@ -102,12 +118,17 @@ export interface QuotaFacts {
 export function resourceExhausted(q: QuotaFacts): RpcError {
   const metric = `${q.service}/default_requests`;
   return {
-    code: 429, status: "RESOURCE_EXHAUSTED",
+    code: 429,
+    status: "RESOURCE_EXHAUSTED",
     message: `Quota exceeded for quota metric 'Requests' and limit 'Requests per minute' of service '${q.service}' for consumer 'project_number:${q.projectNumber}'.`,
     details: [
       errorInfo("RATE_LIMIT_EXCEEDED", {
-        service: q.service, consumer: `projects/${q.projectNumber}`, quota_metric: metric,
-        quota_limit: "DefaultRequestsPerMinutePerProject", quota_limit_value: String(q.limit), quota_location: "global",
+        service: q.service,
+        consumer: `projects/${q.projectNumber}`,
+        quota_metric: metric,
+        quota_limit: "DefaultRequestsPerMinutePerProject",
+        quota_limit_value: String(q.limit),
+        quota_location: "global",
       }),
       {
         "@type": "type.googleapis.com/google.rpc.Help",

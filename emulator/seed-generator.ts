@@ -5,8 +5,17 @@ import type { AccountRec, LocationRec, Rating, ReviewRec } from "./model.js";
 import { BASE64URL, chance, decimalId, mixSeed, mulberry32, pick, randInt, randomChars, type Rng } from "./prng.js";
 import type { ResolvedSeed } from "./seed-spec.js";
 import {
-  BRANDS, CITIES, COMMENTS, DISTRICTS, EMULATED_USER, FIRST_NAMES, GROUP_NAMES, LAST_NAMES, REPLIES,
-  STREETS, TRANSLATED_COMMENTS,
+  BRANDS,
+  CITIES,
+  COMMENTS,
+  DISTRICTS,
+  EMULATED_USER,
+  FIRST_NAMES,
+  GROUP_NAMES,
+  LAST_NAMES,
+  REPLIES,
+  STREETS,
+  TRANSLATED_COMMENTS,
 } from "./seed-vocabulary.js";
 
 const DAY_MS = 86_400_000;
@@ -49,19 +58,34 @@ function buildAccount(rng: Rng, index: number): AccountRec {
   const accountName = GROUP_NAMES[(index - 1) % GROUP_NAMES.length] as string;
   if (index % 2 === 1) {
     const json = {
-      name, accountName, type: "LOCATION_GROUP", role: "PRIMARY_OWNER", verificationState: "UNVERIFIED",
-      vettedState: "NOT_VETTED", permissionLevel: "OWNER_LEVEL",
+      name,
+      accountName,
+      type: "LOCATION_GROUP",
+      role: "PRIMARY_OWNER",
+      verificationState: "UNVERIFIED",
+      vettedState: "NOT_VETTED",
+      permissionLevel: "OWNER_LEVEL",
     };
     return { id, name, accountName, type: "LOCATION_GROUP", json, locations: [] };
   }
   const city = pick(rng, CITIES);
   const json = {
-    name, accountName, type: "ORGANIZATION", role: "OWNER", verificationState: "VERIFIED", vettedState: "VETTED",
+    name,
+    accountName,
+    type: "ORGANIZATION",
+    role: "OWNER",
+    verificationState: "VERIFIED",
+    vettedState: "VETTED",
     accountNumber: `${randInt(rng, 1000, 9999)}-${randInt(rng, 1000, 9999)}-${randInt(rng, 1000, 9999)}`,
     permissionLevel: "OWNER_LEVEL",
     organizationInfo: {
       registeredDomain: `${slug(accountName)}.example.com`,
-      address: { regionCode: city.region, postalCode: city.postal, locality: city.city, addressLines: [`${pick(rng, STREETS)} ${randInt(rng, 1, 120)}`] },
+      address: {
+        regionCode: city.region,
+        postalCode: city.postal,
+        locality: city.city,
+        addressLines: [`${pick(rng, STREETS)} ${randInt(rng, 1, 120)}`],
+      },
       phoneNumber: `${city.phone} ${randInt(rng, 1_000_000, 9_999_999)}`,
     },
   };
@@ -79,7 +103,11 @@ function buildLocation(
   const city = pick(rng, CITIES);
   const district = pick(rng, DISTRICTS);
   const title = `${brand.brand} ${city.city} ${district}`;
-  const initials = brand.brand.split(" ").map((w) => w[0]).join("").toUpperCase();
+  const initials = brand.brand
+    .split(" ")
+    .map((w) => w[0])
+    .join("")
+    .toUpperCase();
   const storeCode = `${initials}-${String(seedIndex[1] + 1).padStart(4, "0")}`;
   const placeId = `ChIJ${randomChars(rng, 23, BASE64URL)}`;
   const cid = decimalId(rng, 19);
@@ -91,8 +119,12 @@ function buildLocation(
     phoneNumbers: { primaryPhone: `${city.phone} ${randInt(rng, 1_000_000, 9_999_999)}` },
     categories: { primaryCategory: { name: `categories/gcid:${brand.category}`, displayName: brand.categoryName } },
     storefrontAddress: {
-      regionCode: city.region, languageCode: "en", postalCode: city.postal, administrativeArea: city.area,
-      locality: city.city, addressLines: [`${pick(rng, STREETS)} ${randInt(rng, 1, 200)}`],
+      regionCode: city.region,
+      languageCode: "en",
+      postalCode: city.postal,
+      administrativeArea: city.area,
+      locality: city.city,
+      addressLines: [`${pick(rng, STREETS)} ${randInt(rng, 1, 200)}`],
     },
     websiteUri: `https://${slug(brand.brand)}.example.com/${slug(`${city.city}-${district}`)}`,
     regularHours: { periods: weekdayPeriods() },
@@ -100,15 +132,26 @@ function buildLocation(
     openInfo: { status: "OPEN", canReopen: true },
     profile: { description: `${brand.categoryName} in ${city.city} ${district}.` },
     metadata: {
-      hasVoiceOfMerchant: true, canDelete: true, canModifyServiceList: true, canHaveBusinessCalls: true,
-      placeId, mapsUri: `https://maps.google.com/maps?cid=${cid}`,
+      hasVoiceOfMerchant: true,
+      canDelete: true,
+      canModifyServiceList: true,
+      canHaveBusinessCalls: true,
+      placeId,
+      mapsUri: `https://maps.google.com/maps?cid=${cid}`,
       newReviewUri: `https://search.google.com/local/writereview?placeid=${placeId}`,
     },
   };
   if (chance(rng, 0.3)) json.labels = ["flagship"];
   return {
-    id, name: `locations/${id}`, parent: `${account.name}/locations/${id}`, accountId: account.id, title, storeCode,
-    json, seedIndex, seededReviewCount,
+    id,
+    name: `locations/${id}`,
+    parent: `${account.name}/locations/${id}`,
+    accountId: account.id,
+    title,
+    storeCode,
+    json,
+    seedIndex,
+    seededReviewCount,
   };
 }
 
@@ -123,7 +166,14 @@ export function generateReviews(seed: ResolvedSeed, location: LocationRec): Revi
     const createMs = baseMs - 60_000 - Math.floor(rng() * REVIEW_AGE_DAYS * DAY_MS);
     const edited = chance(rng, 0.15);
     const updateMs = edited ? createMs + Math.floor(rng() * (baseMs - createMs)) : createMs;
-    const review: ReviewRec = { name: `${location.parent}/reviews/${reviewId}`, reviewId, rating, createMs, updateMs, anonymous: chance(rng, 0.08) };
+    const review: ReviewRec = {
+      name: `${location.parent}/reviews/${reviewId}`,
+      reviewId,
+      rating,
+      createMs,
+      updateMs,
+      anonymous: chance(rng, 0.08),
+    };
     if (!review.anonymous) review.displayName = `${pick(rng, FIRST_NAMES)} ${pick(rng, LAST_NAMES)}`;
     if (!chance(rng, 0.2)) review.comment = drawComment(rng, rating);
     if (chance(rng, rating <= 2 ? 0.6 : 0.3)) {
@@ -159,7 +209,12 @@ function weekdayPeriods(): unknown[] {
 }
 
 function slug(s: string): string {
-  return s.normalize("NFKD").replace(/[^\w\s-]/g, "").trim().toLowerCase().replace(/[\s_]+/g, "-");
+  return s
+    .normalize("NFKD")
+    .replace(/[^\w\s-]/g, "")
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_]+/g, "-");
 }
 
 function round6(n: number): number {

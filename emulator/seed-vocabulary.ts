@@ -2,23 +2,77 @@
 // 150 000 reviews shares their text instead of allocating it per review.
 
 export const FIRST_NAMES = [
-  "Alex", "Maria", "Jonas", "Priya", "Liam", "Sofia", "Noah", "Emma", "Yusuf", "Chen", "Lea",
-  "Mateo", "Aisha", "Lukas", "Hana", "Oliver", "Zoe", "Kwame", "Ines", "Tomasz", "Freya", "Ravi",
-  "Camille", "Diego", "Anya", "Ben", "Olga", "Sami", "Nora", "Elif",
+  "Alex",
+  "Maria",
+  "Jonas",
+  "Priya",
+  "Liam",
+  "Sofia",
+  "Noah",
+  "Emma",
+  "Yusuf",
+  "Chen",
+  "Lea",
+  "Mateo",
+  "Aisha",
+  "Lukas",
+  "Hana",
+  "Oliver",
+  "Zoe",
+  "Kwame",
+  "Ines",
+  "Tomasz",
+  "Freya",
+  "Ravi",
+  "Camille",
+  "Diego",
+  "Anya",
+  "Ben",
+  "Olga",
+  "Sami",
+  "Nora",
+  "Elif",
 ] as const;
 
 export const LAST_NAMES = [
-  "Morgan", "Schmidt", "Rossi", "Kowalski", "Nguyen", "Okafor", "Silva", "Dubois", "Tanaka",
-  "Andersen", "Haddad", "Novak", "Garcia", "Kim", "Müller", "O'Brien", "Patel", "Costa", "Larsen",
-  "Ivanova", "Moreau", "Yilmaz", "Fischer", "Brown",
+  "Morgan",
+  "Schmidt",
+  "Rossi",
+  "Kowalski",
+  "Nguyen",
+  "Okafor",
+  "Silva",
+  "Dubois",
+  "Tanaka",
+  "Andersen",
+  "Haddad",
+  "Novak",
+  "Garcia",
+  "Kim",
+  "Müller",
+  "O'Brien",
+  "Patel",
+  "Costa",
+  "Larsen",
+  "Ivanova",
+  "Moreau",
+  "Yilmaz",
+  "Fischer",
+  "Brown",
 ] as const;
 
 /** The one Google user the emulator signs in; the PERSONAL account carries this name. */
 export const EMULATED_USER = { displayName: "Alex Morgan", email: "alex.morgan@example.com" } as const;
 
 export const GROUP_NAMES = [
-  "Harbor Hospitality Group", "Northwind Retail", "Blue Fern Clinics", "Copper Kettle Cafés",
-  "Summit Fitness", "Lumen Opticians", "Green Leaf Grocers", "Atlas Auto Care",
+  "Harbor Hospitality Group",
+  "Northwind Retail",
+  "Blue Fern Clinics",
+  "Copper Kettle Cafés",
+  "Summit Fitness",
+  "Lumen Opticians",
+  "Green Leaf Grocers",
+  "Atlas Auto Care",
 ] as const;
 
 export const BRANDS = [
@@ -44,8 +98,16 @@ export const CITIES = [
 ] as const;
 
 export const STREETS = [
-  "Hauptstraße", "Market Street", "Lindenallee", "Harbour Road", "Kings Lane", "Bahnhofstraße",
-  "Oak Avenue", "Riverside Walk", "Mühlenweg", "Station Square",
+  "Hauptstraße",
+  "Market Street",
+  "Lindenallee",
+  "Harbour Road",
+  "Kings Lane",
+  "Bahnhofstraße",
+  "Oak Avenue",
+  "Riverside Walk",
+  "Mühlenweg",
+  "Station Square",
 ] as const;
 
 export const DISTRICTS = ["Downtown", "Old Town", "Riverside", "Central", "North", "Westend", "Harbour", "Station"] as const;

@@ -41,7 +41,10 @@ describe("emulator seeds", () => {
     const a = await run("demo", Date.parse("2026-02-01T00:00:00Z"));
     const b = await run("demo", Date.parse("2031-07-15T09:30:00Z"));
     assert.deepEqual(b, a);
-    assert.ok(Object.values(a.served).some((text) => text.includes('"reviews"')), "some location has reviews");
+    assert.ok(
+      Object.values(a.served).some((text) => text.includes('"reviews"')),
+      "some location has reviews",
+    );
     const other = await run({ accounts: 2, locationsPerAccount: 5, reviewsPerLocation: [0, 60], seed: 99 }, Date.now());
     assert.notDeepEqual(other.data, a.data);
   });
@@ -51,7 +54,12 @@ describe("emulator seeds", () => {
       withEmulator({ seed: name }, async (emu) => {
         const data = emu.controls.data();
         const counts = data.accounts.flatMap((acc) => acc.locations.map((l) => l.reviewCount));
-        return { accounts: data.accounts.length, perAccount: data.accounts.map((acc) => acc.locations.length), counts, total: data.totalReviews };
+        return {
+          accounts: data.accounts.length,
+          perAccount: data.accounts.map((acc) => acc.locations.length),
+          counts,
+          total: data.totalReviews,
+        };
       });
     const tiny = await shape("tiny");
     assert.deepEqual([tiny.accounts, tiny.perAccount], [1, [2]]);
@@ -77,7 +85,9 @@ describe("emulator seeds", () => {
   it("places every seeded time in the 20 days before the fixed anchor, 2026-01-01T00:00:00Z", async () => {
     assert.equal(new Date(SEED_ANCHOR_MS).toISOString(), "2026-01-01T00:00:00.000Z");
     await withEmulator({ seed: "demo" }, async (emu) => {
-      const body = (await firstLocationReviews(emu)) as { reviews: { createTime: string; updateTime: string; reviewReply?: { updateTime: string } }[] };
+      const body = (await firstLocationReviews(emu)) as {
+        reviews: { createTime: string; updateTime: string; reviewReply?: { updateTime: string } }[];
+      };
       assert.ok(body.reviews.length > 0);
       for (const r of body.reviews) {
         const created = Date.parse(r.createTime);

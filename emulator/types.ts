@@ -68,7 +68,13 @@ export type EndpointName =
   | "notificationSetting.update";
 
 export const API_ENDPOINTS = [
-  "accounts.list", "locations.list", "reviews.list", "reviews.get", "reviews.batchGet", "notificationSetting.get", "notificationSetting.update",
+  "accounts.list",
+  "locations.list",
+  "reviews.list",
+  "reviews.get",
+  "reviews.batchGet",
+  "notificationSetting.get",
+  "notificationSetting.update",
 ] as const;
 export type ApiEndpointName = (typeof API_ENDPOINTS)[number];
 

@@ -70,7 +70,12 @@ try {
 } catch {
   // First run: create the consumer. DeliverPolicy.All starts at the oldest stored event
   // (REVIEWS keeps 30 days); use DeliverPolicy.New to see only what happens from now on.
-  await jsm.consumers.add(stream, { durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, filter_subject: subject });
+  await jsm.consumers.add(stream, {
+    durable_name: durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: subject,
+  });
 }
 
 const consumer = await jetstream(nc).consumers.get(stream, durable);

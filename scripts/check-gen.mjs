@@ -20,15 +20,23 @@ try {
   execFileSync(buf, ["lint"], { cwd: root, stdio: "inherit" });
   execFileSync(buf, ["generate", "--output", out], { cwd: root, stdio: "inherit" });
   // the contracts' comments (scripts/proto-comments.ts), made the way `npm run gen` makes them
-  execFileSync(process.execPath, ["--import", "tsx", join(root, "scripts", "proto-comments.ts"), join(out, "gen")], { cwd: root, stdio: "inherit" });
+  execFileSync(process.execPath, ["--import", "tsx", join(root, "scripts", "proto-comments.ts"), join(out, "gen")], {
+    cwd: root,
+    stdio: "inherit",
+  });
   const fresh = join(out, "gen");
   const committed = join(root, "gen");
-  const a = listFiles(fresh).map((f) => relative(fresh, f)).sort();
-  const b = listFiles(committed).map((f) => relative(committed, f)).sort();
+  const a = listFiles(fresh)
+    .map((f) => relative(fresh, f))
+    .sort();
+  const b = listFiles(committed)
+    .map((f) => relative(committed, f))
+    .sort();
   const stale = [
     ...a.filter((f) => !b.includes(f)).map((f) => `missing: gen/${f}`),
     ...b.filter((f) => !a.includes(f)).map((f) => `extra: gen/${f}`),
-    ...a.filter((f) => b.includes(f))
+    ...a
+      .filter((f) => b.includes(f))
       .filter((f) => !readFileSync(join(fresh, f)).equals(readFileSync(join(committed, f))))
       .map((f) => `differs: gen/${f}`),
   ];

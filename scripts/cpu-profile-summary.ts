@@ -56,6 +56,8 @@ const busy = total - idle;
 const pct = (us: number) => `${((us / busy) * 100).toFixed(1).padStart(5)} %`;
 console.log(`${file}: ${(total / 1e6).toFixed(1)} s sampled, busy ${(busy / 1e6).toFixed(2)} s (idle ${(idle / 1e6).toFixed(1)} s)`);
 console.log("self time by package / area (share of busy):");
-for (const [c, us] of [...cats].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${pct(us)}  ${(us / 1000).toFixed(0).padStart(7)} ms  ${c}`);
+for (const [c, us] of [...cats].sort((a, b) => b[1] - a[1]).slice(0, 15))
+  console.log(`  ${pct(us)}  ${(us / 1000).toFixed(0).padStart(7)} ms  ${c}`);
 console.log("top functions by self time:");
-for (const [f, us] of [...fns].sort((a, b) => b[1] - a[1]).slice(0, Number(topArg ?? 25))) console.log(`  ${pct(us)}  ${(us / 1000).toFixed(0).padStart(7)} ms  ${f}`);
+for (const [f, us] of [...fns].sort((a, b) => b[1] - a[1]).slice(0, Number(topArg ?? 25)))
+  console.log(`  ${pct(us)}  ${(us / 1000).toFixed(0).padStart(7)} ms  ${f}`);

@@ -18,7 +18,12 @@ function grpcHealth(url) {
     const session = http2.connect(`http://${url.host}`);
     session.on("error", reject);
     const timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    const req = session.request({ ":method": "POST", ":path": "/grpc.health.v1.Health/Check", "content-type": "application/grpc", te: "trailers" });
+    const req = session.request({
+      ":method": "POST",
+      ":path": "/grpc.health.v1.Health/Check",
+      "content-type": "application/grpc",
+      te: "trailers",
+    });
     const chunks = [];
     let grpcStatus;
     req.on("response", (headers) => {

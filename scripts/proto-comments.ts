@@ -20,7 +20,11 @@ const genDir = path.resolve(process.argv[2] ?? path.join(root, "gen"));
 /** `// A name.` arrives as " A name.\n": one leading space per line off, the block trimmed. */
 function clean(text: string | undefined): string {
   if (!text) return "";
-  return text.split("\n").map((line) => line.replace(/^ /, "").trimEnd()).join("\n").trim();
+  return text
+    .split("\n")
+    .map((line) => line.replace(/^ /, "").trimEnd())
+    .join("\n")
+    .trim();
 }
 
 const work = mkdtempSync(path.join(tmpdir(), "reviewflow-image-"));

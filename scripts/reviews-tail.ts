@@ -46,7 +46,11 @@ async function main(): Promise<number> {
     process.stderr.write("--durable: letters, digits, _ and - only\n");
     return 2;
   }
-  const config = loadConfig({ ...process.env, ...(args.url ? { NATS_URL: args.url } : {}), ...(args.namespace !== undefined ? { NATS_NAMESPACE: args.namespace } : {}) });
+  const config = loadConfig({
+    ...process.env,
+    ...(args.url ? { NATS_URL: args.url } : {}),
+    ...(args.namespace !== undefined ? { NATS_NAMESPACE: args.namespace } : {}),
+  });
   const names = streamNames(config.nats.namespace);
   let connection;
   try {
@@ -69,7 +73,9 @@ async function main(): Promise<number> {
       onBadMessage: (subject, err) => process.stderr.write(`skipped a message on ${subject}: ${err.message}\n`),
     });
   } catch (err) {
-    process.stderr.write(`cannot read stream ${names.reviews.stream}: ${(err as Error).message} (has a service created the streams yet?)\n`);
+    process.stderr.write(
+      `cannot read stream ${names.reviews.stream}: ${(err as Error).message} (has a service created the streams yet?)\n`,
+    );
     await connection.close();
     return 1;
   }

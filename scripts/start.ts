@@ -88,11 +88,27 @@ function plan(): Plan {
 function serviceList(p: Plan): { name: string; entry: string; port: number; probe: () => Promise<boolean> }[] {
   const c = p.config;
   const list = [];
-  if (p.useEmulator) list.push({ name: "emulator", entry: "emulator/main.ts", port: c.emulator.port, probe: () => httpHealthy(`http://127.0.0.1:${c.emulator.port}/_emulator/config`) });
+  if (p.useEmulator)
+    list.push({
+      name: "emulator",
+      entry: "emulator/main.ts",
+      port: c.emulator.port,
+      probe: () => httpHealthy(`http://127.0.0.1:${c.emulator.port}/_emulator/config`),
+    });
   list.push(
     { name: "token", entry: "services/token/main.ts", port: c.token.port, probe: () => grpcHealthy(`http://127.0.0.1:${c.token.port}`) },
-    { name: "fetcher", entry: "services/fetcher/main.ts", port: c.fetcher.port, probe: () => grpcHealthy(`http://127.0.0.1:${c.fetcher.port}`) },
-    { name: "gateway", entry: "services/gateway/main.ts", port: c.gateway.port, probe: () => httpHealthy(`http://127.0.0.1:${c.gateway.port}/ready`) },
+    {
+      name: "fetcher",
+      entry: "services/fetcher/main.ts",
+      port: c.fetcher.port,
+      probe: () => grpcHealthy(`http://127.0.0.1:${c.fetcher.port}`),
+    },
+    {
+      name: "gateway",
+      entry: "services/gateway/main.ts",
+      port: c.gateway.port,
+      probe: () => httpHealthy(`http://127.0.0.1:${c.gateway.port}/ready`),
+    },
   );
   return list;
 }
@@ -101,10 +117,19 @@ async function demoBranches(emulatorUrl: string): Promise<DemoBranch[]> {
   const res = await fetch(`${emulatorUrl}/_emulator/data`);
   // `parent` is the v4 name, accounts/{a}/locations/{l}; `name` is Business Information's locations/{l}
   const data = (await res.json()) as { accounts: { name: string; locations: { parent: string; title: string; reviewCount: number }[] }[] };
-  const locations = data.accounts.flatMap((a) => a.locations).filter((l) => l.reviewCount > 0).slice(0, 3);
+  const locations = data.accounts
+    .flatMap((a) => a.locations)
+    .filter((l) => l.reviewCount > 0)
+    .slice(0, 3);
   return locations.map((l, i) => {
     const [, accountId, , locationId] = l.parent.split("/");
-    return { branchId: `demo-${i + 1}`, name: l.title, accountId: accountId!, locationId: locationId!, managerEmail: `manager${i + 1}@demo.example` };
+    return {
+      branchId: `demo-${i + 1}`,
+      name: l.title,
+      accountId: accountId!,
+      locationId: locationId!,
+      managerEmail: `manager${i + 1}@demo.example`,
+    };
   });
 }
 
@@ -112,11 +137,12 @@ async function demoBranches(emulatorUrl: string): Promise<DemoBranch[]> {
 function describeStreams(c: Readonly<Config>): string {
   const names = streamNames(c.nats.namespace, c.nats.workNamespace);
   const list = [names.fetch.stream, names.reviews.stream, names.deadLetters.stream, names.tokenEvents.stream].join(", ");
-  const origin = process.env.NATS_NAMESPACE === undefined
-    ? `work streams in namespace ${c.nats.workNamespace}, derived from DATABASE_URL; NATS_NAMESPACE sets one for all`
-    : c.nats.namespace
-      ? `NATS namespace ${c.nats.namespace}`
-      : "NATS_NAMESPACE set empty: the unprefixed names";
+  const origin =
+    process.env.NATS_NAMESPACE === undefined
+      ? `work streams in namespace ${c.nats.workNamespace}, derived from DATABASE_URL; NATS_NAMESPACE sets one for all`
+      : c.nats.namespace
+        ? `NATS namespace ${c.nats.namespace}`
+        : "NATS_NAMESPACE set empty: the unprefixed names";
   return `${list} (${origin}${c.nats.replicas > 1 ? `; ${c.nats.replicas} replicas each` : ""})`;
 }
 
@@ -143,7 +169,9 @@ async function main(): Promise<number> {
   const busy = [];
   for (const s of services) if (await isPortOpen(s.port)) busy.push(`${s.name} port ${s.port}`);
   if (busy.length) {
-    say(`✗ already in use: ${busy.join(", ")}. Is another npm start running? Stop it, or choose other ports (TOKEN_PORT, FETCHER_PORT, GATEWAY_PORT, EMULATOR_PORT).`);
+    say(
+      `✗ already in use: ${busy.join(", ")}. Is another npm start running? Stop it, or choose other ports (TOKEN_PORT, FETCHER_PORT, GATEWAY_PORT, EMULATOR_PORT).`,
+    );
     return 1;
   }
 
@@ -207,7 +235,9 @@ async function main(): Promise<number> {
         if (!trackers.has(s.name)) trackers.set(s.name, new RestartTracker());
         const next = trackers.get(s.name)!.next(Date.now() - startedAt);
         if (!next) return giveUp(child, info, ` again, after ${DEFAULT_RESTART_POLICY.maxInARow} restarts in a row: giving up`);
-        say(`! ${s.name} ${describeExit(info)}: restarting it in ${next.delayMs / 1000} s (restart ${next.attempt} in a row; its log: ${displayPath(path.join(p.logDir, `${s.name}.log`))})`);
+        say(
+          `! ${s.name} ${describeExit(info)}: restarting it in ${next.delayMs / 1000} s (restart ${next.attempt} in a row; its log: ${displayPath(path.join(p.logDir, `${s.name}.log`))})`,
+        );
         await new Promise((r) => setTimeout(r, next.delayMs));
         if (stopping) return;
         const replacement = startOne(s, child);
@@ -267,7 +297,12 @@ async function main(): Promise<number> {
  * Says in the terminal when the person has completed consent through the printed link (checked
  * every 2 s until then; the timer does not keep the launcher alive).
  */
-function watchConsent(token: ReturnType<typeof createServiceClient<typeof TokenService>>, clientId: string, name: string, onConnected: () => void): void {
+function watchConsent(
+  token: ReturnType<typeof createServiceClient<typeof TokenService>>,
+  clientId: string,
+  name: string,
+  onConnected: () => void,
+): void {
   const timer = setInterval(() => {
     void token.getConnectionStatus({ clientId }).then(
       (status) => {
@@ -305,19 +340,34 @@ async function afterStart(p: Plan): Promise<void> {
       resealSecret: p.freshEncryptionKey,
     });
     say(`✓ demo data ${seed.created.length ? `created: ${seed.created.join(", ")}` : "reused from the last start"}`);
-    if (seed.resealed) say(`! ${displayPath(path.join(p.runDir, "dev-secrets.json"))} was made afresh but the database holds an earlier start's demo client: its secret is sealed again with the new key, and it consents again`);
+    if (seed.resealed)
+      say(
+        `! ${displayPath(path.join(p.runDir, "dev-secrets.json"))} was made afresh but the database holds an earlier start's demo client: its secret is sealed again with the new key, and it consents again`,
+      );
     // CONNECTED says nothing of which Google granted it: a grant from the emulator (or of unknown
     // origin) is no connection to the real Google, so that one is revoked and asked for again
     const origins = loadGrantOrigins(p.runDir);
     const google = c.google.endpoints.authUrl;
     const otherGoogle = !p.useEmulator && !grantedBy(origins, seed.client.id, google);
     if (otherGoogle && (await token.getConnectionStatus({ clientId: seed.client.id })).status === ConnectionStatus.CONNECTED) {
-      say(`! client ${seed.client.name} holds a grant from ${origins.get(seed.client.id) ?? "another Google (the emulator?)"}, not from ${google}: it is dropped and the client consents again`);
-      await token.revokeToken({ clientId: seed.client.id }).catch((err: unknown) => say(`  (revoking it failed: ${(err as Error).message})`));
+      say(
+        `! client ${seed.client.name} holds a grant from ${origins.get(seed.client.id) ?? "another Google (the emulator?)"}, not from ${google}: it is dropped and the client consents again`,
+      );
+      await token
+        .revokeToken({ clientId: seed.client.id })
+        .catch((err: unknown) => say(`  (revoking it failed: ${(err as Error).message})`));
     }
     // a refresh token sealed with the lost key is unreadable too: consent again for a new one
-    const outcome: ConsentOutcome = await connectThroughConsent(token, seed.client.id, { force: p.useEmulator || seed.resealed || otherGoogle });
-    say(outcome.kind === "connected" ? `✓ ${seed.client.name} connected through the consent flow` : outcome.kind === "already-connected" ? `✓ ${seed.client.name} already connected` : `! ${seed.client.name} needs a person to consent (link below)`);
+    const outcome: ConsentOutcome = await connectThroughConsent(token, seed.client.id, {
+      force: p.useEmulator || seed.resealed || otherGoogle,
+    });
+    say(
+      outcome.kind === "connected"
+        ? `✓ ${seed.client.name} connected through the consent flow`
+        : outcome.kind === "already-connected"
+          ? `✓ ${seed.client.name} already connected`
+          : `! ${seed.client.name} needs a person to consent (link below)`,
+    );
     if (outcome.kind !== "needs-person") origins.record(seed.client.id, google);
     else watchConsent(token, seed.client.id, seed.client.name, () => origins.record(seed.client.id, google));
     demo = {

@@ -29,14 +29,19 @@ describe("npm run bench (reduced)", function () {
   });
 
   it("reports a benchmark module that does not exist as not available instead of failing", async () => {
-    const [section] = await runAllBenchmarks({ size: "reduced", modules: [{ section: "Missing", file: "./no-such-bench.js", exportName: "runMissingBench" }] });
+    const [section] = await runAllBenchmarks({
+      size: "reduced",
+      modules: [{ section: "Missing", file: "./no-such-bench.js", exportName: "runMissingBench" }],
+    });
     assert.equal(section!.rows.length, 0);
     assert.match(section!.unavailable ?? "", /^not available \(bench\/no-such-bench\.ts does not exist yet\)$/);
   });
 
   it("prints one table from the entry point", async function () {
     this.timeout(30_000);
-    const { stdout } = await run(process.execPath, ["--import", "tsx", "bench/run.ts", "--reduced", "--only", "no such part"], { cwd: REPO_ROOT });
+    const { stdout } = await run(process.execPath, ["--import", "tsx", "bench/run.ts", "--reduced", "--only", "no such part"], {
+      cwd: REPO_ROOT,
+    });
     assert.match(stdout, /Benchmarks \(reduced, .*\)\npart\s+benchmark\s+figure\s+ratio\s+target\s+met/);
   });
 });

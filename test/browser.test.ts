@@ -58,7 +58,9 @@ describe("consent flow in a browser", function () {
 
   it("goes from the gateway's login link through Google's consent page to the connected page", async () => {
     const e = env!;
-    const start = await fetch(`${e.stack.gatewayUrl}/oauth/start/${e.clientId}`, { headers: { authorization: `Bearer ${e.stack.adminKey}` } });
+    const start = await fetch(`${e.stack.gatewayUrl}/oauth/start/${e.clientId}`, {
+      headers: { authorization: `Bearer ${e.stack.adminKey}` },
+    });
     assert.equal(start.status, 200);
     const { login_url: loginUrl } = (await start.json()) as { login_url: string };
     assert.ok(loginUrl.startsWith(`${e.stack.gatewayUrl}/oauth/login/${e.clientId}?link=`), loginUrl);
@@ -67,7 +69,7 @@ describe("consent flow in a browser", function () {
     await page.goto(loginUrl);
     // the gateway redirected to Google (the emulator): its consent screen, with an Allow button
     assert.ok(page.url().startsWith(`${e.emulator.url}/o/oauth2/v2/auth`), page.url());
-    assert.match(await page.textContent("h1") ?? "", /wants access to your Google Account/);
+    assert.match((await page.textContent("h1")) ?? "", /wants access to your Google Account/);
     await Promise.all([page.waitForURL(`${e.stack.gatewayUrl}/auth/callback?**`), page.click("#allow")]);
     const body = (await page.textContent("body")) ?? "";
     assert.match(body, /is now connected to Google/);

@@ -91,7 +91,10 @@ describe("scripts/health-probe.mjs", () => {
 
   const probe = async (target: string) => {
     try {
-      await run(process.execPath, ["scripts/health-probe.mjs", target], { cwd: REPO_ROOT, env: { ...process.env, PROBE_TIMEOUT_MS: "2000" } });
+      await run(process.execPath, ["scripts/health-probe.mjs", target], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, PROBE_TIMEOUT_MS: "2000" },
+      });
       return { ok: true, stderr: "" };
     } catch (err) {
       return { ok: false, stderr: String((err as { stderr?: string }).stderr) };

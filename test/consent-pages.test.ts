@@ -34,7 +34,8 @@ describe("consent pages in plain language (real services)", function () {
     assert.ok(res.ok, `${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
     return json;
   };
-  const startConsent = () => api("GET", `/oauth/start/${clientId}`) as Promise<{ login_url: string; state: string; authorization_url: string }>;
+  const startConsent = () =>
+    api("GET", `/oauth/start/${clientId}`) as Promise<{ login_url: string; state: string; authorization_url: string }>;
 
   /** A page as a browser gets it, with the checks every consent page must pass. */
   const page = async (url: string, status: number) => {
@@ -47,7 +48,13 @@ describe("consent pages in plain language (real services)", function () {
     seen.set(title, html);
     const small = /<p class="small">([^<]*)<\/p>/.exec(html)?.[1] ?? "";
     const main = html.replace(/<p class="small">[^<]*<\/p>/, "");
-    for (const word of [/StartOAuth|OpenLoginLink|CompleteOAuth/, /\[string\.|min_len|uuid/, /invalid_argument|failed_precondition|not_found|unavailable/, /\bat .*\.ts:\d+|Error:/, /ya29\.|client_secret|demo-secret/]) {
+    for (const word of [
+      /StartOAuth|OpenLoginLink|CompleteOAuth/,
+      /\[string\.|min_len|uuid/,
+      /invalid_argument|failed_precondition|not_found|unavailable/,
+      /\bat .*\.ts:\d+|Error:/,
+      /ya29\.|client_secret|demo-secret/,
+    ]) {
       assert.doesNotMatch(main, word, `developer words or secrets on the page: ${main}`);
     }
     assert.match(small, /Reference: [\w-]+/);
@@ -57,7 +64,11 @@ describe("consent pages in plain language (real services)", function () {
   before(async () => {
     const tenant = await api("POST", "/tenants", { name: "pages" });
     const created = await api("POST", "/clients", {
-      tenant_id: tenant.tenant.id, name: "Rosa's Bakery", google_client_id: DEMO_GOOGLE_CLIENT.id, client_secret: DEMO_GOOGLE_CLIENT.secret, redirect_uri: `${stack.base}/auth/callback`,
+      tenant_id: tenant.tenant.id,
+      name: "Rosa's Bakery",
+      google_client_id: DEMO_GOOGLE_CLIENT.id,
+      client_secret: DEMO_GOOGLE_CLIENT.secret,
+      redirect_uri: `${stack.base}/auth/callback`,
     });
     clientId = created.client.id;
   });
@@ -66,12 +77,25 @@ describe("consent pages in plain language (real services)", function () {
     if (!existsSync(CHROMIUM) || seen.size === 0) return;
     this.timeout(60_000);
     mkdirSync(ARTIFACTS, { recursive: true });
-    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--no-first-run"] });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--no-sandbox", "--disable-gpu", "--no-first-run"],
+    });
     try {
       const tab = await browser.newPage({ viewport: { width: 480, height: 640 } });
       for (const [title, html] of seen) {
         await tab.setContent(html);
-        await tab.screenshot({ path: path.join(ARTIFACTS, `${title.replace(/&#39;/g, "").replace(/[^A-Za-z0-9]+/g, "-").toLowerCase()}.png`), fullPage: true });
+        await tab.screenshot({
+          path: path.join(
+            ARTIFACTS,
+            `${title
+              .replace(/&#39;/g, "")
+              .replace(/[^A-Za-z0-9]+/g, "-")
+              .toLowerCase()}.png`,
+          ),
+          fullPage: true,
+        });
       }
     } finally {
       await browser.close();
@@ -100,7 +124,10 @@ describe("consent pages in plain language (real services)", function () {
 
   it("expired link: says so and to ask for a new one; JSON callers get the API's message as before", async () => {
     const started = await startConsent();
-    await stack.dataSource.query(`UPDATE oauth_login_links SET expires_at = now() - interval '1 minute' WHERE client_id = $1 AND used_at IS NULL`, [clientId]);
+    await stack.dataSource.query(
+      `UPDATE oauth_login_links SET expires_at = now() - interval '1 minute' WHERE client_id = $1 AND used_at IS NULL`,
+      [clientId],
+    );
     const { title, text, small } = await page(started.login_url, 400);
     assert.equal(title, "This link has expired");
     assert.match(text, /Ask the person who sent you the link for a new one\./);
@@ -122,7 +149,9 @@ describe("consent pages in plain language (real services)", function () {
     assert.equal(short.title, "This link is incomplete");
     assert.match(short.text, /making sure you use all of it/);
     assert.equal(short.small.startsWith("Error code: invalid_argument ·"), true, short.small);
-    const asJson = (await (await fetch(`${stack.base}/oauth/login/${clientId}?link=abc`, { headers: { accept: "application/json" } })).json()) as Json;
+    const asJson = (await (
+      await fetch(`${stack.base}/oauth/login/${clientId}?link=abc`, { headers: { accept: "application/json" } })
+    ).json()) as Json;
     assert.match(asJson.message, /string\.min_len/);
     assert.equal((await page(`/oauth/login/${clientId}`, 400)).title, "This link is incomplete");
     assert.equal((await page(`/oauth/login/not-a-client?link=${"A".repeat(43)}`, 400)).title, "This link is incomplete");
@@ -150,7 +179,10 @@ describe("consent pages in plain language (real services)", function () {
     assert.match(unknown.small, /\(state_unknown\)/);
 
     const expiring = await startConsent();
-    await stack.dataSource.query(`UPDATE oauth_states SET expires_at = now() - interval '1 minute' WHERE client_id = $1 AND used_at IS NULL`, [clientId]);
+    await stack.dataSource.query(
+      `UPDATE oauth_states SET expires_at = now() - interval '1 minute' WHERE client_id = $1 AND used_at IS NULL`,
+      [clientId],
+    );
     const expired = await page(`/auth/callback?code=4%2F0-code&state=${encodeURIComponent(expiring.state)}`, 400);
     assert.equal(expired.title, "This sign-in took too long");
     assert.match(expired.text, /Nothing was connected/);

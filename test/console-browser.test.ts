@@ -21,14 +21,22 @@ describe("operator console in a browser", function () {
   const stack = useGatewayStack();
   let browser: Browser | undefined;
   const ctx = {} as {
-    operatorA: string; readerA: string; operatorB: string; clientA: string; clientB: string;
-    operator: { context: BrowserContext; page: Page }; deadLetterId: string; partialJobId: string;
+    operatorA: string;
+    readerA: string;
+    operatorB: string;
+    clientA: string;
+    clientB: string;
+    operator: { context: BrowserContext; page: Page };
+    deadLetterId: string;
+    partialJobId: string;
   };
   const dialogs: string[] = [];
 
   const api = async (method: string, route: string, key: string, body?: unknown) => {
     const res = await fetch(`${stack.base}${route}`, {
-      method, headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) }, body: body === undefined ? undefined : JSON.stringify(body),
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
     });
     const json = (await res.json().catch(() => ({}))) as Json;
     assert.ok(res.ok, `${method} ${route}: ${res.status} ${JSON.stringify(json)}`);
@@ -61,20 +69,36 @@ describe("operator console in a browser", function () {
 
   before(async function () {
     mkdirSync(ARTIFACTS, { recursive: true });
-    if (existsSync(CHROMIUM)) browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    if (existsSync(CHROMIUM))
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        args: [
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-quic",
+          "--no-first-run",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+        ],
+      });
     const tenantA = (await api("POST", "/tenants", TEST_ADMIN_KEY, { name: "console-a" })).tenant.id;
     const tenantB = (await api("POST", "/tenants", TEST_ADMIN_KEY, { name: "console-b" })).tenant.id;
-    const key = async (tenant: string, role: string) => (await api("POST", "/api-keys", TEST_ADMIN_KEY, { tenant_id: tenant, role, name: role })).key as string;
+    const key = async (tenant: string, role: string) =>
+      (await api("POST", "/api-keys", TEST_ADMIN_KEY, { tenant_id: tenant, role, name: role })).key as string;
     ctx.operatorA = await key(tenantA, "ROLE_OPERATOR");
     ctx.readerA = await key(tenantA, "ROLE_READER");
     ctx.operatorB = await key(tenantB, "ROLE_OPERATOR");
-    const client = async (operator: string, name: string) => (await api("POST", "/clients", operator, {
-      name, google_client_id: DEMO_GOOGLE_CLIENT.id, client_secret: DEMO_GOOGLE_CLIENT.secret, redirect_uri: `${stack.base}/auth/callback`,
-    })).client.id as string;
+    const client = async (operator: string, name: string) =>
+      (
+        await api("POST", "/clients", operator, {
+          name,
+          google_client_id: DEMO_GOOGLE_CLIENT.id,
+          client_secret: DEMO_GOOGLE_CLIENT.secret,
+          redirect_uri: `${stack.base}/auth/callback`,
+        })
+      ).client.id as string;
     ctx.clientA = await client(ctx.operatorA, "Demo bakery");
     ctx.clientB = await client(ctx.operatorB, "Tenant B's shop");
   });
@@ -88,10 +112,15 @@ describe("operator console in a browser", function () {
   });
 
   it("over plain HTTP: signs in only with a JSON key from this site, and the session cookie needs the CSRF token to change anything", async () => {
-    const signIn = (body: string, headers: Record<string, string>) => fetch(`${stack.base}/console/session`, { method: "POST", headers, body });
+    const signIn = (body: string, headers: Record<string, string>) =>
+      fetch(`${stack.base}/console/session`, { method: "POST", headers, body });
     assert.equal((await signIn(`api_key=${ctx.operatorA}`, { "content-type": "application/x-www-form-urlencoded" })).status, 415);
     assert.equal((await signIn(JSON.stringify({ api_key: ctx.operatorA }), { "content-type": "text/plain" })).status, 415);
-    assert.equal((await signIn(JSON.stringify({ api_key: ctx.operatorA }), { "content-type": "application/json", "sec-fetch-site": "cross-site" })).status, 403);
+    assert.equal(
+      (await signIn(JSON.stringify({ api_key: ctx.operatorA }), { "content-type": "application/json", "sec-fetch-site": "cross-site" }))
+        .status,
+      403,
+    );
     assert.equal((await signIn(JSON.stringify({ api_key: "rfk_wrong" }), { "content-type": "application/json" })).status, 401);
     const res = await signIn(JSON.stringify({ api_key: ctx.operatorA }), { "content-type": "application/json" });
     assert.equal(res.status, 200);
@@ -102,7 +131,11 @@ describe("operator console in a browser", function () {
     assert.ok(!JSON.stringify(session).includes("rfs_"), "the session token is only in the cookie");
     const cookie = setCookie.split(";")[0];
     const call = (method: string, route: string, headers: Record<string, string> = {}, body?: unknown) =>
-      fetch(`${stack.base}${route}`, { method, headers: { cookie, ...headers, ...(body === undefined ? {} : { "content-type": "application/json" }) }, body: body === undefined ? undefined : JSON.stringify(body) });
+      fetch(`${stack.base}${route}`, {
+        method,
+        headers: { cookie, ...headers, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
     const csrf = { "x-csrf-token": session.csrf_token as string };
     assert.equal((await call("GET", "/clients")).status, 200, "reads need no token");
     assert.equal((await call("PATCH", `/clients/${ctx.clientA}`, {}, { name: "Forged" })).status, 403);
@@ -144,7 +177,7 @@ describe("operator console in a browser", function () {
     await shot(page, "sign-in");
     await page.fill("#api-key", "rfk_not_a_key");
     await page.click("button[type=submit]");
-    assert.match(await page.textContent("[role=alert]") ?? "", /invalid or revoked API key/);
+    assert.match((await page.textContent("[role=alert]")) ?? "", /invalid or revoked API key/);
     await context.close();
 
     ctx.operator = await signIn(ctx.operatorA);
@@ -154,7 +187,10 @@ describe("operator console in a browser", function () {
     assert.equal(cookie.sameSite, "Strict");
     // PUBLIC_URL is http here: no Secure flag, or the browser would drop the cookie
     assert.equal(cookie.secure, false);
-    const rows = (await stack.dataSource.query("SELECT id_hash, api_key_id FROM console_sessions")) as { id_hash: string; api_key_id: string }[];
+    const rows = (await stack.dataSource.query("SELECT id_hash, api_key_id FROM console_sessions")) as {
+      id_hash: string;
+      api_key_id: string;
+    }[];
     assert.ok(rows.length >= 1 && rows.every((r) => !cookie.value.includes(r.id_hash)), "only a hash of the session id is stored");
   });
 
@@ -191,7 +227,10 @@ describe("operator console in a browser", function () {
     await shot(page, "jobs");
     await go(page, "locations");
     const titles = stack.emulator.controls.data().accounts.flatMap((a) => a.locations.map((l) => l.title));
-    await page.locator("tbody tr").nth(titles.length - 1).waitFor();
+    await page
+      .locator("tbody tr")
+      .nth(titles.length - 1)
+      .waitFor();
     const text = (await page.textContent("tbody")) ?? "";
     for (const title of titles) assert.ok(text.includes(title), `location ${title} listed`);
     await shot(page, "locations");
@@ -216,11 +255,17 @@ describe("operator console in a browser", function () {
       await shot(page, "dead-letters");
 
       // a forged POST: the operator's own cookie, but no CSRF token (what a cross-site form could send)
-      const noToken = await page.evaluate(async (id) => (await fetch(`/api/v1/dead-letters/${id}/replay`, { method: "POST", credentials: "same-origin" })).status, ctx.deadLetterId);
+      const noToken = await page.evaluate(
+        async (id) => (await fetch(`/api/v1/dead-letters/${id}/replay`, { method: "POST", credentials: "same-origin" })).status,
+        ctx.deadLetterId,
+      );
       assert.equal(noToken, 403);
-      const session = (await (await fetch(`${stack.base}/console/session`, { headers: { cookie: await cookieHeader(context) } })).json()) as Json;
+      const session = (await (
+        await fetch(`${stack.base}/console/session`, { headers: { cookie: await cookieHeader(context) } })
+      ).json()) as Json;
       const crossSite = await fetch(`${stack.base}/api/v1/dead-letters/${ctx.deadLetterId}/replay`, {
-        method: "POST", headers: { cookie: await cookieHeader(context), "x-csrf-token": session.csrf_token, "sec-fetch-site": "cross-site" },
+        method: "POST",
+        headers: { cookie: await cookieHeader(context), "x-csrf-token": session.csrf_token, "sec-fetch-site": "cross-site" },
       });
       assert.equal(crossSite.status, 403);
       // from another site, the browser does not even send the SameSite=Strict cookie
@@ -246,13 +291,19 @@ describe("operator console in a browser", function () {
       await shot(reader.page, "reader-jobs");
       // the server refuses the reader anyway, CSRF token and all
       const readerSession = (await reader.page.evaluate(async () => (await fetch("/console/session")).json())) as Json;
-      const refused = await reader.page.evaluate(async ({ id, token }) => {
-        const res = await fetch(`/api/v1/dead-letters/${id}/replay`, { method: "POST", headers: { "x-csrf-token": token } });
-        return { status: res.status, body: (await res.json()) as { code: string } };
-      }, { id: ctx.deadLetterId, token: readerSession.csrf_token as string });
+      const refused = await reader.page.evaluate(
+        async ({ id, token }) => {
+          const res = await fetch(`/api/v1/dead-letters/${id}/replay`, { method: "POST", headers: { "x-csrf-token": token } });
+          return { status: res.status, body: (await res.json()) as { code: string } };
+        },
+        { id: ctx.deadLetterId, token: readerSession.csrf_token as string },
+      );
       assert.equal(refused.status, 403);
       assert.equal(refused.body.code, "permission_denied");
-      const pause = await reader.page.evaluate(async (token) => (await fetch("/api/v1/stages/reviews/pause", { method: "POST", headers: { "x-csrf-token": token } })).status, readerSession.csrf_token as string);
+      const pause = await reader.page.evaluate(
+        async (token) => (await fetch("/api/v1/stages/reviews/pause", { method: "POST", headers: { "x-csrf-token": token } })).status,
+        readerSession.csrf_token as string,
+      );
       assert.equal(pause, 403);
       await reader.context.close();
     } finally {
@@ -276,7 +327,11 @@ describe("operator console in a browser", function () {
     const [target] = (await api("GET", `/api/v1/reviews?client_id=${ctx.clientA}&page_size=1`, ctx.operatorA)).reviews as Json[];
     const name = target.review.name as string;
     // the emulator's review edit control: Google now holds the hostile text
-    const edit = await fetch(`${stack.emulator.url}/_emulator/reviews/edit`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name, comment: HOSTILE }) });
+    const edit = await fetch(`${stack.emulator.url}/_emulator/reviews/edit`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name, comment: HOSTILE }),
+    });
     assert.equal(edit.status, 200);
     const job = await api("POST", "/api/v1/review-fetch", ctx.operatorA, { client_id: ctx.clientA, mode: "FETCH_MODE_FULL" });
     await go(page, "jobs");

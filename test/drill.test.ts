@@ -28,7 +28,16 @@ function useDrills(start: () => Promise<DrillResult[]>) {
     // figures for people reading the test output; nothing below asserts on time
     const table = formatTable(
       ["drill", "expected", "delivered", "total", "lost", "duplicated", "job", "time"],
-      results.map((r) => [r.name, count(r.expected), count(r.delivered), count(r.total), count(r.lost), count(r.duplicated), r.jobStatus, seconds(r.ms)]),
+      results.map((r) => [
+        r.name,
+        count(r.expected),
+        count(r.delivered),
+        count(r.total),
+        count(r.lost),
+        count(r.duplicated),
+        r.jobStatus,
+        seconds(r.ms),
+      ]),
     );
     console.log(table.replace(/^/gm, "      "));
   });
@@ -89,15 +98,24 @@ describe("npm run drill -- --cluster (reduced)", function () {
 
   it("loses and duplicates nothing through a rolling restart of all three nodes mid-job", () => {
     expectClean("rolling restart of all three nodes mid-job");
-    assert.equal(drill("rolling restart of all three nodes mid-job").notes.filter((n) => /^n\d restarted .* and caught up/.test(n)).length, 3);
+    assert.equal(
+      drill("rolling restart of all three nodes mid-job").notes.filter((n) => /^n\d restarted .* and caught up/.test(n)).length,
+      3,
+    );
   });
 
   it("answers UNAVAILABLE while the quorum is lost, crashes nothing, and resumes by itself without loss", () => {
     const name = "two nodes down (quorum lost), then back";
     expectClean(name);
     const notes = drill(name).notes;
-    assert.ok(notes.some((n) => /^CreateFetchJob answered UNAVAILABLE \d+ times, first .*: "JetStream cannot take new work now: /.test(n)), notes.join("\n"));
-    assert.ok(notes.some((n) => n.startsWith("work resumed by itself")), notes.join("\n"));
+    assert.ok(
+      notes.some((n) => /^CreateFetchJob answered UNAVAILABLE \d+ times, first .*: "JetStream cannot take new work now: /.test(n)),
+      notes.join("\n"),
+    );
+    assert.ok(
+      notes.some((n) => n.startsWith("work resumed by itself")),
+      notes.join("\n"),
+    );
   });
 });
 
@@ -106,7 +124,9 @@ describe("npm run drill (entry point)", () => {
     this.timeout(30_000);
     if (!natsServerBinary()) return this.skip();
     // selecting no drill exercises the script itself (own nats-server, report) in a second
-    const { stdout } = await run(process.execPath, ["--import", "tsx", "bench/drill.ts", "--reduced", "--only", "no such drill"], { cwd: REPO_ROOT });
+    const { stdout } = await run(process.execPath, ["--import", "tsx", "bench/drill.ts", "--reduced", "--only", "no such drill"], {
+      cwd: REPO_ROOT,
+    });
     assert.match(stdout, /own nats-server on port \d+/);
     assert.match(stdout, /Fault drills \(reduced\)\ndrill\s+expected\s+delivered\s+total\s+lost\s+duplicated\s+job\s+time/);
   });
@@ -114,7 +134,11 @@ describe("npm run drill (entry point)", () => {
   it("with --cluster, starts a three-node cluster of its own and prints the cluster drills' table", async function () {
     this.timeout(60_000);
     if (!natsServerBinary()) return this.skip();
-    const { stdout } = await run(process.execPath, ["--import", "tsx", "bench/drill.ts", "--cluster", "--reduced", "--only", "no such drill"], { cwd: REPO_ROOT });
+    const { stdout } = await run(
+      process.execPath,
+      ["--import", "tsx", "bench/drill.ts", "--cluster", "--reduced", "--only", "no such drill"],
+      { cwd: REPO_ROOT },
+    );
     assert.match(stdout, /own nats cluster "[^"]+": n1 on port \d+, n2 on port \d+, n3 on port \d+/);
     assert.match(stdout, /Cluster drills \(reduced; 3 nats-servers, streams at R3\)\ndrill\s+expected/);
   });

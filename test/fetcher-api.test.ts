@@ -29,7 +29,10 @@ describe("ReviewFetcher API: admission, stages, cancel, watch and bad input", fu
     await invalid(api.listReviews({ minRating: 6 }));
     await invalid(api.pauseStage({ stage: "everything" }));
     await invalid(api.replayDeadLetter({ id: "nope" }));
-    await assert.rejects(api.getFetchJob({ jobId: "00000000-0000-4000-8000-000000000000" }), (err: unknown) => ConnectError.from(err).code === Code.NotFound);
+    await assert.rejects(
+      api.getFetchJob({ jobId: "00000000-0000-4000-8000-000000000000" }),
+      (err: unknown) => ConnectError.from(err).code === Code.NotFound,
+    );
   });
 
   it("pauses a stage on every worker and lists the backlog; resuming lets the job finish", async () => {
@@ -40,14 +43,20 @@ describe("ReviewFetcher API: admission, stages, cancel, watch and bad input", fu
     const accounts = stages.find((s) => s.stage === Stage.ACCOUNTS)!;
     assert.equal(accounts.paused, true);
     assert.equal(accounts.pending, 1n);
-    assert.deepEqual(stages.filter((s) => s.paused).map((s) => s.stage), [Stage.ACCOUNTS]);
+    assert.deepEqual(
+      stages.filter((s) => s.paused).map((s) => s.stage),
+      [Stage.ACCOUNTS],
+    );
     assert.equal((await api.getFetchJob({ jobId })).job?.status, JobStatus.QUEUED);
 
     const resumed = await api.resumeStage({ stage: "accounts" });
     assert.equal(resumed.stage?.paused, false);
     assert.equal((await waitForJob(api, jobId)).status, JobStatus.SUCCEEDED);
     const audit = await f.db.dataSource.query("SELECT action, target_id FROM audit_log WHERE target_type = 'stage' ORDER BY id");
-    assert.deepEqual(audit.map((r: { action: string }) => r.action), ["stage.pause", "stage.resume"]);
+    assert.deepEqual(
+      audit.map((r: { action: string }) => r.action),
+      ["stage.pause", "stage.resume"],
+    );
   });
 
   it("refuses a job with RESOURCE_EXHAUSTED and a retry hint when admission is full, but answers a repeated request_id", async () => {
@@ -82,7 +91,10 @@ describe("ReviewFetcher API: admission, stages, cancel, watch and bad input", fu
     }
     const done = await waitForJob(api, (await api.createFetchJob({ target: { case: "accessToken", value: f.issueToken() } })).jobId);
     assert.equal(done.status, JobStatus.SUCCEEDED);
-    await assert.rejects(api.cancelFetchJob({ jobId: done.jobId }), (err: unknown) => ConnectError.from(err).code === Code.FailedPrecondition);
+    await assert.rejects(
+      api.cancelFetchJob({ jobId: done.jobId }),
+      (err: unknown) => ConnectError.from(err).code === Code.FailedPrecondition,
+    );
   });
 
   it("streams a job's current state first, then each change until it ends", async () => {
@@ -119,16 +131,28 @@ describe("ReviewFetcher API: admission, stages, cancel, watch and bad input", fu
     const cancelled = await api.listFetchJobs({ status: JobStatus.CANCELLED });
     assert.equal(cancelled.jobs.length, 2);
     const times = (await api.listFetchJobs({})).jobs.map((j) => Number(j.createTime!.seconds) * 1e3 + j.createTime!.nanos / 1e6);
-    assert.deepEqual(times, [...times].sort((a, b) => b - a));
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => b - a),
+    );
   });
 
   it("serves gRPC health and Prometheus metrics on its port", async () => {
     const port = f.port;
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    for (const name of ["reviewflow_fetch_tasks_total", "reviewflow_fetch_consumer_pending", "reviewflow_fetch_publishes_total", "reviewflow_fetch_job_duration_seconds"]) {
+    for (const name of [
+      "reviewflow_fetch_tasks_total",
+      "reviewflow_fetch_consumer_pending",
+      "reviewflow_fetch_publishes_total",
+      "reviewflow_fetch_job_duration_seconds",
+    ]) {
       assert.match(metrics, new RegExp(name));
     }
-    const health = await fetch(`http://127.0.0.1:${port}/grpc.health.v1.Health/Check`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ service: "reviewflow.fetcher.v1.ReviewFetcher" }) });
+    const health = await fetch(`http://127.0.0.1:${port}/grpc.health.v1.Health/Check`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ service: "reviewflow.fetcher.v1.ReviewFetcher" }),
+    });
     assert.deepEqual(await health.json(), { status: "SERVING" });
   });
 });
@@ -136,7 +160,6 @@ describe("ReviewFetcher API: admission, stages, cancel, watch and bad input", fu
 async function pause(ms: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, ms));
 }
-
 
 describe("ReviewFetcher maintenance: stalled jobs and retention", function () {
   this.timeout(30_000);
@@ -175,7 +198,10 @@ describe("ReviewFetcher maintenance: stalled jobs and retention", function () {
 
     // still at Google: the next full pass brings them back, past every version they had (a
     // purged review keeps its name and version as a tombstone)
-    const again = await waitForJob(api, (await api.createFetchJob({ target: { case: "accessToken", value: f.issueToken() }, mode: FetchMode.FULL })).jobId);
+    const again = await waitForJob(
+      api,
+      (await api.createFetchJob({ target: { case: "accessToken", value: f.issueToken() }, mode: FetchMode.FULL })).jobId,
+    );
     assert.deepEqual([again.counters!.created, again.counters!.updated, again.counters!.deleted], [2n, 0n, 0n]);
     assert.equal((await api.listReviews({ pageSize: 500 })).reviews.length, total);
     const versions = await f.db.dataSource.query("SELECT max(version)::int AS v FROM reviews");

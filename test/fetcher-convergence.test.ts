@@ -3,7 +3,15 @@ import type { Client } from "@connectrpc/connect";
 import { FetchMode, JobStatus, type FetchJob, type ReviewFetcher } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { ReviewEventSchema, ReviewEventType } from "../gen/reviewflow/reviews/v1/events_pb.js";
 import type { StarRating } from "../emulator/types.js";
-import { DEMO_CLIENT, fetcherClient, readReviewEvents, useFetcherFixture, waitForJob, type FetcherFixture, type TestTenant } from "./helpers/fetcher-fixture.js";
+import {
+  DEMO_CLIENT,
+  fetcherClient,
+  readReviewEvents,
+  useFetcherFixture,
+  waitForJob,
+  type FetcherFixture,
+  type TestTenant,
+} from "./helpers/fetcher-fixture.js";
 import { assertConverged, googleTruth, replay } from "./helpers/convergence.js";
 import { FetcherProcess, freePort } from "./helpers/fetcher-process.js";
 import { startNatsServer, type NatsServer } from "../bench/harness/nats-server.js";
@@ -23,7 +31,10 @@ const STARS: StarRating[] = ["ONE", "TWO", "THREE", "FOUR", "FIVE"];
  * no event that changed nothing, one review's versions in order.
  */
 /** What every convergence test needs: Google's truth, changes made at Google, and the final check. */
-function useConvergence(f: FetcherFixture, client: () => { id: string; api: Client<typeof ReviewFetcher>; admin: Client<typeof ReviewFetcher> }) {
+function useConvergence(
+  f: FetcherFixture,
+  client: () => { id: string; api: Client<typeof ReviewFetcher>; admin: Client<typeof ReviewFetcher> },
+) {
   const deletedAtGoogle = new Set<string>();
   let step = 0;
   const truth = () => googleTruth(f.config.google.endpoints, f.issueToken());
@@ -64,7 +75,8 @@ function useConvergence(f: FetcherFixture, client: () => { id: string; api: Clie
     async pauseReviews(): Promise<void> {
       await client().admin.pauseStage({ stage: "reviews" });
       const { nats } = f.streams;
-      while ((await nats.jsm.consumers.info(nats.names.fetch.stream, nats.names.fetch.consumer("reviews"))).num_waiting > 0) await pause(50);
+      while ((await nats.jsm.consumers.info(nats.names.fetch.stream, nats.names.fetch.consumer("reviews"))).num_waiting > 0)
+        await pause(50);
     },
   };
 }
@@ -122,7 +134,14 @@ describe("REVIEWS converges to Google under overlapping jobs", function () {
   it("a full, an incremental and a branch's full job at once, with changes while they run", async () => {
     const location = f.emulator.controls.data().accounts[0].locations[1];
     const [, accountId, , locationId] = location.parent.split("/");
-    const { branch } = await f.tokens.createBranch({ clientId, branchId: "overlap-1", name: "Overlap", accountId, locationId, managerEmail: "m@example.com" });
+    const { branch } = await f.tokens.createBranch({
+      clientId,
+      branchId: "overlap-1",
+      name: "Overlap",
+      accountId,
+      locationId,
+      managerEmail: "m@example.com",
+    });
     await c.pauseReviews();
     const ids = [
       (await api.createFetchJob({ target: { case: "clientId", value: clientId }, mode: FetchMode.FULL })).jobId,
@@ -156,7 +175,10 @@ describe("REVIEWS converges to Google under overlapping jobs", function () {
 
     const events = (await readReviewEvents(f.streams.nats)).filter((e) => e.review!.name === victim!.name);
     const last = events.slice(-2);
-    assert.deepEqual(last.map((e) => e.type), [ReviewEventType.DELETED, ReviewEventType.CREATED]);
+    assert.deepEqual(
+      last.map((e) => e.type),
+      [ReviewEventType.DELETED, ReviewEventType.CREATED],
+    );
     assert.equal(last[1]!.version, last[0]!.version + 1);
     const quietEvents = (await readReviewEvents(f.streams.nats)).filter((e) => e.review!.name === quiet!.name);
     const edit = quietEvents.at(-1)!;
@@ -186,7 +208,12 @@ describe("REVIEWS converges to Google under overlapping jobs", function () {
 
   it("never takes a duplicate for ours: a foreign event under a review's next version id moves the review past it", async () => {
     const location = f.emulator.controls.data().accounts[0].locations[2];
-    const name = f.emulator.controls.addReview({ location: location.parent, reviewId: "foreign-1", comment: "real words", starRating: "FOUR" }).name;
+    const name = f.emulator.controls.addReview({
+      location: location.parent,
+      reviewId: "foreign-1",
+      comment: "real words",
+      starRating: "FOUR",
+    }).name;
     // someone else's event already holds the id our version 1 would get (e.g. a database restored
     // from a backup while the stream kept its history)
     const foreign = create(ReviewEventSchema, {
@@ -197,13 +224,21 @@ describe("REVIEWS converges to Google under overlapping jobs", function () {
       review: { name, comment: "not what Google says", starRating: 1 },
     });
     const { nats } = f.streams;
-    const ack = await nats.js.publish(nats.names.reviews.subject(clientId, "elsewhere"), toBinary(ReviewEventSchema, foreign), { msgID: `${clientId}/${name}@v1` });
+    const ack = await nats.js.publish(nats.names.reviews.subject(clientId, "elsewhere"), toBinary(ReviewEventSchema, foreign), {
+      msgID: `${clientId}/${name}@v1`,
+    });
     assert.equal(ack.duplicate, false);
 
     const job = await full();
     assert.equal(job.counters!.created, 1n);
     const events = (await readReviewEvents(f.streams.nats)).filter((e) => e.review!.name === name);
-    assert.deepEqual(events.map((e) => [e.version, e.review!.comment]), [[1, "not what Google says"], [2, "real words"]]);
+    assert.deepEqual(
+      events.map((e) => [e.version, e.review!.comment]),
+      [
+        [1, "not what Google says"],
+        [2, "real words"],
+      ],
+    );
     await converged();
   });
 
@@ -252,7 +287,8 @@ describe("REVIEWS converges to Google through crashes and restarts", function ()
   const overlappingFullJobs = async () => {
     await c.pauseReviews();
     const ids = [];
-    for (let i = 0; i < 2; i++) ids.push((await api.createFetchJob({ target: { case: "clientId", value: clientId }, mode: FetchMode.FULL })).jobId);
+    for (let i = 0; i < 2; i++)
+      ids.push((await api.createFetchJob({ target: { case: "clientId", value: clientId }, mode: FetchMode.FULL })).jobId);
     while (Number((await api.getFetchJob({ jobId: ids[0]! })).job!.counters!.locations) < 6) await pause(20);
     await c.changeGoogle();
     f.emulator.controls.addFault({ endpoint: "reviews.list", kind: "latency", latencyMs: 100 });
@@ -295,10 +331,17 @@ describe("REVIEWS converges to Google through crashes and restarts", function ()
   });
 
   it("the whole system restarted (Google re-seeded identically, fetchers new), then an incremental and a full job: 0 events", async () => {
-    const fresh = await startGoogleEmulator({ port: 0, seed: { accounts: 1, locationsPerAccount: 6, reviewsPerLocation: [60, 180] }, autoApprove: true });
+    const fresh = await startGoogleEmulator({
+      port: 0,
+      seed: { accounts: 1, locationsPerAccount: 6, reviewsPerLocation: [60, 180] },
+      autoApprove: true,
+    });
     try {
       // a restarted Google serves the same seeded reviews byte for byte: nothing to publish for them
-      const seeded = await googleTruth({ ...f.config.google.endpoints, ...endpointsOf(fresh.url) }, fresh.controls.issueTokens({ client_id: DEMO_CLIENT }).access_token);
+      const seeded = await googleTruth(
+        { ...f.config.google.endpoints, ...endpointsOf(fresh.url) },
+        fresh.controls.issueTokens({ client_id: DEMO_CLIENT }).access_token,
+      );
       const before = await c.truth();
       const untouched = [...seeded].filter(([name, review]) => before.has(name) && equals(ReviewSchema, before.get(name)!, review));
       assert.ok(untouched.length > 0.9 * seeded.size, "a re-seeded Google serves the seeded reviews unchanged");

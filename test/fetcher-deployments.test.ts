@@ -32,7 +32,9 @@ describe("deployments sharing one NATS (default settings)", function () {
         natsUrl: TEST_NATS_URL,
         defaultNamespace: true,
         emulator: { seed: { accounts: 1, locationsPerAccount: 6, reviewsPerLocation: [5, 60], seed } },
-        stack: { env: { FETCH_ACK_WAIT_MS: "1000", FETCH_MAX_DELIVER: "4", FETCH_POLL_MS: "100", GOOGLE_QPM: "1000000", LOG_LEVEL: "warn" } },
+        stack: {
+          env: { FETCH_ACK_WAIT_MS: "1000", FETCH_MAX_DELIVER: "4", FETCH_POLL_MS: "100", GOOGLE_QPM: "1000000", LOG_LEVEL: "warn" },
+        },
       });
     deployments.push(...(await Promise.all([open("deploya", 11), open("deployb", 12)])));
   });
@@ -64,7 +66,11 @@ describe("deployments sharing one NATS (default settings)", function () {
       assert.equal(waited.job!.counters?.deadLettered, 0n);
       const compared = await compareWithGoogle(d, await readAllReviews(d.nats, d.names, 30_000, d.clientId));
       assert.ok(compared.expected > 0);
-      assert.deepEqual(compared, { expected: compared.expected, delivered: compared.expected, total: compared.expected, lost: 0, duplicated: 0, extra: 0 }, d.namespace);
+      assert.deepEqual(
+        compared,
+        { expected: compared.expected, delivered: compared.expected, total: compared.expected, lost: 0, duplicated: 0, extra: 0 },
+        d.namespace,
+      );
     }
   });
 
@@ -74,7 +80,11 @@ describe("deployments sharing one NATS (default settings)", function () {
     const foreignJob = "00000000-0000-4000-8000-0000000000aa";
     const h = headers();
     h.set(TYPE_HEADER, FetchAccountsTaskSchema.typeName);
-    d.nats.publish(d.names.fetch.subject("accounts"), toBinary(FetchAccountsTaskSchema, create(FetchAccountsTaskSchema, { jobId: foreignJob })), { headers: h });
+    d.nats.publish(
+      d.names.fetch.subject("accounts"),
+      toBinary(FetchAccountsTaskSchema, create(FetchAccountsTaskSchema, { jobId: foreignJob })),
+      { headers: h },
+    );
     // not acked on sight: once delivered a second time (handed back), it is still on FETCH
     const accounts = () => jsm.consumers.info(d.names.fetch.stream, d.names.fetch.consumer("accounts"));
     let consumer = await accounts();
@@ -99,7 +109,12 @@ describe("deployments sharing one NATS (default settings)", function () {
     assert.equal(letter.errorCode, "UNKNOWN_JOB");
     assert.equal(letter.jobId, foreignJob);
     assert.equal(letter.attempts, 4);
-    assert.match(letter.errorMessage, new RegExp(`no fetch job ${foreignJob} in this deployment's database: waited \\d+ s \\(4 deliveries\\).*NATS namespace "${d.namespace}"`));
+    assert.match(
+      letter.errorMessage,
+      new RegExp(
+        `no fetch job ${foreignJob} in this deployment's database: waited \\d+ s \\(4 deliveries\\).*NATS namespace "${d.namespace}"`,
+      ),
+    );
     assert.equal((await jsm.streams.info(d.names.fetch.stream)).state.messages, 0, "gone from FETCH once dead-lettered");
   });
 });

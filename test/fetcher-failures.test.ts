@@ -59,7 +59,9 @@ describe("ReviewFetcher under Google failures", function () {
     assert.equal(letter.errorCode, "PERMISSION_DENIED");
     assert.equal(letter.httpStatus, 403);
     assert.equal(letter.attempts, 1, "a permanent error is not retried");
-    const onStream = await f.streams.nats.jsm.streams.getMessage(f.streams.nats.names.deadLetters.stream, { last_by_subj: f.streams.nats.names.deadLetters.subject("reviews") });
+    const onStream = await f.streams.nats.jsm.streams.getMessage(f.streams.nats.names.deadLetters.stream, {
+      last_by_subj: f.streams.nats.names.deadLetters.subject("reviews"),
+    });
     assert.equal(decodeMessage(DeadLetterSchema, onStream!.data, onStream!.header).id, letter.id);
 
     const total = f.emulator.controls.data().totalReviews;

@@ -85,7 +85,10 @@ describe("ReviewFetcher pipeline (client jobs through the TokenService)", functi
     f.emulator.controls.editReview({ name: c.name, reply: "Thank you for the feedback!" });
     f.emulator.controls.deleteReview({ name: gone.name });
 
-    const job = await waitForJob(api, (await api.createFetchJob({ target: { case: "clientId", value: clientId }, mode: FetchMode.FULL })).jobId);
+    const job = await waitForJob(
+      api,
+      (await api.createFetchJob({ target: { case: "clientId", value: clientId }, mode: FetchMode.FULL })).jobId,
+    );
     assert.equal(job.status, JobStatus.SUCCEEDED, job.error);
     assert.deepEqual([job.counters!.created, job.counters!.updated, job.counters!.deleted], [0n, 3n, 1n]);
 
@@ -94,8 +97,18 @@ describe("ReviewFetcher pipeline (client jobs through the TokenService)", functi
     const deleted = events.filter((e) => e.type === ReviewEventType.DELETED);
     assert.equal(events.length, 4);
     assert.deepEqual(updated.map((e) => e.review!.name).sort(), [a.name, b.name, c.name].sort());
-    assert.deepEqual(deleted.map((e) => e.eventId), [`${gone.name}@v2`]);
-    assert.deepEqual(updated.map((e) => [e.version, e.previousVersion]), [[2, 1], [2, 1], [2, 1]]);
+    assert.deepEqual(
+      deleted.map((e) => e.eventId),
+      [`${gone.name}@v2`],
+    );
+    assert.deepEqual(
+      updated.map((e) => [e.version, e.previousVersion]),
+      [
+        [2, 1],
+        [2, 1],
+        [2, 1],
+      ],
+    );
     const edited = updated.find((e) => e.review!.name === a.name)!;
     assert.equal(edited.review!.comment, "Changed my mind: excellent.");
     assert.deepEqual(edited.previousUpdateTime, a.updateTime);
@@ -119,7 +132,10 @@ describe("ReviewFetcher pipeline (client jobs through the TokenService)", functi
     const events = await newEvents();
     assert.deepEqual(
       events.map((e) => [ReviewEventType[e.type], e.review!.name]).sort(),
-      [["CREATED", added.name], ["UPDATED", edited.name]].sort(),
+      [
+        ["CREATED", added.name],
+        ["UPDATED", edited.name],
+      ].sort(),
     );
     // incremental: each location stops at its first page, which reaches already-stored reviews
     assert.equal(job.counters!.pages, 3n);
@@ -129,7 +145,14 @@ describe("ReviewFetcher pipeline (client jobs through the TokenService)", functi
     const location = f.emulator.controls.data().accounts[0].locations[1];
     const [, accountId, , locationId] = location.parent.split("/");
     const tokens = f.tokens;
-    const { branch } = await tokens.createBranch({ clientId, branchId: "vienna-1", name: "Vienna", accountId, locationId, managerEmail: "m@example.com" });
+    const { branch } = await tokens.createBranch({
+      clientId,
+      branchId: "vienna-1",
+      name: "Vienna",
+      accountId,
+      locationId,
+      managerEmail: "m@example.com",
+    });
     const api = f.client(tenant.operator);
     for (const branchId of [branch!.id, "vienna-1"]) {
       const job = await waitForJob(api, (await api.createFetchJob({ target: { case: "branchId", value: branchId } })).jobId);
@@ -199,13 +222,16 @@ describe("ReviewFetcher pipeline (client jobs through the TokenService)", functi
     const job = await waitForJob(f.client(), (await f.client().createFetchJob({ target: { case: "accessToken", value: raw } })).jobId);
     assert.equal(job.status, JobStatus.SUCCEEDED, job.error);
     const rows = JSON.stringify(await f.db.dataSource.query("SELECT * FROM fetch_jobs"));
-    const events = JSON.stringify((await readReviewEvents(f.streams.nats)).map((e) => e.review), (_k, v) => (typeof v === "bigint" ? String(v) : v));
+    const events = JSON.stringify(
+      (await readReviewEvents(f.streams.nats)).map((e) => e.review),
+      (_k, v) => (typeof v === "bigint" ? String(v) : v),
+    );
     for (const token of [accessToken, raw]) {
       assert.ok(!logs.text().includes(token), "token in the log");
       assert.ok(!rows.includes(token), "token in fetch_jobs");
       assert.ok(!events.includes(token), "token in a review event");
     }
-    assert.ok(!rows.includes("access_token_sealed\":\"v1."), "a raw token is wiped when its job ends");
+    assert.ok(!rows.includes('access_token_sealed":"v1.'), "a raw token is wiped when its job ends");
   });
 
   it("fails a client's job when its grant needs re-consent", async () => {

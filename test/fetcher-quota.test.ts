@@ -39,7 +39,12 @@ describe("Two fetcher instances sharing one Google project's quota", function ()
 
   it("never exceed the quota in any window, and Google never answers 429", async () => {
     const dataSource = await openDatabase({ databaseUrl: f.config.postgres.url, poolSize: 10 });
-    const nats = await connectNats({ url: TEST_NATS_URL, namespace: f.config.nats.namespace, ackWaitMs: f.config.fetcher.ackWaitMs, maxDeliver: f.config.fetcher.maxDeliver });
+    const nats = await connectNats({
+      url: TEST_NATS_URL,
+      namespace: f.config.nats.namespace,
+      ackWaitMs: f.config.fetcher.ackWaitMs,
+      maxDeliver: f.config.fetcher.maxDeliver,
+    });
     closeSecond = async () => {
       await nats.close();
       await dataSource.destroy();
@@ -54,7 +59,9 @@ describe("Two fetcher instances sharing one Google project's quota", function ()
     assert.equal((await readReviewEvents(f.streams.nats)).length, f.emulator.controls.data().totalReviews);
 
     const stats = f.emulator.controls.stats();
-    const calls = Object.entries(stats.byProject[DEMO_CLIENT]).filter(([endpoint]) => endpoint !== "tokeninfo").reduce((n, [, count]) => n + count, 0);
+    const calls = Object.entries(stats.byProject[DEMO_CLIENT])
+      .filter(([endpoint]) => endpoint !== "tokeninfo")
+      .reduce((n, [, count]) => n + count, 0);
     assert.ok(calls > EMULATED_QUOTA, `the job needs more calls (${calls}) than one window allows`);
     assert.deepEqual(stats.quotaRejections, {});
     const peak = Math.max(...Object.values(stats.maxPerWindow[DEMO_CLIENT]));

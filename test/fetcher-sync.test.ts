@@ -73,7 +73,9 @@ describe("the sync scheduler", function () {
 
     const location = f.emulator.controls.data().accounts[0].locations[1];
     const added = f.emulator.controls.addReview({ location: location.parent, comment: "Found by the schedule", starRating: "FIVE" });
-    const event = await until("the new review's event", async () => (await readReviewEvents(f.streams.nats)).find((e) => e.review?.name === added.name));
+    const event = await until("the new review's event", async () =>
+      (await readReviewEvents(f.streams.nats)).find((e) => e.review?.name === added.name),
+    );
     const { job } = await api.getFetchJob({ jobId: event.jobId });
     assert.equal(job!.trigger, JobTrigger.SCHEDULE);
 
@@ -111,11 +113,13 @@ describe("the sync scheduler", function () {
     await pause(3_000);
 
     // at most one scheduled pass per location at a time, ever
-    const { rows } = await f.db.dataSource.query(
-      `SELECT a.id FROM fetch_jobs a JOIN fetch_jobs b ON a.target_location = b.target_location AND a.id < b.id
+    const { rows } = await f.db.dataSource
+      .query(
+        `SELECT a.id FROM fetch_jobs a JOIN fetch_jobs b ON a.target_location = b.target_location AND a.id < b.id
        WHERE a.trigger = 'schedule' AND b.trigger = 'schedule'
          AND a.created_at < COALESCE(b.ended_at, now()) AND b.created_at < COALESCE(a.ended_at, now())`,
-    ).then((r: { id: string }[]) => ({ rows: r }));
+      )
+      .then((r: { id: string }[]) => ({ rows: r }));
     assert.deepEqual(rows, [], "two scheduled passes over one location overlapped");
   });
 
@@ -143,7 +147,13 @@ describe("the sync scheduler with the quota saturated", function () {
   const f = useFetcherFixture({
     tokenService: true,
     // schedules want far more than the budget: every location due every second, 2 requests a second
-    env: { ...SYNC_ENV, SYNC_INCREMENTAL_EVERY_SECONDS: "1", SYNC_MAX_INCREMENTAL_SECONDS: "1", SYNC_ADAPTIVE: "false", GOOGLE_QPM: String(QPM) },
+    env: {
+      ...SYNC_ENV,
+      SYNC_INCREMENTAL_EVERY_SECONDS: "1",
+      SYNC_MAX_INCREMENTAL_SECONDS: "1",
+      SYNC_ADAPTIVE: "false",
+      GOOGLE_QPM: String(QPM),
+    },
     emulator: { seed: { accounts: 1, locationsPerAccount: 12, reviewsPerLocation: [3, 20] } },
   });
   const others: FetcherServiceInstance[] = [];
@@ -160,16 +170,22 @@ describe("the sync scheduler with the quota saturated", function () {
     const api = f.client(tenant.operator);
 
     const scheduledActive = async () => {
-      const { rows } = await f.db.dataSource.query("SELECT count(*)::int AS n FROM fetch_jobs WHERE trigger = 'schedule' AND status IN ('QUEUED','RUNNING')").then((r: { n: number }[]) => ({ rows: r }));
+      const { rows } = await f.db.dataSource
+        .query("SELECT count(*)::int AS n FROM fetch_jobs WHERE trigger = 'schedule' AND status IN ('QUEUED','RUNNING')")
+        .then((r: { n: number }[]) => ({ rows: r }));
       return rows[0]!.n;
     };
     await until("the schedule to saturate the project", async () => (await scheduledActive()) >= 5);
 
     const { jobId } = await api.createFetchJob({ target: { case: "clientId", value: clientId } });
-    const job = await until("the on-demand job", async () => {
-      const { job } = await api.getFetchJob({ jobId });
-      return job && job.status !== JobStatus.QUEUED && job.status !== JobStatus.RUNNING ? job : undefined;
-    }, 90_000);
+    const job = await until(
+      "the on-demand job",
+      async () => {
+        const { job } = await api.getFetchJob({ jobId });
+        return job && job.status !== JobStatus.QUEUED && job.status !== JobStatus.RUNNING ? job : undefined;
+      },
+      90_000,
+    );
     assert.equal(job.status, JobStatus.SUCCEEDED, job.error);
     assert.ok((await scheduledActive()) > 0, "the on-demand job did not wait for the schedule's backlog to drain");
 

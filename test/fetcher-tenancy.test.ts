@@ -30,7 +30,11 @@ describe("ReviewFetcher between tenants: fair admission, hostile input, scoped i
       const outcomes = new Set<string>();
       for (let batch = 0; batch < 10; batch++) {
         const junk = await Promise.allSettled(
-          Array.from({ length: 10 }, (_, i) => asA.createFetchJob({ target: { case: "accessToken", value: JUNK_ACCESS_TOKENS[(batch * 10 + i) % JUNK_ACCESS_TOKENS.length] } })),
+          Array.from({ length: 10 }, (_, i) =>
+            asA.createFetchJob({
+              target: { case: "accessToken", value: JUNK_ACCESS_TOKENS[(batch * 10 + i) % JUNK_ACCESS_TOKENS.length] },
+            }),
+          ),
         );
         for (const r of junk) outcomes.add(r.status === "rejected" ? codeOf(r.reason) : "admitted");
       }
@@ -39,8 +43,13 @@ describe("ReviewFetcher between tenants: fair admission, hostile input, scoped i
 
       // A fills its own bound with jobs that are valid, and queued (the first stage is paused)
       const admitted: string[] = [];
-      for (let i = 0; i < 3; i++) admitted.push((await asA.createFetchJob({ target: { case: "accessToken", value: f.issueToken() } })).jobId);
-      await rejectsWith(asA.createFetchJob({ target: { case: "clientId", value: clientA } }), Code.ResourceExhausted, /FETCH_MAX_ACTIVE_JOBS_PER_TENANT=3/);
+      for (let i = 0; i < 3; i++)
+        admitted.push((await asA.createFetchJob({ target: { case: "accessToken", value: f.issueToken() } })).jobId);
+      await rejectsWith(
+        asA.createFetchJob({ target: { case: "clientId", value: clientA } }),
+        Code.ResourceExhausted,
+        /FETCH_MAX_ACTIVE_JOBS_PER_TENANT=3/,
+      );
 
       const forB = await f.client(b.operator).createFetchJob({ target: { case: "clientId", value: clientB } });
       assert.equal(forB.status, JobStatus.QUEUED);
@@ -53,8 +62,16 @@ describe("ReviewFetcher between tenants: fair admission, hostile input, scoped i
 
   it("answers INVALID_ARGUMENT, never 500 or 503, to a NUL in any field", async () => {
     const api = f.client(b.operator);
-    await rejectsWith(api.createFetchJob({ target: { case: "clientId", value: clientB }, requestId: `r${NUL}` }), Code.InvalidArgument, /request_id: must not contain NUL/);
-    await rejectsWith(api.createFetchJob({ target: { case: "branchId", value: `BR${NUL}` } }), Code.InvalidArgument, /branch_id: must not contain NUL/);
+    await rejectsWith(
+      api.createFetchJob({ target: { case: "clientId", value: clientB }, requestId: `r${NUL}` }),
+      Code.InvalidArgument,
+      /request_id: must not contain NUL/,
+    );
+    await rejectsWith(
+      api.createFetchJob({ target: { case: "branchId", value: `BR${NUL}` } }),
+      Code.InvalidArgument,
+      /branch_id: must not contain NUL/,
+    );
     await rejectsWith(api.listReviews({ locationId: `loc${NUL}` }), Code.InvalidArgument, /location_id: must not contain NUL/);
   });
 
@@ -62,7 +79,11 @@ describe("ReviewFetcher between tenants: fair admission, hostile input, scoped i
     const api = f.client(b.reader);
     const name = "accounts/1/locations/2/reviews/3";
     const version = (cursor: unknown) => Buffer.from(JSON.stringify(cursor)).toString("base64url");
-    const versionForgeries = { ...FORGED_PAGE_TOKENS, "a row id past bigint": version({ r: "99999999999999999999", v: 1 }), "version 0": version({ r: "1", v: 0 }) };
+    const versionForgeries = {
+      ...FORGED_PAGE_TOKENS,
+      "a row id past bigint": version({ r: "99999999999999999999", v: 1 }),
+      "version 0": version({ r: "1", v: 0 }),
+    };
     const lists: [string, Record<string, string>, (pageToken: string) => Promise<unknown>][] = [
       ["ListFetchJobs", FORGED_PAGE_TOKENS, (pageToken) => api.listFetchJobs({ pageToken })],
       ["ListReviews", FORGED_PAGE_TOKENS, (pageToken) => api.listReviews({ pageToken })],
@@ -79,7 +100,14 @@ describe("ReviewFetcher between tenants: fair admission, hostile input, scoped i
   });
 
   it("resolves a job's branch_id within the caller's tenant when two tenants use the same id", async () => {
-    const branch = (clientId: string) => ({ clientId, branchId: "sec-A-1", name: "Shared id", accountId: "1", locationId: "2", managerEmail: "m@example.com" });
+    const branch = (clientId: string) => ({
+      clientId,
+      branchId: "sec-A-1",
+      name: "Shared id",
+      accountId: "1",
+      locationId: "2",
+      managerEmail: "m@example.com",
+    });
     const ofA = (await f.tokens.createBranch(branch(clientA))).branch!;
     const ofB = (await f.tokens.createBranch(branch(clientB))).branch!;
     const admin = f.client();
@@ -92,7 +120,11 @@ describe("ReviewFetcher between tenants: fair admission, hostile input, scoped i
       // A cannot reach B's branch by its reviewflow id either
       await rejectsWith(f.client(a.operator).createFetchJob({ target: { case: "branchId", value: ofB.id } }), Code.NotFound);
       // an admin sees both tenants: the business's id alone is ambiguous, the reviewflow id is not
-      await rejectsWith(admin.createFetchJob({ target: { case: "branchId", value: "sec-A-1" } }), Code.FailedPrecondition, /several tenants/);
+      await rejectsWith(
+        admin.createFetchJob({ target: { case: "branchId", value: "sec-A-1" } }),
+        Code.FailedPrecondition,
+        /several tenants/,
+      );
       const byId = (await admin.createFetchJob({ target: { case: "branchId", value: ofA.id } })).job!;
       assert.equal(byId.tenantId, a.id);
       for (const job of [jobA, jobB, byId]) await admin.cancelFetchJob({ jobId: job.jobId });
@@ -110,7 +142,10 @@ describe("ReviewFetcher between tenants: fair admission, hostile input, scoped i
     await rejectsWith(asB.listDeadLetters({ jobId: jobOfA.jobId }), Code.NotFound, /job/);
     await rejectsWith(asB.getFetchJob({ jobId: jobOfA.jobId }), Code.NotFound, /job/);
     // the same filters on the caller's own ids (or any id, for an admin) list as before
-    assert.deepEqual((await asB.listReviews({ clientId: clientB })).reviews.map((r) => r.clientId).filter((c) => c !== clientB), []);
+    assert.deepEqual(
+      (await asB.listReviews({ clientId: clientB })).reviews.map((r) => r.clientId).filter((c) => c !== clientB),
+      [],
+    );
     assert.ok((await asB.listFetchJobs({ clientId: clientB })).jobs.every((j) => j.clientId === clientB));
     assert.ok((await f.client().listFetchJobs({ clientId: clientA })).jobs.length > 0);
     assert.deepEqual((await f.client(a.reader).listDeadLetters({ jobId: jobOfA.jobId })).deadLetters, []);

@@ -7,7 +7,18 @@ import { ReviewFetcher } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { TokenService } from "../gen/reviewflow/token/v1/token_service_pb.js";
 import { DEMO_GOOGLE_CLIENT, useGatewayStack } from "./helpers/gateway-stack.js";
 import { TEST_ADMIN_KEY, TEST_ENCRYPTION_KEY } from "./helpers/index.js";
-import { chance, encodeForUrl, hostileString, pick, randomBytes, randomJson, randomJsonFor, randomMessage, seededRng, type Rng } from "./helpers/fuzz-input.js";
+import {
+  chance,
+  encodeForUrl,
+  hostileString,
+  pick,
+  randomBytes,
+  randomJson,
+  randomJsonFor,
+  randomMessage,
+  seededRng,
+  type Rng,
+} from "./helpers/fuzz-input.js";
 import { envelope, grpcWebTrailer } from "./helpers/wire-clients.js";
 
 /**
@@ -55,14 +66,37 @@ describe("fuzz: malformed input at every REST route and every RPC (seeded, loopb
   before(async function () {
     this.timeout(60_000);
     const rest = async (method: string, path: string, body: unknown, key = TEST_ADMIN_KEY) => {
-      const res = await fetch(`${stack.base}${path}`, { method, headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+      const res = await fetch(`${stack.base}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
       assert.ok(res.ok, `${method} ${path}: ${res.status} ${await res.clone().text()}`);
       return (await res.json()) as Record<string, any>;
     };
     const tenant = (await rest("POST", "/tenants", { name: "fuzz" })).tenant.id as string;
     ctx.operatorKey = (await rest("POST", "/api-keys", { tenant_id: tenant, role: "ROLE_OPERATOR", name: "fuzz" })).key;
-    const client = (await rest("POST", "/clients", { name: "fuzz", google_client_id: DEMO_GOOGLE_CLIENT.id, client_secret: ctx.clientSecret, redirect_uri: `${stack.base}/auth/callback` }, ctx.operatorKey)).client;
-    const branch = (await rest("POST", "/branches", { client_id: client.id, branch_id: "fuzz-branch", name: "b", account_id: "1", location_id: "2", manager_email: "m@example.com" }, ctx.operatorKey)).branch;
+    const client = (
+      await rest(
+        "POST",
+        "/clients",
+        {
+          name: "fuzz",
+          google_client_id: DEMO_GOOGLE_CLIENT.id,
+          client_secret: ctx.clientSecret,
+          redirect_uri: `${stack.base}/auth/callback`,
+        },
+        ctx.operatorKey,
+      )
+    ).client;
+    const branch = (
+      await rest(
+        "POST",
+        "/branches",
+        { client_id: client.id, branch_id: "fuzz-branch", name: "b", account_id: "1", location_id: "2", manager_email: "m@example.com" },
+        ctx.operatorKey,
+      )
+    ).branch;
     ctx.known = [client.id, branch.id, "fuzz-branch", tenant];
   });
 
@@ -92,32 +126,44 @@ describe("fuzz: malformed input at every REST route and every RPC (seeded, loopb
     tally.set(key, (tally.get(key) ?? 0) + 1);
   };
   after(() => {
-    if (process.env.FUZZ_DEBUG) console.log([...tally].sort().map(([key, n]) => `      ${key}: ${n}`).join("\n"));
+    if (process.env.FUZZ_DEBUG)
+      console.log(
+        [...tally]
+          .sort()
+          .map(([key, n]) => `      ${key}: ${n}`)
+          .join("\n"),
+      );
   });
   async function runAll(cases: Case[]): Promise<string[]> {
     const failures: string[] = [];
     let next = 0;
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (next < cases.length) {
-        const c = cases[next++]!;
-        let problem: string | undefined;
-        let answer: Answer | undefined;
-        try {
-          answer = await c.run();
-          count(c, answer);
-          problem = fault(answer);
-        } catch (err) {
-          problem = `no answer: ${(err as Error).message}`;
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < cases.length) {
+          const c = cases[next++]!;
+          let problem: string | undefined;
+          let answer: Answer | undefined;
+          try {
+            answer = await c.run();
+            count(c, answer);
+            problem = fault(answer);
+          } catch (err) {
+            problem = `no answer: ${(err as Error).message}`;
+          }
+          if (problem) failures.push(`${problem} ← ${c.label}${answer ? ` → ${answer.text.slice(0, 300).replace(/\s+/g, " ")}` : ""}`);
         }
-        if (problem) failures.push(`${problem} ← ${c.label}${answer ? ` → ${answer.text.slice(0, 300).replace(/\s+/g, " ")}` : ""}`);
-      }
-    }));
+      }),
+    );
     return failures;
   }
 
   /** The failures, and what the services logged as errors (the cause of an INTERNAL is logged, never answered). */
   const report = (failures: string[], total: number) => {
-    const errors = stack.logs.lines().filter((l) => l.level === "error").slice(0, 10).map((l) => JSON.stringify(l).slice(0, 500));
+    const errors = stack.logs
+      .lines()
+      .filter((l) => l.level === "error")
+      .slice(0, 10)
+      .map((l) => JSON.stringify(l).slice(0, 500));
     return `${failures.length} of ${total} cases failed (FUZZ_SEED=${SEED} reproduces them):\n  ${failures.slice(0, 25).join("\n  ")}\nerrors logged:\n  ${errors.join("\n  ")}`;
   };
 
@@ -169,11 +215,21 @@ describe("fuzz: malformed input at every REST route and every RPC (seeded, loopb
     const headers: Record<string, string> = { ...authorization(rng), accept: pick(rng, ["application/json", "*/*", "text/html"]) };
     let body: string | undefined;
     if (operation.requestBody || (verb !== "GET" && chance(rng, 0.2))) {
-      headers["content-type"] = pick(rng, ["application/json", "application/json", "application/json", "text/plain", "application/xml", "application/x-www-form-urlencoded"]);
+      headers["content-type"] = pick(rng, [
+        "application/json",
+        "application/json",
+        "application/json",
+        "text/plain",
+        "application/xml",
+        "application/x-www-form-urlencoded",
+      ]);
       const roll = rng();
-      body = roll < 0.65 ? JSON.stringify(randomJsonFor(rng, undefined, ctx.known, bodyFields(doc, operation)))
-        : roll < 0.8 ? JSON.stringify(randomJson(rng, 3, ctx.known))
-        : pick(rng, ["{", "[]", "nul", "{\"a\":", "\u0000", "{}".repeat(1000), ""]);
+      body =
+        roll < 0.65
+          ? JSON.stringify(randomJsonFor(rng, undefined, ctx.known, bodyFields(doc, operation)))
+          : roll < 0.8
+            ? JSON.stringify(randomJson(rng, 3, ctx.known))
+            : pick(rng, ["{", "[]", "nul", '{"a":', "\u0000", "{}".repeat(1000), ""]);
     }
     const url = `${stack.base}${path}${query.size ? `?${query.toString()}` : ""}`;
     return {
@@ -194,13 +250,19 @@ describe("fuzz: malformed input at every REST route and every RPC (seeded, loopb
     const payload = json ? Buffer.from(JSON.stringify(message.json)) : Buffer.from(message.binary);
     if (roll < 0.5) return { body: envelope(0, payload), headers: {}, what: "random message" };
     if (roll < 0.7) return { body: envelope(0, randomBytes(rng, 64)), headers: {}, what: "random bytes" };
-    if (roll < 0.8) return { body: envelope(0, payload).subarray(0, Math.max(1, Math.floor(payload.length / 2))), headers: {}, what: "truncated envelope" };
+    if (roll < 0.8)
+      return {
+        body: envelope(0, payload).subarray(0, Math.max(1, Math.floor(payload.length / 2))),
+        headers: {},
+        what: "truncated envelope",
+      };
     if (roll < 0.9) return { body: envelope(1, payload), headers: {}, what: "compressed flag, no encoding" };
     return { body: envelope(1, zlib.gzipSync(payload).subarray(0, 12)), headers: { "grpc-encoding": "gzip" }, what: "corrupt gzip" };
   }
 
   const deadlineHeader = (rng: Rng, name: "connect-timeout-ms" | "grpc-timeout"): Record<string, string> => {
-    const values = name === "grpc-timeout" ? ["5S", "2500000S", "99999999H", "1n", "x", "-1S"] : ["5000", "3000000000", "9999999999", "0", "x", "-1"];
+    const values =
+      name === "grpc-timeout" ? ["5S", "2500000S", "99999999H", "1n", "x", "-1S"] : ["5000", "3000000000", "9999999999", "0", "x", "-1"];
     // streams get a bounded deadline unless the case picks an odd one
     return chance(rng, 0.3) ? { [name]: pick(rng, values) } : { [name]: name === "grpc-timeout" ? "5S" : "5000" };
   };
@@ -214,22 +276,46 @@ describe("fuzz: malformed input at every REST route and every RPC (seeded, loopb
     let what: string;
     if (method.methodKind === "server_streaming") {
       const enveloped = envelopedBody(rng, method, json);
-      init = { method: "POST", headers: { ...headers, "content-type": json ? "application/connect+json" : "application/connect+proto", ...renameEncoding(enveloped.headers, "connect-content-encoding") }, body: enveloped.body };
+      init = {
+        method: "POST",
+        headers: {
+          ...headers,
+          "content-type": json ? "application/connect+json" : "application/connect+proto",
+          ...renameEncoding(enveloped.headers, "connect-content-encoding"),
+        },
+        body: enveloped.body,
+      };
       what = enveloped.what;
     } else if (method.idempotency === MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS && chance(rng, 0.3)) {
-      const message = chance(rng, 0.5) ? Buffer.from(randomMessage(rng, method.input, ctx.known).binary).toString("base64url") : encodeForUrl(hostileString(rng));
+      const message = chance(rng, 0.5)
+        ? Buffer.from(randomMessage(rng, method.input, ctx.known).binary).toString("base64url")
+        : encodeForUrl(hostileString(rng));
       url += `?connect=v1&encoding=${pick(rng, ["proto", "json"])}&base64=1&message=${message}`;
       init = { method: "GET", headers };
       what = "GET";
     } else {
       const roll = rng();
       const message = randomMessage(rng, method.input, ctx.known);
-      const body = roll < 0.5 ? (json ? JSON.stringify(message.json) : Buffer.from(message.binary))
-        : roll < 0.75 ? (json ? JSON.stringify(randomJsonFor(rng, method.input, ctx.known)) : Buffer.from(randomBytes(rng, 64)))
-        : roll < 0.9 ? (json ? pick(rng, ["{", "[1,2]", "\"x\"", "null"]) : Buffer.from(message.binary).subarray(0, Math.floor(message.binary.length / 2)))
-        : zlib.gzipSync(Buffer.from("x")).subarray(0, 10);
+      const body =
+        roll < 0.5
+          ? json
+            ? JSON.stringify(message.json)
+            : Buffer.from(message.binary)
+          : roll < 0.75
+            ? json
+              ? JSON.stringify(randomJsonFor(rng, method.input, ctx.known))
+              : Buffer.from(randomBytes(rng, 64))
+            : roll < 0.9
+              ? json
+                ? pick(rng, ["{", "[1,2]", '"x"', "null"])
+                : Buffer.from(message.binary).subarray(0, Math.floor(message.binary.length / 2))
+              : zlib.gzipSync(Buffer.from("x")).subarray(0, 10);
       const encoding: Record<string, string> = roll >= 0.9 ? { "content-encoding": "gzip" } : {};
-      init = { method: "POST", headers: { ...headers, ...encoding, "content-type": json ? "application/json" : "application/proto" }, body };
+      init = {
+        method: "POST",
+        headers: { ...headers, ...encoding, "content-type": json ? "application/json" : "application/proto" },
+        body,
+      };
       what = roll < 0.5 ? "random message" : roll < 0.75 ? "random body" : roll < 0.9 ? "truncated body" : "corrupt gzip";
     }
     return {
@@ -251,7 +337,13 @@ describe("fuzz: malformed input at every REST route and every RPC (seeded, loopb
       label: `gRPC ${path} (${json ? "json" : "proto"}, ${enveloped.what}, ${JSON.stringify(pickDeadline(headers))})`,
       run: () =>
         new Promise<Answer>((resolve, reject) => {
-          const stream = session.request({ ":method": "POST", ":path": path, "content-type": json ? "application/grpc+json" : "application/grpc", te: "trailers", ...headers });
+          const stream = session.request({
+            ":method": "POST",
+            ":path": path,
+            "content-type": json ? "application/grpc+json" : "application/grpc",
+            te: "trailers",
+            ...headers,
+          });
           const meta: Record<string, unknown> = {};
           const chunks: Buffer[] = [];
           stream.on("response", (h) => Object.assign(meta, h));
@@ -261,7 +353,11 @@ describe("fuzz: malformed input at every REST route and every RPC (seeded, loopb
           stream.setTimeout(15_000, () => stream.close(http2.constants.NGHTTP2_CANCEL));
           stream.on("close", () => {
             const grpcStatus = meta["grpc-status"] === undefined ? undefined : String(meta["grpc-status"]);
-            resolve({ status: Number(meta[":status"] ?? 0), grpcStatus, text: `${decodeURIComponent(String(meta["grpc-message"] ?? ""))} ${Buffer.concat(chunks).toString("latin1")}` });
+            resolve({
+              status: Number(meta[":status"] ?? 0),
+              grpcStatus,
+              text: `${decodeURIComponent(String(meta["grpc-message"] ?? ""))} ${Buffer.concat(chunks).toString("latin1")}`,
+            });
           });
           stream.end(enveloped.body);
         }),
@@ -272,15 +368,29 @@ describe("fuzz: malformed input at every REST route and every RPC (seeded, loopb
     const path = `/${method.parent.typeName}/${method.name}`;
     const json = chance(rng, 0.2);
     const enveloped = envelopedBody(rng, method, json);
-    const headers = { ...authorization(rng), ...deadlineHeader(rng, "grpc-timeout"), ...enveloped.headers, "content-type": json ? "application/grpc-web+json" : "application/grpc-web+proto" };
+    const headers = {
+      ...authorization(rng),
+      ...deadlineHeader(rng, "grpc-timeout"),
+      ...enveloped.headers,
+      "content-type": json ? "application/grpc-web+json" : "application/grpc-web+proto",
+    };
     return {
       label: `gRPC-Web ${path} (${json ? "json" : "proto"}, ${enveloped.what}, ${JSON.stringify(pickDeadline(headers))})`,
       run: async () => {
-        const res = await fetch(`${stack.base}${path}`, { method: "POST", headers, body: enveloped.body, signal: AbortSignal.timeout(15_000) });
+        const res = await fetch(`${stack.base}${path}`, {
+          method: "POST",
+          headers,
+          body: enveloped.body,
+          signal: AbortSignal.timeout(15_000),
+        });
         const body = Buffer.from(await res.arrayBuffer());
         const trailer = grpcWebTrailer(body);
         const grpcStatus = res.headers.get("grpc-status") ?? (trailer.status || undefined);
-        return { status: res.status, grpcStatus, text: `${decodeURIComponent(res.headers.get("grpc-message") ?? "")} ${trailer.message} ${body.toString("latin1")}` };
+        return {
+          status: res.status,
+          grpcStatus,
+          text: `${decodeURIComponent(res.headers.get("grpc-message") ?? "")} ${trailer.message} ${body.toString("latin1")}`,
+        };
       },
     };
   }

@@ -16,7 +16,10 @@ describe("npm run bench: gateway (reduced)", function () {
     assert.match(rows[2]!.figure, /µs gateway|not measured/);
     if (!rows[2]!.figure.startsWith("not measured")) assert.match(rows[2]!.ratio ?? "", /^\d+\.\d\d × the TokenService's$/);
     assert.match(rows[4]!.ratio ?? "", /^\d+\.\d\d × direct$/);
-    assert.deepEqual(rows.map((r) => r.target), [undefined, "≤ 1 ms added", "≤ 1 ×", undefined, "≥ 0.8", undefined]);
+    assert.deepEqual(
+      rows.map((r) => r.target),
+      [undefined, "≤ 1 ms added", "≤ 1 ×", undefined, "≥ 0.8", undefined],
+    );
     assert.match(rows[5]!.ratio ?? "", /^\d+\.\d\d × without them$/);
   });
 });

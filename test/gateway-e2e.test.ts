@@ -18,15 +18,29 @@ describe("gateway end to end (real services, REST and Connect)", function () {
   this.timeout(30_000);
   const stack = useGatewayStack();
   const ctx = {} as {
-    tenantA: string; operatorA: string; readerA: string; serviceA: string; operatorB: string;
-    clientId: string; branchId: string; branchKey: string; accountId: string; locationId: string; jobId: string;
+    tenantA: string;
+    operatorA: string;
+    readerA: string;
+    serviceA: string;
+    operatorB: string;
+    clientId: string;
+    branchId: string;
+    branchKey: string;
+    accountId: string;
+    locationId: string;
+    jobId: string;
   };
 
   const rest = async (method: string, path: string, options: { key?: string; body?: unknown; headers?: Record<string, string> } = {}) => {
     const headers: Record<string, string> = { ...options.headers };
     if (options.key) headers.authorization = `Bearer ${options.key}`;
     if (options.body !== undefined) headers["content-type"] = "application/json";
-    const res = await fetch(`${stack.base}${path}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body), redirect: "manual" });
+    const res = await fetch(`${stack.base}${path}`, {
+      method,
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      redirect: "manual",
+    });
     const text = await res.text();
     let body: Json;
     try {
@@ -47,7 +61,8 @@ describe("gateway end to end (real services, REST and Connect)", function () {
       const tenantA = await ok("POST", "/tenants", { key: TEST_ADMIN_KEY, body: { name: "tenant-a" } });
       const tenantB = await ok("POST", "/tenants", { key: TEST_ADMIN_KEY, body: { name: "tenant-b" } });
       ctx.tenantA = tenantA.tenant.id;
-      const key = async (tenant: string, role: string) => (await ok("POST", "/api-keys", { key: TEST_ADMIN_KEY, body: { tenant_id: tenant, role, name: role } })).key as string;
+      const key = async (tenant: string, role: string) =>
+        (await ok("POST", "/api-keys", { key: TEST_ADMIN_KEY, body: { tenant_id: tenant, role, name: role } })).key as string;
       ctx.operatorA = await key(ctx.tenantA, "ROLE_OPERATOR");
       ctx.readerA = await key(ctx.tenantA, "ROLE_READER");
       ctx.serviceA = await key(ctx.tenantA, "ROLE_SERVICE");
@@ -63,14 +78,22 @@ describe("gateway end to end (real services, REST and Connect)", function () {
     it("registers, reads, lists and changes clients", async () => {
       const created = await ok("POST", "/clients", {
         key: ctx.operatorA,
-        body: { name: "Main", google_client_id: DEMO_GOOGLE_CLIENT.id, client_secret: DEMO_GOOGLE_CLIENT.secret, redirect_uri: `${stack.base}/auth/callback` },
+        body: {
+          name: "Main",
+          google_client_id: DEMO_GOOGLE_CLIENT.id,
+          client_secret: DEMO_GOOGLE_CLIENT.secret,
+          redirect_uri: `${stack.base}/auth/callback`,
+        },
       });
       ctx.clientId = created.client.id;
       assert.equal(created.client.tenant_id, ctx.tenantA);
       assert.equal(created.client.status, "CONNECTION_STATUS_NOT_CONNECTED");
       assert.ok(!JSON.stringify(created).includes(DEMO_GOOGLE_CLIENT.secret), "the client secret is never returned");
       assert.equal((await ok("GET", `/clients/${ctx.clientId}`, { key: ctx.readerA })).client.name, "Main");
-      assert.deepEqual((await ok("GET", "/clients?page_size=10", { key: ctx.readerA })).clients.map((c: Json) => c.id), [ctx.clientId]);
+      assert.deepEqual(
+        (await ok("GET", "/clients?page_size=10", { key: ctx.readerA })).clients.map((c: Json) => c.id),
+        [ctx.clientId],
+      );
       const patched = await ok("PATCH", `/clients/${ctx.clientId}`, { key: ctx.operatorA, body: { name: "Main branch office" } });
       assert.equal(patched.client.name, "Main branch office");
       assert.equal((await rest("PATCH", `/clients/${ctx.clientId}`, { key: ctx.readerA, body: { name: "x" } })).status, 403);
@@ -83,7 +106,14 @@ describe("gateway end to end (real services, REST and Connect)", function () {
       ctx.locationId = location.name.split("/").at(-1)!;
       const created = await ok("POST", "/branches", {
         key: ctx.operatorA,
-        body: { client_id: ctx.clientId, branch_id: "BR-001", name: "Downtown", account_id: ctx.accountId, location_id: ctx.locationId, manager_email: "boss@example.com" },
+        body: {
+          client_id: ctx.clientId,
+          branch_id: "BR-001",
+          name: "Downtown",
+          account_id: ctx.accountId,
+          location_id: ctx.locationId,
+          manager_email: "boss@example.com",
+        },
       });
       ctx.branchId = created.branch.id;
       ctx.branchKey = created.branch.branch_id;
@@ -92,7 +122,17 @@ describe("gateway end to end (real services, REST and Connect)", function () {
       assert.equal((await ok("GET", `/branches?client_id=${ctx.clientId}`, { key: ctx.readerA })).branches.length, 1);
       const patched = await ok("PATCH", `/branches/${ctx.branchId}`, { key: ctx.operatorA, body: { manager_email: "new@example.com" } });
       assert.equal(patched.branch.manager_email, "new@example.com");
-      const bad = await rest("POST", "/branches", { key: ctx.operatorA, body: { client_id: ctx.clientId, branch_id: "has space", name: "x", account_id: "1", location_id: "2", manager_email: "not-an-email" } });
+      const bad = await rest("POST", "/branches", {
+        key: ctx.operatorA,
+        body: {
+          client_id: ctx.clientId,
+          branch_id: "has space",
+          name: "x",
+          account_id: "1",
+          location_id: "2",
+          manager_email: "not-an-email",
+        },
+      });
       assert.equal(bad.status, 400);
       assert.equal(bad.body.code, "invalid_argument");
       assert.match(bad.body.message, /branch_id/);
@@ -153,13 +193,18 @@ describe("gateway end to end (real services, REST and Connect)", function () {
 
     it("speaks the Connect protocol and gRPC on the same port", async () => {
       const res = await fetch(`${stack.base}/reviewflow.token.v1.TokenService/GetConnectionStatus`, {
-        method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${ctx.readerA}` }, body: JSON.stringify({ clientId: ctx.clientId }),
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${ctx.readerA}` },
+        body: JSON.stringify({ clientId: ctx.clientId }),
       });
       assert.equal(res.status, 200);
       assert.equal(((await res.json()) as Json).status, "CONNECTION_STATUS_CONNECTED");
       const grpc = createClient(TokenService, createGrpcTransport({ baseUrl: stack.base }));
       const listed = await grpc.listClients({}, { headers: { authorization: `Bearer ${ctx.readerA}` } });
-      assert.deepEqual(listed.clients.map((c) => c.id), [ctx.clientId]);
+      assert.deepEqual(
+        listed.clients.map((c) => c.id),
+        [ctx.clientId],
+      );
     });
   });
 
@@ -169,7 +214,9 @@ describe("gateway end to end (real services, REST and Connect)", function () {
       assert.equal(created.status, 202, JSON.stringify(created.body));
       ctx.jobId = created.body.job_id;
       assert.equal(created.body.status, "JOB_STATUS_QUEUED");
-      const res = await fetch(`${stack.base}/api/v1/jobs/${ctx.jobId}/events`, { headers: { authorization: `Bearer ${ctx.readerA}`, accept: "text/event-stream" } });
+      const res = await fetch(`${stack.base}/api/v1/jobs/${ctx.jobId}/events`, {
+        headers: { authorization: `Bearer ${ctx.readerA}`, accept: "text/event-stream" },
+      });
       assert.equal(res.status, 200);
       const events = parseSse(await res.text());
       const jobs = events.filter((e) => e.event === "job").map((e) => JSON.parse(e.data) as Json);
@@ -187,7 +234,10 @@ describe("gateway end to end (real services, REST and Connect)", function () {
         assert.equal(Number(job.counters.created), expectedReviews, path);
       }
       const listed = await ok("GET", `/api/v1/jobs?client_id=${ctx.clientId}&status=succeeded`, { key: ctx.readerA });
-      assert.deepEqual(listed.jobs.map((j: Json) => j.job_id), [ctx.jobId]);
+      assert.deepEqual(
+        listed.jobs.map((j: Json) => j.job_id),
+        [ctx.jobId],
+      );
       assert.equal((await rest("GET", `/api/v1/jobs/${ctx.jobId}`, { key: ctx.operatorB })).status, 404);
     });
 
@@ -197,7 +247,11 @@ describe("gateway end to end (real services, REST and Connect)", function () {
       assert.equal(all.reviews.length, total);
       const first = await ok("GET", `/api/v1/reviews?client_id=${ctx.clientId}&page_size=2`, { key: ctx.readerA });
       assert.equal(first.reviews.length, 2);
-      const second = await ok("GET", `/api/v1/reviews?client_id=${ctx.clientId}&page_size=2&page_token=${encodeURIComponent(first.next_page_token)}`, { key: ctx.readerA });
+      const second = await ok(
+        "GET",
+        `/api/v1/reviews?client_id=${ctx.clientId}&page_size=2&page_token=${encodeURIComponent(first.next_page_token)}`,
+        { key: ctx.readerA },
+      );
       assert.notEqual(second.reviews[0].review.name, first.reviews[0].review.name);
       const future = await ok("GET", `/api/v1/reviews?client_id=${ctx.clientId}&updated_after=2999-01-01T00:00:00Z`, { key: ctx.readerA });
       assert.deepEqual(future.reviews, []);
@@ -208,8 +262,17 @@ describe("gateway end to end (real services, REST and Connect)", function () {
 
     it("dead-letters a location Google refuses, lists and replays it", async () => {
       const fault = stack.emulator.controls.addFault({ kind: "forbidden", locations: [`locations/${ctx.locationId}`] });
-      const created = await ok("POST", "/api/v1/review-fetch", { key: ctx.operatorA, body: { branch_id: ctx.branchKey, mode: "FETCH_MODE_FULL" } }, 202);
-      const events = parseSse(await (await fetch(`${stack.base}/api/v1/jobs/${created.job_id}/events`, { headers: { authorization: `Bearer ${ctx.readerA}` } })).text());
+      const created = await ok(
+        "POST",
+        "/api/v1/review-fetch",
+        { key: ctx.operatorA, body: { branch_id: ctx.branchKey, mode: "FETCH_MODE_FULL" } },
+        202,
+      );
+      const events = parseSse(
+        await (
+          await fetch(`${stack.base}/api/v1/jobs/${created.job_id}/events`, { headers: { authorization: `Bearer ${ctx.readerA}` } })
+        ).text(),
+      );
       const last = JSON.parse(events.filter((e) => e.event === "job").at(-1)!.data) as Json;
       assert.equal(last.status, "JOB_STATUS_PARTIAL");
       const listed = await ok("GET", `/api/v1/dead-letters?job_id=${created.job_id}`, { key: ctx.operatorA });
@@ -225,7 +288,8 @@ describe("gateway end to end (real services, REST and Connect)", function () {
       const created = await ok("POST", "/api/v1/review-fetch", { key: ctx.operatorA, body: { client_id: ctx.clientId } }, 202);
       const cancelled = await rest("DELETE", `/api/v1/jobs/${created.job_id}`, { key: ctx.operatorA });
       // the job may already have finished on this tiny seed: then the service says so (400)
-      if (cancelled.status === 200) assert.ok(["JOB_STATUS_CANCELLED", "JOB_STATUS_SUCCEEDED"].includes(cancelled.body.job.status), cancelled.body.job.status);
+      if (cancelled.status === 200)
+        assert.ok(["JOB_STATUS_CANCELLED", "JOB_STATUS_SUCCEEDED"].includes(cancelled.body.job.status), cancelled.body.job.status);
       else assert.equal(cancelled.body.code, "failed_precondition", JSON.stringify(cancelled.body));
       assert.equal((await rest("DELETE", `/api/v1/jobs/${created.job_id}`, { key: ctx.readerA })).status, 403);
     });
@@ -255,7 +319,8 @@ describe("gateway end to end (real services, REST and Connect)", function () {
 
     it("logs no API key, access token or client secret", () => {
       const text = stack.logs.text();
-      for (const secret of [ctx.operatorA, ctx.readerA, ctx.serviceA, TEST_ADMIN_KEY, DEMO_GOOGLE_CLIENT.secret]) assert.ok(!text.includes(secret));
+      for (const secret of [ctx.operatorA, ctx.readerA, ctx.serviceA, TEST_ADMIN_KEY, DEMO_GOOGLE_CLIENT.secret])
+        assert.ok(!text.includes(secret));
     });
   });
 });

@@ -33,45 +33,53 @@ describe("every port closes slow and silent clients (real services, HTTP_*_TIMEO
   });
 
   it("answers a slowloris (headers at 2 bytes a tick) 408 and closes it within HTTP_HEADERS_TIMEOUT_MS, on each port", async () => {
-    await Promise.all(ports().map(async (p) => {
-      const client = rawClient(portOf(p.url));
-      client.socket.write("GET /health HTTP/1.1\r\nHost: x\r\n");
-      trickle(client.socket, 50, () => client.socket.write("Xa"));
-      const ms = await client.closed;
-      assert.ok(ms <= HEADERS_MS + SLACK_MS, `${p.name}: closed after ${ms} ms`);
-      assert.match(client.received(), /^HTTP\/1\.1 408 /, p.name);
-    }));
+    await Promise.all(
+      ports().map(async (p) => {
+        const client = rawClient(portOf(p.url));
+        client.socket.write("GET /health HTTP/1.1\r\nHost: x\r\n");
+        trickle(client.socket, 50, () => client.socket.write("Xa"));
+        const ms = await client.closed;
+        assert.ok(ms <= HEADERS_MS + SLACK_MS, `${p.name}: closed after ${ms} ms`);
+        assert.match(client.received(), /^HTTP\/1\.1 408 /, p.name);
+      }),
+    );
   });
 
   it("answers a trickled body 408 and closes it within HTTP_REQUEST_TIMEOUT_MS, on each port", async () => {
-    await Promise.all(ports().map(async (p) => {
-      const client = rawClient(portOf(p.url));
-      client.socket.write(`POST ${p.post} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TEST_ADMIN_KEY}\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n{`);
-      trickle(client.socket, 50, () => client.socket.write("  "));
-      const ms = await client.closed;
-      assert.ok(ms <= REQUEST_MS + SLACK_MS, `${p.name}: closed after ${ms} ms`);
-      assert.match(client.received(), /^HTTP\/1\.1 408 /, p.name);
-    }));
+    await Promise.all(
+      ports().map(async (p) => {
+        const client = rawClient(portOf(p.url));
+        client.socket.write(
+          `POST ${p.post} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TEST_ADMIN_KEY}\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n{`,
+        );
+        trickle(client.socket, 50, () => client.socket.write("  "));
+        const ms = await client.closed;
+        assert.ok(ms <= REQUEST_MS + SLACK_MS, `${p.name}: closed after ${ms} ms`);
+        assert.match(client.received(), /^HTTP\/1\.1 408 /, p.name);
+      }),
+    );
   });
 
   it("closes an h2c session that pings but opens no stream, and one whose HEADERS trickle in, on each port", async () => {
-    await Promise.all(ports().map(async (p) => {
-      const opened = Date.now();
-      const session = http2.connect(p.url);
-      session.on("error", () => undefined);
-      const pings = setInterval(() => !session.closed && !session.destroyed && session.ping(() => undefined), 50);
-      const pinged = await new Promise<number>((resolve) => session.once("close", () => resolve(Date.now() - opened)));
-      clearInterval(pings);
-      assert.ok(pinged <= HEADERS_MS + SLACK_MS, `${p.name}: pinging session closed after ${pinged} ms`);
+    await Promise.all(
+      ports().map(async (p) => {
+        const opened = Date.now();
+        const session = http2.connect(p.url);
+        session.on("error", () => undefined);
+        const pings = setInterval(() => !session.closed && !session.destroyed && session.ping(() => undefined), 50);
+        const pinged = await new Promise<number>((resolve) => session.once("close", () => resolve(Date.now() - opened)));
+        clearInterval(pings);
+        assert.ok(pinged <= HEADERS_MS + SLACK_MS, `${p.name}: pinging session closed after ${pinged} ms`);
 
-      const client = rawClient(portOf(p.url));
-      const { preface, headers } = h2SlowHeaders();
-      client.socket.write(preface);
-      let sent = 0;
-      trickle(client.socket, 100, () => sent < headers.length && client.socket.write(headers.subarray(sent, ++sent)));
-      const ms = await client.closed;
-      assert.ok(ms <= HEADERS_MS + SLACK_MS, `${p.name}: trickled HEADERS closed after ${ms} ms`);
-    }));
+        const client = rawClient(portOf(p.url));
+        const { preface, headers } = h2SlowHeaders();
+        client.socket.write(preface);
+        let sent = 0;
+        trickle(client.socket, 100, () => sent < headers.length && client.socket.write(headers.subarray(sent, ++sent)));
+        const ms = await client.closed;
+        assert.ok(ms <= HEADERS_MS + SLACK_MS, `${p.name}: trickled HEADERS closed after ${ms} ms`);
+      }),
+    );
   });
 
   it("keeps serving well-formed calls across the idle closes (the gateway lets go of idle upstream connections first)", async () => {
@@ -98,7 +106,11 @@ describe("gateway hardening (stand-in services)", function () {
   const keys = () => standIn.keys;
 
   before(async () => {
-    standIn = await startStandInGateway({ dataSource: db.dataSource, logger: logs.logger, env: { ...TIMEOUT_ENV, GATEWAY_SSE_KEEPALIVE_MS: "5000" } });
+    standIn = await startStandInGateway({
+      dataSource: db.dataSource,
+      logger: logs.logger,
+      env: { ...TIMEOUT_ENV, GATEWAY_SSE_KEEPALIVE_MS: "5000" },
+    });
   });
   after(() => standIn?.close());
 
@@ -110,12 +122,18 @@ describe("gateway hardening (stand-in services)", function () {
       const res = await fetch(`${standIn.base}/api/v1/jobs/${standIn.jobA}/events`, { headers: auth(keys().readerA) });
       assert.equal(res.status, 200);
       const events = parseSse(await res.text()).filter((e) => e.event !== "comment");
-      assert.deepEqual(events.map((e) => e.event), ["job", "job", "job", "job", "end"]);
+      assert.deepEqual(
+        events.map((e) => e.event),
+        ["job", "job", "job", "job", "end"],
+      );
       assert.match(events.at(-1)!.data, /"completed"/);
     });
 
     it("keeps WatchFetchJob over gRPC and Connect through the gateway, with gaps longer than every limit", async () => {
-      for (const transport of [createGrpcTransport({ baseUrl: standIn.base }), createConnectTransport({ baseUrl: standIn.base, httpVersion: "1.1" })]) {
+      for (const transport of [
+        createGrpcTransport({ baseUrl: standIn.base }),
+        createConnectTransport({ baseUrl: standIn.base, httpVersion: "1.1" }),
+      ]) {
         const fetcher = createClient(ReviewFetcher, transport);
         let count = 0;
         for await (const _ of fetcher.watchFetchJob({ jobId: standIn.jobA }, { headers: auth(keys().readerA) })) count++;
@@ -131,7 +149,11 @@ describe("gateway hardening (stand-in services)", function () {
     it("answers an undecodable Connect protobuf body 400 (a proxied RPC, health)", async () => {
       for (const url of [standIn.base, standIn.upstreamUrl]) {
         for (const path of [GET_CLIENT, "/grpc.health.v1.Health/Check"]) {
-          const res = await fetch(`${url}${path}`, { method: "POST", headers: { ...auth(keys().admin), "content-type": "application/proto" }, body: UNDECODABLE_PROTOBUF });
+          const res = await fetch(`${url}${path}`, {
+            method: "POST",
+            headers: { ...auth(keys().admin), "content-type": "application/proto" },
+            body: UNDECODABLE_PROTOBUF,
+          });
           assert.equal(res.status, 400, `${url}${path}`);
           assert.equal(((await res.json()) as { code: string }).code, "invalid_argument");
         }
@@ -142,9 +164,17 @@ describe("gateway hardening (stand-in services)", function () {
       for (const url of [standIn.base, standIn.upstreamUrl]) {
         for (const path of [GET_CLIENT, "/grpc.health.v1.Health/Check", "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"]) {
           assert.equal((await rawGrpcCall(url, path, envelope(0, UNDECODABLE_PROTOBUF), auth(keys().admin))).status, "3", `${url}${path}`);
-          assert.equal((await rawGrpcCall(url, path, envelope(1, Buffer.from("zz")), auth(keys().admin))).status, "3", `${url}${path} flagged compressed`);
+          assert.equal(
+            (await rawGrpcCall(url, path, envelope(1, Buffer.from("zz")), auth(keys().admin))).status,
+            "3",
+            `${url}${path} flagged compressed`,
+          );
         }
-        const web = await fetch(`${url}${GET_CLIENT}`, { method: "POST", headers: { ...auth(keys().admin), "content-type": "application/grpc-web+proto" }, body: envelope(0, UNDECODABLE_PROTOBUF) });
+        const web = await fetch(`${url}${GET_CLIENT}`, {
+          method: "POST",
+          headers: { ...auth(keys().admin), "content-type": "application/grpc-web+proto" },
+          body: envelope(0, UNDECODABLE_PROTOBUF),
+        });
         assert.equal(grpcWebTrailer(Buffer.from(await web.arrayBuffer())).status, "3");
       }
     });
@@ -155,8 +185,12 @@ describe("gateway hardening (stand-in services)", function () {
         assert.equal(bad.status, 400, url);
         assert.equal(((await bad.json()) as { code: string }).code, "invalid_argument");
       }
-      const message = Buffer.from(toBinary(GetTokenInfoRequestSchema, create(GetTokenInfoRequestSchema, { clientId: standIn.clientA }))).toString("base64url");
-      const good = await fetch(`${standIn.base}${GET_TOKEN_INFO}?encoding=proto&base64=1&connect=v1&message=${message}`, { headers: auth(keys().admin) });
+      const message = Buffer.from(
+        toBinary(GetTokenInfoRequestSchema, create(GetTokenInfoRequestSchema, { clientId: standIn.clientA })),
+      ).toString("base64url");
+      const good = await fetch(`${standIn.base}${GET_TOKEN_INFO}?encoding=proto&base64=1&connect=v1&message=${message}`, {
+        headers: auth(keys().admin),
+      });
       // the stand-in has no GetTokenInfo: what matters is that the request was decoded and routed
       assert.equal(good.status, 501);
     });
@@ -180,7 +214,11 @@ describe("gateway hardening (stand-in services)", function () {
       const fetcher = createClient(ReviewFetcher, createConnectTransport({ baseUrl: standIn.base, httpVersion: "1.1" }));
       for (const timeout of ["1000000000", "3000000000"]) {
         let count = 0;
-        for await (const _ of fetcher.watchFetchJob({ jobId: standIn.jobA }, { headers: { ...auth(keys().readerA), "connect-timeout-ms": timeout } })) count++;
+        for await (const _ of fetcher.watchFetchJob(
+          { jobId: standIn.jobA },
+          { headers: { ...auth(keys().readerA), "connect-timeout-ms": timeout } },
+        ))
+          count++;
         assert.equal(count, 4, `connect-timeout-ms ${timeout}`);
       }
     });
@@ -211,7 +249,10 @@ describe("gateway hardening (stand-in services)", function () {
       assert.equal(connect.status, 200);
       assert.equal(connect.headers.get("cache-control"), "no-store");
       let header: Headers | undefined;
-      await createClient(TokenService, createGrpcTransport({ baseUrl: standIn.base })).validateToken({ clientId: standIn.clientA }, { headers: auth(keys().admin), onHeader: (h) => (header = h) });
+      await createClient(TokenService, createGrpcTransport({ baseUrl: standIn.base })).validateToken(
+        { clientId: standIn.clientA },
+        { headers: auth(keys().admin), onHeader: (h) => (header = h) },
+      );
       assert.equal(header?.get("cache-control"), "no-store");
     });
   });

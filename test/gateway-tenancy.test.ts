@@ -12,7 +12,16 @@ type Json = Record<string, any>;
 describe("gateway REST: hostile input and tenancy", function () {
   this.timeout(30_000);
   const stack = useGatewayStack();
-  const ctx = {} as { operatorA: string; readerA: string; operatorB: string; readerB: string; clientA: string; clientB: string; branchA: string; jobA: string };
+  const ctx = {} as {
+    operatorA: string;
+    readerA: string;
+    operatorB: string;
+    readerB: string;
+    clientA: string;
+    clientB: string;
+    branchA: string;
+    jobA: string;
+  };
 
   const rest = async (method: string, path: string, key: string, body?: unknown) => {
     const headers: Record<string, string> = { authorization: `Bearer ${key}` };
@@ -34,11 +43,22 @@ describe("gateway REST: hostile input and tenancy", function () {
 
   before(async () => {
     const tenant = async (name: string) => (await ok("POST", "/tenants", TEST_ADMIN_KEY, { name })).tenant.id as string;
-    const key = async (tenantId: string, role: string) => (await ok("POST", "/api-keys", TEST_ADMIN_KEY, { tenant_id: tenantId, role, name: role })).key as string;
+    const key = async (tenantId: string, role: string) =>
+      (await ok("POST", "/api-keys", TEST_ADMIN_KEY, { tenant_id: tenantId, role, name: role })).key as string;
     const a = await tenant("rest-a");
     const b = await tenant("rest-b");
-    [ctx.operatorA, ctx.readerA, ctx.operatorB, ctx.readerB] = [await key(a, "ROLE_OPERATOR"), await key(a, "ROLE_READER"), await key(b, "ROLE_OPERATOR"), await key(b, "ROLE_READER")];
-    const client = { name: "Main", google_client_id: DEMO_GOOGLE_CLIENT.id, client_secret: DEMO_GOOGLE_CLIENT.secret, redirect_uri: `${stack.base}/auth/callback` };
+    [ctx.operatorA, ctx.readerA, ctx.operatorB, ctx.readerB] = [
+      await key(a, "ROLE_OPERATOR"),
+      await key(a, "ROLE_READER"),
+      await key(b, "ROLE_OPERATOR"),
+      await key(b, "ROLE_READER"),
+    ];
+    const client = {
+      name: "Main",
+      google_client_id: DEMO_GOOGLE_CLIENT.id,
+      client_secret: DEMO_GOOGLE_CLIENT.secret,
+      redirect_uri: `${stack.base}/auth/callback`,
+    };
     ctx.clientA = (await ok("POST", "/clients", ctx.operatorA, client)).client.id;
     ctx.clientB = (await ok("POST", "/clients", ctx.operatorB, client)).client.id;
     ctx.branchA = (await ok("POST", "/branches", ctx.operatorA, branch(ctx.clientA))).branch.id;
@@ -47,7 +67,13 @@ describe("gateway REST: hostile input and tenancy", function () {
   });
 
   const branch = (clientId: string, extra: Json = {}) => ({
-    client_id: clientId, branch_id: "sec-A-1", name: "Downtown", account_id: "1", location_id: "2", manager_email: "m@example.com", ...extra,
+    client_id: clientId,
+    branch_id: "sec-A-1",
+    name: "Downtown",
+    account_id: "1",
+    location_id: "2",
+    manager_email: "m@example.com",
+    ...extra,
   });
 
   it("lets tenant B register a branch id tenant A has, tells B nothing, and answers by-branch-id within each tenant", async () => {
@@ -90,11 +116,17 @@ describe("gateway REST: hostile input and tenancy", function () {
 
   it("answers 400 to a forged page token on every paged list", async () => {
     const lists: [string, string][] = [
-      ["/clients", ctx.readerA], ["/branches", ctx.readerA], ["/tenants", TEST_ADMIN_KEY], ["/api-keys", TEST_ADMIN_KEY],
-      ["/api/v1/jobs", ctx.readerA], ["/api/v1/reviews", ctx.readerA], ["/api/v1/dead-letters", ctx.readerA],
+      ["/clients", ctx.readerA],
+      ["/branches", ctx.readerA],
+      ["/tenants", TEST_ADMIN_KEY],
+      ["/api-keys", TEST_ADMIN_KEY],
+      ["/api/v1/jobs", ctx.readerA],
+      ["/api/v1/reviews", ctx.readerA],
+      ["/api/v1/dead-letters", ctx.readerA],
     ];
     for (const [path, key] of lists) {
-      for (const forged of Object.values(FORGED_PAGE_TOKENS)) await expect(400, "GET", `${path}?page_token=${encodeURIComponent(forged)}`, key);
+      for (const forged of Object.values(FORGED_PAGE_TOKENS))
+        await expect(400, "GET", `${path}?page_token=${encodeURIComponent(forged)}`, key);
     }
   });
 

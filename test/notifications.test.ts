@@ -36,13 +36,19 @@ async function until<T>(what: string, check: () => Promise<T | undefined | false
 }
 
 /** A gateway on this fixture's database and NATS, with push verified against `jwksUrl` for `audience`. */
-async function startGateway(f: FetcherFixture, jwksUrl: string, audience: (port: number) => string): Promise<{ gateway: GatewayServiceInstance; base: string; audience: string }> {
+async function startGateway(
+  f: FetcherFixture,
+  jwksUrl: string,
+  audience: (port: number) => string,
+): Promise<{ gateway: GatewayServiceInstance; base: string; audience: string }> {
   const probe = createServer();
   await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
   const port = (probe.address() as AddressInfo).port;
   await new Promise((resolve) => probe.close(resolve));
   const aud = audience(port);
-  const config = testConfig(f.childEnv({ PUBSUB_PUSH_AUDIENCE: aud, PUBSUB_PUSH_SERVICE_ACCOUNT: SERVICE_ACCOUNT, GOOGLE_JWKS_URL: jwksUrl }));
+  const config = testConfig(
+    f.childEnv({ PUBSUB_PUSH_AUDIENCE: aud, PUBSUB_PUSH_SERVICE_ACCOUNT: SERVICE_ACCOUNT, GOOGLE_JWKS_URL: jwksUrl }),
+  );
   const gateway = createGatewayService({
     config,
     dataSource: f.db.dataSource,
@@ -88,8 +94,16 @@ describe("review notifications through push", function () {
     this.timeout(60_000);
     ({ clientId, api } = await connectAndSync(f));
     let audience: string;
-    ({ gateway, base, audience } = await startGateway(f, `${f.emulator.url}/oauth2/v3/certs`, (port) => `http://127.0.0.1:${port}/google/pubsub/push`));
-    f.emulator.controls.configureNotifications({ push_endpoint: `${base}/google/pubsub/push`, push_audience: audience, push_service_account: SERVICE_ACCOUNT });
+    ({ gateway, base, audience } = await startGateway(
+      f,
+      `${f.emulator.url}/oauth2/v3/certs`,
+      (port) => `http://127.0.0.1:${port}/google/pubsub/push`,
+    ));
+    f.emulator.controls.configureNotifications({
+      push_endpoint: `${base}/google/pubsub/push`,
+      push_audience: audience,
+      push_service_account: SERVICE_ACCOUNT,
+    });
   });
 
   it("turns an edit at Google into an UPDATED event within seconds, with nobody creating a job", async () => {
@@ -97,8 +111,14 @@ describe("review notifications through push", function () {
     const review = f.emulator.controls.data().accounts[0]!.locations[0]!;
     const name = (await readReviewEvents(f.streams.nats)).find((e) => e.review?.locationName === review.parent)!.review!.name;
     f.emulator.controls.editReview({ name, comment: "Edited: pushed within seconds" });
-    const event = await until("the UPDATED event", async () =>
-      (await readReviewEvents(f.streams.nats)).find((e) => e.review?.name === name && e.type === ReviewEventType.UPDATED && e.review.comment === "Edited: pushed within seconds"), 20_000);
+    const event = await until(
+      "the UPDATED event",
+      async () =>
+        (await readReviewEvents(f.streams.nats)).find(
+          (e) => e.review?.name === name && e.type === ReviewEventType.UPDATED && e.review.comment === "Edited: pushed within seconds",
+        ),
+      20_000,
+    );
     const { job } = await api.getFetchJob({ jobId: event.jobId });
     assert.equal(job!.trigger, JobTrigger.NOTIFICATION);
     const after = await jobsOf(f);
@@ -118,7 +138,9 @@ describe("review notifications through push", function () {
     // every delivery settled (pushed, retried or dropped) and every handed-on notification handled
     await until("the emulator's deliveries to settle", async () => f.emulator.controls.notifications().counters.in_flight === 0, 30_000);
     await until("the notification passes to end", async () => {
-      const [row] = (await f.db.dataSource.query("SELECT count(*)::int AS n FROM fetch_jobs WHERE trigger = 'notification' AND status IN ('QUEUED','RUNNING')")) as { n: number }[];
+      const [row] = (await f.db.dataSource.query(
+        "SELECT count(*)::int AS n FROM fetch_jobs WHERE trigger = 'notification' AND status IN ('QUEUED','RUNNING')",
+      )) as { n: number }[];
       return row!.n === 0;
     });
     const counters = f.emulator.controls.notifications().counters;
@@ -136,7 +158,11 @@ describe("review notifications through push", function () {
 
 describe("the push route's token checks", function () {
   this.timeout(60_000);
-  const f = useFetcherFixture({ tokenService: true, env: { GOOGLE_PUBSUB_TOPIC: TOPIC }, emulator: { seed: { accounts: 1, locationsPerAccount: 1, reviewsPerLocation: [2, 3] } } });
+  const f = useFetcherFixture({
+    tokenService: true,
+    env: { GOOGLE_PUBSUB_TOPIC: TOPIC },
+    emulator: { seed: { accounts: 1, locationsPerAccount: 1, reviewsPerLocation: [2, 3] } },
+  });
   let jwks: Server | undefined;
   let gateway: GatewayServiceInstance | undefined;
   let base = "";
@@ -160,12 +186,22 @@ describe("the push route's token checks", function () {
       res.end(JSON.stringify({ keys: [jwk] }));
     });
     await new Promise<void>((resolve) => jwks!.listen(0, "127.0.0.1", resolve));
-    ({ gateway, base, audience } = await startGateway(f, `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/certs`, () => "https://reviewflow.example/google/pubsub/push"));
+    ({ gateway, base, audience } = await startGateway(
+      f,
+      `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/certs`,
+      () => "https://reviewflow.example/google/pubsub/push",
+    ));
   });
 
   const claims = () => ({ email: SERVICE_ACCOUNT, email_verified: true, sub: "1137", azp: "1137" });
-  const sign = (payload: Record<string, unknown>, opts: { key?: CryptoKey; aud?: string; iss?: string; exp?: number; iat?: number } = {}) => {
-    const jwt = new SignJWT(payload).setProtectedHeader({ alg: "RS256", kid: KID }).setIssuer(opts.iss ?? "https://accounts.google.com").setAudience(opts.aud ?? audience);
+  const sign = (
+    payload: Record<string, unknown>,
+    opts: { key?: CryptoKey; aud?: string; iss?: string; exp?: number; iat?: number } = {},
+  ) => {
+    const jwt = new SignJWT(payload)
+      .setProtectedHeader({ alg: "RS256", kid: KID })
+      .setIssuer(opts.iss ?? "https://accounts.google.com")
+      .setAudience(opts.aud ?? audience);
     jwt.setIssuedAt(opts.iat ?? Math.floor(Date.now() / 1000)).setExpirationTime(opts.exp ?? Math.floor(Date.now() / 1000) + 3600);
     return jwt.sign(opts.key ?? key);
   };
@@ -176,7 +212,10 @@ describe("the push route's token checks", function () {
     return fetch(`${base}/google/pubsub/push`, {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify({ message: { data, messageId, publishTime: new Date().toISOString() }, subscription: "projects/p/subscriptions/s" }),
+      body: JSON.stringify({
+        message: { data, messageId, publishTime: new Date().toISOString() },
+        subscription: "projects/p/subscriptions/s",
+      }),
     });
   };
 
@@ -186,7 +225,13 @@ describe("the push route's token checks", function () {
     const forged = {
       "forged signature": await sign(claims(), { key: otherKey }),
       "alg none": `${b64({ alg: "none", typ: "JWT" })}.${payload}.`,
-      HS256: await new SignJWT(claims()).setProtectedHeader({ alg: "HS256", kid: KID }).setIssuer("https://accounts.google.com").setAudience(audience).setIssuedAt().setExpirationTime("1h").sign(new TextEncoder().encode("a-shared-secret-of-32-bytes-long!")),
+      HS256: await new SignJWT(claims())
+        .setProtectedHeader({ alg: "HS256", kid: KID })
+        .setIssuer("https://accounts.google.com")
+        .setAudience(audience)
+        .setIssuedAt()
+        .setExpirationTime("1h")
+        .sign(new TextEncoder().encode("a-shared-secret-of-32-bytes-long!")),
       "wrong audience": await sign(claims(), { aud: "https://someone-else.example/push" }),
       "wrong issuer": await sign(claims(), { iss: "https://evil.example" }),
       "wrong email": await sign({ ...claims(), email: "someone@else.iam.gserviceaccount.com" }),
@@ -204,7 +249,10 @@ describe("the push route's token checks", function () {
     }
     await pause(500);
     assert.equal(f.emulator.controls.stats().requests["reviews.get"] ?? 0, getsBefore, "nothing fetched");
-    const info = await f.streams.nats.jsm.consumers.info(f.streams.nats.names.fetch.stream, f.streams.nats.names.fetch.notifications.consumer);
+    const info = await f.streams.nats.jsm.consumers.info(
+      f.streams.nats.names.fetch.stream,
+      f.streams.nats.names.fetch.notifications.consumer,
+    );
     assert.equal(info.delivered.stream_seq, 0, "nothing handed on to FETCH");
 
     // the same request with a good token is taken (204), and a malformed message is acknowledged
@@ -217,7 +265,9 @@ describe("the push route's token checks", function () {
     assert.equal(bad.status, 204);
     assert.equal((await fetch(`${base}/google/pubsub/push`)).status, 405);
     // no connected client owns that location yet: acknowledged and counted, nothing fetched
-    await until("the unknown notification counted", async () => /reviewflow_notifications_total\{receiver="fetcher",outcome="unknown"[^}]*\} 1/.test(await f.fetcher!.metrics.metrics()));
+    await until("the unknown notification counted", async () =>
+      /reviewflow_notifications_total\{receiver="fetcher",outcome="unknown"[^}]*\} 1/.test(await f.fetcher!.metrics.metrics()),
+    );
     assert.equal(f.emulator.controls.stats().requests["reviews.get"] ?? 0, getsBefore);
   });
 
@@ -226,14 +276,18 @@ describe("the push route's token checks", function () {
     const events = await readReviewEvents(f.streams.nats);
     const gone = events.find((e) => e.clientId === clientId)!.review!;
     f.emulator.controls.deleteReview({ name: gone.name });
-    const data = Buffer.from(JSON.stringify({ type: "UPDATED_REVIEW", location_name: gone.locationName, review_name: gone.name })).toString("base64");
+    const data = Buffer.from(JSON.stringify({ type: "UPDATED_REVIEW", location_name: gone.locationName, review_name: gone.name })).toString(
+      "base64",
+    );
     const res = await fetch(`${base}/google/pubsub/push`, {
       method: "POST",
       headers: { authorization: `Bearer ${await sign(claims())}`, "content-type": "application/json" },
       body: JSON.stringify({ message: { data, message_id: "m-gone", publish_time: new Date().toISOString() } }),
     });
     assert.equal(res.status, 204);
-    const deleted = await until("the DELETED event", async () => (await readReviewEvents(f.streams.nats)).find((e) => e.review?.name === gone.name && e.type === ReviewEventType.DELETED));
+    const deleted = await until("the DELETED event", async () =>
+      (await readReviewEvents(f.streams.nats)).find((e) => e.review?.name === gone.name && e.type === ReviewEventType.DELETED),
+    );
     assert.equal(deleted.version, events.filter((e) => e.review?.name === gone.name).length + 1);
     assert.match(await f.fetcher!.metrics.metrics(), /reviewflow_notifications_total\{receiver="fetcher",outcome="gone"[^}]*\} 1/);
   });
@@ -241,13 +295,20 @@ describe("the push route's token checks", function () {
 
 describe("the notification setting reconciler", function () {
   this.timeout(60_000);
-  const f = useFetcherFixture({ tokenService: true, env: { GOOGLE_PUBSUB_TOPIC: TOPIC }, emulator: { seed: { accounts: 1, locationsPerAccount: 1, reviewsPerLocation: [1, 2] } } });
+  const f = useFetcherFixture({
+    tokenService: true,
+    env: { GOOGLE_PUBSUB_TOPIC: TOPIC },
+    emulator: { seed: { accounts: 1, locationsPerAccount: 1, reviewsPerLocation: [1, 2] } },
+  });
 
   it("sets our topic once, reports an account whose setting names another topic and leaves it untouched, and takes it over only when the policy says so", async () => {
     const { clientId, api } = await connectAndSync(f);
     const account = f.emulator.controls.data().accounts[0]!.name;
     const token = f.issueToken();
-    const setting = async () => (await (await fetch(`${f.emulator.url}/v1/${account}/notificationSetting`, { headers: { authorization: `Bearer ${token}` } })).json()) as { pubsubTopic?: string };
+    const setting = async () =>
+      (await (
+        await fetch(`${f.emulator.url}/v1/${account}/notificationSetting`, { headers: { authorization: `Bearer ${token}` } })
+      ).json()) as { pubsubTopic?: string };
     assert.equal((await setting()).pubsubTopic, TOPIC);
 
     // unchanged: read only, no patch
@@ -267,7 +328,10 @@ describe("the notification setting reconciler", function () {
     assert.equal(outcome!.state, "foreign");
     assert.equal((await setting()).pubsubTopic, OTHER, "left untouched");
     const { policy } = await api.getSyncPolicy({ clientId });
-    assert.deepEqual(policy!.notificationAccounts.map((a) => [a.accountName, a.state, a.pubsubTopic]), [[account, "foreign", OTHER]]);
+    assert.deepEqual(
+      policy!.notificationAccounts.map((a) => [a.accountName, a.state, a.pubsubTopic]),
+      [[account, "foreign", OTHER]],
+    );
     assert.match(await f.fetcher!.metrics.metrics(), /reviewflow_notification_settings_total\{outcome="foreign"[^}]*\} 1/);
 
     await api.updateSyncPolicy({ clientId, takeOverNotifications: true });
@@ -290,7 +354,12 @@ describe("review notifications through pull (Google's Pub/Sub emulator)", functi
   const f = useFetcherFixture({
     tokenService: true,
     // read when the fixture starts, after the Pub/Sub emulator's own `before`
-    emulator: { seed: { accounts: 1, locationsPerAccount: 1, reviewsPerLocation: [3, 4] }, get pubsubEmulatorHost() { return ps.emu?.host; } },
+    emulator: {
+      seed: { accounts: 1, locationsPerAccount: 1, reviewsPerLocation: [3, 4] },
+      get pubsubEmulatorHost() {
+        return ps.emu?.host;
+      },
+    },
   });
   let receiver: ReturnType<typeof createPullReceiver> | undefined;
   after(async () => {
@@ -310,11 +379,22 @@ describe("review notifications through pull (Google's Pub/Sub emulator)", functi
     const set = await fetch(`${f.emulator.url}/v1/${account}/notificationSetting?updateMask=pubsubTopic,notificationTypes`, {
       method: "PATCH",
       headers: { authorization: `Bearer ${f.issueToken()}`, "content-type": "application/json" },
-      body: JSON.stringify({ name: `${account}/notificationSetting`, pubsubTopic: topicName, notificationTypes: ["NEW_REVIEW", "UPDATED_REVIEW"] }),
+      body: JSON.stringify({
+        name: `${account}/notificationSetting`,
+        pubsubTopic: topicName,
+        notificationTypes: ["NEW_REVIEW", "UPDATED_REVIEW"],
+      }),
     });
     assert.equal(set.status, 200, await set.text());
     receiver = createPullReceiver({
-      notifications: { topic: topicName, subscription: `projects/${ps.emu.projectId}/subscriptions/reviewflow-pull`, emulatorHost: ps.emu.host, pushAudience: undefined, pushServiceAccount: undefined, jwksUrl: "http://127.0.0.1:9/" },
+      notifications: {
+        topic: topicName,
+        subscription: `projects/${ps.emu.projectId}/subscriptions/reviewflow-pull`,
+        emulatorHost: ps.emu.host,
+        pushAudience: undefined,
+        pushServiceAccount: undefined,
+        jwksUrl: "http://127.0.0.1:9/",
+      },
       nats: f.streams.nats,
       logger: silentLogger,
       metrics: createFetcherMetrics(createMetricsRegistry("pull", { processMetrics: false })),
@@ -323,8 +403,14 @@ describe("review notifications through pull (Google's Pub/Sub emulator)", functi
 
     const name = (await readReviewEvents(f.streams.nats)).find((e) => e.clientId === clientId)!.review!.name;
     f.emulator.controls.editReview({ name, comment: "Edited: pulled" });
-    const event = await until("the UPDATED event", async () =>
-      (await readReviewEvents(f.streams.nats)).find((e) => e.review?.name === name && e.type === ReviewEventType.UPDATED && e.review.comment === "Edited: pulled"), 30_000);
+    const event = await until(
+      "the UPDATED event",
+      async () =>
+        (await readReviewEvents(f.streams.nats)).find(
+          (e) => e.review?.name === name && e.type === ReviewEventType.UPDATED && e.review.comment === "Edited: pulled",
+        ),
+      30_000,
+    );
     assert.equal((await api.getFetchJob({ jobId: event.jobId })).job!.trigger, JobTrigger.NOTIFICATION);
   });
 });

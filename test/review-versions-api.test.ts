@@ -85,8 +85,19 @@ async function seedReview(
        first_seen_at, last_seen_at, deleted_at, version, changed_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
     [
-      location.id, name, owner.tenantId, owner.clientId, last.starRating, timestampDate(last.updateTime!), Buffer.from(toBinary(ReviewSchema, last)),
-      "seeded", observed[0], lastSeenAt, deleted ? observed.at(-1) : null, versions.length, observed.at(-1),
+      location.id,
+      name,
+      owner.tenantId,
+      owner.clientId,
+      last.starRating,
+      timestampDate(last.updateTime!),
+      Buffer.from(toBinary(ReviewSchema, last)),
+      "seeded",
+      observed[0],
+      lastSeenAt,
+      deleted ? observed.at(-1) : null,
+      versions.length,
+      observed.at(-1),
     ],
   )) as { id: string }[];
   for (const [i, v] of versions.entries()) {
@@ -94,8 +105,14 @@ async function seedReview(
       `INSERT INTO review_versions (review_id, version, type, review_pb, update_time, job_id, observed_at, published_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
       [
-        review.id, i + 1, v.type, Buffer.from(toBinary(ReviewSchema, contents[i])), timestampDate(contents[i].updateTime!), jobIds[i],
-        observed[i], v.published === false ? null : new Date(observed[i].getTime() + 1000),
+        review.id,
+        i + 1,
+        v.type,
+        Buffer.from(toBinary(ReviewSchema, contents[i])),
+        timestampDate(contents[i].updateTime!),
+        jobIds[i],
+        observed[i],
+        v.published === false ? null : new Date(observed[i].getTime() + 1000),
       ],
     );
   }
@@ -144,7 +161,13 @@ describe("ListReviewVersions (versions seeded in the database)", function () {
   it("lists a review's versions oldest first with their content, type, job and times (readers may)", async () => {
     const { versions, nextPageToken } = await f.client(acme.reader).listReviewVersions({ name });
     assert.equal(nextPageToken, "");
-    assert.deepEqual(typeNames(versions), [[1, "CREATED"], [2, "UPDATED"], [3, "DELETED"], [4, "CREATED"], [5, "UPDATED"]]);
+    assert.deepEqual(typeNames(versions), [
+      [1, "CREATED"],
+      [2, "UPDATED"],
+      [3, "DELETED"],
+      [4, "CREATED"],
+      [5, "UPDATED"],
+    ]);
     versions.forEach((v, i) => {
       assert.equal(v.review?.name, name);
       assert.equal(v.review?.comment, seeded.contents[i].comment);
@@ -191,13 +214,28 @@ describe("ListReviewVersions (versions seeded in the database)", function () {
   it("reads the copy of the client asked for when several clients reach the location, and keeps it across pages", async () => {
     const second = "accounts/9001/locations/77/reviews/shared-1";
     // two clients of one tenant stored the review; the copy seen most recently is the default
-    const older = await seedReview(f.db.dataSource, { tenantId: acme.id, clientId: acmeSecondClient }, second, [{ type: "created" }, { type: "updated" }, { type: "updated" }], new Date(T0));
-    const newer = await seedReview(f.db.dataSource, { tenantId: acme.id, clientId: acmeClient }, second, [{ type: "created" }, { type: "updated" }], new Date(T0 + 200 * HOUR));
+    const older = await seedReview(
+      f.db.dataSource,
+      { tenantId: acme.id, clientId: acmeSecondClient },
+      second,
+      [{ type: "created" }, { type: "updated" }, { type: "updated" }],
+      new Date(T0),
+    );
+    const newer = await seedReview(
+      f.db.dataSource,
+      { tenantId: acme.id, clientId: acmeClient },
+      second,
+      [{ type: "created" }, { type: "updated" }],
+      new Date(T0 + 200 * HOUR),
+    );
     const api = f.client(acme.reader);
     const any = await api.listReviewVersions({ name: second });
     assert.deepEqual([any.versions.length, any.versions[0].clientId, any.versions[0].locationId], [2, acmeClient, newer.locationId]);
     const chosen = await api.listReviewVersions({ name: second, clientId: acmeSecondClient, pageSize: 1 });
-    assert.deepEqual([chosen.versions.length, chosen.versions[0].clientId, chosen.versions[0].locationId], [1, acmeSecondClient, older.locationId]);
+    assert.deepEqual(
+      [chosen.versions.length, chosen.versions[0].clientId, chosen.versions[0].locationId],
+      [1, acmeSecondClient, older.locationId],
+    );
     await rejects(api.listReviewVersions({ name: second, clientId: randomUUID() }), "NotFound");
 
     // a page token stays on its copy even when the client filter is left out on the next page
@@ -211,17 +249,33 @@ describe("ListReviewVersions (versions seeded in the database)", function () {
     assert.deepEqual(rest, [`${acmeSecondClient}@2`, `${acmeSecondClient}@3`]);
     // but never onto another review or a client it was not returned for
     await rejects(api.listReviewVersions({ name, pageToken: chosen.nextPageToken }), "InvalidArgument", /page_token/);
-    await rejects(api.listReviewVersions({ name: second, clientId: acmeClient, pageToken: chosen.nextPageToken }), "InvalidArgument", /page_token/);
+    await rejects(
+      api.listReviewVersions({ name: second, clientId: acmeClient, pageToken: chosen.nextPageToken }),
+      "InvalidArgument",
+      /page_token/,
+    );
   });
 
   it("answers INVALID_ARGUMENT to a malformed name, client id, page size or page token", async () => {
     const api = f.client(acme.reader);
-    for (const bad of ["", "accounts/1/locations/2", "accounts/1/locations/2/reviews/", "accounts/1/locations/2/reviews/3/extra", "locations/2/reviews/3", `accounts/1/locations/2/reviews/${"x".repeat(400)}`]) {
+    for (const bad of [
+      "",
+      "accounts/1/locations/2",
+      "accounts/1/locations/2/reviews/",
+      "accounts/1/locations/2/reviews/3/extra",
+      "locations/2/reviews/3",
+      `accounts/1/locations/2/reviews/${"x".repeat(400)}`,
+    ]) {
       await rejects(api.listReviewVersions({ name: bad }), "InvalidArgument");
     }
     await rejects(api.listReviewVersions({ name, clientId: "not-a-uuid" }), "InvalidArgument");
     await rejects(api.listReviewVersions({ name, pageSize: 501 }), "InvalidArgument");
-    for (const token of ["garbage", Buffer.from('{"r":"1","v":0}').toString("base64url"), Buffer.from('{"r":"x","v":2}').toString("base64url"), Buffer.from('{"t":"2026-01-01T00:00:00Z","i":"1"}').toString("base64url")]) {
+    for (const token of [
+      "garbage",
+      Buffer.from('{"r":"1","v":0}').toString("base64url"),
+      Buffer.from('{"r":"x","v":2}').toString("base64url"),
+      Buffer.from('{"t":"2026-01-01T00:00:00Z","i":"1"}').toString("base64url"),
+    ]) {
       await rejects(api.listReviewVersions({ name, pageToken: token }), "InvalidArgument", /page_token/);
     }
   });
@@ -231,7 +285,10 @@ describe("ListReviewVersions (versions seeded in the database)", function () {
 // beside this work: until it lands, a job stores reviews without versions and this test fails.
 describe("ListReviewVersions after a real FULL job", function () {
   this.timeout(60_000);
-  const f = useFetcherFixture({ tokenService: true, emulator: { seed: { accounts: 1, locationsPerAccount: 2, reviewsPerLocation: [5, 20] } } });
+  const f = useFetcherFixture({
+    tokenService: true,
+    emulator: { seed: { accounts: 1, locationsPerAccount: 2, reviewsPerLocation: [5, 20] } },
+  });
 
   it("lists exactly one version, 1, CREATED and published, for a review the job stored", async () => {
     const tenant = await f.createTenant("acme");
@@ -269,7 +326,11 @@ describe("GET /api/v1/{name=accounts/*/locations/*/reviews/*}/versions through t
 
   before(async () => {
     const post = async (path: string, body: unknown) => {
-      const res = await fetch(`${stack.base}${path}`, { method: "POST", headers: { authorization: `Bearer ${TEST_ADMIN_KEY}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+      const res = await fetch(`${stack.base}${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TEST_ADMIN_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
       assert.equal(res.status, 200, `${path}: ${await res.clone().text()}`);
       return (await res.json()) as Record<string, any>;
     };
@@ -288,16 +349,28 @@ describe("GET /api/v1/{name=accounts/*/locations/*/reviews/*}/versions through t
     for (const path of [`/api/v1/${name}/versions`, `/api/v1/${encodeURIComponent(name)}/versions`]) {
       const { status, body } = await get(path, ctx.readerA);
       assert.equal(status, 200, `${path}: ${JSON.stringify(body)}`);
-      assert.deepEqual(body.versions.map((v: any) => [v.version, v.type, v.review.comment]), [[1, "REVIEW_EVENT_TYPE_CREATED", "First"], [2, "REVIEW_EVENT_TYPE_UPDATED", "Second"]]);
+      assert.deepEqual(
+        body.versions.map((v: any) => [v.version, v.type, v.review.comment]),
+        [
+          [1, "REVIEW_EVENT_TYPE_CREATED", "First"],
+          [2, "REVIEW_EVENT_TYPE_UPDATED", "Second"],
+        ],
+      );
       assert.equal(body.versions[0].client_id, ctx.clientA);
       assert.match(body.versions[0].observe_time, /^\d{4}-\d\d-\d\dT/);
       assert.ok(!("publish_time" in body.versions[1]), "unset until published");
       assert.equal(body.next_page_token, "");
     }
     const first = await get(`/api/v1/${name}/versions?page_size=1`, ctx.readerA);
-    assert.deepEqual(first.body.versions.map((v: any) => v.version), [1]);
+    assert.deepEqual(
+      first.body.versions.map((v: any) => v.version),
+      [1],
+    );
     const second = await get(`/api/v1/${name}/versions?page_size=1&page_token=${first.body.next_page_token}`, ctx.readerA);
-    assert.deepEqual(second.body.versions.map((v: any) => v.version), [2]);
+    assert.deepEqual(
+      second.body.versions.map((v: any) => v.version),
+      [2],
+    );
   });
 
   it("answers 404 for another tenant's review, 400 for a bad page token, 401 without a key", async () => {

@@ -40,9 +40,16 @@ async function bash(script: string, env: NodeJS.ProcessEnv): Promise<string> {
 }
 
 /** Runs `npm start` until it has printed its instructions. */
-async function startUntilReady(env: NodeJS.ProcessEnv, onOutput?: (chunk: string) => void): Promise<{ child: ChildProcess; exited: Promise<number | null>; output: () => string }> {
+async function startUntilReady(
+  env: NodeJS.ProcessEnv,
+  onOutput?: (chunk: string) => void,
+): Promise<{ child: ChildProcess; exited: Promise<number | null>; output: () => string }> {
   let output = "";
-  const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   for (const stream of [child.stdout!, child.stderr!]) {
     stream.on("data", (chunk: Buffer) => {
@@ -123,7 +130,10 @@ describe("npm start", function () {
     assert.ok(output.includes(`http://localhost:${ports.gateway}`));
     assert.ok(output.includes(`localhost:${ports.token}`) && output.includes(`localhost:${ports.fetcher}`));
     assert.ok(commandsUnder(output, "gRPC with grpcurl").some((l) => l.startsWith("grpcurl -plaintext") && l.endsWith(" list")));
-    assert.match(commandsUnder(output, "Watch review events")[0]!, new RegExp(`NATS_NAMESPACE=${namespace} npm run reviews:tail -- --from-start`));
+    assert.match(
+      commandsUnder(output, "Watch review events")[0]!,
+      new RegExp(`NATS_NAMESPACE=${namespace} npm run reviews:tail -- --from-start`),
+    );
   });
 
   it("runs the printed curl commands: a job is created, finishes, and its reviews and the demo branches are listed", async () => {
@@ -133,7 +143,8 @@ describe("npm start", function () {
     let job: { job?: { status?: string; counters?: Record<string, string> } } = {};
     for (let i = 0; i < 300 && job.job?.status !== "JOB_STATUS_SUCCEEDED"; i++) {
       job = JSON.parse(await bash(`${exportKey}\nJOB_ID=${jobId}\n${getJob}`, env)) as typeof job;
-      if (job.job?.status === "JOB_STATUS_FAILED" || job.job?.status === "JOB_STATUS_PARTIAL") assert.fail(`job ended ${JSON.stringify(job)}`);
+      if (job.job?.status === "JOB_STATUS_FAILED" || job.job?.status === "JOB_STATUS_PARTIAL")
+        assert.fail(`job ended ${JSON.stringify(job)}`);
       await new Promise((r) => setTimeout(r, 200));
     }
     assert.equal(job.job?.status, "JOB_STATUS_SUCCEEDED");
@@ -190,7 +201,10 @@ describe("npm start", function () {
       process.kill(-tail.pid!, "SIGINT");
       await tailExited;
     }
-    const events = lines.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as { event_id: string; type: string; review: { name: string } });
+    const events = lines
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as { event_id: string; type: string; review: { name: string } });
     assert.equal(events.length, data.totalReviews);
     assert.equal(new Set(events.map((e) => e.event_id)).size, data.totalReviews);
     assert.ok(events.every((e) => e.type === "REVIEW_EVENT_TYPE_CREATED"));
@@ -265,7 +279,14 @@ describe("npm start", function () {
     // a second emulator, without auto-approve, stands in for the real Google: it shows a consent page
     const google = await startGoogleEmulator({ port: 0, seed: "tiny", autoApprove: false });
     try {
-      const live = await startUntilReady({ ...env, START_EMULATOR: "false", GOOGLE_OAUTH_URL: google.url, GOOGLE_API_URL: google.url, GOOGLE_CLIENT_ID: "demo-client.apps.googleusercontent.com", GOOGLE_CLIENT_SECRET: "demo-secret" });
+      const live = await startUntilReady({
+        ...env,
+        START_EMULATOR: "false",
+        GOOGLE_OAUTH_URL: google.url,
+        GOOGLE_API_URL: google.url,
+        GOOGLE_CLIENT_ID: "demo-client.apps.googleusercontent.com",
+        GOOGLE_CLIENT_SECRET: "demo-secret",
+      });
       child = live.child;
       exited = live.exited;
       assert.match(live.output(), /holds a grant from http:\/\/127\.0\.0\.1:\d+\/o\/oauth2\/v2\/auth, not from http/);
@@ -276,7 +297,8 @@ describe("npm start", function () {
       google.controls.configure({ autoApprove: true });
       const page = await fetch(loginUrl);
       assert.equal(page.status, 200, await page.text());
-      for (let i = 0; i < 100 && !/connected to Google: the consent was completed/.test(live.output()); i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 100 && !/connected to Google: the consent was completed/.test(live.output()); i++)
+        await new Promise((r) => setTimeout(r, 100));
       assert.match(live.output(), /✓ Demo client \(emulated Google\) connected to Google: the consent was completed/);
       child.kill("SIGINT");
       assert.equal(await exited, 0, live.output());
@@ -299,7 +321,12 @@ describe("npm start without Postgres or NATS", () => {
       for (let i = 0; i < 100 && !(await isPortOpen(natsPort!)); i++) await new Promise((r) => setTimeout(r, 50));
       const result = await run(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
         cwd: REPO_ROOT,
-        env: { ...process.env, REVIEWFLOW_RUN_DIR: runDir, DATABASE_URL: `postgres://postgres@127.0.0.1:${pgPort}/reviewflow`, NATS_URL: `nats://127.0.0.1:${natsPort}` },
+        env: {
+          ...process.env,
+          REVIEWFLOW_RUN_DIR: runDir,
+          DATABASE_URL: `postgres://postgres@127.0.0.1:${pgPort}/reviewflow`,
+          NATS_URL: `nats://127.0.0.1:${natsPort}`,
+        },
       }).then(
         () => ({ code: 0, stdout: "" }),
         (err: { code: number; stdout: string }) => err,
@@ -335,7 +362,7 @@ describe("npm start without Postgres or NATS", () => {
 
   it("tells a refused password and a missing maintenance database apart by their SQLSTATE", () => {
     const url = "postgres://alice:secret@db.example:5433/reviewflow";
-    const password = diagnosePostgres(Object.assign(new Error("password authentication failed for user \"alice\""), { code: "28P01" }), url);
+    const password = diagnosePostgres(Object.assign(new Error('password authentication failed for user "alice"'), { code: "28P01" }), url);
     assert.equal(password.what, 'PostgreSQL at db.example:5433 refused the password of role "alice"');
     const database = diagnosePostgres(Object.assign(new Error("x"), { code: "3D000" }), url);
     assert.match(database.what, /has no database "postgres"/);

@@ -35,7 +35,11 @@ describe("ReviewFetcher sync API: policies, freshness per location, job triggers
         assert.equal(policy?.enabled, defaults.enabled);
         assert.equal(policy?.fullEverySeconds, defaults.fullEverySeconds);
         assert.equal(policy?.adaptive, defaults.adaptive);
-        assert.deepEqual(intervals(policy), [defaults.incrementalEverySeconds, defaults.minIncrementalSeconds, defaults.maxIncrementalSeconds]);
+        assert.deepEqual(intervals(policy), [
+          defaults.incrementalEverySeconds,
+          defaults.minIncrementalSeconds,
+          defaults.maxIncrementalSeconds,
+        ]);
         assert.equal(policy?.skipReason, "", "the scheduler has not skipped it");
         assert.equal(policy?.updateTime, undefined);
       }
@@ -56,7 +60,9 @@ describe("ReviewFetcher sync API: policies, freshness per location, job triggers
 
       const unchanged = (await api.updateSyncPolicy({ clientId: clientA })).policy;
       assert.deepEqual(unchanged, second, "a request that sets nothing changes nothing");
-      const audit = await f.db.dataSource.query("SELECT tenant_id, action, target_id, details FROM audit_log WHERE action = 'sync_policy.update' ORDER BY id");
+      const audit = await f.db.dataSource.query(
+        "SELECT tenant_id, action, target_id, details FROM audit_log WHERE action = 'sync_policy.update' ORDER BY id",
+      );
       assert.deepEqual(
         audit.map((r: { tenant_id: string; target_id: string; details: unknown }) => [r.tenant_id, r.target_id, r.details]),
         [
@@ -73,7 +79,11 @@ describe("ReviewFetcher sync API: policies, freshness per location, job triggers
       assert.equal(reset?.enabled, !defaults.enabled);
       assert.equal(reset?.adaptive, defaults.adaptive);
       assert.equal(reset?.fullEverySeconds, defaults.fullEverySeconds);
-      assert.deepEqual(intervals(reset), [defaults.incrementalEverySeconds, defaults.minIncrementalSeconds, defaults.maxIncrementalSeconds]);
+      assert.deepEqual(intervals(reset), [
+        defaults.incrementalEverySeconds,
+        defaults.minIncrementalSeconds,
+        defaults.maxIncrementalSeconds,
+      ]);
       assert.equal(reset?.usesDefaults, false);
       const bare = (await api.updateSyncPolicy({ clientId: clientA, reset: true })).policy;
       assert.equal(bare?.usesDefaults, true);
@@ -82,7 +92,11 @@ describe("ReviewFetcher sync API: policies, freshness per location, job triggers
     });
 
     it("lets only operators and admins change a policy, and only of their own tenant's clients", async () => {
-      await rejectsWith(f.client(a.reader).updateSyncPolicy({ clientId: clientA, enabled: false }), Code.PermissionDenied, /change sync policies/);
+      await rejectsWith(
+        f.client(a.reader).updateSyncPolicy({ clientId: clientA, enabled: false }),
+        Code.PermissionDenied,
+        /change sync policies/,
+      );
       await rejectsWith(f.client(a.service).updateSyncPolicy({ clientId: clientA, enabled: false }), Code.PermissionDenied);
       const asB = f.client(b.operator);
       await rejectsWith(asB.getSyncPolicy({ clientId: clientA }), Code.NotFound);
@@ -99,9 +113,17 @@ describe("ReviewFetcher sync API: policies, freshness per location, job triggers
 
     it("refuses intervals out of range and bounds that contradict each other, storing nothing", async () => {
       const api = f.client(a.operator);
-      await rejectsWith(api.updateSyncPolicy({ clientId: clientA, incrementalEverySeconds: 10 }), Code.InvalidArgument, /incremental_every_seconds/);
+      await rejectsWith(
+        api.updateSyncPolicy({ clientId: clientA, incrementalEverySeconds: 10 }),
+        Code.InvalidArgument,
+        /incremental_every_seconds/,
+      );
       await rejectsWith(api.updateSyncPolicy({ clientId: clientA, fullEverySeconds: 60 }), Code.InvalidArgument, /full_every_seconds/);
-      await rejectsWith(api.updateSyncPolicy({ clientId: clientA, maxIncrementalSeconds: 2_592_001 }), Code.InvalidArgument, /max_incremental_seconds/);
+      await rejectsWith(
+        api.updateSyncPolicy({ clientId: clientA, maxIncrementalSeconds: 2_592_001 }),
+        Code.InvalidArgument,
+        /max_incremental_seconds/,
+      );
       await rejectsWith(api.updateSyncPolicy({ clientId: "not-a-uuid" }), Code.InvalidArgument, /client_id/);
       await rejectsWith(
         api.updateSyncPolicy({ clientId: clientA, minIncrementalSeconds: 3_600, maxIncrementalSeconds: 600 }),
@@ -109,7 +131,11 @@ describe("ReviewFetcher sync API: policies, freshness per location, job triggers
         /min_incremental_seconds \(3600\) must not exceed max_incremental_seconds \(600\)/,
       );
       await api.updateSyncPolicy({ clientId: clientA, incrementalEverySeconds: 600 });
-      await rejectsWith(api.updateSyncPolicy({ clientId: clientA, minIncrementalSeconds: 900 }), Code.InvalidArgument, /must not exceed incremental_every_seconds \(600\)/);
+      await rejectsWith(
+        api.updateSyncPolicy({ clientId: clientA, minIncrementalSeconds: 900 }),
+        Code.InvalidArgument,
+        /must not exceed incremental_every_seconds \(600\)/,
+      );
       const { policy } = await api.getSyncPolicy({ clientId: clientA });
       assert.equal(policy?.incrementalEverySeconds, 600);
       assert.equal(policy?.minIncrementalSeconds, 75, "the refused min was rolled back");
@@ -145,7 +171,9 @@ describe("ReviewFetcher sync API: policies, freshness per location, job triggers
     it("lists each location of the client after a job, by Google name, with its review count", async () => {
       const expected = f.emulator.controls
         .data()
-        .accounts.flatMap((account) => account.locations.map((l) => ({ name: `${account.name}/${l.name}`, title: l.title, reviews: BigInt(l.reviewCount) })))
+        .accounts.flatMap((account) =>
+          account.locations.map((l) => ({ name: `${account.name}/${l.name}`, title: l.title, reviews: BigInt(l.reviewCount) })),
+        )
         .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
       assert.ok(expected.length >= 2, "the seed has locations to page through");
       const { locations, nextPageToken } = await f.client(a.reader).listLocations({ clientId: clientA });
@@ -157,7 +185,11 @@ describe("ReviewFetcher sync API: policies, freshness per location, job triggers
       for (const location of locations) {
         assert.equal(location.clientId, clientA);
         assert.match(location.locationId, /^[0-9a-f-]{36}$/);
-        assert.equal(location.incrementalEverySeconds, f.config.fetcher.sync.incrementalEverySeconds, "the policy's interval until the scheduler sets one");
+        assert.equal(
+          location.incrementalEverySeconds,
+          f.config.fetcher.sync.incrementalEverySeconds,
+          "the policy's interval until the scheduler sets one",
+        );
         if (location.reviewCount > 0n) assert.ok(location.newestUpdateTime, `${location.googleName}: newest update time`);
       }
     });
@@ -215,7 +247,9 @@ describe("ReviewFetcher sync API: policies, freshness per location, job triggers
         assert.equal(off?.nextDueTime, undefined, "a client whose schedule is off has no next pass");
         assert.equal(off?.overdue, false);
       } finally {
-        await f.db.dataSource.query("UPDATE locations SET interval_seconds = NULL, changes_per_day = 0, next_due_at = NULL WHERE id = $1", [first!.locationId]);
+        await f.db.dataSource.query("UPDATE locations SET interval_seconds = NULL, changes_per_day = 0, next_due_at = NULL WHERE id = $1", [
+          first!.locationId,
+        ]);
         await f.client(a.operator).updateSyncPolicy({ clientId: clientA, reset: true });
       }
     });
@@ -249,7 +283,10 @@ describe("sync API over the gateway's REST routes", function () {
     ctx.operator = (await ok("POST", "/api-keys", TEST_ADMIN_KEY, { tenant_id: tenant, role: "ROLE_OPERATOR", name: "op" })).key;
     ctx.reader = (await ok("POST", "/api-keys", TEST_ADMIN_KEY, { tenant_id: tenant, role: "ROLE_READER", name: "reader" })).key;
     const created = await ok("POST", "/clients", ctx.operator, {
-      name: "Sync", google_client_id: DEMO_GOOGLE_CLIENT.id, client_secret: DEMO_GOOGLE_CLIENT.secret, redirect_uri: `${stack.base}/auth/callback`,
+      name: "Sync",
+      google_client_id: DEMO_GOOGLE_CLIENT.id,
+      client_secret: DEMO_GOOGLE_CLIENT.secret,
+      redirect_uri: `${stack.base}/auth/callback`,
     });
     ctx.clientId = created.client.id;
     const started = await ok("GET", `/oauth/start/${ctx.clientId}`, ctx.operator);

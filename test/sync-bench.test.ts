@@ -16,10 +16,15 @@ describe("sync scheduler benchmark (reduced)", function () {
     assert.equal(rows.length, 4, all);
     const [uniform, adaptive, quota, windows] = rows;
     assert.match(uniform!.name, /uniform .* \(SYNC_ADAPTIVE=false\)/);
-    for (const row of [uniform!, adaptive!]) assert.match(row.figure, /^mean [\d.]+ s, p95 [\d.]+ s \([\d,]+ edits(, \d+ never seen)?; [\d,]+ requests\)$/, all);
+    for (const row of [uniform!, adaptive!])
+      assert.match(row.figure, /^mean [\d.]+ s, p95 [\d.]+ s \([\d,]+ edits(, \d+ never seen)?; [\d,]+ requests\)$/, all);
     assert.match(adaptive!.ratio ?? "", /^\d+\.\d\d × uniform mean \(ideal for these rates \d\.\d\d\)$/);
     assert.equal(adaptive!.target, "≤ 0.5");
-    assert.match(quota!.figure, /^schedule alone: uniform [\d.]+ \(asks [\d.]+\), adaptive [\d.]+ \(asks [\d.]+\); \+ an on-demand full fetch of every project on top: [\d. /]+ per project$/, all);
+    assert.match(
+      quota!.figure,
+      /^schedule alone: uniform [\d.]+ \(asks [\d.]+\), adaptive [\d.]+ \(asks [\d.]+\); \+ an on-demand full fetch of every project on top: [\d. /]+ per project$/,
+      all,
+    );
     assert.match(quota!.ratio ?? "", /^[\d.]+ × budget \(lowest\)$/);
     assert.match(windows!.figure, /^peak \d+ requests in any 60 s; \d+ × 429$/);
     assert.match(windows!.ratio ?? "", /^\d+ windows over$/);

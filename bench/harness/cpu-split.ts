@@ -32,7 +32,9 @@ interface Profile {
 
 /** The main thread's profile in a service's profile directory: the largest file (tsx's loader thread writes a small one). */
 export function mainProfile(dir: string): string | undefined {
-  const files = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile")).map((f) => path.join(dir, f));
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith(".cpuprofile"))
+    .map((f) => path.join(dir, f));
   return files.sort((a, b) => statSync(b).size - statSync(a).size)[0];
 }
 

@@ -70,19 +70,29 @@ export interface Environment {
 /** A database on the configured Postgres server (DATABASE_URL's host), named for this run. */
 export function scratchDatabaseUrl(label: string): string {
   const url = new URL(process.env.DRILL_POSTGRES_URL ?? loadConfig(process.env).postgres.url);
-  url.pathname = `/rf_${label.replace(/[^a-z0-9]/gi, "").toLowerCase().slice(0, 20)}_${randomBytes(4).toString("hex")}`;
+  url.pathname = `/rf_${label
+    .replace(/[^a-z0-9]/gi, "")
+    .toLowerCase()
+    .slice(0, 20)}_${randomBytes(4).toString("hex")}`;
   return url.toString();
 }
 
 export async function createEnvironment(options: EnvironmentOptions): Promise<Environment> {
   const databaseUrl = scratchDatabaseUrl(options.label);
-  const namespace = options.defaultNamespace ? deploymentNamespace(databaseUrl) : `${options.label.replace(/[^A-Za-z0-9]/g, "").slice(0, 12)}${randomBytes(3).toString("hex")}`;
+  const namespace = options.defaultNamespace
+    ? deploymentNamespace(databaseUrl)
+    : `${options.label.replace(/[^A-Za-z0-9]/g, "").slice(0, 12)}${randomBytes(3).toString("hex")}`;
   const logDir = mkdtempSync(path.join(options.logRoot ?? os.tmpdir(), `rf-${options.label.replace(/[^A-Za-z0-9-]/g, "")}-`));
   // default settings keep DESIGN.md's public stream names (shared by every deployment on the
   // NATS) and put only the work streams in the deployment's own namespace
   const names = options.defaultNamespace ? streamNames("", namespace) : streamNames(namespace);
   let googleClient = BENCH_CLIENT;
-  let emulator = await startGoogleEmulator({ ...options.emulator, port: 0, clients: [googleClient], autoApprove: options.autoApprove ?? true });
+  let emulator = await startGoogleEmulator({
+    ...options.emulator,
+    port: 0,
+    clients: [googleClient],
+    autoApprove: options.autoApprove ?? true,
+  });
   let proxy: GoogleProxy | undefined;
   let stack: Stack | undefined;
   let nats: NatsConnection | undefined;
@@ -111,13 +121,26 @@ export async function createEnvironment(options: EnvironmentOptions): Promise<En
       branches: [],
     });
     clientId = seed.client.id;
-    if (options.connect ?? true) await connectThroughConsent(stack!.token, clientId, { completeVia: stack!.gatewayUrl ? "redirect" : "token-service" });
+    if (options.connect ?? true)
+      await connectThroughConsent(stack!.token, clientId, { completeVia: stack!.gatewayUrl ? "redirect" : "token-service" });
   };
 
   try {
     if (options.switchableGoogle) proxy = await startGoogleProxy(emulator.url);
-    stack = await startStack({ databaseUrl, natsUrl: options.natsUrl, namespace: options.defaultNamespace ? undefined : namespace, googleUrl: proxy?.url ?? emulator.url, logDir, ...options.stack });
-    nats = await connect({ servers: natsServers(options.natsUrl), name: `harness-${options.label}`, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    stack = await startStack({
+      databaseUrl,
+      natsUrl: options.natsUrl,
+      namespace: options.defaultNamespace ? undefined : namespace,
+      googleUrl: proxy?.url ?? emulator.url,
+      logDir,
+      ...options.stack,
+    });
+    nats = await connect({
+      servers: natsServers(options.natsUrl),
+      name: `harness-${options.label}`,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+    });
     await addClient(options.label);
   } catch (err) {
     await close({ keepLogs: true });
@@ -142,7 +165,10 @@ export async function createEnvironment(options: EnvironmentOptions): Promise<En
     async switchGoogle(google, label) {
       if (!proxy) throw new Error("switchGoogle needs an environment created with switchableGoogle");
       // a new Google project, so no cached token or quota of the last one carries over
-      googleClient = { id: `${label.replace(/[^a-z0-9-]/gi, "").toLowerCase()}-${randomBytes(3).toString("hex")}.apps.googleusercontent.com`, secret: randomBytes(12).toString("hex") };
+      googleClient = {
+        id: `${label.replace(/[^a-z0-9-]/gi, "").toLowerCase()}-${randomBytes(3).toString("hex")}.apps.googleusercontent.com`,
+        secret: randomBytes(12).toString("hex"),
+      };
       const next = await startGoogleEmulator({ ...google, port: 0, clients: [googleClient], autoApprove: options.autoApprove ?? true });
       proxy.setTarget(next.url);
       const previous = emulator;

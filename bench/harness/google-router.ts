@@ -24,11 +24,19 @@ export async function startGoogleRouter(byClient: ReadonlyMap<string, GoogleEmul
   let unrouted = 0;
 
   const route = (req: http.IncomingMessage, url: URL, body: Buffer): GoogleEmulator | undefined => {
-    const form = /x-www-form-urlencoded/i.test(req.headers["content-type"] ?? "") ? new URLSearchParams(body.toString("utf8")) : new URLSearchParams();
+    const form = /x-www-form-urlencoded/i.test(req.headers["content-type"] ?? "")
+      ? new URLSearchParams(body.toString("utf8"))
+      : new URLSearchParams();
     const clientId = url.searchParams.get("client_id") ?? form.get("client_id") ?? basicClientId(req.headers.authorization);
     if (clientId && byClient.has(clientId)) return byClient.get(clientId);
     const bearer = /^Bearer\s+(\S+)/i.exec(req.headers.authorization ?? "")?.[1];
-    for (const token of [bearer, url.searchParams.get("access_token"), url.searchParams.get("token"), form.get("token"), form.get("access_token")]) {
+    for (const token of [
+      bearer,
+      url.searchParams.get("access_token"),
+      url.searchParams.get("token"),
+      form.get("token"),
+      form.get("access_token"),
+    ]) {
       const found = token ? byToken.get(token) : undefined;
       if (found) return found;
     }
@@ -49,7 +57,14 @@ export async function startGoogleRouter(byClient: ReadonlyMap<string, GoogleEmul
       const origin = new URL(target.url);
       const learn = url.pathname === "/token";
       const upstream = http.request(
-        { hostname: origin.hostname, port: origin.port, method: req.method, path: req.url, headers: { ...req.headers, host: origin.host }, agent },
+        {
+          hostname: origin.hostname,
+          port: origin.port,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, host: origin.host },
+          agent,
+        },
         (answer) => {
           if (!learn) {
             res.writeHead(answer.statusCode ?? 502, answer.headers);

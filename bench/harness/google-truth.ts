@@ -33,7 +33,8 @@ export async function compareWithGoogle(env: Environment, tally: ReviewTally): P
     ids.add(event.eventId);
     const name = event.review?.name ?? "";
     const held = latest.get(name);
-    if (!held || event.version > held.version) latest.set(name, { version: event.version, deleted: event.type === ReviewEventType.DELETED });
+    if (!held || event.version > held.version)
+      latest.set(name, { version: event.version, deleted: event.type === ReviewEventType.DELETED });
   }
   const live = new Set([...latest].filter(([, held]) => !held.deleted).map(([name]) => name));
   const delivered = [...truth.keys()].filter((name) => live.has(name)).length;

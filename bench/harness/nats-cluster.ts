@@ -56,25 +56,30 @@ export async function startNatsCluster(options: { size?: number } = {}): Promise
       const jsm = await jetstreamManager(nc, { timeout: 5_000 });
       const leader = (await jsm.streams.info(stream)).cluster?.leader;
       const node = leader ? nodes.find((n) => n.name === leader) : undefined;
-      if (!node) throw new Error(`stream ${stream} has no leader among ${nodes.map((n) => n.name).join(", ")} (says ${leader ?? "nothing"})`);
+      if (!node)
+        throw new Error(`stream ${stream} has no leader among ${nodes.map((n) => n.name).join(", ")} (says ${leader ?? "nothing"})`);
       return node;
     },
     async waitForStreams(nc, streams, timeoutMs = 60_000) {
       const jsm = await jetstreamManager(nc, { timeout: 2_000, checkAPI: false });
-      await waitFor(async () => {
-        for (const stream of streams) {
-          const info = await jsm.streams.info(stream).catch(() => undefined);
-          if (!settled(info?.cluster, info?.config.num_replicas ?? 1, "all")) return false;
-          try {
-            for await (const consumer of jsm.consumers.list(stream)) {
-              if (!settled(consumer.cluster, consumer.config.num_replicas || info!.config.num_replicas, "quorum")) return false;
+      await waitFor(
+        async () => {
+          for (const stream of streams) {
+            const info = await jsm.streams.info(stream).catch(() => undefined);
+            if (!settled(info?.cluster, info?.config.num_replicas ?? 1, "all")) return false;
+            try {
+              for await (const consumer of jsm.consumers.list(stream)) {
+                if (!settled(consumer.cluster, consumer.config.num_replicas || info!.config.num_replicas, "quorum")) return false;
+              }
+            } catch {
+              return false;
             }
-          } catch {
-            return false;
           }
-        }
-        return true;
-      }, timeoutMs, `streams ${streams.join(", ")} did not get a leader and current replicas`);
+          return true;
+        },
+        timeoutMs,
+        `streams ${streams.join(", ")} did not get a leader and current replicas`,
+      );
     },
     async close() {
       await Promise.all(nodes.map((n) => n.remove()));
@@ -86,14 +91,18 @@ export async function startNatsCluster(options: { size?: number } = {}): Promise
     const nc = await connect({ servers: nodes.map((n) => n.url), maxReconnectAttempts: -1 });
     try {
       const jsm = await jetstreamManager(nc, { timeout: 2_000, checkAPI: false });
-      await waitFor(async () => {
-        try {
-          for await (const _ of jsm.streams.list()) break;
-          return (nc.info?.connect_urls?.length ?? 0) >= size;
-        } catch {
-          return false;
-        }
-      }, 30_000, `the ${size}-node cluster did not elect a JetStream leader`);
+      await waitFor(
+        async () => {
+          try {
+            for await (const _ of jsm.streams.list()) break;
+            return (nc.info?.connect_urls?.length ?? 0) >= size;
+          } catch {
+            return false;
+          }
+        },
+        30_000,
+        `the ${size}-node cluster did not elect a JetStream leader`,
+      );
     } finally {
       await nc.close();
     }
@@ -108,7 +117,11 @@ export async function startNatsCluster(options: { size?: number } = {}): Promise
  * A RAFT group with a leader and its replicas current: all of them (a stream's data), or a quorum
  * (an idle consumer's follower can show a lag of a couple of entries until the next ack).
  */
-function settled(cluster: { leader?: string; replicas?: { current: boolean; offline?: boolean }[] } | undefined, replicas: number, need: "all" | "quorum"): boolean {
+function settled(
+  cluster: { leader?: string; replicas?: { current: boolean; offline?: boolean }[] } | undefined,
+  replicas: number,
+  need: "all" | "quorum",
+): boolean {
   const peers = cluster?.replicas ?? [];
   const current = 1 + peers.filter((r) => r.current && !r.offline).length;
   return !!cluster?.leader && peers.length + 1 >= replicas && current >= (need === "all" ? replicas : Math.floor(replicas / 2) + 1);

@@ -73,17 +73,23 @@ export function natsProcess(options: { port: number; args: string[]; label: stri
     },
     async start() {
       if (running()) return;
-      const proc = spawn(binary, ["-js", "-a", "127.0.0.1", "-p", String(options.port), "-sd", storeDir, ...options.args], { stdio: ["ignore", "ignore", "pipe"] });
+      const proc = spawn(binary, ["-js", "-a", "127.0.0.1", "-p", String(options.port), "-sd", storeDir, ...options.args], {
+        stdio: ["ignore", "ignore", "pipe"],
+      });
       let stderr = "";
       proc.stderr?.on("data", (chunk: Buffer) => {
         stderr = (stderr + chunk.toString()).slice(-2000);
       });
       child = proc;
       exited = new Promise((resolve) => proc.once("exit", () => resolve()));
-      await waitFor(async () => {
-        if (proc.exitCode !== null) throw new Error(`nats-server exited: ${stderr}`);
-        return isPortOpen(options.port, "127.0.0.1", 200);
-      }, 10_000, "nats-server did not listen");
+      await waitFor(
+        async () => {
+          if (proc.exitCode !== null) throw new Error(`nats-server exited: ${stderr}`);
+          return isPortOpen(options.port, "127.0.0.1", 200);
+        },
+        10_000,
+        "nats-server did not listen",
+      );
     },
     stop: () => end("SIGTERM"),
     kill: () => end("SIGKILL"),

@@ -46,7 +46,9 @@ export function createCpuSampler(databaseUrl: string, pids: () => Record<string,
       if (!local) return { processes };
       connected ??= db.connect().then(() => undefined);
       await connected;
-      const { rows } = await db.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+      const { rows } = await db.query<{ pid: number }>(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+      );
       return { processes, postgres: new Map(rows.map((r) => [r.pid, processCpuMs(r.pid)])) };
     },
     async close(): Promise<void> {

@@ -28,7 +28,12 @@ export async function reviewsStored(connection: NatsConnection, names: StreamNam
 }
 
 /** Subscribes from the first stored event and counts until it has read everything stored. */
-export async function readAllReviews(connection: NatsConnection, names: StreamNames, timeoutMs = 30_000, clientId?: string): Promise<ReviewTally> {
+export async function readAllReviews(
+  connection: NatsConnection,
+  names: StreamNames,
+  timeoutMs = 30_000,
+  clientId?: string,
+): Promise<ReviewTally> {
   const jsm = await jetstreamManager(connection);
   const lastSeq = (await jsm.streams.info(names.reviews.stream)).state.last_seq;
   const tally: ReviewTally = { total: 0, uniqueEvents: 0, uniqueCreated: 0, reviewNames: new Set(), events: [] };

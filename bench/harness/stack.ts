@@ -111,12 +111,19 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   try {
     // storage is ready, so every service can start at once
     const tokenService = spawnService("token", "services/token/main.ts", base);
-    const pending: Promise<void>[] = [waitUntilHealthy("token", () => grpcHealthy(`http://127.0.0.1:${tokenPort}`), { child: tokenService, timeoutMs: 60_000 })];
+    const pending: Promise<void>[] = [
+      waitUntilHealthy("token", () => grpcHealthy(`http://127.0.0.1:${tokenPort}`), { child: tokenService, timeoutMs: 60_000 }),
+    ];
     for (let i = 0; i < fetcherCount; i++) pending.push(startFetcher(i));
     let gatewayService: ChildService | undefined;
     if (options.gateway) {
       gatewayService = spawnService("gateway", "services/gateway/main.ts", base);
-      pending.push(waitUntilHealthy("gateway", () => httpHealthy(`http://127.0.0.1:${gatewayPort}/ready`), { child: gatewayService, timeoutMs: 60_000 }));
+      pending.push(
+        waitUntilHealthy("gateway", () => httpHealthy(`http://127.0.0.1:${gatewayPort}/ready`), {
+          child: gatewayService,
+          timeoutMs: 60_000,
+        }),
+      );
     }
     await Promise.all(pending);
     return {
@@ -143,7 +150,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await Promise.all(children.map((c) => c.stop(5_000)));
     // a harness failure must show why the service died, not only that it did
     if (err instanceof ServiceStartError && err.logLines.length) {
-      throw new ServiceStartError(err.service, `${err.message.slice(err.service.length + 1)}; its last lines:\n${err.logLines.slice(-8).join("\n")}`, err.logLines);
+      throw new ServiceStartError(
+        err.service,
+        `${err.message.slice(err.service.length + 1)}; its last lines:\n${err.logLines.slice(-8).join("\n")}`,
+        err.logLines,
+      );
     }
     throw err;
   }

@@ -12,7 +12,9 @@ describe("API key store", () => {
 
   before(async () => {
     await db.dataSource.getRepository(TenantRow).insert({ id: tenantId, name: "acme" });
-    await db.dataSource.getRepository(ApiKeyRow).insert({ id: minted.id, tenantId, role: "operator", name: "ci", secretHash: minted.secretHash });
+    await db.dataSource
+      .getRepository(ApiKeyRow)
+      .insert({ id: minted.id, tenantId, role: "operator", name: "ci", secretHash: minted.secretHash });
   });
 
   it("authenticates a minted key as its role and tenant, storing only a hash", async () => {

@@ -30,7 +30,9 @@ export function createApiKeyStore(options: ApiKeyStoreOptions): Authenticator {
   // by key id: the row's hash and what it stands for (undefined row = unknown or revoked id)
   const cache = new Map<string, { row: { hash: string; caller: Caller } | undefined; until: number }>();
   const repo = options.dataSource.getRepository(ApiKeyRow);
-  const sessions = options.sessions ?? createConsoleSessionStore({ dataSource: options.dataSource, cacheMs, allowBootstrapAdmin: bootstrapHash !== undefined });
+  const sessions =
+    options.sessions ??
+    createConsoleSessionStore({ dataSource: options.dataSource, cacheMs, allowBootstrapAdmin: bootstrapHash !== undefined });
   return {
     async authenticate(key) {
       if (isSessionToken(key)) return (await sessions.lookup(key))?.caller;
@@ -45,9 +47,10 @@ export function createApiKeyStore(options: ApiKeyStoreOptions): Authenticator {
       if (!cached || cached.until <= now) {
         const found = await repo.findOneBy({ id: parsed.id });
         cached = {
-          row: found && !found.revokedAt
-            ? { hash: found.secretHash, caller: { keyId: found.id, role: found.role, tenantId: found.tenantId } }
-            : undefined,
+          row:
+            found && !found.revokedAt
+              ? { hash: found.secretHash, caller: { keyId: found.id, role: found.role, tenantId: found.tenantId } }
+              : undefined,
           until: now + cacheMs,
         };
         if (cache.size > 10_000) cache.clear();

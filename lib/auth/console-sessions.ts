@@ -53,7 +53,12 @@ interface SessionRow {
  * `cacheMs` bounds how long another instance may still accept a session after sign-out or a key
  * revocation elsewhere (the same latency API keys have); on the instance that signs out, at once.
  */
-export function createConsoleSessionStore(options: { dataSource: DataSource; ttlMs?: number; cacheMs?: number; allowBootstrapAdmin?: boolean }): ConsoleSessionStore {
+export function createConsoleSessionStore(options: {
+  dataSource: DataSource;
+  ttlMs?: number;
+  cacheMs?: number;
+  allowBootstrapAdmin?: boolean;
+}): ConsoleSessionStore {
   const ttlMs = options.ttlMs ?? 60 * 60_000;
   const cacheMs = options.cacheMs ?? 5_000;
   const cache = new Map<string, { session: ConsoleSession | undefined; until: number }>();
@@ -66,7 +71,12 @@ export function createConsoleSessionStore(options: { dataSource: DataSource; ttl
       const keyId = caller.keyId === BOOTSTRAP_ADMIN_KEY_ID ? null : caller.keyId;
       // sign-in is rare: sweeping expired rows here keeps the table small without a timer
       await db.query("DELETE FROM console_sessions WHERE expires_at < now() - interval '1 day'");
-      await db.query("INSERT INTO console_sessions (id_hash, api_key_id, csrf_secret, expires_at) VALUES ($1, $2, $3, $4)", [hashToken(token), keyId, csrfToken, expiresAt]);
+      await db.query("INSERT INTO console_sessions (id_hash, api_key_id, csrf_secret, expires_at) VALUES ($1, $2, $3, $4)", [
+        hashToken(token),
+        keyId,
+        csrfToken,
+        expiresAt,
+      ]);
       return { token, session: { caller, csrfToken, expiresAt } };
     },
     async lookup(token) {
@@ -84,9 +94,17 @@ export function createConsoleSessionStore(options: { dataSource: DataSource; ttl
       const row = rows[0];
       let session: ConsoleSession | undefined;
       if (row && row.api_key_id === null && options.allowBootstrapAdmin) {
-        session = { caller: { keyId: BOOTSTRAP_ADMIN_KEY_ID, role: "admin", tenantId: null }, csrfToken: row.csrf_secret, expiresAt: new Date(row.expires_at) };
+        session = {
+          caller: { keyId: BOOTSTRAP_ADMIN_KEY_ID, role: "admin", tenantId: null },
+          csrfToken: row.csrf_secret,
+          expiresAt: new Date(row.expires_at),
+        };
       } else if (row && row.api_key_id !== null && row.role) {
-        session = { caller: { keyId: row.api_key_id, role: row.role, tenantId: row.tenant_id }, csrfToken: row.csrf_secret, expiresAt: new Date(row.expires_at) };
+        session = {
+          caller: { keyId: row.api_key_id, role: row.role, tenantId: row.tenant_id },
+          csrfToken: row.csrf_secret,
+          expiresAt: new Date(row.expires_at),
+        };
       }
       if (cache.size > 10_000) cache.clear();
       cache.set(id, { session, until: now + cacheMs });

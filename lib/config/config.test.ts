@@ -47,7 +47,10 @@ describe("loadConfig", () => {
     // what identifies the database decides, not who connects or how loopback is spelt
     assert.equal(loadConfig({ DATABASE_URL: "postgresql://other:pw@DB.example/app_a" }).nats.workNamespace, a);
     assert.equal(deploymentNamespace("postgres://x@127.0.0.1:5432/reviewflow"), deploymentNamespace("postgres://y@localhost/reviewflow"));
-    assert.notEqual(deploymentNamespace("postgres://x@127.0.0.1:5433/reviewflow"), deploymentNamespace("postgres://x@127.0.0.1:5432/reviewflow"));
+    assert.notEqual(
+      deploymentNamespace("postgres://x@127.0.0.1:5433/reviewflow"),
+      deploymentNamespace("postgres://x@127.0.0.1:5432/reviewflow"),
+    );
     assert.equal(loadConfig({}).nats.workNamespace, deploymentNamespace("postgres://postgres@127.0.0.1:5432/reviewflow"));
     for (const key of ["namespace", "workNamespace"] as const) {
       assert.equal(loadConfig({ NATS_NAMESPACE: "prod-eu" }).nats[key], "prod-eu");
@@ -65,10 +68,17 @@ describe("loadConfig", () => {
   });
 
   it("reads the review notification settings: everything off by default, Google's JWKS", () => {
-    assert.deepEqual({ ...loadConfig({}).notifications }, {
-      topic: undefined, subscription: undefined, emulatorHost: undefined, pushAudience: undefined, pushServiceAccount: undefined,
-      jwksUrl: "https://www.googleapis.com/oauth2/v3/certs",
-    });
+    assert.deepEqual(
+      { ...loadConfig({}).notifications },
+      {
+        topic: undefined,
+        subscription: undefined,
+        emulatorHost: undefined,
+        pushAudience: undefined,
+        pushServiceAccount: undefined,
+        jwksUrl: "https://www.googleapis.com/oauth2/v3/certs",
+      },
+    );
     const config = loadConfig({
       GOOGLE_PUBSUB_TOPIC: "projects/my-project/topics/reviews",
       PUBSUB_SUBSCRIPTION: "projects/my-project/subscriptions/reviews-pull",
@@ -89,27 +99,62 @@ describe("loadConfig", () => {
     ["a malformed database URL", { DATABASE_URL: "not a url" }, /^DATABASE_URL: is not a valid URL/],
     ["a database URL of another kind", { DATABASE_URL: "mysql://x@h/db" }, /^DATABASE_URL: must use postgres:/],
     ["an unknown log level", { LOG_LEVEL: "loud" }, /^LOG_LEVEL: must be one of/],
-    ["a short key", { TOKEN_ENCRYPTION_KEY: Buffer.alloc(16).toString("base64") }, /^TOKEN_ENCRYPTION_KEY: key #1 must be base64 of exactly 32 bytes/],
+    [
+      "a short key",
+      { TOKEN_ENCRYPTION_KEY: Buffer.alloc(16).toString("base64") },
+      /^TOKEN_ENCRYPTION_KEY: key #1 must be base64 of exactly 32 bytes/,
+    ],
     ["a short admin key", { ADMIN_API_KEY: "short" }, /^ADMIN_API_KEY: must be at least 16/],
     ["a NATS server list with a bad entry", { NATS_URL: "nats://a:4222,http://b:4222" }, /^NATS_URL: must use nats: or tls:, got http:/],
     ["an empty NATS server list", { NATS_URL: " , " }, /^NATS_URL: lists no server/],
     ["replicas that are not a number", { NATS_REPLICAS: "three" }, /^NATS_REPLICAS: must be a whole number/],
     ["zero replicas", { NATS_REPLICAS: "0" }, /^NATS_REPLICAS: must be between 1 and 5/],
     ["a NATS namespace with a dot", { NATS_NAMESPACE: "a.b" }, /^NATS_NAMESPACE: must contain letters, digits, _ and - only/],
-    ["a topic that is not a topic name", { GOOGLE_PUBSUB_TOPIC: "reviews" }, /^GOOGLE_PUBSUB_TOPIC: must look like projects\/\{project\}\/topics\/\{topic\}/],
-    ["a subscription that is not a subscription name", { PUBSUB_SUBSCRIPTION: "projects/my-project/topics/reviews" }, /^PUBSUB_SUBSCRIPTION: must look like/],
+    [
+      "a topic that is not a topic name",
+      { GOOGLE_PUBSUB_TOPIC: "reviews" },
+      /^GOOGLE_PUBSUB_TOPIC: must look like projects\/\{project\}\/topics\/\{topic\}/,
+    ],
+    [
+      "a subscription that is not a subscription name",
+      { PUBSUB_SUBSCRIPTION: "projects/my-project/topics/reviews" },
+      /^PUBSUB_SUBSCRIPTION: must look like/,
+    ],
     ["a Pub/Sub emulator host without a port", { PUBSUB_EMULATOR_HOST: "localhost" }, /^PUBSUB_EMULATOR_HOST: must be host:port/],
-    ["a push audience without the service account", { PUBSUB_PUSH_AUDIENCE: "https://rf.example/push" }, /^PUBSUB_PUSH_SERVICE_ACCOUNT: is required when PUBSUB_PUSH_AUDIENCE is set/],
-    ["a push service account without the audience", { PUBSUB_PUSH_SERVICE_ACCOUNT: "a@b.iam.gserviceaccount.com" }, /^PUBSUB_PUSH_AUDIENCE: is required/],
-    ["a push service account that is not an email", { PUBSUB_PUSH_AUDIENCE: "https://rf.example/push", PUBSUB_PUSH_SERVICE_ACCOUNT: "someone" }, /^PUBSUB_PUSH_SERVICE_ACCOUNT: must be a service account email/],
+    [
+      "a push audience without the service account",
+      { PUBSUB_PUSH_AUDIENCE: "https://rf.example/push" },
+      /^PUBSUB_PUSH_SERVICE_ACCOUNT: is required when PUBSUB_PUSH_AUDIENCE is set/,
+    ],
+    [
+      "a push service account without the audience",
+      { PUBSUB_PUSH_SERVICE_ACCOUNT: "a@b.iam.gserviceaccount.com" },
+      /^PUBSUB_PUSH_AUDIENCE: is required/,
+    ],
+    [
+      "a push service account that is not an email",
+      { PUBSUB_PUSH_AUDIENCE: "https://rf.example/push", PUBSUB_PUSH_SERVICE_ACCOUNT: "someone" },
+      /^PUBSUB_PUSH_SERVICE_ACCOUNT: must be a service account email/,
+    ],
     ["a JWKS URL that is not http(s)", { GOOGLE_JWKS_URL: "file:///etc/keys" }, /^GOOGLE_JWKS_URL: must use http: or https:/],
-    ["a concurrency that is neither auto nor a number", { FETCH_CONCURRENCY: "lots" }, /^FETCH_CONCURRENCY: must be "auto" or a whole number/],
+    [
+      "a concurrency that is neither auto nor a number",
+      { FETCH_CONCURRENCY: "lots" },
+      /^FETCH_CONCURRENCY: must be "auto" or a whole number/,
+    ],
     ["a zero concurrency", { FETCH_CONCURRENCY: "0" }, /^FETCH_CONCURRENCY: must be between 1 and 256/],
-    ["a per-tenant bound above the global one", { FETCH_MAX_ACTIVE_JOBS: "10", FETCH_MAX_ACTIVE_JOBS_PER_TENANT: "11" }, /^FETCH_MAX_ACTIVE_JOBS_PER_TENANT: must not exceed FETCH_MAX_ACTIVE_JOBS \(10\)/],
+    [
+      "a per-tenant bound above the global one",
+      { FETCH_MAX_ACTIVE_JOBS: "10", FETCH_MAX_ACTIVE_JOBS_PER_TENANT: "11" },
+      /^FETCH_MAX_ACTIVE_JOBS_PER_TENANT: must not exceed FETCH_MAX_ACTIVE_JOBS \(10\)/,
+    ],
   ];
   for (const [what, env, message] of bad) {
     it(`stops on ${what}, naming the variable`, () => {
-      assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && message.test(err.message));
+      assert.throws(
+        () => loadConfig(env),
+        (err: unknown) => err instanceof ConfigError && message.test(err.message),
+      );
     });
   }
 
@@ -118,7 +163,10 @@ describe("loadConfig", () => {
     const set = loadConfig({ HTTP_HEADERS_TIMEOUT_MS: "2000", HTTP_REQUEST_TIMEOUT_MS: "2000", HTTP_IDLE_TIMEOUT_MS: "5000" });
     assert.deepEqual(set.http.timeouts, { headersTimeoutMs: 2_000, requestTimeoutMs: 2_000, idleTimeoutMs: 5_000 });
     const refused = (env: Record<string, string>, message: RegExp) =>
-      assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && message.test(err.message));
+      assert.throws(
+        () => loadConfig(env),
+        (err: unknown) => err instanceof ConfigError && message.test(err.message),
+      );
     refused({ HTTP_REQUEST_TIMEOUT_MS: "5000" }, /^HTTP_REQUEST_TIMEOUT_MS: must be at least HTTP_HEADERS_TIMEOUT_MS \(10000\), got 5000/);
     refused({ HTTP_IDLE_TIMEOUT_MS: "0" }, /^HTTP_IDLE_TIMEOUT_MS: must be between 100/);
     refused({ HTTP_HEADERS_TIMEOUT_MS: "soon" }, /^HTTP_HEADERS_TIMEOUT_MS: must be a whole number/);

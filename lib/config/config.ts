@@ -3,7 +3,10 @@ import { parseEncryptionKeys, type EncryptionKeyring } from "../crypto/keyring.j
 
 /** Thrown when an environment variable is missing or malformed. Names the variable, never its value. */
 export class ConfigError extends Error {
-  constructor(readonly variable: string, reason: string) {
+  constructor(
+    readonly variable: string,
+    reason: string,
+  ) {
     super(`${variable}: ${reason}`);
     this.name = "ConfigError";
   }
@@ -207,7 +210,11 @@ export interface HttpTimeouts {
 }
 
 /** The defaults of HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS and HTTP_IDLE_TIMEOUT_MS (65 s: longer than typical proxies keep a connection, so they close first). */
-export const HTTP_TIMEOUT_DEFAULTS: Readonly<HttpTimeouts> = Object.freeze({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, idleTimeoutMs: 65_000 });
+export const HTTP_TIMEOUT_DEFAULTS: Readonly<HttpTimeouts> = Object.freeze({
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  idleTimeoutMs: 65_000,
+});
 
 type Env = Record<string, string | undefined>;
 
@@ -242,7 +249,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       servers: natsServers,
       replicas: int(read, "NATS_REPLICAS", 1, 1, 5),
       namespace: pattern(read, "NATS_NAMESPACE", "", /^[A-Za-z0-9_-]*$/, "letters, digits, _ and - only"),
-      workNamespace: env.NATS_NAMESPACE === undefined ? deploymentNamespace(databaseUrl) : pattern(read, "NATS_NAMESPACE", "", /^[A-Za-z0-9_-]*$/, "letters, digits, _ and - only"),
+      workNamespace:
+        env.NATS_NAMESPACE === undefined
+          ? deploymentNamespace(databaseUrl)
+          : pattern(read, "NATS_NAMESPACE", "", /^[A-Za-z0-9_-]*$/, "letters, digits, _ and - only"),
     }),
     google: Object.freeze({
       endpoints: googleEndpoints(read),
@@ -335,9 +345,16 @@ export interface SyncDefaults {
 
 function syncDefaults(read: Read): SyncDefaults {
   const incrementalEverySeconds = int(read, "SYNC_INCREMENTAL_EVERY_SECONDS", 900, 1, 30 * 86_400);
-  const minIncrementalSeconds = int(read, "SYNC_MIN_INCREMENTAL_SECONDS", Math.max(Math.min(60, incrementalEverySeconds), Math.floor(incrementalEverySeconds / 8)), 1, 30 * 86_400);
+  const minIncrementalSeconds = int(
+    read,
+    "SYNC_MIN_INCREMENTAL_SECONDS",
+    Math.max(Math.min(60, incrementalEverySeconds), Math.floor(incrementalEverySeconds / 8)),
+    1,
+    30 * 86_400,
+  );
   const maxIncrementalSeconds = int(read, "SYNC_MAX_INCREMENTAL_SECONDS", incrementalEverySeconds * 8, 1, 90 * 86_400);
-  if (minIncrementalSeconds > maxIncrementalSeconds) throw new ConfigError("SYNC_MIN_INCREMENTAL_SECONDS", "must not exceed SYNC_MAX_INCREMENTAL_SECONDS");
+  if (minIncrementalSeconds > maxIncrementalSeconds)
+    throw new ConfigError("SYNC_MIN_INCREMENTAL_SECONDS", "must not exceed SYNC_MAX_INCREMENTAL_SECONDS");
   return {
     enabled: bool(read, "SYNC_ENABLED", true),
     incrementalEverySeconds,
@@ -357,7 +374,10 @@ export const QUOTA_LANES: readonly QuotaLane[] = ["on_demand", "schedule", "reco
 function quotaLanes(read: Read): Readonly<Record<QuotaLane, number>> {
   const raw = read("GOOGLE_QUOTA_LANES") ?? "on_demand=40,schedule=30,reconciliation=20,notification=10";
   const weights: Record<QuotaLane, number> = { on_demand: 0, schedule: 0, reconciliation: 0, notification: 0 };
-  for (const part of raw.split(",").map((p) => p.trim()).filter(Boolean)) {
+  for (const part of raw
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const match = /^([a-z_]+)=(\d+(?:\.\d+)?)$/.exec(part);
     if (!match || !(QUOTA_LANES as readonly string[]).includes(match[1]!)) {
       throw new ConfigError("GOOGLE_QUOTA_LANES", `expects lane=weight pairs for ${QUOTA_LANES.join(", ")}, e.g. on_demand=40,schedule=30`);
@@ -423,7 +443,10 @@ function url(read: Read, name: string, fallback: string, protocols: string[]): s
 
 /** A comma-separated list of URLs (NATS_URL may name every server of a cluster), each checked like `url`. */
 function urlList(read: Read, name: string, fallback: string, protocols: string[]): readonly string[] {
-  const parts = (read(name) ?? fallback).split(",").map((part) => part.trim()).filter(Boolean);
+  const parts = (read(name) ?? fallback)
+    .split(",")
+    .map((part) => part.trim())
+    .filter(Boolean);
   if (parts.length === 0) throw new ConfigError(name, "lists no server");
   return Object.freeze(parts.map((part) => url(() => part, name, part, protocols)));
 }
@@ -439,7 +462,10 @@ export function deploymentNamespace(databaseUrl: string): string {
   const rawHost = decodeURIComponent(parsed.hostname || parsed.searchParams.get("host") || "localhost").toLowerCase();
   const host = ["localhost", "127.0.0.1", "[::1]", "::1"].includes(rawHost) ? "localhost" : rawHost;
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, "")) || decodeURIComponent(parsed.username) || "postgres";
-  return `rf_${createHash("sha256").update(`${host}:${parsed.port || "5432"}/${database}`).digest("hex").slice(0, 8)}`;
+  return `rf_${createHash("sha256")
+    .update(`${host}:${parsed.port || "5432"}/${database}`)
+    .digest("hex")
+    .slice(0, 8)}`;
 }
 
 function oneOf<T extends string>(read: Read, name: string, fallback: T, allowed: readonly T[]): T {
@@ -468,7 +494,10 @@ function secret(read: Read, name: string, minLength: number): string | undefined
 function origins(read: Read, name: string): readonly string[] {
   const raw = read(name);
   if (raw === undefined) return Object.freeze([]);
-  const list = raw.split(",").map((o) => o.trim()).filter(Boolean);
+  const list = raw
+    .split(",")
+    .map((o) => o.trim())
+    .filter(Boolean);
   for (const origin of list) {
     if (origin === "*") continue;
     let parsed: URL;
@@ -511,14 +540,28 @@ function notificationsConfig(read: Read): Readonly<NotificationsConfig> {
   const pushServiceAccount = read("PUBSUB_PUSH_SERVICE_ACCOUNT");
   // one without the other would leave the route open to any Google-signed token of that audience
   // (or any audience): refuse the half-configured push route
-  if (pushAudience !== undefined && pushServiceAccount === undefined) throw new ConfigError("PUBSUB_PUSH_SERVICE_ACCOUNT", "is required when PUBSUB_PUSH_AUDIENCE is set (the push token's pinned email)");
-  if (pushServiceAccount !== undefined && pushAudience === undefined) throw new ConfigError("PUBSUB_PUSH_AUDIENCE", "is required when PUBSUB_PUSH_SERVICE_ACCOUNT is set (the push token's audience)");
-  if (pushServiceAccount !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(pushServiceAccount)) throw new ConfigError("PUBSUB_PUSH_SERVICE_ACCOUNT", "must be a service account email");
+  if (pushAudience !== undefined && pushServiceAccount === undefined)
+    throw new ConfigError("PUBSUB_PUSH_SERVICE_ACCOUNT", "is required when PUBSUB_PUSH_AUDIENCE is set (the push token's pinned email)");
+  if (pushServiceAccount !== undefined && pushAudience === undefined)
+    throw new ConfigError("PUBSUB_PUSH_AUDIENCE", "is required when PUBSUB_PUSH_SERVICE_ACCOUNT is set (the push token's audience)");
+  if (pushServiceAccount !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(pushServiceAccount))
+    throw new ConfigError("PUBSUB_PUSH_SERVICE_ACCOUNT", "must be a service account email");
   const emulatorHost = read("PUBSUB_EMULATOR_HOST");
-  if (emulatorHost !== undefined && !/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(emulatorHost)) throw new ConfigError("PUBSUB_EMULATOR_HOST", "must be host:port, e.g. 127.0.0.1:8085");
+  if (emulatorHost !== undefined && !/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(emulatorHost))
+    throw new ConfigError("PUBSUB_EMULATOR_HOST", "must be host:port, e.g. 127.0.0.1:8085");
   return Object.freeze({
-    topic: optionalPattern(read, "GOOGLE_PUBSUB_TOPIC", /^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/topics\/[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/, "projects/{project}/topics/{topic}"),
-    subscription: optionalPattern(read, "PUBSUB_SUBSCRIPTION", /^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/subscriptions\/[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/, "projects/{project}/subscriptions/{subscription}"),
+    topic: optionalPattern(
+      read,
+      "GOOGLE_PUBSUB_TOPIC",
+      /^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/topics\/[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/,
+      "projects/{project}/topics/{topic}",
+    ),
+    subscription: optionalPattern(
+      read,
+      "PUBSUB_SUBSCRIPTION",
+      /^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/subscriptions\/[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/,
+      "projects/{project}/subscriptions/{subscription}",
+    ),
     emulatorHost,
     pushAudience,
     pushServiceAccount,
@@ -537,7 +580,10 @@ function httpTimeouts(read: Read): Readonly<HttpTimeouts> {
   const requestTimeoutMs = int(read, "HTTP_REQUEST_TIMEOUT_MS", HTTP_TIMEOUT_DEFAULTS.requestTimeoutMs, 100, 3_600_000);
   // Node refuses a headers timeout longer than the request timeout: the headers are part of the request
   if (requestTimeoutMs < headersTimeoutMs) {
-    throw new ConfigError("HTTP_REQUEST_TIMEOUT_MS", `must be at least HTTP_HEADERS_TIMEOUT_MS (${headersTimeoutMs}), got ${requestTimeoutMs}`);
+    throw new ConfigError(
+      "HTTP_REQUEST_TIMEOUT_MS",
+      `must be at least HTTP_HEADERS_TIMEOUT_MS (${headersTimeoutMs}), got ${requestTimeoutMs}`,
+    );
   }
   const idleTimeoutMs = int(read, "HTTP_IDLE_TIMEOUT_MS", HTTP_TIMEOUT_DEFAULTS.idleTimeoutMs, 100, 3_600_000);
   return Object.freeze({ headersTimeoutMs, requestTimeoutMs, idleTimeoutMs });

@@ -10,11 +10,16 @@ describe("database migrations", () => {
   it("creates the database when missing and migrates it", async () => {
     const ds = await openDatabase({ databaseUrl: url });
     try {
-      const tables = (await ds.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")) as { table_name: string }[];
+      const tables = (await ds.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")) as {
+        table_name: string;
+      }[];
       const names = tables.map((t) => t.table_name);
       for (const table of ["tenants", "api_keys", "audit_log", "migrations"]) assert.ok(names.includes(table), `missing ${table}`);
       const applied = (await ds.query("SELECT name FROM migrations ORDER BY id")) as { name: string }[];
-      assert.deepEqual(applied.map((m) => m.name), migrations.map((m) => m.name));
+      assert.deepEqual(
+        applied.map((m) => m.name),
+        migrations.map((m) => m.name),
+      );
     } finally {
       await ds.destroy();
     }

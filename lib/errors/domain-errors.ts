@@ -6,7 +6,11 @@ import { Code } from "@connectrpc/connect";
 
 /** The base: a message for the caller and the Connect code it means (`metadata` become response headers). */
 export class DomainError extends Error {
-  constructor(readonly code: Code, message: string, readonly metadata: Record<string, string> = {}) {
+  constructor(
+    readonly code: Code,
+    message: string,
+    readonly metadata: Record<string, string> = {},
+  ) {
     super(message);
     this.name = new.target.name;
   }
@@ -50,7 +54,10 @@ export class UnauthenticatedError extends DomainError {
 
 /** Too much work: callers should retry after `retryAfterSeconds` (sent as the `retry-after` header). */
 export class ResourceExhaustedError extends DomainError {
-  constructor(message: string, readonly retryAfterSeconds: number) {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
     super(Code.ResourceExhausted, message, { "retry-after": String(Math.max(1, Math.ceil(retryAfterSeconds))) });
   }
 }

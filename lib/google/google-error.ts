@@ -40,7 +40,19 @@ export class GoogleApiError extends Error {
 }
 
 const TRANSIENT_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
-const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EAI_AGAIN", "ENOTFOUND", "ENETUNREACH", "EHOSTUNREACH", "UND_ERR_SOCKET", "UND_ERR_CONNECT_TIMEOUT", "ECONNABORTED"]);
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EAI_AGAIN",
+  "ENOTFOUND",
+  "ENETUNREACH",
+  "EHOSTUNREACH",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "ECONNABORTED",
+]);
 
 const STATUS_CODE_NAMES: Record<number, string> = {
   400: "INVALID_ARGUMENT",
@@ -76,7 +88,10 @@ export function classifyGoogleError(err: unknown, what: string, signal?: AbortSi
     const code = google.status ?? STATUS_CODE_NAMES[status] ?? (status >= 500 ? "UNAVAILABLE" : "UNKNOWN");
     const kind = status === 401 ? "unauthenticated" : TRANSIENT_STATUSES.has(status) || status >= 500 ? "transient" : "permanent";
     const detail = google.message ? `: ${google.message}` : "";
-    return new GoogleApiError(kind, status, code, truncate(`${what}: HTTP ${status} ${code}${detail}`), { error: google.oauthError, description: google.oauthError ? google.message : undefined });
+    return new GoogleApiError(kind, status, code, truncate(`${what}: HTTP ${status} ${code}${detail}`), {
+      error: google.oauthError,
+      description: google.oauthError ? google.message : undefined,
+    });
   }
   const code = typeof e.code === "string" ? e.code : "";
   const name = typeof e.name === "string" ? e.name : "";

@@ -16,7 +16,12 @@ describe("lib/google ReviewSource (googleapis against the emulator)", () => {
     emulator = await startGoogleEmulator({ port: 0, seed: { accounts: 2, locationsPerAccount: 3, reviewsPerLocation: [60, 60] } });
     const base = `${emulator.url}/`;
     source = createGoogleReviewSource({
-      endpoints: { accountManagementUrl: base, businessInformationUrl: base, myBusinessUrl: base, tokenInfoUrl: `${emulator.url}/tokeninfo` },
+      endpoints: {
+        accountManagementUrl: base,
+        businessInformationUrl: base,
+        myBusinessUrl: base,
+        tokenInfoUrl: `${emulator.url}/tokeninfo`,
+      },
       timeoutMs: 2_000,
     });
     token = emulator.controls.issueTokens({ client_id: DEMO }).access_token;
@@ -87,7 +92,12 @@ describe("lib/google ReviewSource (googleapis against the emulator)", () => {
 
     // A base URL that is not Google's answers an HTML 404: that must never read as "deleted".
     const misaimed = createGoogleReviewSource({
-      endpoints: { accountManagementUrl: "http://127.0.0.1:9/", businessInformationUrl: "http://127.0.0.1:9/", myBusinessUrl: `${emulator.url}/wrong-prefix/`, tokenInfoUrl: "http://127.0.0.1:9/tokeninfo" },
+      endpoints: {
+        accountManagementUrl: "http://127.0.0.1:9/",
+        businessInformationUrl: "http://127.0.0.1:9/",
+        myBusinessUrl: `${emulator.url}/wrong-prefix/`,
+        tokenInfoUrl: "http://127.0.0.1:9/tokeninfo",
+      },
       timeoutMs: 2_000,
     });
     assert.deepEqual(pick(await failure(misaimed.getReview(token, name))), ["permanent", 404]);
@@ -104,7 +114,10 @@ describe("lib/google ReviewSource (googleapis against the emulator)", () => {
     const before = emulator.controls.stats().requests.tokeninfo ?? 0;
     for (const junk of ["ya29.abc\r\nX-Injected: 1", "ya29.abc\u0000def", "ya29.😀😀😀", "ya29.ééééé", "ya29 with spaces"]) {
       for (const call of [source.tokenInfo(junk), source.listAccounts(junk)]) {
-        const err = await call.then(() => assert.fail("expected a failure"), (e: unknown) => e);
+        const err = await call.then(
+          () => assert.fail("expected a failure"),
+          (e: unknown) => e,
+        );
         assert.ok(err instanceof GoogleApiError);
         assert.deepEqual([err.kind, err.httpStatus, err.code], ["permanent", 0, "INVALID_ARGUMENT"], JSON.stringify(junk));
       }
@@ -152,12 +165,23 @@ describe("lib/google ReviewSource (googleapis against the emulator)", () => {
     const port = (hanging.address() as AddressInfo).port;
     try {
       const slow = createGoogleReviewSource({
-        endpoints: { accountManagementUrl: `http://127.0.0.1:${port}/`, businessInformationUrl: "http://127.0.0.1:9/", myBusinessUrl: "http://127.0.0.1:9/", tokenInfoUrl: "http://127.0.0.1:9/tokeninfo" },
+        endpoints: {
+          accountManagementUrl: `http://127.0.0.1:${port}/`,
+          businessInformationUrl: "http://127.0.0.1:9/",
+          myBusinessUrl: "http://127.0.0.1:9/",
+          tokenInfoUrl: "http://127.0.0.1:9/tokeninfo",
+        },
         timeoutMs: 200,
       });
-      const timedOut = await slow.listAccounts(token).then(() => undefined, (err: unknown) => err);
+      const timedOut = await slow.listAccounts(token).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
       assert.ok(timedOut instanceof GoogleApiError && timedOut.kind === "transient", String(timedOut));
-      const refused = await slow.listReviews(token, "accounts/1/locations/2").then(() => undefined, (err: unknown) => err);
+      const refused = await slow.listReviews(token, "accounts/1/locations/2").then(
+        () => undefined,
+        (err: unknown) => err,
+      );
       assert.ok(refused instanceof GoogleApiError && refused.kind === "transient", String(refused));
     } finally {
       hanging.closeAllConnections();
@@ -166,7 +190,10 @@ describe("lib/google ReviewSource (googleapis against the emulator)", () => {
   });
 
   it("reads RFC 3339 times to the nanosecond", () => {
-    assert.deepEqual([parseRfc3339("2014-10-02T15:01:23.045123456Z").seconds, parseRfc3339("2014-10-02T15:01:23.045123456Z").nanos], [1412262083n, 45123456]);
+    assert.deepEqual(
+      [parseRfc3339("2014-10-02T15:01:23.045123456Z").seconds, parseRfc3339("2014-10-02T15:01:23.045123456Z").nanos],
+      [1412262083n, 45123456],
+    );
     assert.equal(parseRfc3339("2014-10-02T15:01:23Z").nanos, 0);
   });
 
@@ -177,13 +204,29 @@ describe("lib/google ReviewSource (googleapis against the emulator)", () => {
       const ms = Date.parse(text.replace(/\.\d+/, ""));
       return [BigInt(Math.floor(ms / 1000)), Number(fraction.padEnd(9, "0"))];
     };
-    const texts: string[] = ["1970-01-01T00:00:00Z", "2024-02-29T23:59:59.999999999Z", "2000-01-01T00:00:00.1Z", "2014-10-02T15:01:23.045+02:00", "2014-10-02t15:01:23z", "2014-02-30T00:00:00Z"];
+    const texts: string[] = [
+      "1970-01-01T00:00:00Z",
+      "2024-02-29T23:59:59.999999999Z",
+      "2000-01-01T00:00:00.1Z",
+      "2014-10-02T15:01:23.045+02:00",
+      "2014-10-02t15:01:23z",
+      "2014-02-30T00:00:00Z",
+    ];
     let seed = 1;
-    const next = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     for (let i = 0; i < 2_000; i++) {
       const iso = new Date(Math.floor(next() * 4_102_444_800_000)).toISOString().slice(0, 19);
       const digits = Math.floor(next() * 10);
-      texts.push(`${iso}${digits ? "." + String(Math.floor(next() * 1e9)).padStart(9, "0").slice(0, digits) : ""}Z`);
+      texts.push(
+        `${iso}${
+          digits
+            ? "." +
+              String(Math.floor(next() * 1e9))
+                .padStart(9, "0")
+                .slice(0, digits)
+            : ""
+        }Z`,
+      );
     }
     for (const text of texts) {
       const ts = parseRfc3339(text);

@@ -6,10 +6,20 @@ import { OAuth2Client } from "google-auth-library";
 import type { GoogleEndpoints } from "../config/config.js";
 import { ReviewSchema, type Review } from "../../gen/reviewflow/reviews/v1/review_pb.js";
 import { classifyGoogleError, GoogleApiError } from "./google-error.js";
-import type { GoogleAccount, GoogleLocation, NotificationSetting, Page, PageOptions, ReviewPage, ReviewSource, TokenInfo } from "./review-source.js";
+import type {
+  GoogleAccount,
+  GoogleLocation,
+  NotificationSetting,
+  Page,
+  PageOptions,
+  ReviewPage,
+  ReviewSource,
+  TokenInfo,
+} from "./review-source.js";
 
 export interface GoogleSourceOptions {
-  endpoints: Pick<GoogleEndpoints, "accountManagementUrl" | "businessInformationUrl" | "myBusinessUrl" | "tokenInfoUrl"> & Partial<Pick<GoogleEndpoints, "notificationsUrl">>;
+  endpoints: Pick<GoogleEndpoints, "accountManagementUrl" | "businessInformationUrl" | "myBusinessUrl" | "tokenInfoUrl"> &
+    Partial<Pick<GoogleEndpoints, "notificationsUrl">>;
   /** Per-request timeout; a timeout is a transient failure. */
   timeoutMs?: number;
 }
@@ -47,7 +57,12 @@ export function createGoogleReviewSource(options: GoogleSourceOptions): ReviewSo
   const clients = new Map<string, OAuth2Client>();
   const authFor = (accessToken: string): OAuth2Client => {
     if (!BEARER_TOKEN.test(accessToken)) {
-      throw new GoogleApiError("permanent", 0, "INVALID_ARGUMENT", "the access token holds characters a bearer token cannot (RFC 6750 b64token)");
+      throw new GoogleApiError(
+        "permanent",
+        0,
+        "INVALID_ARGUMENT",
+        "the access token holds characters a bearer token cannot (RFC 6750 b64token)",
+      );
     }
     let client = clients.get(accessToken);
     if (!client) {
@@ -85,7 +100,10 @@ export function createGoogleReviewSource(options: GoogleSourceOptions): ReviewSo
           },
           callOptions(page.signal),
         );
-        return pageOf((res.data.locations ?? []).flatMap((l) => toLocation(accountName, l)), res.data.nextPageToken);
+        return pageOf(
+          (res.data.locations ?? []).flatMap((l) => toLocation(accountName, l)),
+          res.data.nextPageToken,
+        );
       } catch (err) {
         throw classifyGoogleError(err, "locations.list", page.signal);
       }
@@ -100,7 +118,10 @@ export function createGoogleReviewSource(options: GoogleSourceOptions): ReviewSo
           ...callOptions(page.signal),
         });
         const data = res.data ?? {};
-        const out: ReviewPage = pageOf((data.reviews ?? []).map((r) => toReview(locationName, r)), data.nextPageToken);
+        const out: ReviewPage = pageOf(
+          (data.reviews ?? []).map((r) => toReview(locationName, r)),
+          data.nextPageToken,
+        );
         if (typeof data.totalReviewCount === "number") out.totalReviewCount = data.totalReviewCount;
         return out;
       } catch (err) {
@@ -128,7 +149,8 @@ export function createGoogleReviewSource(options: GoogleSourceOptions): ReviewSo
     },
 
     async getNotificationSetting(accessToken, accountName, opts = {}): Promise<NotificationSetting> {
-      if (!/^accounts\/[^/]+$/.test(accountName)) throw new GoogleApiError("permanent", 0, "INVALID_ARGUMENT", "notificationSetting.get: not an account name");
+      if (!/^accounts\/[^/]+$/.test(accountName))
+        throw new GoogleApiError("permanent", 0, "INVALID_ARGUMENT", "notificationSetting.get: not an account name");
       try {
         const res = await authFor(accessToken).request<NotificationSettingJson>({
           url: `${notificationsBase}/v1/${accountName}/notificationSetting`,
@@ -247,9 +269,10 @@ function toReview(locationName: string, r: ReviewJson, what = "reviews.list"): R
     comment: r.comment === undefined ? undefined : r.comment,
     createTime: r.createTime ? parseRfc3339(r.createTime) : undefined,
     updateTime: parseRfc3339(r.updateTime),
-    reply: r.reviewReply?.comment !== undefined
-      ? { comment: r.reviewReply.comment, updateTime: r.reviewReply.updateTime ? parseRfc3339(r.reviewReply.updateTime) : undefined }
-      : undefined,
+    reply:
+      r.reviewReply?.comment !== undefined
+        ? { comment: r.reviewReply.comment, updateTime: r.reviewReply.updateTime ? parseRfc3339(r.reviewReply.updateTime) : undefined }
+        : undefined,
     locationName,
   });
 }
@@ -271,7 +294,14 @@ const FIXED_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
 function parseUtcFast(text: string): Timestamp | undefined {
   const n = text.length;
   if (n < 20 || n > 30 || text.charCodeAt(n - 1) !== 90 /* Z */) return undefined;
-  if (text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(10) !== 84 || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return undefined;
+  if (
+    text.charCodeAt(4) !== 45 ||
+    text.charCodeAt(7) !== 45 ||
+    text.charCodeAt(10) !== 84 ||
+    text.charCodeAt(13) !== 58 ||
+    text.charCodeAt(16) !== 58
+  )
+    return undefined;
   for (const i of FIXED_DIGITS) if (!isDigit(text.charCodeAt(i))) return undefined;
   let nanos = 0;
   if (n > 20) {
@@ -289,7 +319,8 @@ function parseUtcFast(text: string): Timestamp | undefined {
   const year = two(0) * 100 + two(2);
   const [month, day, hour, minute, second] = [two(5), two(8), two(11), two(14), two(17)];
   // an impossible day (Feb 30) or a leap second: the general path decides, as it always did
-  if (year < 100 || month < 1 || month > 12 || day < 1 || day > 28 + (month === 2 ? 0 : 2) || hour > 23 || minute > 59 || second > 59) return undefined;
+  if (year < 100 || month < 1 || month > 12 || day < 1 || day > 28 + (month === 2 ? 0 : 2) || hour > 23 || minute > 59 || second > 59)
+    return undefined;
   const ms = Date.UTC(year, month - 1, day, hour, minute, second);
   // a message as create(TimestampSchema) builds it, without the reflection
   return { $typeName: "google.protobuf.Timestamp", seconds: BigInt(ms / 1000), nanos };

@@ -13,8 +13,17 @@ describe("lib/google review notification decoder", () => {
       { type: "UPDATED_REVIEW", location_name: L, review_name: R },
       { type: "UPDATED_REVIEW", review: R },
     ]) {
-      const n = decodePushBody({ message: { data: b64(data), message_id: "42", publish_time: "2026-09-29T19:13:55.749Z" }, subscription: "projects/p/subscriptions/s" });
-      assert.deepEqual(n, { messageId: "42", type: "UPDATED_REVIEW", locationName: L, reviewName: R, publishTime: new Date("2026-09-29T19:13:55.749Z") });
+      const n = decodePushBody({
+        message: { data: b64(data), message_id: "42", publish_time: "2026-09-29T19:13:55.749Z" },
+        subscription: "projects/p/subscriptions/s",
+      });
+      assert.deepEqual(n, {
+        messageId: "42",
+        type: "UPDATED_REVIEW",
+        locationName: L,
+        reviewName: R,
+        publishTime: new Date("2026-09-29T19:13:55.749Z"),
+      });
     }
   });
 
@@ -32,10 +41,16 @@ describe("lib/google review notification decoder", () => {
     assert.equal(kind({ message: { data: b64("not json"), messageId: "1" } }), "malformed");
     assert.equal(kind({ message: { data: b64({ type: "NEW_REVIEW", review: R }) } }), "malformed");
     assert.equal(kind({ message: { data: b64({ type: "NEW_REVIEW", review: "reviews/x" }), messageId: "1" } }), "malformed");
-    assert.equal(kind({ message: { data: b64({ type: "NEW_REVIEW", location: "accounts/1/locations/9", review: R }), messageId: "1" } }), "malformed");
+    assert.equal(
+      kind({ message: { data: b64({ type: "NEW_REVIEW", location: "accounts/1/locations/9", review: R }), messageId: "1" } }),
+      "malformed",
+    );
     assert.equal(kind({ message: { data: 7, messageId: "1" } }), "malformed");
     assert.equal(kind({}), "malformed");
     assert.equal(kind(null), "malformed");
-    assert.equal(decodeNotification({ messageId: "1", data: Buffer.from(JSON.stringify({ type: "NEW_REVIEW", review: R })) }).publishTime, undefined);
+    assert.equal(
+      decodeNotification({ messageId: "1", data: Buffer.from(JSON.stringify({ type: "NEW_REVIEW", review: R })) }).publishTime,
+      undefined,
+    );
   });
 });

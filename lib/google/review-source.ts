@@ -18,7 +18,11 @@ export interface ReviewSource {
   /** The account's review-notification setting (My Business Notifications v1). */
   getNotificationSetting(accessToken: string, accountName: string, options?: { signal?: AbortSignal }): Promise<NotificationSetting>;
   /** Replaces the account's topic and types (`updateMask=pubsubTopic,notificationTypes`); answers the setting as Google stored it. */
-  updateNotificationSetting(accessToken: string, setting: NotificationSetting, options?: { signal?: AbortSignal }): Promise<NotificationSetting>;
+  updateNotificationSetting(
+    accessToken: string,
+    setting: NotificationSetting,
+    options?: { signal?: AbortSignal },
+  ): Promise<NotificationSetting>;
   /** Who a raw access token belongs to (`/tokeninfo`): its OAuth client = its Google project. */
   tokenInfo(accessToken: string, options?: { signal?: AbortSignal }): Promise<TokenInfo>;
 }

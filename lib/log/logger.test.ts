@@ -48,11 +48,19 @@ describe("logger on stdout", () => {
       const log = createLogger();
       for (let i = 0; i < 2000; i++) log.info("line", { i });
       process.exit(3);`;
-    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: process.cwd() }).catch((err: { stdout: string; code: number }) => {
+    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      cwd: process.cwd(),
+    }).catch((err: { stdout: string; code: number }) => {
       assert.equal(err.code, 3);
       return err;
     });
-    const lines = stdout.trim().split("\n").map((l) => JSON.parse(l) as { i: number });
-    assert.deepEqual(lines.map((l) => l.i), Array.from({ length: 2000 }, (_, i) => i));
+    const lines = stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { i: number });
+    assert.deepEqual(
+      lines.map((l) => l.i),
+      Array.from({ length: 2000 }, (_, i) => i),
+    );
   });
 });

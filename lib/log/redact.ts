@@ -56,9 +56,10 @@ export function redact(value: unknown, depth = 0): unknown {
   }
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
-    out[key] = SECRET_KEY.test(key) && item !== null && item !== undefined && typeof item !== "boolean" && typeof item !== "number"
-      ? REDACTED
-      : redact(item, depth + 1);
+    out[key] =
+      SECRET_KEY.test(key) && item !== null && item !== undefined && typeof item !== "boolean" && typeof item !== "number"
+        ? REDACTED
+        : redact(item, depth + 1);
   }
   return out;
 }

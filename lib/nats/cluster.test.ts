@@ -19,7 +19,12 @@ describe("JetStream streams on a cluster (NATS_REPLICAS)", function () {
   /** Each stream's configured replicas, once its RAFT group has that many peers (a change takes a moment to move the data). */
   const replicasOf = async (nats: Nats) => {
     const out: Record<string, number> = {};
-    for (const stream of [nats.names.fetch.stream, nats.names.reviews.stream, nats.names.deadLetters.stream, nats.names.tokenEvents.stream]) {
+    for (const stream of [
+      nats.names.fetch.stream,
+      nats.names.reviews.stream,
+      nats.names.deadLetters.stream,
+      nats.names.tokenEvents.stream,
+    ]) {
       let info = await nats.jsm.streams.info(stream);
       for (let i = 0; i < 100 && (info.cluster?.replicas?.length ?? 0) + 1 !== info.config.num_replicas; i++) {
         await new Promise((r) => setTimeout(r, 200));
@@ -71,7 +76,10 @@ describe("JetStream streams on a cluster (NATS_REPLICAS)", function () {
 
   it("refuses replicas on a single server that is not clustered", async () => {
     await assert.rejects(connectNats({ url: TEST_NATS_URL, namespace: uniqueNamespace(), replicas: 3 }), (err: Error) => {
-      assert.match(err.message, /^NATS_REPLICAS=3 needs a JetStream cluster of at least 3 servers, but NATS server \S+ is not clustered \(1 JetStream server answered\)/);
+      assert.match(
+        err.message,
+        /^NATS_REPLICAS=3 needs a JetStream cluster of at least 3 servers, but NATS server \S+ is not clustered \(1 JetStream server answered\)/,
+      );
       return true;
     });
   });

@@ -38,7 +38,8 @@ export class NatsSetupError extends Error {
 
 /** Refuses, before any stream is touched, what cannot work: no JetStream, or replicas on a single server. */
 export function checkReplicas(view: ClusterView, replicas: number): void {
-  if (!view.jetstream) throw new NatsSetupError(`NATS server ${view.server} has no JetStream: start nats-server with -js (and a store directory)`);
+  if (!view.jetstream)
+    throw new NatsSetupError(`NATS server ${view.server} has no JetStream: start nats-server with -js (and a store directory)`);
   if (replicas > 1 && !view.cluster) {
     throw new NatsSetupError(
       `NATS_REPLICAS=${replicas} needs a JetStream cluster of at least ${replicas} servers, but NATS server ${view.server} is not clustered (1 JetStream server answered): set NATS_REPLICAS=1, or list the cluster's servers in NATS_URL`,
@@ -52,7 +53,13 @@ export async function countJetStreamServers(view: ClusterView, timeoutMs = 1_500
   const jetstream: string[] = [];
   await Promise.all(
     view.servers.map(async (server) => {
-      const nc = await connect({ servers: server, timeout: timeoutMs, reconnect: false, maxReconnectAttempts: 0, name: "reviewflow-cluster-check" }).catch(() => undefined);
+      const nc = await connect({
+        servers: server,
+        timeout: timeoutMs,
+        reconnect: false,
+        maxReconnectAttempts: 0,
+        name: "reviewflow-cluster-check",
+      }).catch(() => undefined);
       if (!nc) return;
       answered.push(server);
       if (nc.info?.jetstream) jetstream.push(server);
@@ -76,7 +83,12 @@ const PLACEMENT_CODES = new Set([
  * A stream that cannot be created or updated at `replicas` as an error that says so: NATS_REPLICAS,
  * what the cluster has, what to change. Undefined when `err` is about something else.
  */
-export async function replicaPlacementError(err: unknown, stream: string, replicas: number, view?: ClusterView): Promise<NatsSetupError | undefined> {
+export async function replicaPlacementError(
+  err: unknown,
+  stream: string,
+  replicas: number,
+  view?: ClusterView,
+): Promise<NatsSetupError | undefined> {
   if (!(err instanceof JetStreamApiError) || !PLACEMENT_CODES.has(err.code)) return undefined;
   const message = err.message;
   let cluster = "";
@@ -102,7 +114,12 @@ const REPLICA_SILENCE_NS = 5e9;
  * Undefined when it can. A cluster that lost its quorum answers this way within seconds, well
  * before the servers' own leader step-down.
  */
-export async function jetStreamUnavailable(nc: NatsConnection, stream: string, consumer?: string, timeoutMs = 2_000): Promise<string | undefined> {
+export async function jetStreamUnavailable(
+  nc: NatsConnection,
+  stream: string,
+  consumer?: string,
+  timeoutMs = 2_000,
+): Promise<string | undefined> {
   let jsm: JetStreamManager;
   try {
     jsm = await jetstreamManager(nc, { timeout: timeoutMs, checkAPI: false });
@@ -121,13 +138,18 @@ export async function jetStreamUnavailable(nc: NatsConnection, stream: string, c
   }
 }
 
-function quorumLacking(what: string, replicas: number, cluster: { leader?: string; replicas?: { name: string; active: number; offline?: boolean }[] } | undefined): string | undefined {
+function quorumLacking(
+  what: string,
+  replicas: number,
+  cluster: { leader?: string; replicas?: { name: string; active: number; offline?: boolean }[] } | undefined,
+): string | undefined {
   if (replicas <= 1) return undefined;
   if (!cluster?.leader) return `${what} has no leader (its JetStream servers lost their quorum)`;
   // heard from lately, not "current": a live follower a few entries behind (load, an idle
   // consumer's last ack) is still part of the quorum
   const live = 1 + (cluster.replicas ?? []).filter((r) => !r.offline && r.active < REPLICA_SILENCE_NS).length;
   const quorum = Math.floor(replicas / 2) + 1;
-  if (live < quorum) return `${what} has ${live} of ${replicas} replicas reachable, fewer than its quorum of ${quorum} (NATS servers down?)`;
+  if (live < quorum)
+    return `${what} has ${live} of ${replicas} replicas reachable, fewer than its quorum of ${quorum} (NATS servers down?)`;
   return undefined;
 }

@@ -41,7 +41,9 @@ export interface NatsOptions extends StreamOptions {
  */
 export function natsOptionsFrom(
   config: Pick<Config, "nats" | "fetcher">,
-  options: Omit<NatsOptions, "url" | "namespace" | "workNamespace" | "replicas" | "retentionDays" | "ackWaitMs" | "maxDeliver"> & { stageConsumers?: boolean },
+  options: Omit<NatsOptions, "url" | "namespace" | "workNamespace" | "replicas" | "retentionDays" | "ackWaitMs" | "maxDeliver"> & {
+    stageConsumers?: boolean;
+  },
 ): NatsOptions {
   const { stageConsumers, ...rest } = options;
   return {
@@ -76,7 +78,8 @@ export async function connectNats(options: NatsOptions): Promise<Nats> {
     const logger = options.logger;
     void (async () => {
       for await (const status of connection.status()) {
-        if (status.type === "disconnect" || status.type === "reconnect") logger.warn(`nats ${status.type}`, { server: String((status as { server?: string }).server ?? "") });
+        if (status.type === "disconnect" || status.type === "reconnect")
+          logger.warn(`nats ${status.type}`, { server: String((status as { server?: string }).server ?? "") });
       }
     })().catch(() => undefined);
   }

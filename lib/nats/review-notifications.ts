@@ -11,13 +11,23 @@ import type { Nats } from "./connection.js";
  * window; the fetcher's table catches later ones). The receiver acknowledges Pub/Sub only after
  * this resolves, so a notification is never lost between the two.
  */
-export async function handOnNotification(nats: Pick<Nats, "js" | "names">, n: DecodedNotification, receiver: "push" | "pull"): Promise<PubAck> {
-  return publishMessage(nats.js, nats.names.fetch.notifications.subject, ReviewNotificationSchema, {
-    messageId: n.messageId,
-    type: n.type,
-    locationName: n.locationName,
-    reviewName: n.reviewName,
-    publishTime: n.publishTime ? timestampFromDate(n.publishTime) : undefined,
-    receiver,
-  }, { msgID: `notification:${n.messageId}`, timeoutMs: 5_000 });
+export async function handOnNotification(
+  nats: Pick<Nats, "js" | "names">,
+  n: DecodedNotification,
+  receiver: "push" | "pull",
+): Promise<PubAck> {
+  return publishMessage(
+    nats.js,
+    nats.names.fetch.notifications.subject,
+    ReviewNotificationSchema,
+    {
+      messageId: n.messageId,
+      type: n.type,
+      locationName: n.locationName,
+      reviewName: n.reviewName,
+      publishTime: n.publishTime ? timestampFromDate(n.publishTime) : undefined,
+      receiver,
+    },
+    { msgID: `notification:${n.messageId}`, timeoutMs: 5_000 },
+  );
 }

@@ -1,4 +1,14 @@
-import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig, type ConsumerConfig } from "@nats-io/jetstream";
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamManager,
+  type StreamConfig,
+  type ConsumerConfig,
+} from "@nats-io/jetstream";
 import { nanos } from "@nats-io/nats-core";
 import { STAGES, type StreamNames } from "./names.js";
 import { replicaPlacementError, type ClusterView } from "./cluster.js";
@@ -73,19 +83,22 @@ export function consumerConfigs(names: StreamNames, options: StreamOptions = {})
     max_deliver: options.maxDeliver ?? 10,
     max_ack_pending: 1_000,
   };
-  return [notifications, ...STAGES.map((stage) => ({
-    durable_name: names.fetch.consumer(stage),
-    filter_subject: names.fetch.subject(stage),
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
-    ack_wait: nanos(options.ackWaitMs ?? 30_000),
-    max_deliver: options.maxDeliver ?? 10,
-    // tasks waiting for their project's quota are held (stage-worker.ts: up to 2,000 per stage
-    // and instance), so that every project's backlog can wait in the quota at once instead of
-    // in stream order behind other projects' (ten projects' full jobs hold ~3,000); bounded all
-    // the same, and tasks that do not wait for quota are bounded by the workers' slots
-    max_ack_pending: 5_000,
-  }))];
+  return [
+    notifications,
+    ...STAGES.map((stage) => ({
+      durable_name: names.fetch.consumer(stage),
+      filter_subject: names.fetch.subject(stage),
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(options.ackWaitMs ?? 30_000),
+      max_deliver: options.maxDeliver ?? 10,
+      // tasks waiting for their project's quota are held (stage-worker.ts: up to 2,000 per stage
+      // and instance), so that every project's backlog can wait in the quota at once instead of
+      // in stream order behind other projects' (ten projects' full jobs hold ~3,000); bounded all
+      // the same, and tasks that do not wait for quota are bounded by the workers' slots
+      max_ack_pending: 5_000,
+    })),
+  ];
 }
 
 /**
@@ -94,7 +107,12 @@ export function consumerConfigs(names: StreamNames, options: StreamOptions = {})
  * data; the stage consumers follow), and the result is read back: a stream that does not end
  * up with them, or a cluster that cannot place them, is an error naming NATS_REPLICAS.
  */
-export async function ensureStreams(jsm: JetStreamManager, names: StreamNames, options: StreamOptions = {}, cluster?: ClusterView): Promise<ReplicaChange[]> {
+export async function ensureStreams(
+  jsm: JetStreamManager,
+  names: StreamNames,
+  options: StreamOptions = {},
+  cluster?: ClusterView,
+): Promise<ReplicaChange[]> {
   const replicas = options.replicas ?? 1;
   const changes: ReplicaChange[] = [];
   for (const config of streamConfigs(names, options)) {
@@ -112,14 +130,19 @@ export async function ensureStreams(jsm: JetStreamManager, names: StreamNames, o
     }
     const now = existing ? (await jsm.streams.info(name)).config.num_replicas : replicas;
     if (now !== replicas) {
-      throw new Error(`stream ${name} has ${now} replicas after its update, but NATS_REPLICAS=${replicas}: the server did not apply the change; change them by hand (nats stream edit ${name} --replicas ${replicas}) or set NATS_REPLICAS=${now}`);
+      throw new Error(
+        `stream ${name} has ${now} replicas after its update, but NATS_REPLICAS=${replicas}: the server did not apply the change; change them by hand (nats stream edit ${name} --replicas ${replicas}) or set NATS_REPLICAS=${now}`,
+      );
     }
     const before = existing?.config.num_replicas || 1;
     if (existing && before !== replicas) changes.push({ stream: name, from: before, to: replicas });
   }
   for (const config of consumerConfigs(names, options)) {
     const durable = config.durable_name!;
-    const exists = await jsm.consumers.info(names.fetch.stream, durable).then(() => true, (err: unknown) => (isNotFound(err) ? false : Promise.reject(err)));
+    const exists = await jsm.consumers.info(names.fetch.stream, durable).then(
+      () => true,
+      (err: unknown) => (isNotFound(err) ? false : Promise.reject(err)),
+    );
     if (exists) {
       // only the fetcher, which owns the stage consumers, passes their settings: a service that
       // does not (the token service) must not reset FETCH_ACK_WAIT_MS / FETCH_MAX_DELIVER to defaults
@@ -135,7 +158,9 @@ export async function ensureStreams(jsm: JetStreamManager, names: StreamNames, o
 
 /** Deletes every stream of a namespace (tests and drills clean up after themselves). */
 export async function deleteStreams(jsm: JetStreamManager, names: StreamNames, options: { workOnly?: boolean } = {}): Promise<void> {
-  const streams = options.workOnly ? [names.fetch.stream, names.deadLetters.stream] : [names.fetch.stream, names.reviews.stream, names.deadLetters.stream, names.tokenEvents.stream];
+  const streams = options.workOnly
+    ? [names.fetch.stream, names.deadLetters.stream]
+    : [names.fetch.stream, names.reviews.stream, names.deadLetters.stream, names.tokenEvents.stream];
   for (const stream of streams) {
     await jsm.streams.delete(stream).catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
   }
@@ -147,5 +172,7 @@ export async function deleteStreams(jsm: JetStreamManager, names: StreamNames, o
  * ConsumerNotFoundError are its subclasses), never by the wording of its message.
  */
 export function isNotFound(err: unknown): boolean {
-  return err instanceof JetStreamApiError && (err.code === JetStreamApiCodes.StreamNotFound || err.code === JetStreamApiCodes.ConsumerNotFound);
+  return (
+    err instanceof JetStreamApiError && (err.code === JetStreamApiCodes.StreamNotFound || err.code === JetStreamApiCodes.ConsumerNotFound)
+  );
 }

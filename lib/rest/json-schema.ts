@@ -22,7 +22,11 @@ export interface SchemaBuilder {
 
 const WELL_KNOWN: Record<string, Schema> = {
   "google.protobuf.Timestamp": { type: "string", format: "date-time", description: "RFC 3339 time, e.g. `2026-01-01T00:00:00Z`." },
-  "google.protobuf.Duration": { type: "string", pattern: "^-?[0-9]+(\\.[0-9]+)?s$", description: "Seconds with an `s` suffix, e.g. `1.5s`." },
+  "google.protobuf.Duration": {
+    type: "string",
+    pattern: "^-?[0-9]+(\\.[0-9]+)?s$",
+    description: "Seconds with an `s` suffix, e.g. `1.5s`.",
+  },
   "google.protobuf.FieldMask": { type: "string", description: "Comma-separated field paths." },
   "google.protobuf.Struct": { type: "object", additionalProperties: true },
   "google.protobuf.Value": {},
@@ -63,7 +67,10 @@ export function createSchemaBuilder(comments: ProtoComments): SchemaBuilder {
     if (known) return { ...known };
     if (!components[message.typeName]) {
       components[message.typeName] = {}; // placeholder first: messages may refer to themselves
-      components[message.typeName] = withDescription(objectOf(message, () => true), comments.get(message.typeName));
+      components[message.typeName] = withDescription(
+        objectOf(message, () => true),
+        comments.get(message.typeName),
+      );
     }
     return ref(message.typeName);
   }
@@ -96,7 +103,14 @@ export function createSchemaBuilder(comments: ProtoComments): SchemaBuilder {
         schema = { type: "array", items: valueSchema(field) };
         break;
       case "map":
-        schema = { type: "object", additionalProperties: valueSchema({ scalar: field.mapKind === "scalar" ? field.scalar : undefined, enum: field.enum, message: field.message }) };
+        schema = {
+          type: "object",
+          additionalProperties: valueSchema({
+            scalar: field.mapKind === "scalar" ? field.scalar : undefined,
+            enum: field.enum,
+            message: field.message,
+          }),
+        };
         break;
     }
     Object.assign(schema, constraints(field));
@@ -137,7 +151,11 @@ function scalarSchema(scalar: ScalarType): Schema {
       return { type: "integer", format: "int64", minimum: 0 };
     default:
       // proto JSON writes 64-bit integers as decimal strings (they exceed a double's precision)
-      return { type: "string", format: scalar === ScalarType.UINT64 || scalar === ScalarType.FIXED64 ? "uint64" : "int64", pattern: "^-?[0-9]+$" };
+      return {
+        type: "string",
+        format: scalar === ScalarType.UINT64 || scalar === ScalarType.FIXED64 ? "uint64" : "int64",
+        pattern: "^-?[0-9]+$",
+      };
   }
 }
 
@@ -153,7 +171,15 @@ function constraints(field: DescField): Schema {
     if (s.maxLen) out.maxLength = Number(s.maxLen);
     if (s.pattern) out.pattern = s.pattern;
     if (s.in.length > 0) out.enum = [...s.in];
-    const formats: Record<string, string> = { uuid: "uuid", email: "email", uri: "uri", uriRef: "uri-reference", hostname: "hostname", ipv4: "ipv4", ipv6: "ipv6" };
+    const formats: Record<string, string> = {
+      uuid: "uuid",
+      email: "email",
+      uri: "uri",
+      uriRef: "uri-reference",
+      hostname: "hostname",
+      ipv4: "ipv4",
+      ipv6: "ipv6",
+    };
     if (s.wellKnown.case && formats[s.wellKnown.case]) out.format = formats[s.wellKnown.case];
   } else if (type.case === "int32" || type.case === "uint32" || type.case === "sint32" || type.case === "double" || type.case === "float") {
     const n = type.value;

@@ -30,7 +30,9 @@ describe("createOpenApiDocument", () => {
     assert.equal(create.operationId, "TokenService_CreateClient");
     assert.equal(create.summary, "Registers a Google OAuth client for the caller's tenant.");
     assert.match(create.description, /reviewflow\.token\.v1\.TokenService\/CreateClient/);
-    assert.deepEqual(create.requestBody.content["application/json"].schema, { $ref: "#/components/schemas/reviewflow.token.v1.CreateClientRequest" });
+    assert.deepEqual(create.requestBody.content["application/json"].schema, {
+      $ref: "#/components/schemas/reviewflow.token.v1.CreateClientRequest",
+    });
     assert.ok(doc.paths["/api/v1/status/{job_id}"].get, "additional binding");
   });
 
@@ -52,7 +54,10 @@ describe("createOpenApiDocument", () => {
     assert.equal(byName.client_id.schema.format, "uuid");
     assert.match(byName.updated_after.description, /updated after/);
     const get = doc.paths["/api/v1/jobs/{job_id}"].get.parameters as Json[];
-    assert.deepEqual(get.map((p) => [p.name, p.in, p.required]), [["job_id", "path", true]]);
+    assert.deepEqual(
+      get.map((p) => [p.name, p.in, p.required]),
+      [["job_id", "path", true]],
+    );
   });
 
   it("documents a multi-segment path variable as one parameter with its shape", () => {
@@ -96,7 +101,10 @@ describe("createOpenApiDocument", () => {
     walk(doc);
     assert.ok(refs.length > 50);
     for (const ref of new Set(refs)) {
-      const target = ref.replace("#/", "").split("/").reduce((node: Json | undefined, key) => node?.[key], doc);
+      const target = ref
+        .replace("#/", "")
+        .split("/")
+        .reduce((node: Json | undefined, key) => node?.[key], doc);
       assert.ok(target, `unresolved ${ref}`);
     }
   });

@@ -40,7 +40,10 @@ export function createOpenApiDocument(options: OpenApiOptions): Record<string, u
     if (route.body && route.body !== "*") bound.add(route.body);
 
     const parameters: unknown[] = [...route.pathFields].map(([fieldPath, chain]) => {
-      const param = { name: fieldPath, in: "path", required: true, ...describe(schemas.fieldSchema(chain[chain.length - 1])) } as Record<string, unknown>;
+      const param = { name: fieldPath, in: "path", required: true, ...describe(schemas.fieldSchema(chain[chain.length - 1])) } as Record<
+        string,
+        unknown
+      >;
       const variable = route.template.variables.find((v) => v.fieldPath === fieldPath);
       if (variable && variable.end - variable.start !== 1) {
         // `{name=accounts/*/…}`: one OpenAPI parameter that spans several path segments
@@ -54,7 +57,13 @@ export function createOpenApiDocument(options: OpenApiOptions): Record<string, u
     if (route.body !== "*") {
       for (const [name, field] of queryFields(method.input, bound)) {
         const schema = schemas.fieldSchema(field);
-        parameters.push({ name, in: "query", required: false, ...describe(schema), ...(field.fieldKind === "list" ? { explode: true } : {}) });
+        parameters.push({
+          name,
+          in: "query",
+          required: false,
+          ...describe(schema),
+          ...(field.fieldKind === "list" ? { explode: true } : {}),
+        });
       }
     }
 
@@ -66,11 +75,12 @@ export function createOpenApiDocument(options: OpenApiOptions): Record<string, u
     };
     if (parameters.length > 0) operation.parameters = parameters;
     if (route.body) {
-      const bodySchema = route.body === "*"
-        ? route.pathFields.size > 0
-          ? schemas.partialMessage(method.input, (f) => !bound.has(f.name))
-          : schemas.messageRef(method.input)
-        : schemas.fieldSchema(method.input.fields.find((f) => f.name === route.body)!);
+      const bodySchema =
+        route.body === "*"
+          ? route.pathFields.size > 0
+            ? schemas.partialMessage(method.input, (f) => !bound.has(f.name))
+            : schemas.messageRef(method.input)
+          : schemas.fieldSchema(method.input.fields.find((f) => f.name === route.body)!);
       operation.requestBody = { required: true, content: { "application/json": { schema: bodySchema } } };
     }
     const output = route.responseBody
@@ -84,7 +94,9 @@ export function createOpenApiDocument(options: OpenApiOptions): Record<string, u
     };
     operation.responses = {
       ...success,
-      ...(rpc.noApiKey ? {} : { "401": { $ref: "#/components/responses/Unauthenticated" }, "403": { $ref: "#/components/responses/PermissionDenied" } }),
+      ...(rpc.noApiKey
+        ? {}
+        : { "401": { $ref: "#/components/responses/Unauthenticated" }, "403": { $ref: "#/components/responses/PermissionDenied" } }),
       "429": { $ref: "#/components/responses/ResourceExhausted" },
       default: { $ref: "#/components/responses/Error" },
     };

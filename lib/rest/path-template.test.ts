@@ -25,9 +25,13 @@ describe("parsePathTemplate / matchPathTemplate", () => {
     const t = parsePathTemplate("/api/v1/{name=accounts/*/locations/*/reviews/*}/versions");
     assert.equal(t.openApiPath, "/api/v1/{name}/versions");
     assert.deepEqual(t.variables, [{ fieldPath: "name", start: 2, end: 8 }]);
-    assert.deepEqual(matchPathTemplate(t, "/api/v1/accounts/1/locations/2/reviews/3/versions"), { name: "accounts/1/locations/2/reviews/3" });
+    assert.deepEqual(matchPathTemplate(t, "/api/v1/accounts/1/locations/2/reviews/3/versions"), {
+      name: "accounts/1/locations/2/reviews/3",
+    });
     // everything but a slash is decoded; an encoded slash inside one segment stays encoded
-    assert.deepEqual(matchPathTemplate(t, "/api/v1/accounts/1/locations/2/reviews/a%20b%2Fc/versions"), { name: "accounts/1/locations/2/reviews/a b%2Fc" });
+    assert.deepEqual(matchPathTemplate(t, "/api/v1/accounts/1/locations/2/reviews/a%20b%2Fc/versions"), {
+      name: "accounts/1/locations/2/reviews/a b%2Fc",
+    });
     for (const bad of [
       "/api/v1/accounts/1/locations/2/reviews/3",
       "/api/v1/accounts/1/locations/2/reviews/3/versions/4",
@@ -54,7 +58,11 @@ describe("createRouteTable", () => {
   const entry = (httpMethod: string, path: string) => ({ httpMethod, template: parsePathTemplate(path), value: `${httpMethod} ${path}` });
 
   it("prefers the more literal template whatever the declaration order", () => {
-    const table = createRouteTable([entry("GET", "/branches/{id}"), entry("GET", "/branches/by-branch-id"), entry("GET", "/branches/by-branch-id/{branch_id}")]);
+    const table = createRouteTable([
+      entry("GET", "/branches/{id}"),
+      entry("GET", "/branches/by-branch-id"),
+      entry("GET", "/branches/by-branch-id/{branch_id}"),
+    ]);
     const found = table.match("GET", "/branches/by-branch-id");
     assert.equal(found.kind === "found" && found.value, "GET /branches/by-branch-id");
     const deep = table.match("GET", "/branches/by-branch-id/B-1");
@@ -75,13 +83,20 @@ describe("createRouteTable", () => {
       entry("DELETE", "/api/v1/jobs/{job_id}"),
     ]);
     const versions = "GET /api/v1/{name=accounts/*/locations/*/reviews/*}/versions";
-    for (const path of ["/api/v1/accounts/1/locations/2/reviews/3/versions", "/api/v1/accounts%2F1%2Flocations%2F2%2Freviews%2F3/versions", "/api/v1/accounts%2f1/locations%2F2%2Freviews/3/versions"]) {
+    for (const path of [
+      "/api/v1/accounts/1/locations/2/reviews/3/versions",
+      "/api/v1/accounts%2F1%2Flocations%2F2%2Freviews%2F3/versions",
+      "/api/v1/accounts%2f1/locations%2F2%2Freviews/3/versions",
+    ]) {
       const found = table.match("GET", path);
       assert.ok(found.kind === "found", path);
       assert.equal(found.value, versions, path);
       assert.deepEqual(found.params, { name: "accounts/1/locations/2/reviews/3" }, path);
     }
-    assert.deepEqual(table.match("POST", "/api/v1/accounts%2F1%2Flocations%2F2%2Freviews%2F3/versions"), { kind: "method_not_allowed", allowed: ["GET"] });
+    assert.deepEqual(table.match("POST", "/api/v1/accounts%2F1%2Flocations%2F2%2Freviews%2F3/versions"), {
+      kind: "method_not_allowed",
+      allowed: ["GET"],
+    });
     assert.equal(table.match("GET", "/api/v1/accounts%2F1%2Flocations%2F2/versions").kind, "not_found");
     // a path that fits as sent keeps its meaning: a single-segment variable gets the slash
     const job = table.match("GET", "/api/v1/jobs/a%2Fb");

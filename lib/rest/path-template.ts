@@ -133,7 +133,8 @@ export function matchPathTemplate(template: PathTemplate, path: string): Record<
   const values: Record<string, string> = {};
   for (const variable of template.variables) {
     const covered = parts.slice(variable.start, variable.end === Infinity ? undefined : variable.end);
-    values[variable.fieldPath] = covered.length === 1 ? decodeOrThrow(covered[0]) : covered.map((p) => decodeOrThrow(p).replaceAll("/", "%2F")).join("/");
+    values[variable.fieldPath] =
+      covered.length === 1 ? decodeOrThrow(covered[0]) : covered.map((p) => decodeOrThrow(p).replaceAll("/", "%2F")).join("/");
   }
   return values;
 }

@@ -13,7 +13,9 @@ import { readFileSync } from "node:fs";
 export type ProtoComments = ReadonlyMap<string, string>;
 
 /** Where `npm run gen` writes them: beside the sources (tsx), or one level further up (compiled into dist/). */
-export const PROTO_COMMENTS_FILES = ["../../gen/reviewflow/comments.json", "../../../gen/reviewflow/comments.json"].map((p) => new URL(p, import.meta.url));
+export const PROTO_COMMENTS_FILES = ["../../gen/reviewflow/comments.json", "../../../gen/reviewflow/comments.json"].map(
+  (p) => new URL(p, import.meta.url),
+);
 
 /** The comments `npm run gen` extracted (an empty map when there are none: comments are optional). */
 export function loadProtoComments(files: readonly (URL | string)[] = PROTO_COMMENTS_FILES): ProtoComments {

@@ -63,7 +63,12 @@ function byFirstSegment<T>(sorted: readonly RouteEntry<T>[]): (path: string) => 
   for (const entry of sorted) {
     const first = entry.template.segments[0];
     if (first?.kind === "literal" && !byLiteral.has(first.value)) {
-      byLiteral.set(first.value, sorted.filter((e) => e.template.segments[0]?.kind !== "literal" || (e.template.segments[0] as { value: string }).value === first.value));
+      byLiteral.set(
+        first.value,
+        sorted.filter(
+          (e) => e.template.segments[0]?.kind !== "literal" || (e.template.segments[0] as { value: string }).value === first.value,
+        ),
+      );
     }
   }
   return (path) => {

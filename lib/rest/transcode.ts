@@ -1,4 +1,13 @@
-import { fromJson, ScalarType, toJson, type DescEnum, type DescField, type DescMessage, type JsonValue, type Message } from "@bufbuild/protobuf";
+import {
+  fromJson,
+  ScalarType,
+  toJson,
+  type DescEnum,
+  type DescField,
+  type DescMessage,
+  type JsonValue,
+  type Message,
+} from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { resolveFieldPath, type RestRoute } from "./http-rules.js";
 
@@ -97,7 +106,11 @@ function canonicalPath(message: DescMessage, path: string): string {
 
 function queryValue(key: string, field: DescField, values: string[]): unknown {
   if (field.fieldKind === "list") {
-    return values.map((v) => (field.listKind === "message" ? messageText(key, field.message, v) : scalarOrEnum(key, field.listKind === "enum" ? field.enum : field.scalar, v)));
+    return values.map((v) =>
+      field.listKind === "message"
+        ? messageText(key, field.message, v)
+        : scalarOrEnum(key, field.listKind === "enum" ? field.enum : field.scalar, v),
+    );
   }
   if (values.length > 1) throw invalid(`query parameter "${key}" given ${values.length} times; it takes one value`);
   return fromText(key, field, values[0]);
@@ -156,7 +169,9 @@ function scalarOrEnum(name: string, type: ScalarType | DescEnum, text: string): 
 function enumValue(name: string, desc: DescEnum, text: string): string | number {
   if (/^-?\d+$/.test(text)) return Number(text);
   const upper = text.toUpperCase();
-  const found = desc.values.find((v) => v.name === upper || v.name === `${desc.sharedPrefix ?? ""}${upper}` || v.localName.toUpperCase() === upper);
+  const found = desc.values.find(
+    (v) => v.name === upper || v.name === `${desc.sharedPrefix ?? ""}${upper}` || v.localName.toUpperCase() === upper,
+  );
   if (found) return found.name;
   throw invalid(`"${name}" must be one of ${desc.values.map((v) => v.name).join(", ")}; got "${text}"`);
 }

@@ -50,7 +50,9 @@ describe("createRpcServer connection limits", () => {
 
     it("closes a request whose body trickles in with 408 within the request timeout", async () => {
       const client = rawClient(rpc.port);
-      client.socket.write("POST /grpc.health.v1.Health/Check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n");
+      client.socket.write(
+        "POST /grpc.health.v1.Health/Check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n",
+      );
       trickle(client.socket, 50, () => client.socket.write("  "));
       const ms = await client.closed;
       assert.ok(ms >= TIMEOUTS.requestTimeoutMs - 50 && ms <= TIMEOUTS.requestTimeoutMs + SLACK_MS, `closed after ${ms} ms`);

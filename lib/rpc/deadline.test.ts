@@ -60,7 +60,13 @@ describe("createRpcServer with a huge deadline", () => {
     const session = http2.connect(rpc.baseUrl);
     try {
       for (const method of ["GetFetchJob", "WatchFetchJob"]) {
-        const stream = session.request({ ":method": "POST", ":path": `/reviewflow.fetcher.v1.ReviewFetcher/${method}`, "content-type": "application/grpc", te: "trailers", "grpc-timeout": "2500000S" });
+        const stream = session.request({
+          ":method": "POST",
+          ":path": `/reviewflow.fetcher.v1.ReviewFetcher/${method}`,
+          "content-type": "application/grpc",
+          te: "trailers",
+          "grpc-timeout": "2500000S",
+        });
         const trailers: Record<string, unknown> = {};
         stream.on("trailers", (t) => Object.assign(trailers, t));
         stream.end(Buffer.from([0, 0, 0, 0, 0]));

@@ -21,7 +21,11 @@ describe("toConnectError", () => {
   });
 
   it("answers INTERNAL when only the message sounds like an outage", () => {
-    for (const err of [new Error("user typed ECONNREFUSED in a field"), coded("connection closed by the test", "ERR_SOMETHING_ELSE"), new Error("timeout exceeded")]) {
+    for (const err of [
+      new Error("user typed ECONNREFUSED in a field"),
+      coded("connection closed by the test", "ERR_SOMETHING_ELSE"),
+      new Error("timeout exceeded"),
+    ]) {
       const answer = toConnectError(err);
       assert.equal(answer.code, Code.Internal, String(err));
       assert.equal(answer.rawMessage, "internal error");

@@ -10,17 +10,43 @@ import type { Logger } from "../log/logger.js";
  * and resolver codes (as connect-node's node-error.ts reads them), Postgres SQLSTATEs for a server
  * shutting down, starting or full (57P01, 57P03, 53300) and for a lost connection (class 08).
  */
-const INFRA_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "57P01", "57P03", "53300", "08006", "08001", "08003"]);
+const INFRA_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "57P01",
+  "57P03",
+  "53300",
+  "08006",
+  "08001",
+  "08003",
+]);
 
 /** NATS's own errors for a connection that is gone, closing or not answering. */
-const NATS_UNAVAILABLE = [natsErrors.ConnectionError, natsErrors.ClosedConnectionError, natsErrors.DrainingConnectionError, natsErrors.TimeoutError, natsErrors.NoRespondersError];
+const NATS_UNAVAILABLE = [
+  natsErrors.ConnectionError,
+  natsErrors.ClosedConnectionError,
+  natsErrors.DrainingConnectionError,
+  natsErrors.TimeoutError,
+  natsErrors.NoRespondersError,
+];
 
 /**
  * node-postgres and pg-pool raise a few failures with no code at all (the connection ended, no
  * connection within the pool's timeout). Their messages are the only sign, so they are matched
  * whole, here and nowhere else; every other error is known by its code or class.
  */
-const PG_CODELESS = new Set(["Connection terminated", "Connection terminated unexpectedly", "timeout exceeded when trying to connect", "Connection terminated due to connection timeout"]);
+const PG_CODELESS = new Set([
+  "Connection terminated",
+  "Connection terminated unexpectedly",
+  "timeout exceeded when trying to connect",
+  "Connection terminated due to connection timeout",
+]);
 
 /**
  * The error and what it wraps, outermost first: `cause` (Node, connect-node, nats.js), TypeORM's

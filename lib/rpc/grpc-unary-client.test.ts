@@ -3,10 +3,23 @@ import net from "node:net";
 import { create, type Message } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type CallOptions } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { GetConnectionStatusRequestSchema, GetTokenInfoRequestSchema, RefreshTokenRequestSchema, TokenService, ValidateTokenRequestSchema, type ValidateTokenResponse } from "../../gen/reviewflow/token/v1/token_service_pb.js";
+import {
+  GetConnectionStatusRequestSchema,
+  GetTokenInfoRequestSchema,
+  RefreshTokenRequestSchema,
+  TokenService,
+  ValidateTokenRequestSchema,
+  type ValidateTokenResponse,
+} from "../../gen/reviewflow/token/v1/token_service_pb.js";
 import { useRpcServer } from "../../test/helpers/rpc-server.js";
 import { silentLogger } from "../log/index.js";
-import { createGrpcUnaryClient, createServiceSessions, createStandardInterceptors, NotFoundError, ResourceExhaustedError } from "./index.js";
+import {
+  createGrpcUnaryClient,
+  createServiceSessions,
+  createStandardInterceptors,
+  NotFoundError,
+  ResourceExhaustedError,
+} from "./index.js";
 
 const CLIENT_ID = "0b6b1d8e-3c6f-4b8e-9f7a-2b8f5a1c9d11";
 const KEY = { authorization: "Bearer good-key" };
@@ -19,7 +32,11 @@ describe("createGrpcUnaryClient", () => {
     routes: (router) =>
       router.service(TokenService, {
         // what reaches the service: the caller's metadata and deadline
-        validateToken: (req, ctx) => ({ accessToken: `${req.clientId} ${ctx.requestHeader.get("x-request-id")}`, tokenType: ctx.timeoutMs() === undefined ? "no-deadline" : "deadline", scopes: ["a", "b"] }),
+        validateToken: (req, ctx) => ({
+          accessToken: `${req.clientId} ${ctx.requestHeader.get("x-request-id")}`,
+          tokenType: ctx.timeoutMs() === undefined ? "no-deadline" : "deadline",
+          scopes: ["a", "b"],
+        }),
         getConnectionStatus: (req) => {
           throw new NotFoundError("client", req.clientId);
         },
@@ -43,8 +60,16 @@ describe("createGrpcUnaryClient", () => {
   const connect = () => createClient(TokenService, createGrpcTransport({ baseUrl: rpc.baseUrl }));
 
   /** The same call through connect-es's client and ours: both settle alike. */
-  async function both(method: keyof typeof TokenService.method, input: Message, options: CallOptions & { headers?: Record<string, string> }) {
-    const call = async (p: () => Promise<Message>): Promise<Outcome> => p().then((value) => ({ value }), (err: unknown) => ({ err: ConnectError.from(err) }));
+  async function both(
+    method: keyof typeof TokenService.method,
+    input: Message,
+    options: CallOptions & { headers?: Record<string, string> },
+  ) {
+    const call = async (p: () => Promise<Message>): Promise<Outcome> =>
+      p().then(
+        (value) => ({ value }),
+        (err: unknown) => ({ err: ConnectError.from(err) }),
+      );
     const client = connect() as unknown as Record<string, (i: Message, o: CallOptions) => Promise<Message>>;
     return {
       theirs: await call(() => client[TokenService.method[method].localName]!(input, options)),
@@ -57,7 +82,8 @@ describe("createGrpcUnaryClient", () => {
     assert.equal(b.err.code, a.err.code);
     assert.equal(b.err.rawMessage, a.err.rawMessage);
     assert.deepEqual(b.err.details, a.err.details);
-    for (const name of ["grpc-status", "grpc-message", "retry-after", "content-type"]) assert.equal(b.err.metadata.get(name), a.err.metadata.get(name), name);
+    for (const name of ["grpc-status", "grpc-message", "retry-after", "content-type"])
+      assert.equal(b.err.metadata.get(name), a.err.metadata.get(name), name);
   }
 
   it("answers with the output message, the caller's metadata and deadline passed on", async () => {
@@ -86,7 +112,10 @@ describe("createGrpcUnaryClient", () => {
   });
 
   it("ends a call at its deadline with DEADLINE_EXCEEDED", async () => {
-    const { theirs, ours } = await both("getTokenInfo", create(GetTokenInfoRequestSchema, { clientId: CLIENT_ID }), { headers: KEY, timeoutMs: 50 });
+    const { theirs, ours } = await both("getTokenInfo", create(GetTokenInfoRequestSchema, { clientId: CLIENT_ID }), {
+      headers: KEY,
+      timeoutMs: 50,
+    });
     assert.equal(ours.err?.code, Code.DeadlineExceeded);
     assert.equal(ours.err?.code, theirs.err?.code);
   });
@@ -95,13 +124,22 @@ describe("createGrpcUnaryClient", () => {
     const started = new Promise<void>((resolve) => (hanging.started = resolve));
     const ended = new Promise<void>((resolve) => (hanging.ended = resolve));
     const abort = new AbortController();
-    const call = lean().call(TokenService.method.getTokenInfo, create(GetTokenInfoRequestSchema, { clientId: CLIENT_ID }), { headers: KEY, signal: abort.signal });
+    const call = lean().call(TokenService.method.getTokenInfo, create(GetTokenInfoRequestSchema, { clientId: CLIENT_ID }), {
+      headers: KEY,
+      signal: abort.signal,
+    });
     await started;
     abort.abort();
     await assert.rejects(call, (err: unknown) => ConnectError.from(err).code === Code.Canceled);
     await ended;
     // an already aborted signal never sends the call
-    await assert.rejects(lean().call(TokenService.method.validateToken, create(ValidateTokenRequestSchema, { clientId: CLIENT_ID }), { headers: KEY, signal: AbortSignal.abort() }), (err: unknown) => ConnectError.from(err).code === Code.Canceled);
+    await assert.rejects(
+      lean().call(TokenService.method.validateToken, create(ValidateTokenRequestSchema, { clientId: CLIENT_ID }), {
+        headers: KEY,
+        signal: AbortSignal.abort(),
+      }),
+      (err: unknown) => ConnectError.from(err).code === Code.Canceled,
+    );
   });
 
   it("reports an unreachable service UNAVAILABLE with no gRPC status, as connect-es does", async () => {
@@ -109,7 +147,10 @@ describe("createGrpcUnaryClient", () => {
     const client = createGrpcUnaryClient(createServiceSessions(`http://127.0.0.1:${port}`));
     const theirs = createClient(TokenService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }));
     const input = create(ValidateTokenRequestSchema, { clientId: CLIENT_ID });
-    const [a, b] = await Promise.all([theirs.validateToken(input).catch((e: unknown) => ConnectError.from(e)), client.call(TokenService.method.validateToken, input).catch((e: unknown) => ConnectError.from(e))]);
+    const [a, b] = await Promise.all([
+      theirs.validateToken(input).catch((e: unknown) => ConnectError.from(e)),
+      client.call(TokenService.method.validateToken, input).catch((e: unknown) => ConnectError.from(e)),
+    ]);
     assert.ok(a instanceof ConnectError && b instanceof ConnectError);
     assert.equal(b.code, Code.Unavailable);
     assert.equal(b.code, a.code);
@@ -119,9 +160,16 @@ describe("createGrpcUnaryClient", () => {
   it("answers calls made at once, each with its own metadata", async () => {
     const client = lean();
     const answers = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => client.call(TokenService.method.validateToken, create(ValidateTokenRequestSchema, { clientId: CLIENT_ID }), { headers: { ...KEY, "x-request-id": `r${i}` } })),
+      Array.from({ length: 10 }, (_, i) =>
+        client.call(TokenService.method.validateToken, create(ValidateTokenRequestSchema, { clientId: CLIENT_ID }), {
+          headers: { ...KEY, "x-request-id": `r${i}` },
+        }),
+      ),
     );
-    assert.deepEqual(answers.map((a) => (a as ValidateTokenResponse).accessToken), answers.map((_, i) => `${CLIENT_ID} r${i}`));
+    assert.deepEqual(
+      answers.map((a) => (a as ValidateTokenResponse).accessToken),
+      answers.map((_, i) => `${CLIENT_ID} r${i}`),
+    );
   });
 });
 

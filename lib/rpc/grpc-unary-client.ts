@@ -85,7 +85,8 @@ class UnaryCall {
       signal.addEventListener("abort", this.onAbort, { once: true });
     }
     // as connect-es: the deadline is the caller's; the server gets it too, but may not honour it
-    if (timeoutMs !== undefined) this.timer = setTimeout(() => this.fail(new ConnectError("the operation timed out", Code.DeadlineExceeded)), timeoutMs);
+    if (timeoutMs !== undefined)
+      this.timer = setTimeout(() => this.fail(new ConnectError("the operation timed out", Code.DeadlineExceeded)), timeoutMs);
     this.sessions.request("POST", path, headers, {}).then(
       (stream) => this.attach(stream, frame),
       (reason: unknown) => this.fail(connectErrorFromNodeReason(reason)),
@@ -185,7 +186,7 @@ class UnaryCall {
       throw new ConnectError(`unsupported response encoding "${encoding}"`, Code.Internal, header);
     }
     let message: Message | undefined;
-    for (let at = 0; at < body.length; ) {
+    for (let at = 0; at < body.length;) {
       if (body.length - at < 5 || body.readUInt32BE(at + 1) > body.length - at - 5) {
         throw new ConnectError("protocol error: incomplete envelope", Code.InvalidArgument);
       }
@@ -196,14 +197,18 @@ class UnaryCall {
       if ((flags & COMPRESSED_FLAG) === COMPRESSED_FLAG) {
         throw new ConnectError("received compressed envelope, but do not know how to decompress", Code.Internal);
       }
-      if (message !== undefined) throw new ConnectError("protocol error: received extra output message for unary method", Code.Unimplemented);
+      if (message !== undefined)
+        throw new ConnectError("protocol error: received extra output message for unary method", Code.Unimplemented);
       message = this.parse(data);
     }
     validateTrailer(trailer, header);
     if (message === undefined) {
       // a trailers-only answer: the error is in the headers
       if (headerError) throw headerError;
-      throw new ConnectError("protocol error: missing output message for unary method", trailer.has("grpc-status") ? Code.Unimplemented : Code.Unknown);
+      throw new ConnectError(
+        "protocol error: missing output message for unary method",
+        trailer.has("grpc-status") ? Code.Unimplemented : Code.Unknown,
+      );
     }
     if (headerError) throw new ConnectError("protocol error: received output message for unary method with error status", Code.Unknown);
     return message;

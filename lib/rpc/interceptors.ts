@@ -49,7 +49,12 @@ export function createLoggingInterceptor(logger: Logger): Interceptor {
     const fail = (err: unknown) => {
       const connectErr = toConnectError(err, logger.child(fields));
       const level = connectErr.code === Code.Internal || connectErr.code === Code.Unavailable ? "error" : "info";
-      logger[level]("rpc", { ...fields, rpc_code: Code[connectErr.code], ms: Math.round(performance.now() - started), error: connectErr.rawMessage });
+      logger[level]("rpc", {
+        ...fields,
+        rpc_code: Code[connectErr.code],
+        ms: Math.round(performance.now() - started),
+        error: connectErr.rawMessage,
+      });
       return connectErr;
     };
     try {

@@ -21,7 +21,11 @@ describe("credential-bearing answers", () => {
   });
 
   it("answers ValidateToken with Cache-Control: no-store over Connect and gRPC, and JSON with nosniff", async () => {
-    const res = await fetch(`${rpc.baseUrl}/reviewflow.token.v1.TokenService/ValidateToken`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    const res = await fetch(`${rpc.baseUrl}/reviewflow.token.v1.TokenService/ValidateToken`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get("cache-control"), "no-store");
     assert.equal(res.headers.get("x-content-type-options"), "nosniff");
@@ -31,7 +35,11 @@ describe("credential-bearing answers", () => {
   });
 
   it("leaves other answers cacheable as before, still with nosniff", async () => {
-    const res = await fetch(`${rpc.baseUrl}/reviewflow.token.v1.TokenService/GetTokenInfo`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    const res = await fetch(`${rpc.baseUrl}/reviewflow.token.v1.TokenService/GetTokenInfo`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
     assert.equal(res.headers.get("cache-control"), null);
     assert.equal(res.headers.get("x-content-type-options"), "nosniff");
     assert.equal((await fetch(`${rpc.baseUrl}/nope`)).headers.get("x-content-type-options"), "nosniff");

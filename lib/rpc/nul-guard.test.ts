@@ -43,7 +43,9 @@ describe("lib/rpc NUL guard", () => {
   };
 
   it("refuses a unary request with U+0000 in any string field, naming each field, before the handler runs", async () => {
-    await assert.rejects(tokens.createClient({ name: "a\u0000b", scopes: ["fine", "bad\u0000"] }), (err) => invalid(err, "name", "scopes[1]"));
+    await assert.rejects(tokens.createClient({ name: "a\u0000b", scopes: ["fine", "bad\u0000"] }), (err) =>
+      invalid(err, "name", "scopes[1]"),
+    );
     assert.deepEqual(reached, []);
     await tokens.createClient({ name: "ordinary ünïcödé 😀" });
     assert.deepEqual(reached, ["ordinary ünïcödé 😀"]);
@@ -66,26 +68,35 @@ describe("lib/rpc NUL guard", () => {
         nested: { kind: { case: "listValue", value: { values: [{ kind: { case: "stringValue", value: "x\u0000" } }] } } },
       },
     });
-    assert.throws(() => refuseNul(StructSchema, struct), (err) => {
-      const e = ConnectError.from(err);
-      assert.equal(e.code, Code.InvalidArgument);
-      assert.equal(e.findDetails(ViolationsSchema)[0].violations.length, 2);
-      assert.match(e.rawMessage, /fields\["k.*: must not contain NUL/);
-      assert.match(e.rawMessage, /list_value\.values\[0\]\.string_value: must not contain NUL/);
-      return true;
-    });
+    assert.throws(
+      () => refuseNul(StructSchema, struct),
+      (err) => {
+        const e = ConnectError.from(err);
+        assert.equal(e.code, Code.InvalidArgument);
+        assert.equal(e.findDetails(ViolationsSchema)[0].violations.length, 2);
+        assert.match(e.rawMessage, /fields\["k.*: must not contain NUL/);
+        assert.match(e.rawMessage, /list_value\.values\[0\]\.string_value: must not contain NUL/);
+        return true;
+      },
+    );
   });
 
   it("refuses a Timestamp outside years 1 to 9999 (binary protobuf can carry any int64), and lets an ordinary one through", () => {
     for (const seconds of [2n ** 63n - 1n, 253_402_300_800n, -62_135_596_801n]) {
       const req = create(ListReviewsRequestSchema, { updatedAfter: { seconds } });
-      assert.throws(() => refuseNul(ListReviewsRequestSchema, req), (err) => {
-        const e = ConnectError.from(err);
-        assert.equal(e.code, Code.InvalidArgument);
-        assert.deepEqual(e.findDetails(ViolationsSchema)[0].violations.map((v) => v.ruleId), [TIMESTAMP_RULE_ID]);
-        assert.match(e.rawMessage, /updated_after: must be a valid timestamp/);
-        return true;
-      });
+      assert.throws(
+        () => refuseNul(ListReviewsRequestSchema, req),
+        (err) => {
+          const e = ConnectError.from(err);
+          assert.equal(e.code, Code.InvalidArgument);
+          assert.deepEqual(
+            e.findDetails(ViolationsSchema)[0].violations.map((v) => v.ruleId),
+            [TIMESTAMP_RULE_ID],
+          );
+          assert.match(e.rawMessage, /updated_after: must be a valid timestamp/);
+          return true;
+        },
+      );
     }
     refuseNul(ListReviewsRequestSchema, create(ListReviewsRequestSchema, { updatedAfter: { seconds: 1_700_000_000n, nanos: 5 } }));
   });

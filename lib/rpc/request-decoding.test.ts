@@ -38,9 +38,17 @@ describe("createRpcServer with undecodable requests", () => {
 
   it("answers a compressed envelope without an encoding, and corrupt gzip, with INVALID_ARGUMENT", async () => {
     const flagged = await rawGrpcCall(rpc.baseUrl, HEALTH_CHECK, envelope(1, Buffer.from("not gzip")));
-    assert.deepEqual(flagged, { status: "3", message: "a message is flagged compressed, but the request names no encoding (grpc-encoding)" });
-    const truncated = zlib.gzipSync(toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema, { service: "x".repeat(50) }))).subarray(0, 20);
-    assert.deepEqual(await rawGrpcCall(rpc.baseUrl, HEALTH_CHECK, envelope(1, truncated), { "grpc-encoding": "gzip" }), { status: "3", message: "the request's gzip data is corrupt" });
+    assert.deepEqual(flagged, {
+      status: "3",
+      message: "a message is flagged compressed, but the request names no encoding (grpc-encoding)",
+    });
+    const truncated = zlib
+      .gzipSync(toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema, { service: "x".repeat(50) })))
+      .subarray(0, 20);
+    assert.deepEqual(await rawGrpcCall(rpc.baseUrl, HEALTH_CHECK, envelope(1, truncated), { "grpc-encoding": "gzip" }), {
+      status: "3",
+      message: "the request's gzip data is corrupt",
+    });
     const garbage = await post(HEALTH_CHECK, "application/proto", Buffer.from("not gzip at all"), { "content-encoding": "gzip" });
     assert.equal(garbage.status, 400);
   });
@@ -58,7 +66,9 @@ describe("createRpcServer with undecodable requests", () => {
     const bad = await fetch(`${rpc.baseUrl}${GET_TOKEN_INFO}?encoding=proto&base64=1&message=%21%21%21`);
     assert.equal(bad.status, 400);
     assert.equal(((await bad.json()) as { code: string }).code, "invalid_argument");
-    const garbled = await fetch(`${rpc.baseUrl}${GET_TOKEN_INFO}?encoding=proto&base64=1&message=${UNDECODABLE_PROTOBUF.toString("base64url")}`);
+    const garbled = await fetch(
+      `${rpc.baseUrl}${GET_TOKEN_INFO}?encoding=proto&base64=1&message=${UNDECODABLE_PROTOBUF.toString("base64url")}`,
+    );
     assert.equal(garbled.status, 400);
   });
 
@@ -67,7 +77,9 @@ describe("createRpcServer with undecodable requests", () => {
     assert.equal((await rawGrpcCall(rpc.baseUrl, HEALTH_CHECK, envelope(0, new Uint8Array(0)))).status, "0");
     const gz = zlib.gzipSync(toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema, {})));
     assert.equal((await rawGrpcCall(rpc.baseUrl, HEALTH_CHECK, envelope(1, gz), { "grpc-encoding": "gzip" })).status, "0");
-    const message = Buffer.from(toBinary(GetTokenInfoRequestSchema, create(GetTokenInfoRequestSchema, { clientId: "c1" }))).toString("base64url");
+    const message = Buffer.from(toBinary(GetTokenInfoRequestSchema, create(GetTokenInfoRequestSchema, { clientId: "c1" }))).toString(
+      "base64url",
+    );
     const get = await fetch(`${rpc.baseUrl}${GET_TOKEN_INFO}?encoding=proto&base64=1&message=${message}`);
     assert.equal(get.status, 200);
   });

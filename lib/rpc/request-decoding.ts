@@ -49,7 +49,11 @@ const HEADER_BYTES = 5;
  * ours to judge (an unknown encoding, an oversized message, JSON) passes untouched: Connect
  * answers those itself, with the right codes.
  */
-export function refuseUndecodableRequests(handler: UniversalHandler, compressions: readonly Compression[], readMaxBytes: number): UniversalHandler {
+export function refuseUndecodableRequests(
+  handler: UniversalHandler,
+  compressions: readonly Compression[],
+  readMaxBytes: number,
+): UniversalHandler {
   const input = handler.method.input;
   const takesOneMessage = handler.method.methodKind === "unary" || handler.method.methodKind === "server_streaming";
   const byName = new Map(compressions.map((c) => [c.name, c]));
@@ -59,7 +63,9 @@ export function refuseUndecodableRequests(handler: UniversalHandler, compression
   };
   const checked = async (req: UniversalServerRequest): Promise<UniversalServerResponse> => {
     if (req.method === "GET") {
-      const refusal = handler.allowedMethods.includes("GET") ? await checkGetQuery(req.url, input, compressionNamed, readMaxBytes) : undefined;
+      const refusal = handler.allowedMethods.includes("GET")
+        ? await checkGetQuery(req.url, input, compressionNamed, readMaxBytes)
+        : undefined;
       return refusal ? connectErrorResponse(refusal) : handler(req);
     }
     const framing = FRAMINGS[(req.header.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase()];
@@ -67,7 +73,10 @@ export function refuseUndecodableRequests(handler: UniversalHandler, compression
     if (!framing || compression === undefined || !isByteStream(req.body)) return handler(req);
     const check: Check = (bytes, compressed) => {
       if (compressed && !compression) {
-        throw new ConnectError(`a message is flagged compressed, but the request names no encoding (${framing.encodingHeader})`, Code.InvalidArgument);
+        throw new ConnectError(
+          `a message is flagged compressed, but the request names no encoding (${framing.encodingHeader})`,
+          Code.InvalidArgument,
+        );
       }
       return decodeOrRefuse(bytes, compressed ? compression : null, framing.binary ? input : undefined, readMaxBytes);
     };
@@ -87,7 +96,11 @@ function isByteStream(body: UniversalServerRequest["body"]): body is AsyncIterab
 }
 
 /** A unary Connect body: the whole body is one message. */
-async function* checkWhole(body: AsyncIterable<Uint8Array>, check: (bytes: Uint8Array) => Promise<void>, readMaxBytes: number): AsyncIterable<Uint8Array> {
+async function* checkWhole(
+  body: AsyncIterable<Uint8Array>,
+  check: (bytes: Uint8Array) => Promise<void>,
+  readMaxBytes: number,
+): AsyncIterable<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   const iterator = body[Symbol.asyncIterator]();
@@ -112,7 +125,12 @@ async function* checkWhole(body: AsyncIterable<Uint8Array>, check: (bytes: Uint8
  * ends inside an envelope is INVALID_ARGUMENT too (connect-es answers the first two UNIMPLEMENTED,
  * which reads as "this server lacks the method").
  */
-async function* checkEnvelopes(body: AsyncIterable<Uint8Array>, check: Check, readMaxBytes: number, takesOneMessage: boolean): AsyncIterable<Uint8Array> {
+async function* checkEnvelopes(
+  body: AsyncIterable<Uint8Array>,
+  check: Check,
+  readMaxBytes: number,
+  takesOneMessage: boolean,
+): AsyncIterable<Uint8Array> {
   let buffer: Uint8Array = new Uint8Array(0);
   let messages = 0;
   const iterator = body[Symbol.asyncIterator]();
@@ -132,21 +150,29 @@ async function* checkEnvelopes(body: AsyncIterable<Uint8Array>, check: Check, re
       buffer = buffer.subarray(HEADER_BYTES + length);
       // only message envelopes are checked; Connect judges any other flag (end of stream, trailers)
       if ((flags & ~COMPRESSED_FLAG) === 0) {
-        if (takesOneMessage && ++messages > 1) throw new ConnectError("the call takes one request message, and the request carries more", Code.InvalidArgument);
+        if (takesOneMessage && ++messages > 1)
+          throw new ConnectError("the call takes one request message, and the request carries more", Code.InvalidArgument);
         await check(envelope.subarray(HEADER_BYTES), (flags & COMPRESSED_FLAG) !== 0);
       }
       yield envelope;
     }
   }
-  if (buffer.byteLength > 0) throw new ConnectError(`the request ends inside a message envelope (${buffer.byteLength} bytes left over)`, Code.InvalidArgument);
-  if (takesOneMessage && messages === 0) throw new ConnectError("the call takes one request message, and the request carries none", Code.InvalidArgument);
+  if (buffer.byteLength > 0)
+    throw new ConnectError(`the request ends inside a message envelope (${buffer.byteLength} bytes left over)`, Code.InvalidArgument);
+  if (takesOneMessage && messages === 0)
+    throw new ConnectError("the call takes one request message, and the request carries none", Code.InvalidArgument);
 }
 
 /**
  * Decompresses (null: not compressed) and parses (input undefined: JSON, not parsed here) one
  * message, throwing INVALID_ARGUMENT when it cannot be read.
  */
-async function decodeOrRefuse(bytes: Uint8Array, compression: Compression | null, input: DescMessage | undefined, readMaxBytes: number): Promise<void> {
+async function decodeOrRefuse(
+  bytes: Uint8Array,
+  compression: Compression | null,
+  input: DescMessage | undefined,
+  readMaxBytes: number,
+): Promise<void> {
   let data = bytes;
   if (compression) {
     try {
@@ -161,7 +187,10 @@ async function decodeOrRefuse(bytes: Uint8Array, compression: Compression | null
   try {
     fromBinary(input, data);
   } catch (err) {
-    throw new ConnectError(`the request is not a valid ${input.typeName} in protobuf binary: ${(err as Error).message}`, Code.InvalidArgument);
+    throw new ConnectError(
+      `the request is not a valid ${input.typeName} in protobuf binary: ${(err as Error).message}`,
+      Code.InvalidArgument,
+    );
   }
 }
 

@@ -34,7 +34,9 @@ export function rpcOptions(method: DescMethod): RpcOptions {
   if (!options) {
     const status = getOption(method, http_success_status);
     if (status !== 0 && (status < 200 || status > 299)) {
-      throw new Error(`${method.parent.typeName}/${method.name}: (reviewflow.options.v1.http_success_status) must be a 2xx status, not ${status}`);
+      throw new Error(
+        `${method.parent.typeName}/${method.name}: (reviewflow.options.v1.http_success_status) must be a 2xx status, not ${status}`,
+      );
     }
     options = Object.freeze({
       noApiKey: getOption(method, no_api_key),

@@ -4,7 +4,12 @@ import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
-import { Health, HealthCheckRequestSchema, HealthCheckResponseSchema, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
+import {
+  Health,
+  HealthCheckRequestSchema,
+  HealthCheckResponseSchema,
+  HealthCheckResponse_ServingStatus,
+} from "../../gen/grpc/health/v1/health_pb.js";
 import * as reflectionV1 from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import * as reflectionV1alpha from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { TokenService } from "../../gen/reviewflow/token/v1/token_service_pb.js";
@@ -18,9 +23,10 @@ describe("createRpcServer", () => {
   before(async () => {
     server = createRpcServer({
       services: [TokenService],
-      routes: (router) => router.service(TokenService, {
-        getConnectionStatus: (req) => ({ clientId: req.clientId }),
-      }),
+      routes: (router) =>
+        router.service(TokenService, {
+          getConnectionStatus: (req) => ({ clientId: req.clientId }),
+        }),
       interceptors: createStandardInterceptors({
         logger: silentLogger,
         authenticator: { authenticate: async (key) => (key === "good-key" ? { keyId: "k", role: "admin", tenantId: null } : undefined) },
@@ -40,49 +46,76 @@ describe("createRpcServer", () => {
   });
 
   it("answers a grpc-js client (gRPC framing as grpcurl and other stacks see it)", async () => {
-    const Client = grpc.makeGenericClientConstructor({
-      check: {
-        path: "/grpc.health.v1.Health/Check", requestStream: false, responseStream: false,
-        requestSerialize: (v: unknown) => Buffer.from(toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema, v as object))),
-        requestDeserialize: (b: Buffer) => fromBinary(HealthCheckRequestSchema, b),
-        responseSerialize: (v: unknown) => Buffer.from(toBinary(HealthCheckResponseSchema, v as never)),
-        responseDeserialize: (b: Buffer) => fromBinary(HealthCheckResponseSchema, b),
+    const Client = grpc.makeGenericClientConstructor(
+      {
+        check: {
+          path: "/grpc.health.v1.Health/Check",
+          requestStream: false,
+          responseStream: false,
+          requestSerialize: (v: unknown) => Buffer.from(toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema, v as object))),
+          requestDeserialize: (b: Buffer) => fromBinary(HealthCheckRequestSchema, b),
+          responseSerialize: (v: unknown) => Buffer.from(toBinary(HealthCheckResponseSchema, v as never)),
+          responseDeserialize: (b: Buffer) => fromBinary(HealthCheckResponseSchema, b),
+        },
       },
-    }, "Health");
+      "Health",
+    );
     const client = new Client(baseUrl.replace("http://", ""), grpc.credentials.createInsecure()) as unknown as grpc.Client & {
       check(req: { service: string }, callback: (err: Error | null, value: { status: number }) => void): void;
     };
-    const res = await new Promise<{ status: number }>((resolve, reject) => client.check({ service: "" }, (err: Error | null, value: { status: number }) => (err ? reject(err) : resolve(value))));
+    const res = await new Promise<{ status: number }>((resolve, reject) =>
+      client.check({ service: "" }, (err: Error | null, value: { status: number }) => (err ? reject(err) : resolve(value))),
+    );
     client.close();
     assert.equal(res.status, HealthCheckResponse_ServingStatus.SERVING);
   });
 
   it("answers Connect JSON over plain HTTP/1.1 on the same port", async () => {
-    const res = await fetch(`${baseUrl}/grpc.health.v1.Health/Check`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    const res = await fetch(`${baseUrl}/grpc.health.v1.Health/Check`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
     assert.equal(res.status, 200);
     assert.deepEqual(await res.json(), { status: "SERVING" });
   });
 
-  for (const [version, mod] of [["v1", reflectionV1], ["v1alpha", reflectionV1alpha]] as const) {
+  for (const [version, mod] of [
+    ["v1", reflectionV1],
+    ["v1alpha", reflectionV1alpha],
+  ] as const) {
     it(`lists services and serves descriptors over reflection ${version}`, async () => {
       const client = createClient(mod.ServerReflection as typeof reflectionV1.ServerReflection, createGrpcTransport({ baseUrl }));
       async function* requests() {
         yield create(reflectionV1.ServerReflectionRequestSchema, { messageRequest: { case: "listServices", value: "" } });
-        yield create(reflectionV1.ServerReflectionRequestSchema, { messageRequest: { case: "fileContainingSymbol", value: "reviewflow.token.v1.TokenService" } });
+        yield create(reflectionV1.ServerReflectionRequestSchema, {
+          messageRequest: { case: "fileContainingSymbol", value: "reviewflow.token.v1.TokenService" },
+        });
       }
       const answers = [];
       for await (const res of client.serverReflectionInfo(requests())) answers.push(res);
       const [list, files] = answers;
       assert.equal(list.messageResponse.case, "listServicesResponse");
       const services = list.messageResponse.case === "listServicesResponse" ? list.messageResponse.value.service.map((s) => s.name) : [];
-      for (const name of ["reviewflow.token.v1.TokenService", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"]) {
+      for (const name of [
+        "reviewflow.token.v1.TokenService",
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1.ServerReflection",
+        "grpc.reflection.v1alpha.ServerReflection",
+      ]) {
         assert.ok(services.includes(name), `missing ${name}`);
       }
       assert.equal(files.messageResponse.case, "fileDescriptorResponse");
-      const names = files.messageResponse.case === "fileDescriptorResponse"
-        ? files.messageResponse.value.fileDescriptorProto.map((b) => fromBinary(FileDescriptorProtoSchema, b).name)
-        : [];
-      for (const name of ["reviewflow/token/v1/token_service.proto", "reviewflow/token/v1/resources.proto", "google/api/annotations.proto", "google/protobuf/timestamp.proto"]) {
+      const names =
+        files.messageResponse.case === "fileDescriptorResponse"
+          ? files.messageResponse.value.fileDescriptorProto.map((b) => fromBinary(FileDescriptorProtoSchema, b).name)
+          : [];
+      for (const name of [
+        "reviewflow/token/v1/token_service.proto",
+        "reviewflow/token/v1/resources.proto",
+        "google/api/annotations.proto",
+        "google/protobuf/timestamp.proto",
+      ]) {
         assert.ok(names.includes(name), `missing ${name}`);
       }
     });
@@ -90,7 +123,10 @@ describe("createRpcServer", () => {
 
   it("requires an API key on service methods, and validates input after authenticating", async () => {
     const tokens = createClient(TokenService, createGrpcTransport({ baseUrl }));
-    await assert.rejects(tokens.getConnectionStatus({ clientId: "x" }), (err: unknown) => ConnectError.from(err).code === Code.Unauthenticated);
+    await assert.rejects(
+      tokens.getConnectionStatus({ clientId: "x" }),
+      (err: unknown) => ConnectError.from(err).code === Code.Unauthenticated,
+    );
     const authed = { headers: { authorization: "Bearer good-key" } };
     await assert.rejects(tokens.getConnectionStatus({ clientId: "not-a-uuid" }, authed), (err: unknown) => {
       const e = ConnectError.from(err);
@@ -105,7 +141,13 @@ describe("createRpcServer", () => {
     const port = await other.listen(0);
     await other.close();
     assert.equal(other.health.get(""), ServingStatus.NOT_SERVING);
-    await assert.rejects(fetch(`http://127.0.0.1:${port}/grpc.health.v1.Health/Check`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }));
+    await assert.rejects(
+      fetch(`http://127.0.0.1:${port}/grpc.health.v1.Health/Check`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      }),
+    );
   });
 });
 

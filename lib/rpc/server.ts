@@ -90,7 +90,9 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
   options.routes(router);
   registerHealth(router, health);
   registerReflection(router, [...options.services, Health]);
-  const rpcs = new Map<string, UniversalHandler>(router.handlers.map((h) => [h.requestPath, explainRefusals(refuseUndecodableRequests(h, acceptCompression, readMaxBytes))]));
+  const rpcs = new Map<string, UniversalHandler>(
+    router.handlers.map((h) => [h.requestPath, explainRefusals(refuseUndecodableRequests(h, acceptCompression, readMaxBytes))]),
+  );
   const fallback: NodeHandlerFn = (req, res) => {
     if (options.metrics && serveMetrics(options.metrics, req as http.IncomingMessage, res as http.ServerResponse)) return;
     if (options.fallback) return options.fallback(req, res);

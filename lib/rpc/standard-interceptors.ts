@@ -10,10 +10,7 @@ import { createNulGuardInterceptor } from "./nul-guard.js";
  * then enforce the protovalidate rules of the .proto (INVALID_ARGUMENT with field violations),
  * then refuse strings Postgres cannot hold (U+0000) in any field of any request, the same way.
  */
-export function createStandardInterceptors(options: {
-  logger: Logger;
-  authenticator: Authenticator;
-}): Interceptor[] {
+export function createStandardInterceptors(options: { logger: Logger; authenticator: Authenticator }): Interceptor[] {
   return [
     createLoggingInterceptor(options.logger),
     createAuthInterceptor({ authenticator: options.authenticator }),

@@ -51,7 +51,11 @@ export async function connectThroughConsent(token: TokenClient, clientId: string
     return { kind: "connected" };
   }
   // the redirect URI is the gateway's /auth/callback; JSON instead of the HTML a browser gets
-  const callback = await fetch(redirect, { headers: { accept: "application/json" }, redirect: "manual", signal: AbortSignal.timeout(15_000) });
+  const callback = await fetch(redirect, {
+    headers: { accept: "application/json" },
+    redirect: "manual",
+    signal: AbortSignal.timeout(15_000),
+  });
   const body = await callback.text();
   if (!callback.ok) {
     throw new ConsentError(`the callback ${redirect.origin}${redirect.pathname} answered HTTP ${callback.status}: ${body.slice(0, 300)}`);

@@ -7,7 +7,11 @@ import { createServiceClient } from "../../lib/rpc/service-client.js";
 import { describeExit, type ChildService } from "./child-service.js";
 
 export class ServiceStartError extends Error {
-  constructor(readonly service: string, reason: string, readonly logLines: string[] = []) {
+  constructor(
+    readonly service: string,
+    reason: string,
+    readonly logLines: string[] = [],
+  ) {
     super(`${service} ${reason}`);
     this.name = "ServiceStartError";
   }
@@ -60,7 +64,11 @@ export async function waitUntilHealthy(name: string, probe: () => Promise<boolea
       lastError = (err as Error).message;
     }
     if (Date.now() > deadline) {
-      throw new ServiceStartError(name, `was not healthy after ${Math.round((options.timeoutMs ?? 60_000) / 1000)} s${lastError ? ` (${lastError})` : ""}`, options.child?.recentLines() ?? []);
+      throw new ServiceStartError(
+        name,
+        `was not healthy after ${Math.round((options.timeoutMs ?? 60_000) / 1000)} s${lastError ? ` (${lastError})` : ""}`,
+        options.child?.recentLines() ?? [],
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, interval));
   }

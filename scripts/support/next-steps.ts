@@ -12,7 +12,15 @@ export interface NextStepsInput {
   logDir: string;
   natsUrl: string;
   natsNamespace: string;
-  demo?: { tenantId: string; clientId: string; googleClientId: string; branchIds: string[]; connected: boolean; loginUrl?: string; redirectUri?: string };
+  demo?: {
+    tenantId: string;
+    clientId: string;
+    googleClientId: string;
+    branchIds: string[];
+    connected: boolean;
+    loginUrl?: string;
+    redirectUri?: string;
+  };
 }
 
 const DEFAULT_NATS_URL = "nats://127.0.0.1:4222";
@@ -36,7 +44,8 @@ export function formatNextSteps(input: NextStepsInput): string {
     `  TokenService (gRPC, h2c)            localhost:${input.tokenPort}`,
     `  ReviewFetcher (gRPC, h2c)           localhost:${input.fetcherPort}`,
   );
-  if (input.emulatorUrl) lines.push(`  Google emulator                     ${input.emulatorUrl}   (controls: ${input.emulatorUrl}/_emulator/stats)`);
+  if (input.emulatorUrl)
+    lines.push(`  Google emulator                     ${input.emulatorUrl}   (controls: ${input.emulatorUrl}/_emulator/stats)`);
   lines.push(
     `  Prometheus metrics                  ${g}/metrics, http://localhost:${input.fetcherPort}/metrics, http://localhost:${input.tokenPort}/metrics`,
     `  Logs (JSON lines)                   ${input.logDir}/`,
@@ -83,6 +92,6 @@ export function formatNextSteps(input: NextStepsInput): string {
   section("Watch review events arrive on JetStream (JSON lines; run it, then create a job):", [
     `${natsEnv.length ? `${natsEnv.join(" ")} ` : ""}npm run reviews:tail -- --from-start`,
   ]);
-  lines.push("", "  Copyable subscriber: examples/subscriber.ts. Operator guide: README.md, \"Operating reviewflow\".", "");
+  lines.push("", '  Copyable subscriber: examples/subscriber.ts. Operator guide: README.md, "Operating reviewflow".', "");
   return lines.join("\n");
 }

@@ -43,7 +43,10 @@ export function diagnosePostgres(err: unknown, databaseUrl: string): Problem {
     case "28P01": // invalid_password
     case "28000": // invalid_authorization_specification: no such role, or pg_hba.conf refuses it
       return {
-        what: code === "28P01" ? `PostgreSQL at ${where} refused the password of role "${user}"` : `PostgreSQL at ${where} does not let role "${user}" in (the role does not exist, or pg_hba.conf refuses it)`,
+        what:
+          code === "28P01"
+            ? `PostgreSQL at ${where} refused the password of role "${user}"`
+            : `PostgreSQL at ${where} does not let role "${user}" in (the role does not exist, or pg_hba.conf refuses it)`,
         detail,
         action: "Fix DATABASE_URL (or the role), then run npm start again:",
         howToFix: [
@@ -101,7 +104,11 @@ export async function checkNats(natsUrl: string, timeoutMs = 3_000): Promise<Pro
     await jsm.getAccountInfo();
     return undefined;
   } catch (err) {
-    return { what: `NATS at ${where} answers, but JetStream is not enabled`, detail: (err as Error).message, howToFix: ["restart nats-server with -js (and -sd <dir> to keep its data)", ...fix.slice(1)] };
+    return {
+      what: `NATS at ${where} answers, but JetStream is not enabled`,
+      detail: (err as Error).message,
+      howToFix: ["restart nats-server with -js (and -sd <dir> to keep its data)", ...fix.slice(1)],
+    };
   } finally {
     await nc.close().catch(() => undefined);
   }
@@ -113,5 +120,10 @@ function splitHostPort(hp: string): [string, string] {
 }
 
 export function formatProblem(problem: Problem): string {
-  return [`✗ ${problem.what}`, `  (${problem.detail})`, `  ${problem.action ?? "Start it, then run npm start again:"}`, ...problem.howToFix.map((l) => `    ${l}`)].join("\n");
+  return [
+    `✗ ${problem.what}`,
+    `  (${problem.detail})`,
+    `  ${problem.action ?? "Start it, then run npm start again:"}`,
+    ...problem.howToFix.map((l) => `    ${l}`),
+  ].join("\n");
 }

@@ -49,7 +49,12 @@ export async function tailReviews(options: ReviewTailOptions): Promise<ReviewTai
     );
     // an existing durable keeps its position: that is what makes it durable
     if (!exists) {
-      await jsm.consumers.add(stream, { durable_name: options.durable, ack_policy: AckPolicy.Explicit, deliver_policy: deliverPolicy, filter_subject: filter });
+      await jsm.consumers.add(stream, {
+        durable_name: options.durable,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: deliverPolicy,
+        filter_subject: filter,
+      });
     }
     consumer = await js.consumers.get(stream, options.durable);
   } else {

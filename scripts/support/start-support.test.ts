@@ -105,7 +105,10 @@ describe("npm start's instructions", () => {
 describe("npm start's restart policy", () => {
   it("doubles the wait for restarts in a row up to the cap, starts over after a long run, and gives up after the limit", () => {
     const tracker = new RestartTracker({ firstDelayMs: 1_000, maxDelayMs: 4_000, healthyAfterMs: 60_000, maxInARow: 4 });
-    assert.deepEqual([1, 2, 3].map(() => tracker.next(500)?.delayMs), [1_000, 2_000, 4_000]);
+    assert.deepEqual(
+      [1, 2, 3].map(() => tracker.next(500)?.delayMs),
+      [1_000, 2_000, 4_000],
+    );
     assert.deepEqual(tracker.next(500), { delayMs: 4_000, attempt: 4 });
     assert.equal(tracker.next(500), undefined);
     assert.deepEqual(tracker.next(120_000), { delayMs: 1_000, attempt: 1 });

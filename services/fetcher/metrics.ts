@@ -61,21 +61,88 @@ export function createFetcherMetrics(registry: Registry, nats?: Nats): FetcherMe
     });
   }
   return {
-    tasks: new Counter({ name: "reviewflow_fetch_tasks_total", help: "FETCH tasks handled, by stage and outcome (done, retried, dead_lettered, dropped, deferred).", labelNames: ["stage", "outcome"], registers }),
-    retries: new Counter({ name: "reviewflow_fetch_retries_total", help: "Task attempts retried after a transient failure.", labelNames: ["stage"], registers }),
-    deadLetters: new Counter({ name: "reviewflow_fetch_dead_letters_total", help: "Tasks dead-lettered, by stage and error code.", labelNames: ["stage", "code"], registers }),
-    publishes: new Counter({ name: "reviewflow_fetch_publishes_total", help: "JetStream publishes, by kind (task, review_event, dead_letter).", labelNames: ["kind"], registers }),
-    googleRequests: new Counter({ name: "reviewflow_fetch_google_requests_total", help: "Google API calls, by endpoint and outcome.", labelNames: ["endpoint", "outcome"], registers }),
-    quotaWaits: new Counter({ name: "reviewflow_fetch_quota_waits_total", help: "Google calls that had to wait for a quota slot.", registers }),
-    quotaWaitSeconds: new Histogram({ name: "reviewflow_fetch_quota_wait_seconds", help: "How long calls that waited for a quota slot waited.", buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60], registers }),
-    quotaPenalties: new Counter({ name: "reviewflow_fetch_quota_penalties_total", help: "Times a project was held back after Google answered 429.", registers }),
-    quotaUsed: new Counter({ name: "reviewflow_google_quota_used_total", help: "Google quota slots granted, by lane (on_demand, schedule, reconciliation, notification).", labelNames: ["lane"], registers }),
+    tasks: new Counter({
+      name: "reviewflow_fetch_tasks_total",
+      help: "FETCH tasks handled, by stage and outcome (done, retried, dead_lettered, dropped, deferred).",
+      labelNames: ["stage", "outcome"],
+      registers,
+    }),
+    retries: new Counter({
+      name: "reviewflow_fetch_retries_total",
+      help: "Task attempts retried after a transient failure.",
+      labelNames: ["stage"],
+      registers,
+    }),
+    deadLetters: new Counter({
+      name: "reviewflow_fetch_dead_letters_total",
+      help: "Tasks dead-lettered, by stage and error code.",
+      labelNames: ["stage", "code"],
+      registers,
+    }),
+    publishes: new Counter({
+      name: "reviewflow_fetch_publishes_total",
+      help: "JetStream publishes, by kind (task, review_event, dead_letter).",
+      labelNames: ["kind"],
+      registers,
+    }),
+    googleRequests: new Counter({
+      name: "reviewflow_fetch_google_requests_total",
+      help: "Google API calls, by endpoint and outcome.",
+      labelNames: ["endpoint", "outcome"],
+      registers,
+    }),
+    quotaWaits: new Counter({
+      name: "reviewflow_fetch_quota_waits_total",
+      help: "Google calls that had to wait for a quota slot.",
+      registers,
+    }),
+    quotaWaitSeconds: new Histogram({
+      name: "reviewflow_fetch_quota_wait_seconds",
+      help: "How long calls that waited for a quota slot waited.",
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60],
+      registers,
+    }),
+    quotaPenalties: new Counter({
+      name: "reviewflow_fetch_quota_penalties_total",
+      help: "Times a project was held back after Google answered 429.",
+      registers,
+    }),
+    quotaUsed: new Counter({
+      name: "reviewflow_google_quota_used_total",
+      help: "Google quota slots granted, by lane (on_demand, schedule, reconciliation, notification).",
+      labelNames: ["lane"],
+      registers,
+    }),
     quotaLaneUse,
-    jobDuration: new Histogram({ name: "reviewflow_fetch_job_duration_seconds", help: "From admission to end, by final status.", labelNames: ["status"], buckets: [1, 5, 15, 60, 300, 900, 3600], registers }),
-    schedulerLeader: new Gauge({ name: "reviewflow_sync_planner", help: "1 on the fetcher instance that plans the sync schedule, 0 on the others.", registers }),
-    syncPassesPlanned: new Counter({ name: "reviewflow_sync_passes_planned_total", help: "Passes the scheduler started, by trigger (schedule, reconciliation).", labelNames: ["trigger"], registers }),
-    syncClientsSkipped: new Gauge({ name: "reviewflow_sync_clients_skipped", help: "Clients the scheduler skips, by reason (needs re-consent, not connected, sync disabled); set by the planner.", labelNames: ["reason"], registers }),
-    syncLocationsOverdue: new Gauge({ name: "reviewflow_sync_locations_overdue", help: "Scheduled locations more than one interval past due; set by the planner.", registers }),
+    jobDuration: new Histogram({
+      name: "reviewflow_fetch_job_duration_seconds",
+      help: "From admission to end, by final status.",
+      labelNames: ["status"],
+      buckets: [1, 5, 15, 60, 300, 900, 3600],
+      registers,
+    }),
+    schedulerLeader: new Gauge({
+      name: "reviewflow_sync_planner",
+      help: "1 on the fetcher instance that plans the sync schedule, 0 on the others.",
+      registers,
+    }),
+    syncPassesPlanned: new Counter({
+      name: "reviewflow_sync_passes_planned_total",
+      help: "Passes the scheduler started, by trigger (schedule, reconciliation).",
+      labelNames: ["trigger"],
+      registers,
+    }),
+    syncClientsSkipped: new Gauge({
+      name: "reviewflow_sync_clients_skipped",
+      help: "Clients the scheduler skips, by reason (needs re-consent, not connected, sync disabled); set by the planner.",
+      labelNames: ["reason"],
+      registers,
+    }),
+    syncLocationsOverdue: new Gauge({
+      name: "reviewflow_sync_locations_overdue",
+      help: "Scheduled locations more than one interval past due; set by the planner.",
+      registers,
+    }),
     notifications: new Counter({
       name: "reviewflow_notifications_total",
       help: "Google review notifications, by receiver and outcome: pull accepted/malformed/ignored/unavailable; fetcher received, duplicate, unknown (no connected location), malformed, passes (one-review passes started), coalesced (joined a pass of the same review that had not read it yet), gone (reviews.get found no review).",
@@ -94,6 +161,11 @@ export function createFetcherMetrics(registry: Registry, nats?: Nats): FetcherMe
       labelNames: ["outcome"],
       registers,
     }),
-    syncStalestAge: new Gauge({ name: "reviewflow_sync_stalest_location_age_seconds", help: "Per client, the age of its stalest location's last complete pass; set by the planner.", labelNames: ["client_id"], registers }),
+    syncStalestAge: new Gauge({
+      name: "reviewflow_sync_stalest_location_age_seconds",
+      help: "Per client, the age of its stalest location's last complete pass; set by the planner.",
+      labelNames: ["client_id"],
+      registers,
+    }),
   };
 }

@@ -70,7 +70,12 @@ export function createFetcherService(deps: FetcherServiceOptions): FetcherServic
   const metrics = createFetcherMetrics(registry, deps.nats);
   const db = createDb(deps.dataSource);
   const secretBox = createSecretBox(requireKeyring(config.secrets));
-  const tokenClient = deps.tokenClient ?? createServiceClient(TokenService, config.token.url, { apiKey: config.secrets.serviceApiKey, peerIdleTimeoutMs: config.http.timeouts.idleTimeoutMs });
+  const tokenClient =
+    deps.tokenClient ??
+    createServiceClient(TokenService, config.token.url, {
+      apiKey: config.secrets.serviceApiKey,
+      peerIdleTimeoutMs: config.http.timeouts.idleTimeoutMs,
+    });
   const source = deps.reviewSource ?? createGoogleReviewSource({ endpoints: config.google.endpoints, timeoutMs: config.google.timeoutMs });
   // the limiter's own small pool: its hot row must not wait behind the service's queries. Quota
   // counts live for a fraction of a second, so they need no fsync: a Postgres crash losing the
@@ -82,7 +87,14 @@ export function createFetcherService(deps: FetcherServiceOptions): FetcherServic
     nats: deps.nats,
     source,
     credentials: createCredentials({ tokenClient, secretBox, refreshWindowSeconds: config.token.refreshWindowSeconds }),
-    quota: createGoogleQuota({ pool: quotaPool, qpm: config.google.qpm, lanes: config.google.quotaLanes, basePenaltyMs: config.fetcher.retryBaseMs, maxPenaltyMs: config.fetcher.retryMaxMs, metrics }),
+    quota: createGoogleQuota({
+      pool: quotaPool,
+      qpm: config.google.qpm,
+      lanes: config.google.quotaLanes,
+      basePenaltyMs: config.fetcher.retryBaseMs,
+      maxPenaltyMs: config.fetcher.retryMaxMs,
+      metrics,
+    }),
     inFlight: createInFlightTarget({ fixed: config.fetcher.concurrency, max: config.fetcher.concurrencyMax, qpm: config.google.qpm }),
     completion: createJobCompletion(),
     metrics,
@@ -121,7 +133,8 @@ export function createFetcherService(deps: FetcherServiceOptions): FetcherServic
     services: [ReviewFetcher],
     interceptors: createStandardInterceptors({
       logger,
-      authenticator: deps.authenticator ?? createApiKeyStore({ dataSource: deps.dataSource, bootstrapAdminKey: config.secrets.adminApiKey }),
+      authenticator:
+        deps.authenticator ?? createApiKeyStore({ dataSource: deps.dataSource, bootstrapAdminKey: config.secrets.adminApiKey }),
     }),
     logger,
     metrics: registry,

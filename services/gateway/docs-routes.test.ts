@@ -86,7 +86,15 @@ describe("/docs (Swagger UI, offline)", function () {
       mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
       browser = await chromium.launchPersistentContext(profile, {
         executablePath: CHROMIUM,
-        args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        args: [
+          "--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--no-first-run",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+        ],
       });
     });
     after(async () => {
@@ -97,11 +105,17 @@ describe("/docs (Swagger UI, offline)", function () {
     it("renders the operations with no failed request or console error, and Authorize makes Try it out work", async () => {
       const page = await browser!.newPage();
       const problems: string[] = [];
-      page.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") problems.push(`console ${m.type()}: ${m.text()}`); });
+      page.on("console", (m) => {
+        if (m.type() === "error" || m.type() === "warning") problems.push(`console ${m.type()}: ${m.text()}`);
+      });
       page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
       page.on("requestfailed", (r) => problems.push(`failed: ${r.url()} ${r.failure()?.errorText}`));
-      page.on("response", (r) => { if (r.status() >= 400) problems.push(`${r.status()}: ${r.url()}`); });
-      page.on("request", (r) => { if (!r.url().startsWith(gw.base) && !r.url().startsWith("data:")) problems.push(`other origin: ${r.url()}`); });
+      page.on("response", (r) => {
+        if (r.status() >= 400) problems.push(`${r.status()}: ${r.url()}`);
+      });
+      page.on("request", (r) => {
+        if (!r.url().startsWith(gw.base) && !r.url().startsWith("data:")) problems.push(`other origin: ${r.url()}`);
+      });
 
       await page.goto(`${gw.base}/docs`);
       await page.waitForSelector(".opblock-summary-path");

@@ -50,7 +50,13 @@ export function createDocsRoutes(): (req: HttpRequest, res: HttpResponse) => boo
 `;
 
   /** One served file; `gzipped` is made on first use by a client that takes gzip. */
-  interface File { body: Buffer; gzipped?: Buffer; type: string; etag: string; cacheControl: string }
+  interface File {
+    body: Buffer;
+    gzipped?: Buffer;
+    type: string;
+    etag: string;
+    cacheControl: string;
+  }
   const file = (body: Buffer, type: string, cacheControl: string): File => ({
     body,
     type,
@@ -72,10 +78,19 @@ export function createDocsRoutes(): (req: HttpRequest, res: HttpResponse) => boo
     let made: File | undefined;
     return () => (made ??= make());
   };
-  files.set("/docs", lazy(() => file(Buffer.from(page), "text/html; charset=utf-8", REVALIDATE)));
-  files.set("/docs/init.js", lazy(() => file(readFileSync(new URL("./docs/init.js", import.meta.url)), "text/javascript; charset=utf-8", REVALIDATE)));
+  files.set(
+    "/docs",
+    lazy(() => file(Buffer.from(page), "text/html; charset=utf-8", REVALIDATE)),
+  );
+  files.set(
+    "/docs/init.js",
+    lazy(() => file(readFileSync(new URL("./docs/init.js", import.meta.url)), "text/javascript; charset=utf-8", REVALIDATE)),
+  );
   for (const [name, type] of Object.entries(ASSETS)) {
-    files.set(`${assetBase}${name}`, lazy(() => file(readFileSync(path.join(distDir, name)), type, IMMUTABLE)));
+    files.set(
+      `${assetBase}${name}`,
+      lazy(() => file(readFileSync(path.join(distDir, name)), type, IMMUTABLE)),
+    );
   }
 
   return (req, res) => {
@@ -104,7 +119,11 @@ export function createDocsRoutes(): (req: HttpRequest, res: HttpResponse) => boo
     if (f.type.startsWith("text/html")) {
       Object.assign(headers, { "content-security-policy": csp, "referrer-policy": "no-referrer", "x-frame-options": "DENY" });
     }
-    if (String(req.headers["if-none-match"] ?? "").split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag)) {
+    if (
+      String(req.headers["if-none-match"] ?? "")
+        .split(",")
+        .some((tag) => tag.trim().replace(/^W\//, "") === etag)
+    ) {
       res.writeHead(304, headers);
       res.end();
       return true;

@@ -9,7 +9,11 @@ export type HttpResponse = Parameters<RpcServer["handler"]>[1];
 
 export function sendJson(res: HttpResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { ...headers, "content-type": "application/json; charset=utf-8", "content-length": String(Buffer.byteLength(text)) });
+  res.writeHead(status, {
+    ...headers,
+    "content-type": "application/json; charset=utf-8",
+    "content-length": String(Buffer.byteLength(text)),
+  });
   res.end(text);
 }
 
@@ -43,12 +47,17 @@ export function bodyTooLarge(limit: number): RestFailure {
  * and malformed JSON (400, with the parser's reason). An empty body is `undefined`.
  */
 export async function readJsonBody(req: HttpRequest, limit: number): Promise<unknown> {
-  const type = String(req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
+  const type = String(req.headers["content-type"] ?? "")
+    .split(";")[0]
+    .trim()
+    .toLowerCase();
   // Only JSON media types. Not text/plain (what fetch() sends for a bare string body) nor forms:
   // those are the types a browser may send cross-site without a CORS preflight, so taking them
   // as JSON would let any web page post to an API on a logged-in browser's behalf.
   if (type && type !== "application/json" && !/^application\/[\w.+-]+\+json$/.test(type)) {
-    throw new RestFailure(restError(415, Code.InvalidArgument, `request body must be JSON: send it with Content-Type: application/json (got ${type})`));
+    throw new RestFailure(
+      restError(415, Code.InvalidArgument, `request body must be JSON: send it with Content-Type: application/json (got ${type})`),
+    );
   }
   const chunks: Buffer[] = [];
   let size = 0;

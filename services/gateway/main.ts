@@ -10,7 +10,11 @@ runService("gateway", async (config, logger) => {
   const nats = await connectNats(natsOptionsFrom(config, { name: "reviewflow-gateway", logger, skipEnsure: true }));
   const gateway = createGatewayService({ config, dataSource, nats, logger });
   const port = await gateway.start();
-  logger.info("gateway ready", { url: `http://${config.http.host}:${port}`, public_url: config.gateway.publicUrl, cors_origins: config.gateway.corsOrigins.length });
+  logger.info("gateway ready", {
+    url: `http://${config.http.host}:${port}`,
+    public_url: config.gateway.publicUrl,
+    cors_origins: config.gateway.corsOrigins.length,
+  });
   return {
     // stop accepting first, let in-flight requests finish, then drop the connections
     async stop() {

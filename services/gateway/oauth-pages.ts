@@ -39,7 +39,10 @@ export function createOAuthPages(deps: { upstream: Upstream; timeoutMs: number }
         const link = query.get("link");
         if (!link) throw new ConnectError("this login link is incomplete: it has no `link` parameter", Code.InvalidArgument);
         const input = create(OpenLoginLinkRequestSchema, { clientId: params.client_id ?? "", link });
-        answer = (await deps.upstream.unary(openLoginLink, input, { headers: req.headers, timeoutMs: deps.timeoutMs })) as OpenLoginLinkResponse;
+        answer = (await deps.upstream.unary(openLoginLink, input, {
+          headers: req.headers,
+          timeoutMs: deps.timeoutMs,
+        })) as OpenLoginLinkResponse;
       } catch (err) {
         return fail(req, res, "login", restErrorFrom(err), reasonOf(err));
       }
@@ -47,7 +50,12 @@ export function createOAuthPages(deps: { upstream: Upstream; timeoutMs: number }
         return fail(req, res, "login", restError(502, Code.Internal, "the token service returned no usable consent URL"));
       }
       if (wantsJson(req)) return sendJson(res, 200, { authorization_url: answer.authorizationUrl });
-      res.writeHead(302, { location: answer.authorizationUrl, "cache-control": "no-store", "referrer-policy": "no-referrer", "content-length": "0" });
+      res.writeHead(302, {
+        location: answer.authorizationUrl,
+        "cache-control": "no-store",
+        "referrer-policy": "no-referrer",
+        "content-length": "0",
+      });
       res.end();
     },
 
@@ -65,12 +73,20 @@ export function createOAuthPages(deps: { upstream: Upstream; timeoutMs: number }
       const code = query.get("code");
       const state = query.get("state");
       if (!code || !state) {
-        return fail(req, res, "callback", restError(400, Code.InvalidArgument, "the callback needs both `code` and `state`, as Google sends them"));
+        return fail(
+          req,
+          res,
+          "callback",
+          restError(400, Code.InvalidArgument, "the callback needs both `code` and `state`, as Google sends them"),
+        );
       }
       let answer: CompleteOAuthResponse;
       try {
         const input = create(CompleteOAuthRequestSchema, { code, state });
-        answer = (await deps.upstream.unary(completeOAuth, input, { headers: req.headers, timeoutMs: deps.timeoutMs })) as CompleteOAuthResponse;
+        answer = (await deps.upstream.unary(completeOAuth, input, {
+          headers: req.headers,
+          timeoutMs: deps.timeoutMs,
+        })) as CompleteOAuthResponse;
       } catch (err) {
         return fail(req, res, "callback", restErrorFrom(err), reasonOf(err));
       }
@@ -90,7 +106,15 @@ function reasonOf(err: unknown): ConsentFailure | undefined {
 
 function fail(req: HttpRequest, res: HttpResponse, step: "login" | "callback", error: RestError, reason?: ConsentFailure): void {
   if (wantsJson(req)) return sendJson(res, error.status, error.body, error.headers);
-  sendPage(req, res, error.status, failureWording(step, reason, error.body.code), [`Error code: ${error.body.code}${reason ? ` (${reason})` : ""}`], {}, error.headers);
+  sendPage(
+    req,
+    res,
+    error.status,
+    failureWording(step, reason, error.body.code),
+    [`Error code: ${error.body.code}${reason ? ` (${reason})` : ""}`],
+    {},
+    error.headers,
+  );
 }
 
 /**
@@ -99,12 +123,18 @@ function fail(req: HttpRequest, res: HttpResponse, step: "login" | "callback", e
  * business's name where the first paragraph starts with it.
  */
 function sendPage(
-  req: HttpRequest, res: HttpResponse, status: number, wording: Wording, details: string[],
-  options: { strong?: string } = {}, headers: Record<string, string> = {},
+  req: HttpRequest,
+  res: HttpResponse,
+  status: number,
+  wording: Wording,
+  details: string[],
+  options: { strong?: string } = {},
+  headers: Record<string, string> = {},
 ): void {
-  const what = options.strong && wording.what.startsWith(options.strong)
-    ? `<strong>${escapeHtml(options.strong)}</strong>${escapeHtml(wording.what.slice(options.strong.length))}`
-    : escapeHtml(wording.what);
+  const what =
+    options.strong && wording.what.startsWith(options.strong)
+      ? `<strong>${escapeHtml(options.strong)}</strong>${escapeHtml(wording.what.slice(options.strong.length))}`
+      : escapeHtml(wording.what);
   const small = [...details, `Reference: ${requestState(req).requestId}`].map(escapeHtml).join(" · ");
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

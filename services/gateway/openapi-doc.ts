@@ -26,7 +26,9 @@ function successResponses(route: RestRoute, json: Schema): Record<string, unknow
         "302": { description: "Redirect to Google's consent page.", headers: { Location: { schema: { type: "string", format: "uri" } } } },
         "200": {
           description: "With `Accept: application/json`: the consent URL instead of a redirect.",
-          content: { "application/json": { schema: { type: "object", properties: { authorization_url: { type: "string", format: "uri" } } } } },
+          content: {
+            "application/json": { schema: { type: "object", properties: { authorization_url: { type: "string", format: "uri" } } } },
+          },
         },
       };
     case BrowserPage.CONSENT_RESULT:
@@ -43,19 +45,54 @@ function successResponses(route: RestRoute, json: Schema): Record<string, unknow
 }
 
 const EXTRA_PATHS: Record<string, Record<string, unknown>> = {
-  "/health": { get: { operationId: "Gateway_Health", tags: ["Operations"], summary: "Liveness: the gateway process answers.", security: [], responses: { "200": { description: "Alive." } } } },
+  "/health": {
+    get: {
+      operationId: "Gateway_Health",
+      tags: ["Operations"],
+      summary: "Liveness: the gateway process answers.",
+      security: [],
+      responses: { "200": { description: "Alive." } },
+    },
+  },
   "/ready": {
     get: {
       operationId: "Gateway_Ready",
       tags: ["Operations"],
       summary: "Readiness: Postgres, NATS and both services answer.",
       security: [],
-      responses: { "200": { description: "Ready, with each check's result." }, "503": { description: "Not ready; the checks say which dependency failed." } },
+      responses: {
+        "200": { description: "Ready, with each check's result." },
+        "503": { description: "Not ready; the checks say which dependency failed." },
+      },
     },
   },
-  "/metrics": { get: { operationId: "Gateway_Metrics", tags: ["Operations"], summary: "Prometheus metrics (text format).", security: [], responses: { "200": { description: "Metrics.", content: { "text/plain": { schema: { type: "string" } } } } } } },
-  "/docs": { get: { operationId: "Gateway_Docs", tags: ["Operations"], summary: "This document in Swagger UI (served from the gateway, works offline).", security: [], responses: { "200": html("The API docs page.") } } },
-  "/openapi.json": { get: { operationId: "Gateway_OpenApi", tags: ["Operations"], summary: "This document.", security: [], responses: { "200": { description: "OpenAPI 3.1 document." } } } },
+  "/metrics": {
+    get: {
+      operationId: "Gateway_Metrics",
+      tags: ["Operations"],
+      summary: "Prometheus metrics (text format).",
+      security: [],
+      responses: { "200": { description: "Metrics.", content: { "text/plain": { schema: { type: "string" } } } } },
+    },
+  },
+  "/docs": {
+    get: {
+      operationId: "Gateway_Docs",
+      tags: ["Operations"],
+      summary: "This document in Swagger UI (served from the gateway, works offline).",
+      security: [],
+      responses: { "200": html("The API docs page.") },
+    },
+  },
+  "/openapi.json": {
+    get: {
+      operationId: "Gateway_OpenApi",
+      tags: ["Operations"],
+      summary: "This document.",
+      security: [],
+      responses: { "200": { description: "OpenAPI 3.1 document." } },
+    },
+  },
 };
 
 /** The gateway's OpenAPI document, derived once at start-up from the same routes it serves. */

@@ -32,7 +32,10 @@ export function createProxyRoutes(deps: { upstream: Upstream; timeoutMs: number 
       default:
         // neither service has client or bidi streams; refuse clearly should one appear
         return () => {
-          throw new ConnectError(`${method.parent.typeName}/${method.name}: ${method.methodKind} is not proxied by the gateway`, Code.Unimplemented);
+          throw new ConnectError(
+            `${method.parent.typeName}/${method.name}: ${method.methodKind} is not proxied by the gateway`,
+            Code.Unimplemented,
+          );
         };
     }
   }

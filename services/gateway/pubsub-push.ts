@@ -21,11 +21,19 @@ const ISSUERS = ["accounts.google.com", "https://accounts.google.com"];
  * JetStream has stored it; a message that cannot be read is acknowledged too (204: redelivering
  * it would never help) and counted. Without an audience and a service account the route is off.
  */
-export function createPubsubPush(deps: { notifications: Readonly<NotificationsConfig>; nats?: Nats; logger: Logger; metrics: GatewayMetrics; bodyLimitBytes: number }) {
+export function createPubsubPush(deps: {
+  notifications: Readonly<NotificationsConfig>;
+  nats?: Nats;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  bodyLimitBytes: number;
+}) {
   const { notifications, logger, metrics } = deps;
   const log = logger.child({ component: "pubsub-push" });
   const enabled = Boolean(notifications.pushAudience && notifications.pushServiceAccount);
-  const jwks = enabled ? createRemoteJWKSet(new URL(notifications.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 3_600_000, timeoutDuration: 5_000 }) : undefined;
+  const jwks = enabled
+    ? createRemoteJWKSet(new URL(notifications.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 3_600_000, timeoutDuration: 5_000 })
+    : undefined;
   const count = (outcome: string) => metrics.notifications.inc({ receiver: "push", outcome });
 
   async function verify(authorization: string | undefined): Promise<JWTPayload> {
@@ -40,12 +48,14 @@ export function createPubsubPush(deps: { notifications: Readonly<NotificationsCo
         clockTolerance: 30,
         maxTokenAge: "2h",
       });
-      if (payload.email !== notifications.pushServiceAccount) throw new PushRejected("token is not from the configured push service account");
+      if (payload.email !== notifications.pushServiceAccount)
+        throw new PushRejected("token is not from the configured push service account");
       if (payload.email_verified !== true) throw new PushRejected("token's email is not verified");
       return payload;
     } catch (err) {
       if (err instanceof PushRejected) throw err;
-      if (err instanceof joseErrors.JWKSTimeout || (err instanceof Error && /fetch failed|ECONNREFUSED|Expected 200 OK/i.test(err.message))) throw new PushUnavailable("the JWKS could not be read");
+      if (err instanceof joseErrors.JWKSTimeout || (err instanceof Error && /fetch failed|ECONNREFUSED|Expected 200 OK/i.test(err.message)))
+        throw new PushUnavailable("the JWKS could not be read");
       // jose's message names the failed check (signature, exp, aud, alg), never the token
       throw new PushRejected(err instanceof joseErrors.JOSEError ? `token refused: ${err.code}` : "token refused");
     }
@@ -63,7 +73,10 @@ export function createPubsubPush(deps: { notifications: Readonly<NotificationsCo
       }
       if (!enabled) {
         req.resume();
-        sendJson(res, 404, { code: "not_found", message: "Pub/Sub push is off here: set PUBSUB_PUSH_AUDIENCE and PUBSUB_PUSH_SERVICE_ACCOUNT on the gateway to turn it on" });
+        sendJson(res, 404, {
+          code: "not_found",
+          message: "Pub/Sub push is off here: set PUBSUB_PUSH_AUDIENCE and PUBSUB_PUSH_SERVICE_ACCOUNT on the gateway to turn it on",
+        });
         return true;
       }
       try {
@@ -77,7 +90,12 @@ export function createPubsubPush(deps: { notifications: Readonly<NotificationsCo
         } else {
           count("rejected");
           log.warn("push request refused", { reason: (err as Error).message, ip: requestState(req).ip });
-          sendJson(res, 401, { code: "unauthenticated", message: (err as Error).message }, { "www-authenticate": 'Bearer realm="pubsub-push"' });
+          sendJson(
+            res,
+            401,
+            { code: "unauthenticated", message: (err as Error).message },
+            { "www-authenticate": 'Bearer realm="pubsub-push"' },
+          );
         }
         return true;
       }
@@ -107,13 +125,16 @@ export function createPubsubPush(deps: { notifications: Readonly<NotificationsCo
       } catch (err) {
         // not stored: Pub/Sub redelivers on a non-2xx
         count("unavailable");
-        log.warn("notification not handed on; Pub/Sub will redeliver", { message_id: notification.messageId, err: String((err as Error)?.message ?? err) });
+        log.warn("notification not handed on; Pub/Sub will redeliver", {
+          message_id: notification.messageId,
+          err: String((err as Error)?.message ?? err),
+        });
         sendJson(res, 503, { code: "unavailable", message: "the notification could not be stored; retry later" });
         return true;
       }
       count(duplicate ? "duplicate" : "accepted");
       res.writeHead(204);
-          res.end();
+      res.end();
       return true;
     },
   };

@@ -34,7 +34,11 @@ const WINDOW_SECONDS = 60;
  */
 export function createRateLimits(options: RateLimitOptions): RateLimits {
   const limiters = new Map<LimitScope, RateLimiterAbstract>();
-  const budgets: [LimitScope, number][] = [["key", options.perKey], ["tenant", options.perTenant], ["ip", options.perIp]];
+  const budgets: [LimitScope, number][] = [
+    ["key", options.perKey],
+    ["tenant", options.perTenant],
+    ["ip", options.perIp],
+  ];
   for (const [scope, points] of budgets) {
     if (points <= 0) continue;
     limiters.set(scope, createLimiter(options, scope, points));
@@ -50,7 +54,12 @@ export function createRateLimits(options: RateLimitOptions): RateLimits {
           options.onLimited?.(scope);
           const seconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
           // a ConnectError straight away: REST and Connect callers both read its retry-after
-          throw toConnectError(new ResourceExhaustedError(`rate limit of ${limiter.points} requests per minute per ${scope === "ip" ? "client address" : scope === "key" ? "API key" : "tenant"} reached; retry in ${seconds} s`, seconds));
+          throw toConnectError(
+            new ResourceExhaustedError(
+              `rate limit of ${limiter.points} requests per minute per ${scope === "ip" ? "client address" : scope === "key" ? "API key" : "tenant"} reached; retry in ${seconds} s`,
+              seconds,
+            ),
+          );
         }
         options.logger.warn("rate limiter store failed; letting the request through", { scope, err: rejection });
       }
@@ -64,5 +73,14 @@ function createLimiter(options: RateLimitOptions, scope: LimitScope, points: num
   if (!options.dataSource) throw new Error("GATEWAY_RATE_STORE=postgres needs a database");
   const pool = sharedPool(options.dataSource);
   // the table comes from migration 0004, so the limiter is ready at once (no DDL, no callback)
-  return new RateLimiterPostgres({ storeClient: pool, storeType: "pool", tableName: "gateway_rate_limits", tableCreated: true, keyPrefix, points, duration: WINDOW_SECONDS, clearExpiredByTimeout: true });
+  return new RateLimiterPostgres({
+    storeClient: pool,
+    storeType: "pool",
+    tableName: "gateway_rate_limits",
+    tableCreated: true,
+    keyPrefix,
+    points,
+    duration: WINDOW_SECONDS,
+    clearExpiredByTimeout: true,
+  });
 }

@@ -30,15 +30,26 @@ export interface UpstreamHealth {
  * `/ready`: Postgres answers a query, NATS answers a round trip, and each service says SERVING
  * over grpc.health.v1, all in parallel, each within `timeoutMs`.
  */
-export function createReadiness(deps: { dataSource: DataSource; nats?: Nats; upstreams: UpstreamHealth[]; timeoutMs: number; peerIdleTimeoutMs?: number }): Readiness {
-  const clients = deps.upstreams.map((u) => ({ ...u, client: createServiceClient(Health, u.baseUrl, { peerIdleTimeoutMs: deps.peerIdleTimeoutMs }) as Client<typeof Health> }));
+export function createReadiness(deps: {
+  dataSource: DataSource;
+  nats?: Nats;
+  upstreams: UpstreamHealth[];
+  timeoutMs: number;
+  peerIdleTimeoutMs?: number;
+}): Readiness {
+  const clients = deps.upstreams.map((u) => ({
+    ...u,
+    client: createServiceClient(Health, u.baseUrl, { peerIdleTimeoutMs: deps.peerIdleTimeoutMs }) as Client<typeof Health>,
+  }));
   const timed = async (work: (signal: AbortSignal) => Promise<void>): Promise<CheckResult> => {
     const started = performance.now();
     const signal = AbortSignal.timeout(deps.timeoutMs);
     try {
       await Promise.race([
         work(signal),
-        new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(new NoAnswer(`no answer within ${deps.timeoutMs} ms`)), { once: true })),
+        new Promise<never>((_, reject) =>
+          signal.addEventListener("abort", () => reject(new NoAnswer(`no answer within ${deps.timeoutMs} ms`)), { once: true }),
+        ),
       ]);
       return { ok: true, ms: Math.round(performance.now() - started) };
     } catch (err) {
@@ -49,7 +60,10 @@ export function createReadiness(deps: { dataSource: DataSource; nats?: Nats; ups
     async check() {
       const entries: [string, Promise<CheckResult>][] = [
         ["postgres", timed(async () => void (await deps.dataSource.query("SELECT 1")))],
-        ["nats", deps.nats ? timed(async () => void (await deps.nats!.connection.rtt())) : Promise.resolve({ ok: true, ms: 0, skipped: true })],
+        [
+          "nats",
+          deps.nats ? timed(async () => void (await deps.nats!.connection.rtt())) : Promise.resolve({ ok: true, ms: 0, skipped: true }),
+        ],
         ...clients.map((u): [string, Promise<CheckResult>] => [
           u.name,
           timed(async (signal) => {
@@ -71,7 +85,17 @@ class NotServing extends Error {}
 class NoAnswer extends Error {}
 
 const REFUSED = new Set(["ECONNREFUSED"]);
-const LOST = new Set(["ECONNRESET", "EPIPE", "ERR_STREAM_DESTROYED", "ERR_HTTP2_INVALID_STREAM", "ERR_HTTP2_STREAM_ERROR", "ERR_HTTP2_GOAWAY_SESSION", "57P01", "08006", "08003"]);
+const LOST = new Set([
+  "ECONNRESET",
+  "EPIPE",
+  "ERR_STREAM_DESTROYED",
+  "ERR_HTTP2_INVALID_STREAM",
+  "ERR_HTTP2_STREAM_ERROR",
+  "ERR_HTTP2_GOAWAY_SESSION",
+  "57P01",
+  "08006",
+  "08003",
+]);
 const TIMED_OUT = new Set(["ETIMEDOUT", "ABORT_ERR"]);
 
 /**
@@ -86,7 +110,11 @@ function describe(err: unknown): string {
   const chain = errorChain(err);
   const codes = chain.map((e) => (e as { code?: unknown }).code).filter((c): c is string => typeof c === "string");
   if (codes.some((c) => REFUSED.has(c))) return "connection refused";
-  if (codes.some((c) => LOST.has(c)) || chain.some((e) => e instanceof natsErrors.ClosedConnectionError || e instanceof natsErrors.ConnectionError)) return "connection lost";
+  if (
+    codes.some((c) => LOST.has(c)) ||
+    chain.some((e) => e instanceof natsErrors.ClosedConnectionError || e instanceof natsErrors.ConnectionError)
+  )
+    return "connection lost";
   if (codes.some((c) => TIMED_OUT.has(c)) || chain.some((e) => e instanceof natsErrors.TimeoutError)) return "timed out";
   const connect = chain.find((e): e is ConnectError => e instanceof ConnectError);
   if (connect?.code === Code.DeadlineExceeded) return "timed out";

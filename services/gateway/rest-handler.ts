@@ -65,7 +65,12 @@ export function createRestHandler(deps: RestHandlerDeps): RestHandler {
     }
     if (match.kind === "not_found") return false;
     if (match.kind === "method_not_allowed") {
-      sendError(res, restError(405, Code.Unimplemented, `${req.method} is not allowed on ${url.pathname}; use ${match.allowed.join(", ")}`, { allow: match.allowed.join(", ") }));
+      sendError(
+        res,
+        restError(405, Code.Unimplemented, `${req.method} is not allowed on ${url.pathname}; use ${match.allowed.join(", ")}`, {
+          allow: match.allowed.join(", "),
+        }),
+      );
       return true;
     }
     const route = match.value;
@@ -78,9 +83,10 @@ export function createRestHandler(deps: RestHandlerDeps): RestHandler {
       // a login link is minted by a GET, but it is a change all the same: it needs the CSRF token too
       const stateChanging = route.httpMethod !== "GET" || options.answersWithCredential;
       // a request's own Authorization header wins over a session cookie (and needs no await)
-      const authorization = req.headers.authorization || !deps.sessionAuth || options.noApiKey
-        ? req.headers.authorization
-        : await deps.sessionAuth.authorization(req, stateChanging);
+      const authorization =
+        req.headers.authorization || !deps.sessionAuth || options.noApiKey
+          ? req.headers.authorization
+          : await deps.sessionAuth.authorization(req, stateChanging);
       await deps.gate.admit({ method: route.method, authorization, ip: state.ip });
       // what the services see: the caller's own header, or the session the cookie carried
       const headers = authorization === req.headers.authorization ? req.headers : { ...req.headers, authorization };

@@ -64,7 +64,9 @@ describe("gateway (edge behaviour, stand-in services)", () => {
       assert.equal(body.client.tenant_id, keys.tenantA);
       assert.equal(body.client.status, "CONNECTION_STATUS_CONNECTED");
       // the service saw the same request id (its log line names it)
-      const upstreamLine = logs.lines().find((l) => l.method === "reviewflow.token.v1.TokenService/GetClient" && l.request_id === "req-123");
+      const upstreamLine = logs
+        .lines()
+        .find((l) => l.method === "reviewflow.token.v1.TokenService/GetClient" && l.request_id === "req-123");
       assert.ok(upstreamLine, "the request id reached the service");
     });
 
@@ -74,7 +76,12 @@ describe("gateway (edge behaviour, stand-in services)", () => {
     });
 
     it("answers POST /api/v1/review-fetch with 202 and {job_id, status}", async () => {
-      const res = await call("/api/v1/review-fetch", { method: "POST", key: keys.operatorA, headers: { "content-type": "application/json" }, body: JSON.stringify({ client_id: clientA, mode: "FETCH_MODE_FULL" }) });
+      const res = await call("/api/v1/review-fetch", {
+        method: "POST",
+        key: keys.operatorA,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ client_id: clientA, mode: "FETCH_MODE_FULL" }),
+      });
       assert.equal(res.status, 202);
       const body = await json(res);
       assert.match(body.job_id, /^[0-9a-f-]{36}$/);
@@ -83,11 +90,20 @@ describe("gateway (edge behaviour, stand-in services)", () => {
     });
 
     it("binds query parameters to fields: Timestamps, integers, enums", async () => {
-      const res = await call(`/api/v1/reviews?client_id=${clientA}&location_id=L-9&updated_after=2026-01-01T00:00:00Z&page_size=7&minRating=4`, { key: keys.readerA });
+      const res = await call(
+        `/api/v1/reviews?client_id=${clientA}&location_id=L-9&updated_after=2026-01-01T00:00:00Z&page_size=7&minRating=4`,
+        { key: keys.readerA },
+      );
       assert.equal(res.status, 200);
       const body = await json(res);
       assert.deepEqual(body.reviews, []);
-      assert.deepEqual(JSON.parse(body.next_page_token), { location_id: "L-9", client_id: clientA, page_size: 7, min_rating: 4, updated_after: 1767225600 });
+      assert.deepEqual(JSON.parse(body.next_page_token), {
+        location_id: "L-9",
+        client_id: clientA,
+        page_size: 7,
+        min_rating: 4,
+        updated_after: 1767225600,
+      });
     });
 
     it("answers REST over h2c (HTTP/2 without TLS) on the same port", async () => {
@@ -123,7 +139,9 @@ describe("gateway (edge behaviour, stand-in services)", () => {
       const none = await call(`/clients/${clientA}`);
       assert.equal(none.status, 401);
       assert.deepEqual(await json(none), { code: "unauthenticated", message: "missing API key: send `Authorization: Bearer <api key>`" });
-      const bad = await call(`/clients/${clientA}`, { key: "rfk_00000000000000000000000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" });
+      const bad = await call(`/clients/${clientA}`, {
+        key: "rfk_00000000000000000000000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+      });
       assert.equal(bad.status, 401);
       assert.equal((await json(bad)).code, "unauthenticated");
     });
@@ -169,7 +187,8 @@ describe("gateway (edge behaviour, stand-in services)", () => {
     });
 
     it("answers 400 with a clear message for malformed JSON, unknown fields and wrong types", async () => {
-      const post = (body: string) => call("/clients", { method: "POST", key: keys.operatorA, headers: { "content-type": "application/json" }, body });
+      const post = (body: string) =>
+        call("/clients", { method: "POST", key: keys.operatorA, headers: { "content-type": "application/json" }, body });
       const cases: [string, RegExp][] = [
         ['{"name": "x",', /malformed JSON body/],
         ['{"name": "x", "colour": "red"}', /key "colour" is unknown/],
@@ -194,7 +213,12 @@ describe("gateway (edge behaviour, stand-in services)", () => {
     });
 
     it("answers 415 for a body that is not JSON and 413 for one over the limit", async () => {
-      const form = await call("/clients", { method: "POST", key: keys.operatorA, headers: { "content-type": "application/x-www-form-urlencoded" }, body: "name=x" });
+      const form = await call("/clients", {
+        method: "POST",
+        key: keys.operatorA,
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: "name=x",
+      });
       assert.equal(form.status, 415);
       assert.match((await json(form)).message, /Content-Type: application\/json/);
       // what a cross-site form or a bare fetch() string sends without a preflight is not JSON
@@ -202,16 +226,28 @@ describe("gateway (edge behaviour, stand-in services)", () => {
       assert.equal(plain.status, 415);
       assert.equal((await json(plain)).code, "invalid_argument");
       const huge = JSON.stringify({ name: "x".repeat(100_000) });
-      const big = await call("/clients", { method: "POST", key: keys.operatorA, headers: { "content-type": "application/json" }, body: huge });
+      const big = await call("/clients", {
+        method: "POST",
+        key: keys.operatorA,
+        headers: { "content-type": "application/json" },
+        body: huge,
+      });
       assert.equal(big.status, 413);
       assert.deepEqual(await json(big), { code: "resource_exhausted", message: "request body exceeds the limit of 65536 bytes" });
       // without Content-Length (chunked), the limit is enforced while reading
       const chunked = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = http.request(`${base}/clients`, { method: "POST", headers: { authorization: `Bearer ${keys.operatorA}`, "content-type": "application/json", "transfer-encoding": "chunked" } }, (res) => {
-          let body = "";
-          res.on("data", (c) => (body += c));
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-        });
+        const req = http.request(
+          `${base}/clients`,
+          {
+            method: "POST",
+            headers: { authorization: `Bearer ${keys.operatorA}`, "content-type": "application/json", "transfer-encoding": "chunked" },
+          },
+          (res) => {
+            let body = "";
+            res.on("data", (c) => (body += c));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+          },
+        );
         req.on("error", reject);
         req.write(huge.slice(0, 50_000));
         req.end(huge.slice(50_000));
@@ -220,14 +256,25 @@ describe("gateway (edge behaviour, stand-in services)", () => {
     });
 
     it("passes the service's 429 on with its Retry-After", async () => {
-      const res = await call("/api/v1/review-fetch", { method: "POST", key: keys.operatorA, headers: { "content-type": "application/json" }, body: JSON.stringify({ branch_id: BUSY_BRANCH }) });
+      const res = await call("/api/v1/review-fetch", {
+        method: "POST",
+        key: keys.operatorA,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ branch_id: BUSY_BRANCH }),
+      });
       assert.equal(res.status, 429);
       assert.equal(res.headers.get("retry-after"), "7");
       assert.deepEqual(await json(res), { code: "resource_exhausted", message: "the admission queue is full" });
     });
 
     it("answers 504 when the service misses the gateway's deadline", async () => {
-      const impatient = await startTestGateway({ dataSource: db.dataSource, logger: logs.logger, tokenServiceUrl: upstreamUrl, fetcherServiceUrl: upstreamUrl, env: { GATEWAY_UPSTREAM_TIMEOUT_MS: "150" } });
+      const impatient = await startTestGateway({
+        dataSource: db.dataSource,
+        logger: logs.logger,
+        tokenServiceUrl: upstreamUrl,
+        fetcherServiceUrl: upstreamUrl,
+        env: { GATEWAY_UPSTREAM_TIMEOUT_MS: "150" },
+      });
       fakes.world.slowMs = 5_000;
       try {
         const res = await fetch(`${impatient.url}/api/v1/stages`, { headers: { authorization: `Bearer ${keys.admin}` } });
@@ -244,7 +291,10 @@ describe("gateway (edge behaviour, stand-in services)", () => {
     let limited: { gateway: GatewayServiceInstance; url: string };
     before(async () => {
       limited = await startTestGateway({
-        dataSource: db.dataSource, logger: logs.logger, tokenServiceUrl: upstreamUrl, fetcherServiceUrl: upstreamUrl,
+        dataSource: db.dataSource,
+        logger: logs.logger,
+        tokenServiceUrl: upstreamUrl,
+        fetcherServiceUrl: upstreamUrl,
         env: { GATEWAY_RATE_PER_KEY: "3", GATEWAY_RATE_PER_TENANT: "5", GATEWAY_RATE_PER_IP: "4" },
       });
     });
@@ -272,15 +322,29 @@ describe("gateway (edge behaviour, stand-in services)", () => {
     it("shares the counts through Postgres with GATEWAY_RATE_STORE=postgres", async () => {
       const env = { GATEWAY_RATE_STORE: "postgres", GATEWAY_RATE_PER_KEY: "2" };
       const [one, two] = [
-        await startTestGateway({ dataSource: db.dataSource, logger: logs.logger, tokenServiceUrl: upstreamUrl, fetcherServiceUrl: upstreamUrl, env }),
-        await startTestGateway({ dataSource: db.dataSource, logger: logs.logger, tokenServiceUrl: upstreamUrl, fetcherServiceUrl: upstreamUrl, env }),
+        await startTestGateway({
+          dataSource: db.dataSource,
+          logger: logs.logger,
+          tokenServiceUrl: upstreamUrl,
+          fetcherServiceUrl: upstreamUrl,
+          env,
+        }),
+        await startTestGateway({
+          dataSource: db.dataSource,
+          logger: logs.logger,
+          tokenServiceUrl: upstreamUrl,
+          fetcherServiceUrl: upstreamUrl,
+          env,
+        }),
       ];
       try {
         const key = await keys.mint("reader", keys.tenantB);
         const at = (g: { url: string }) => fetch(`${g.url}/clients`, { headers: { authorization: `Bearer ${key}` } }).then((r) => r.status);
         // two instances, one budget of 2
         assert.deepEqual([await at(one), await at(two), await at(one)], [200, 200, 429]);
-        const [row] = (await db.dataSource.query("SELECT points FROM gateway_rate_limits WHERE key LIKE 'gw_key:%'")) as { points: number }[];
+        const [row] = (await db.dataSource.query("SELECT points FROM gateway_rate_limits WHERE key LIKE 'gw_key:%'")) as {
+          points: number;
+        }[];
         assert.equal(row?.points, 3);
       } finally {
         await one.gateway.stop();
@@ -297,13 +361,23 @@ describe("gateway (edge behaviour, stand-in services)", () => {
 
   describe("CORS", () => {
     it("answers a preflight from an allowed origin, and refuses others", async () => {
-      const ok = await fetch(`${base}/clients`, { method: "OPTIONS", headers: { origin: "https://app.example.com", "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type" } });
+      const ok = await fetch(`${base}/clients`, {
+        method: "OPTIONS",
+        headers: {
+          origin: "https://app.example.com",
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "authorization, content-type",
+        },
+      });
       assert.equal(ok.status, 204);
       assert.equal(ok.headers.get("access-control-allow-origin"), "https://app.example.com");
       assert.equal(ok.headers.get("access-control-allow-credentials"), "true");
       assert.match(ok.headers.get("access-control-allow-headers") ?? "", /Authorization/);
       assert.match(ok.headers.get("access-control-allow-methods") ?? "", /PATCH/);
-      const bad = await fetch(`${base}/clients`, { method: "OPTIONS", headers: { origin: "https://evil.example", "access-control-request-method": "GET" } });
+      const bad = await fetch(`${base}/clients`, {
+        method: "OPTIONS",
+        headers: { origin: "https://evil.example", "access-control-request-method": "GET" },
+      });
       assert.equal(bad.status, 403);
       assert.equal(bad.headers.get("access-control-allow-origin"), null);
     });
@@ -317,9 +391,18 @@ describe("gateway (edge behaviour, stand-in services)", () => {
     });
 
     it("allows any origin with CORS_ORIGINS=*, never with credentials", async () => {
-      const open = await startTestGateway({ dataSource: db.dataSource, logger: logs.logger, tokenServiceUrl: upstreamUrl, fetcherServiceUrl: upstreamUrl, env: { CORS_ORIGINS: "*" } });
+      const open = await startTestGateway({
+        dataSource: db.dataSource,
+        logger: logs.logger,
+        tokenServiceUrl: upstreamUrl,
+        fetcherServiceUrl: upstreamUrl,
+        env: { CORS_ORIGINS: "*" },
+      });
       try {
-        const res = await fetch(`${open.url}/health`, { method: "OPTIONS", headers: { origin: "https://any.example", "access-control-request-method": "GET" } });
+        const res = await fetch(`${open.url}/health`, {
+          method: "OPTIONS",
+          headers: { origin: "https://any.example", "access-control-request-method": "GET" },
+        });
         assert.equal(res.status, 204);
         assert.equal(res.headers.get("access-control-allow-origin"), "*");
         assert.equal(res.headers.get("access-control-allow-credentials"), null);
@@ -333,20 +416,38 @@ describe("gateway (edge behaviour, stand-in services)", () => {
     const auth = (key: string) => ({ headers: { authorization: `Bearer ${key}` } });
 
     it("answers the Connect JSON protocol over HTTP/1.1 (curl-style)", async () => {
-      const res = await fetch(`${base}/reviewflow.token.v1.TokenService/GetClient`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${keys.readerA}` }, body: JSON.stringify({ id: clientA }) });
+      const res = await fetch(`${base}/reviewflow.token.v1.TokenService/GetClient`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${keys.readerA}` },
+        body: JSON.stringify({ id: clientA }),
+      });
       assert.equal(res.status, 200);
       assert.equal((await json(res)).client.tenantId, keys.tenantA);
-      const denied = await fetch(`${base}/reviewflow.token.v1.TokenService/GetClient`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ id: clientA }) });
+      const denied = await fetch(`${base}/reviewflow.token.v1.TokenService/GetClient`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ id: clientA }),
+      });
       assert.equal(denied.status, 401);
       assert.equal((await json(denied)).code, "unauthenticated");
     });
 
     it("proxies unary and server-streaming RPCs over gRPC (h2c), gRPC-Web and Connect clients", async () => {
-      for (const transport of [createGrpcTransport({ baseUrl: base }), createGrpcWebTransport({ baseUrl: base, httpVersion: "1.1" }), createConnectTransport({ baseUrl: base, httpVersion: "1.1" })]) {
+      for (const transport of [
+        createGrpcTransport({ baseUrl: base }),
+        createGrpcWebTransport({ baseUrl: base, httpVersion: "1.1" }),
+        createConnectTransport({ baseUrl: base, httpVersion: "1.1" }),
+      ]) {
         const tokens = createClient(TokenService, transport);
         assert.equal((await tokens.getClient({ id: clientA }, auth(keys.readerA))).client?.id, clientA);
-        await assert.rejects(tokens.getClient({ id: clientA }, auth(keys.operatorB)), (e: unknown) => ConnectError.from(e).code === Code.NotFound);
-        await assert.rejects(tokens.validateToken({ clientId: clientA }, auth(keys.readerA)), (e: unknown) => ConnectError.from(e).code === Code.PermissionDenied);
+        await assert.rejects(
+          tokens.getClient({ id: clientA }, auth(keys.operatorB)),
+          (e: unknown) => ConnectError.from(e).code === Code.NotFound,
+        );
+        await assert.rejects(
+          tokens.validateToken({ clientId: clientA }, auth(keys.readerA)),
+          (e: unknown) => ConnectError.from(e).code === Code.PermissionDenied,
+        );
         const fetcher = createClient(ReviewFetcher, transport);
         const statuses = [];
         for await (const msg of fetcher.watchFetchJob({ jobId: jobA }, auth(keys.readerA))) statuses.push(msg.job?.status);
@@ -356,10 +457,13 @@ describe("gateway (edge behaviour, stand-in services)", () => {
 
     it("keeps the upstream's retry-after on RESOURCE_EXHAUSTED", async () => {
       const fetcher = createClient(ReviewFetcher, createConnectTransport({ baseUrl: base, httpVersion: "1.1" }));
-      await assert.rejects(fetcher.createFetchJob({ target: { case: "branchId", value: BUSY_BRANCH } }, auth(keys.operatorA)), (e: unknown) => {
-        const err = ConnectError.from(e);
-        return err.code === Code.ResourceExhausted && err.metadata.get("retry-after") === "7";
-      });
+      await assert.rejects(
+        fetcher.createFetchJob({ target: { case: "branchId", value: BUSY_BRANCH } }, auth(keys.operatorA)),
+        (e: unknown) => {
+          const err = ConnectError.from(e);
+          return err.code === Code.ResourceExhausted && err.metadata.get("retry-after") === "7";
+        },
+      );
     });
   });
 
@@ -370,14 +474,22 @@ describe("gateway (edge behaviour, stand-in services)", () => {
       assert.match(res.headers.get("content-type") ?? "", /^text\/event-stream/);
       const events = parseSse(await res.text());
       const jobs = events.filter((e) => e.event === "job").map((e) => JSON.parse(e.data));
-      assert.deepEqual(jobs.map((j) => j.status), ["JOB_STATUS_QUEUED", "JOB_STATUS_RUNNING", "JOB_STATUS_RUNNING", "JOB_STATUS_SUCCEEDED"]);
+      assert.deepEqual(
+        jobs.map((j) => j.status),
+        ["JOB_STATUS_QUEUED", "JOB_STATUS_RUNNING", "JOB_STATUS_RUNNING", "JOB_STATUS_SUCCEEDED"],
+      );
       assert.equal(jobs[3].counters.pages, "3");
       assert.ok(events.some((e) => e.event === "comment" && e.data.includes("keep-alive")));
       assert.deepEqual(events.at(-1), { event: "end", data: '{"reason":"completed"}', id: undefined });
     });
 
     it("ends open streams with `end` (reason shutdown) when the gateway stops", async () => {
-      const extra = await startTestGateway({ dataSource: db.dataSource, logger: logs.logger, tokenServiceUrl: upstreamUrl, fetcherServiceUrl: upstreamUrl });
+      const extra = await startTestGateway({
+        dataSource: db.dataSource,
+        logger: logs.logger,
+        tokenServiceUrl: upstreamUrl,
+        fetcherServiceUrl: upstreamUrl,
+      });
       fakes.world.watchStepMs = 60_000;
       try {
         const res = await fetch(`${extra.url}/api/v1/jobs/${jobA}/events`, { headers: { authorization: `Bearer ${keys.readerA}` } });
@@ -386,7 +498,12 @@ describe("gateway (edge behaviour, stand-in services)", () => {
         while (!text.includes("event: job")) text += new TextDecoder().decode((await reader.read()).value);
         await extra.gateway.stop();
         for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += new TextDecoder().decode(chunk.value);
-        assert.deepEqual(parseSse(text).filter((e) => e.event !== "comment").map((e) => e.event), ["job", "end"]);
+        assert.deepEqual(
+          parseSse(text)
+            .filter((e) => e.event !== "comment")
+            .map((e) => e.event),
+          ["job", "end"],
+        );
         assert.match(text, /event: end\ndata: \{"reason":"shutdown"\}/);
       } finally {
         fakes.world.watchStepMs = 40;
@@ -456,7 +573,12 @@ describe("gateway (edge behaviour, stand-in services)", () => {
     });
 
     it("reports 503 from /ready, and 503 for calls, when a service is down", async () => {
-      const down = await startTestGateway({ dataSource: db.dataSource, logger: logs.logger, tokenServiceUrl: "http://127.0.0.1:9", fetcherServiceUrl: upstreamUrl });
+      const down = await startTestGateway({
+        dataSource: db.dataSource,
+        logger: logs.logger,
+        tokenServiceUrl: "http://127.0.0.1:9",
+        fetcherServiceUrl: upstreamUrl,
+      });
       try {
         const ready = await fetch(`${down.url}/ready`);
         assert.equal(ready.status, 503);
@@ -474,8 +596,14 @@ describe("gateway (edge behaviour, stand-in services)", () => {
     it("serves Prometheus metrics by route template, method and status", async () => {
       const text = await (await fetch(`${base}/metrics`)).text();
       assert.match(text, /reviewflow_gateway_requests_total\{route="\/clients\/\{id\}",method="GET",status="200",service="gateway"\} \d+/);
-      assert.match(text, /reviewflow_gateway_requests_total\{route="\/reviewflow\.token\.v1\.TokenService\/GetClient",method="POST",status="200"/);
-      assert.match(text, /reviewflow_gateway_request_duration_seconds_bucket\{le="0.005",service="gateway",route="\/clients\/\{id\}",method="GET"/);
+      assert.match(
+        text,
+        /reviewflow_gateway_requests_total\{route="\/reviewflow\.token\.v1\.TokenService\/GetClient",method="POST",status="200"/,
+      );
+      assert.match(
+        text,
+        /reviewflow_gateway_request_duration_seconds_bucket\{le="0.005",service="gateway",route="\/clients\/\{id\}",method="GET"/,
+      );
       assert.match(text, /reviewflow_gateway_sse_streams_total\{outcome="completed",service="gateway"\} \d+/);
     });
 

@@ -84,9 +84,14 @@ export function createGatewayService(deps: GatewayServiceOptions): GatewayServic
     onLimited: (scope) => metrics.limited.inc({ scope }),
   });
   // console sign-ins: one store, so this instance's key checks forget a session the moment it signs out
-  const sessions = createConsoleSessionStore({ dataSource: deps.dataSource, ttlMs: config.gateway.consoleSessionTtlMs, allowBootstrapAdmin: config.secrets.adminApiKey !== undefined });
+  const sessions = createConsoleSessionStore({
+    dataSource: deps.dataSource,
+    ttlMs: config.gateway.consoleSessionTtlMs,
+    allowBootstrapAdmin: config.secrets.adminApiKey !== undefined,
+  });
   const gate = createGate({
-    authenticator: deps.authenticator ?? createApiKeyStore({ dataSource: deps.dataSource, bootstrapAdminKey: config.secrets.adminApiKey, sessions }),
+    authenticator:
+      deps.authenticator ?? createApiKeyStore({ dataSource: deps.dataSource, bootstrapAdminKey: config.secrets.adminApiKey, sessions }),
     limits,
     logger,
   });
@@ -104,7 +109,14 @@ export function createGatewayService(deps: GatewayServiceOptions): GatewayServic
     timeoutMs: config.gateway.upstreamTimeoutMs,
     sseKeepAliveMs: config.gateway.sseKeepAliveMs,
   });
-  const consoleRoutes = createConsoleRoutes({ gate, sessions, publicUrl: config.gateway.publicUrl, ttlMs: config.gateway.consoleSessionTtlMs, bodyLimitBytes: config.gateway.bodyLimitBytes, logger });
+  const consoleRoutes = createConsoleRoutes({
+    gate,
+    sessions,
+    publicUrl: config.gateway.publicUrl,
+    ttlMs: config.gateway.consoleSessionTtlMs,
+    bodyLimitBytes: config.gateway.bodyLimitBytes,
+    logger,
+  });
   let closing = false;
   const ops = createOpsRoutes({
     readiness: createReadiness({
@@ -121,7 +133,13 @@ export function createGatewayService(deps: GatewayServiceOptions): GatewayServic
     isClosing: () => closing,
   });
 
-  const push = createPubsubPush({ notifications: config.notifications, nats: deps.nats, logger, metrics, bodyLimitBytes: config.gateway.bodyLimitBytes });
+  const push = createPubsubPush({
+    notifications: config.notifications,
+    nats: deps.nats,
+    logger,
+    metrics,
+    bodyLimitBytes: config.gateway.bodyLimitBytes,
+  });
 
   const rpcPaths = new Set(["/metrics", ...services.flatMap((s) => s.methods.map((m) => `/${s.typeName}/${m.name}`))]);
   const server = createRpcServer({
@@ -132,7 +150,13 @@ export function createGatewayService(deps: GatewayServiceOptions): GatewayServic
     metrics: metrics.registry,
     readMaxBytes: config.gateway.bodyLimitBytes,
     timeouts: config.http.timeouts,
-    wrapHandler: createEdge({ cors: createCors(config.gateway.corsOrigins), metrics, logger, bodyLimitBytes: config.gateway.bodyLimitBytes, rpcPaths }),
+    wrapHandler: createEdge({
+      cors: createCors(config.gateway.corsOrigins),
+      metrics,
+      logger,
+      bodyLimitBytes: config.gateway.bodyLimitBytes,
+      rpcPaths,
+    }),
     fallback: (req, res) => {
       void (async () => {
         if (await push.handle(req, res)) return;

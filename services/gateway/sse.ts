@@ -45,7 +45,11 @@ export async function relayAsSse(res: HttpResponse, stream: AsyncIterable<Messag
     return JSON.stringify(single ? (json[single.name] ?? null) : json);
   };
 
-  const headers: Record<string, string> = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache, no-transform", "x-accel-buffering": "no" };
+  const headers: Record<string, string> = {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache, no-transform",
+    "x-accel-buffering": "no",
+  };
   res.writeHead(200, headers);
   const write = (text: string) => {
     if (!res.writableEnded && !res.destroyed) res.write(text);

@@ -2,7 +2,13 @@ import type { DescMethod, DescService, Message } from "@bufbuild/protobuf";
 import { Code, ConnectError, type CallOptions } from "@connectrpc/connect";
 import { CONSENT_FAILURE_METADATA } from "../../lib/consent/failures.js";
 import type { Logger } from "../../lib/log/index.js";
-import { createGrpcUnaryClient, createServiceClient, createServiceSessions, toConnectError, type GrpcUnaryClient } from "../../lib/rpc/index.js";
+import {
+  createGrpcUnaryClient,
+  createServiceClient,
+  createServiceSessions,
+  toConnectError,
+  type GrpcUnaryClient,
+} from "../../lib/rpc/index.js";
 import { forwardableDeadline } from "../../lib/rpc/deadline.js";
 
 /** Anything with one function per RPC, named by `localName`: a Connect `Client<S>` of any service. */
@@ -58,11 +64,16 @@ export function createUpstream(options: { targets: readonly UpstreamTarget[]; pe
   }
   const entryOf = (method: DescMethod) => {
     const entry = byService.get(method.parent.typeName);
-    if (!entry || !entry.client[method.localName]) throw new ConnectError(`${method.parent.typeName}/${method.name} is not proxied`, Code.Unimplemented);
+    if (!entry || !entry.client[method.localName])
+      throw new ConnectError(`${method.parent.typeName}/${method.name} is not proxied`, Code.Unimplemented);
     return entry;
   };
   // a deadline too long for the gRPC header still holds: the caller's signal ends the call
-  const optionsOf = (call: UpstreamCall): CallOptions => ({ headers: forwardedHeaders(call.headers), signal: call.signal, timeoutMs: forwardableDeadline(call.timeoutMs) });
+  const optionsOf = (call: UpstreamCall): CallOptions => ({
+    headers: forwardedHeaders(call.headers),
+    signal: call.signal,
+    timeoutMs: forwardableDeadline(call.timeoutMs),
+  });
   return {
     services: [...byService.values()].map((e) => e.service),
     async unary(method, input, call) {

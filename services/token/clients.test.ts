@@ -1,10 +1,24 @@
 import assert from "node:assert/strict";
 import { Code } from "@connectrpc/connect";
 import { ConnectionStatus } from "../../gen/reviewflow/token/v1/resources_pb.js";
-import { admin, as, createOAuthClient, createTenant, DEMO_CLIENT, REDIRECT_URI, rejects, useTokenEnv } from "../../test/helpers/token-service.js";
+import {
+  admin,
+  as,
+  createOAuthClient,
+  createTenant,
+  DEMO_CLIENT,
+  REDIRECT_URI,
+  rejects,
+  useTokenEnv,
+} from "../../test/helpers/token-service.js";
 
 const branchInput = (clientId: string, branchId: string) => ({
-  clientId, branchId, name: `Branch ${branchId}`, accountId: "1234567890", locationId: "987654321", managerEmail: "manager@example.com",
+  clientId,
+  branchId,
+  name: `Branch ${branchId}`,
+  accountId: "1234567890",
+  locationId: "987654321",
+  managerEmail: "manager@example.com",
 });
 
 describe("TokenService clients and branches", () => {
@@ -31,18 +45,35 @@ describe("TokenService clients and branches", () => {
       assert.ok(!JSON.stringify(client, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v)).includes(DEMO_CLIENT.secret));
       assert.equal((await api.getClient({ id: client.id }, as(a.reader))).client?.name, "Main");
 
-      const updated = await api.updateClient({ id: client.id, name: "Renamed", clientSecret: "rotated-secret", scopes: ["https://www.googleapis.com/auth/business.manage", "openid"] }, as(a.operator));
+      const updated = await api.updateClient(
+        {
+          id: client.id,
+          name: "Renamed",
+          clientSecret: "rotated-secret",
+          scopes: ["https://www.googleapis.com/auth/business.manage", "openid"],
+        },
+        as(a.operator),
+      );
       assert.equal(updated.client?.name, "Renamed");
       assert.deepEqual(updated.client?.scopes, ["https://www.googleapis.com/auth/business.manage", "openid"]);
       assert.equal(updated.client?.redirectUri, REDIRECT_URI);
 
-      const audit = (await env.dataSource.query("SELECT action FROM audit_log WHERE target_id = $1 ORDER BY id", [client.id])) as { action: string }[];
-      assert.deepEqual(audit.map((r) => r.action), ["client.create", "client.update"]);
+      const audit = (await env.dataSource.query("SELECT action FROM audit_log WHERE target_id = $1 ORDER BY id", [client.id])) as {
+        action: string;
+      }[];
+      assert.deepEqual(
+        audit.map((r) => r.action),
+        ["client.create", "client.update"],
+      );
 
       await api.createBranch(branchInput(client.id, "to-be-cascaded"), as(a.operator));
       await api.deleteClient({ id: client.id }, as(a.operator));
       await rejects(api.getClient({ id: client.id }, as(a.reader)), Code.NotFound, new RegExp(`client "${client.id}" not found`));
-      await rejects(api.getBranchByBranchId({ branchId: "to-be-cascaded" }, admin), Code.NotFound, /branch with branch_id "to-be-cascaded" not found/);
+      await rejects(
+        api.getBranchByBranchId({ branchId: "to-be-cascaded" }, admin),
+        Code.NotFound,
+        /branch with branch_id "to-be-cascaded" not found/,
+      );
     });
 
     it("lets an admin create a client for a named tenant only", async () => {
@@ -51,7 +82,11 @@ describe("TokenService clients and branches", () => {
       await rejects(api.createClient(input, admin), Code.InvalidArgument, /tenant_id is required when an admin key creates a client/);
       await rejects(api.createClient({ ...input, tenantId: "11111111-1111-4111-8111-111111111111" }, admin), Code.NotFound, /tenant/);
       assert.equal((await api.createClient({ ...input, tenantId: b.id }, admin)).client?.tenantId, b.id);
-      await rejects(api.createClient({ ...input, tenantId: b.id }, as(a.operator)), Code.PermissionDenied, /only create clients for its own tenant/);
+      await rejects(
+        api.createClient({ ...input, tenantId: b.id }, as(a.operator)),
+        Code.PermissionDenied,
+        /only create clients for its own tenant/,
+      );
       assert.equal((await api.createClient({ ...input, tenantId: a.id }, as(a.operator))).client?.tenantId, a.id);
     });
 
@@ -66,8 +101,16 @@ describe("TokenService clients and branches", () => {
       assert.ok(!(await api.listClients({}, as(b.reader))).clients.some((c) => c.id === id));
       await rejects(api.updateClient({ id, name: "x" }, as(a.reader)), Code.PermissionDenied, /role "reader" may not change clients/);
       await rejects(api.deleteClient({ id }, as(a.reader)), Code.PermissionDenied, /reader/);
-      await rejects(api.createClient({ name: "x", googleClientId: "g", clientSecret: "s", redirectUri: REDIRECT_URI }, as(a.reader)), Code.PermissionDenied, /reader/);
-      await rejects(api.createClient({ name: "x", googleClientId: "g", clientSecret: "s", redirectUri: REDIRECT_URI }, as(a.service)), Code.PermissionDenied, /service/);
+      await rejects(
+        api.createClient({ name: "x", googleClientId: "g", clientSecret: "s", redirectUri: REDIRECT_URI }, as(a.reader)),
+        Code.PermissionDenied,
+        /reader/,
+      );
+      await rejects(
+        api.createClient({ name: "x", googleClientId: "g", clientSecret: "s", redirectUri: REDIRECT_URI }, as(a.service)),
+        Code.PermissionDenied,
+        /service/,
+      );
       assert.ok((await api.listClients({}, admin)).clients.some((c) => c.id === id));
     });
 
@@ -95,11 +138,27 @@ describe("TokenService clients and branches", () => {
     it("rejects bad input with the field named", async () => {
       const api = env.api[0];
       await rejects(api.getClient({ id: "not-a-uuid" }, admin), Code.InvalidArgument, /id/);
-      await rejects(api.createClient({ name: "", googleClientId: "g", clientSecret: "s", redirectUri: REDIRECT_URI }, as(a.operator)), Code.InvalidArgument, /name/);
-      await rejects(api.createClient({ name: "x", googleClientId: "g", clientSecret: "s", redirectUri: "ftp://example.com/cb" }, as(a.operator)), Code.InvalidArgument, /redirect_uri must be an absolute http\(s\) URL/);
-      await rejects(api.createClient({ name: "x", googleClientId: "g", clientSecret: "s", redirectUri: "not a uri" }, as(a.operator)), Code.InvalidArgument, /redirect_uri/);
+      await rejects(
+        api.createClient({ name: "", googleClientId: "g", clientSecret: "s", redirectUri: REDIRECT_URI }, as(a.operator)),
+        Code.InvalidArgument,
+        /name/,
+      );
+      await rejects(
+        api.createClient({ name: "x", googleClientId: "g", clientSecret: "s", redirectUri: "ftp://example.com/cb" }, as(a.operator)),
+        Code.InvalidArgument,
+        /redirect_uri must be an absolute http\(s\) URL/,
+      );
+      await rejects(
+        api.createClient({ name: "x", googleClientId: "g", clientSecret: "s", redirectUri: "not a uri" }, as(a.operator)),
+        Code.InvalidArgument,
+        /redirect_uri/,
+      );
       await rejects(api.listClients({ pageSize: 501 }, admin), Code.InvalidArgument, /page_size/);
-      await rejects(api.getClient({ id: "00000000-0000-4000-8000-000000000000" }, admin), Code.NotFound, /client "00000000-0000-4000-8000-000000000000" not found/);
+      await rejects(
+        api.getClient({ id: "00000000-0000-4000-8000-000000000000" }, admin),
+        Code.NotFound,
+        /client "00000000-0000-4000-8000-000000000000" not found/,
+      );
     });
   });
 
@@ -121,7 +180,10 @@ describe("TokenService clients and branches", () => {
       await rejects(api.updateBranch({ id: branch.id, name: "x" }, as(a.reader)), Code.PermissionDenied, /reader/);
 
       const listed = await api.listBranches({ clientId }, as(a.reader));
-      assert.deepEqual(listed.branches.map((x) => x.id), [branch.id]);
+      assert.deepEqual(
+        listed.branches.map((x) => x.id),
+        [branch.id],
+      );
       await rejects(api.listBranches({ clientId }, as(b.reader)), Code.NotFound, /client/);
 
       await api.deleteBranch({ id: branch.id }, as(a.operator));
@@ -136,13 +198,21 @@ describe("TokenService clients and branches", () => {
       const ofB = (await api.createBranch(branchInput(theirs, "sec-A-1"), as(b.operator))).branch!;
       assert.notEqual(ofA.id, ofB.id);
       assert.equal(ofB.tenantId, b.id);
-      await rejects(api.createBranch(branchInput(theirs, "sec-A-1"), as(b.operator)), Code.AlreadyExists, /branch_id "sec-A-1" already exists in this tenant/);
+      await rejects(
+        api.createBranch(branchInput(theirs, "sec-A-1"), as(b.operator)),
+        Code.AlreadyExists,
+        /branch_id "sec-A-1" already exists in this tenant/,
+      );
 
       // the seed's by-branch-id route answers within the caller's tenant
       assert.equal((await api.getBranchByBranchId({ branchId: "sec-A-1" }, as(a.reader))).branch?.id, ofA.id);
       assert.equal((await api.getBranchByBranchId({ branchId: "sec-A-1" }, as(b.reader))).branch?.id, ofB.id);
       assert.equal((await api.getBranchByBranchId({ branchId: "sec-A-1", tenantId: b.id }, as(b.reader))).branch?.id, ofB.id);
-      await rejects(api.getBranchByBranchId({ branchId: "sec-A-1", tenantId: a.id }, as(b.reader)), Code.NotFound, /branch with branch_id "sec-A-1" not found/);
+      await rejects(
+        api.getBranchByBranchId({ branchId: "sec-A-1", tenantId: a.id }, as(b.reader)),
+        Code.NotFound,
+        /branch with branch_id "sec-A-1" not found/,
+      );
       // an admin sees every tenant, so it names one when the id is shared
       await rejects(api.getBranchByBranchId({ branchId: "sec-A-1" }, admin), Code.FailedPrecondition, /several tenants/);
       assert.equal((await api.getBranchByBranchId({ branchId: "sec-A-1", tenantId: a.id }, admin)).branch?.id, ofA.id);
@@ -153,9 +223,17 @@ describe("TokenService clients and branches", () => {
     it("validates the manager e-mail and the ids", async () => {
       const api = env.api[0];
       const clientId = await createOAuthClient(api, a.operator, DEMO_CLIENT, "validation");
-      await rejects(api.createBranch({ ...branchInput(clientId, "BR-X"), managerEmail: "not-an-email" }, as(a.operator)), Code.InvalidArgument, /manager_email/);
+      await rejects(
+        api.createBranch({ ...branchInput(clientId, "BR-X"), managerEmail: "not-an-email" }, as(a.operator)),
+        Code.InvalidArgument,
+        /manager_email/,
+      );
       await rejects(api.createBranch({ ...branchInput(clientId, "has space") }, as(a.operator)), Code.InvalidArgument, /branch_id/);
-      await rejects(api.createBranch({ ...branchInput(clientId, "BR-Y"), accountId: "accounts/1" }, as(a.operator)), Code.InvalidArgument, /account_id/);
+      await rejects(
+        api.createBranch({ ...branchInput(clientId, "BR-Y"), accountId: "accounts/1" }, as(a.operator)),
+        Code.InvalidArgument,
+        /account_id/,
+      );
       await rejects(api.createBranch(branchInput("00000000-0000-4000-8000-000000000000", "BR-Z"), as(a.operator)), Code.NotFound, /client/);
     });
   });
@@ -169,7 +247,9 @@ describe("TokenService clients and branches", () => {
 
       const created = await api.createApiKey({ tenantId: a.id, role: 3 /* reader */, name: "dashboard" }, admin);
       assert.match(created.key, /^rfk_[0-9a-f]{32}_[A-Za-z0-9_-]{43}$/);
-      const stored = (await env.dataSource.query("SELECT secret_hash FROM api_keys WHERE id = $1", [created.apiKey!.id])) as { secret_hash: string }[];
+      const stored = (await env.dataSource.query("SELECT secret_hash FROM api_keys WHERE id = $1", [created.apiKey!.id])) as {
+        secret_hash: string;
+      }[];
       assert.ok(!created.key.includes(stored[0].secret_hash));
       assert.ok((await api.listClients({}, as(created.key))).clients.length >= 0);
       const listed = await api.listApiKeys({ tenantId: a.id }, admin);
@@ -180,11 +260,19 @@ describe("TokenService clients and branches", () => {
       assert.ok(revoked.apiKey?.revokeTime);
       await rejects(api.revokeApiKey({ id: "00000000-0000-4000-8000-000000000000" }, admin), Code.NotFound, /API key/);
       await rejects(api.createApiKey({ role: 2 /* operator */ }, admin), Code.InvalidArgument, /tenant_id is required/);
-      await rejects(api.createApiKey({ tenantId: a.id, role: 1 /* admin */ }, admin), Code.InvalidArgument, /admin keys belong to no tenant/);
+      await rejects(
+        api.createApiKey({ tenantId: a.id, role: 1 /* admin */ }, admin),
+        Code.InvalidArgument,
+        /admin keys belong to no tenant/,
+      );
       await rejects(api.createApiKey({ tenantId: a.id, role: 0 }, admin), Code.InvalidArgument, /role/);
       assert.ok((await api.listTenants({}, admin)).tenants.some((t) => t.id === a.id));
       await rejects(api.listTenants({}), Code.Unauthenticated, /API key/);
-      await rejects(api.listTenants({}, as("rfk_00000000000000000000000000000000_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")), Code.Unauthenticated, /invalid or revoked API key/);
+      await rejects(
+        api.listTenants({}, as("rfk_00000000000000000000000000000000_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")),
+        Code.Unauthenticated,
+        /invalid or revoked API key/,
+      );
     });
   });
 });

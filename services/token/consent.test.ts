@@ -3,7 +3,19 @@ import { createHash, randomBytes } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ConnectionStatus } from "../../gen/reviewflow/token/v1/resources_pb.js";
 import { TokenEventType } from "../../gen/reviewflow/reviews/v1/events_pb.js";
-import { admin, as, connect, consentAt, createOAuthClient, createTenant, nextTokenEvent, OTHER_CLIENT, REDIRECT_URI, rejects, useTokenEnv } from "../../test/helpers/token-service.js";
+import {
+  admin,
+  as,
+  connect,
+  consentAt,
+  createOAuthClient,
+  createTenant,
+  nextTokenEvent,
+  OTHER_CLIENT,
+  REDIRECT_URI,
+  rejects,
+  useTokenEnv,
+} from "../../test/helpers/token-service.js";
 
 const code = (err: unknown) => ConnectError.from(err).code;
 describe("TokenService consent flow", () => {
@@ -76,7 +88,11 @@ describe("TokenService consent flow", () => {
     const theirStart = await api.startOAuth({ clientId: theirs }, as(other.operator));
     const theirConsent = await consentAt(theirStart.authorizationUrl);
     // their code with my state: Google refuses, since the code was issued to another OAuth client
-    await rejects(api.completeOAuth({ code: theirConsent.code, state: myStart.state }), Code.InvalidArgument, /Google rejected the authorization code/);
+    await rejects(
+      api.completeOAuth({ code: theirConsent.code, state: myStart.state }),
+      Code.InvalidArgument,
+      /Google rejected the authorization code/,
+    );
     assert.equal((await api.getConnectionStatus({ clientId: mine }, as(tenant.operator))).status, ConnectionStatus.NOT_CONNECTED);
     assert.equal((await api.getConnectionStatus({ clientId: theirs }, as(other.operator))).status, ConnectionStatus.NOT_CONNECTED);
   });
@@ -132,7 +148,11 @@ describe("TokenService consent flow", () => {
     const api = env.api[0];
     await rejects(api.completeOAuth({ code: "", state: "s" }), Code.InvalidArgument, /code/);
     await rejects(api.openLoginLink({ clientId: "not-a-uuid", link: "x".repeat(20) }), Code.InvalidArgument, /client_id/);
-    await rejects(api.startOAuth({ clientId: "8e3a7f9c-0000-4000-8000-000000000000" }, admin), Code.NotFound, /client "8e3a7f9c-0000-4000-8000-000000000000" not found/);
+    await rejects(
+      api.startOAuth({ clientId: "8e3a7f9c-0000-4000-8000-000000000000" }, admin),
+      Code.NotFound,
+      /client "8e3a7f9c-0000-4000-8000-000000000000" not found/,
+    );
     assert.equal(code(await api.startOAuth({ clientId: "x" }, admin).catch((e: unknown) => e)), Code.InvalidArgument);
   });
 

@@ -176,7 +176,12 @@ export function classify(err: unknown): GoogleOAuthError {
   const oauthError = failure.oauth.error;
   if (status === undefined) {
     // no HTTP answer at all: timeout, refused connection, DNS
-    return new GoogleOAuthError("transient", failure.oauth.networkCode ?? "network_error", "no answer from Google's token endpoint", undefined);
+    return new GoogleOAuthError(
+      "transient",
+      failure.oauth.networkCode ?? "network_error",
+      "no answer from Google's token endpoint",
+      undefined,
+    );
   }
   if (failure.kind === "transient") return new GoogleOAuthError("transient", oauthError ?? `http_${status}`, description, status);
   if (oauthError === "invalid_grant") return new GoogleOAuthError("invalid_grant", oauthError, description, status);

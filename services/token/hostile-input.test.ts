@@ -1,7 +1,16 @@
 import assert from "node:assert/strict";
 import { Code } from "@connectrpc/connect";
 import { FORGED_PAGE_TOKENS, NUL } from "../../test/helpers/index.js";
-import { admin, as, createOAuthClient, createTenant, DEMO_CLIENT, REDIRECT_URI, rejects, useTokenEnv } from "../../test/helpers/token-service.js";
+import {
+  admin,
+  as,
+  createOAuthClient,
+  createTenant,
+  DEMO_CLIENT,
+  REDIRECT_URI,
+  rejects,
+  useTokenEnv,
+} from "../../test/helpers/token-service.js";
 
 describe("TokenService refuses input Postgres cannot hold", () => {
   const env = useTokenEnv();
@@ -13,15 +22,18 @@ describe("TokenService refuses input Postgres cannot hold", () => {
     const api = env.api[0];
     a = await createTenant(api, "hostile-a");
     clientId = await createOAuthClient(api, a.operator, DEMO_CLIENT, "hostile");
-    branchId = (await api.createBranch(
-      { clientId, branchId: "H-1", name: "H", accountId: "1", locationId: "2", managerEmail: "m@example.com" },
-      as(a.operator),
-    )).branch!.id;
+    branchId = (
+      await api.createBranch(
+        { clientId, branchId: "H-1", name: "H", accountId: "1", locationId: "2", managerEmail: "m@example.com" },
+        as(a.operator),
+      )
+    ).branch!.id;
   });
 
   it("answers INVALID_ARGUMENT naming the field for a NUL in any string field of any RPC, and stores nothing", async () => {
     const api = env.api[0];
-    const nul = (call: Promise<unknown>, field: string) => rejects(call, Code.InvalidArgument, new RegExp(`${field.replace(/[[\]]/g, "\\$&")}: must not contain NUL`));
+    const nul = (call: Promise<unknown>, field: string) =>
+      rejects(call, Code.InvalidArgument, new RegExp(`${field.replace(/[[\]]/g, "\\$&")}: must not contain NUL`));
     const client = { name: "c", googleClientId: DEMO_CLIENT.id, clientSecret: "s", redirectUri: REDIRECT_URI };
     const branch = { clientId, branchId: "H-2", name: "b", accountId: "1", locationId: "2", managerEmail: "m@example.com" };
     await nul(api.createTenant({ name: `t${NUL}` }, admin), "name");

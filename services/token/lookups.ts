@@ -23,13 +23,21 @@ export async function findVisibleBranch(manager: EntityManager, caller: Caller, 
  * tenant (naming another tenant is NOT_FOUND, like a missing branch), or within `tenantId` for
  * admin keys, which must name it when several tenants use the id.
  */
-export async function findBranchByBranchId(manager: EntityManager, caller: Caller, branchId: string, tenantId?: string): Promise<BranchRow> {
+export async function findBranchByBranchId(
+  manager: EntityManager,
+  caller: Caller,
+  branchId: string,
+  tenantId?: string,
+): Promise<BranchRow> {
   const scope = tenantScope(caller);
   const missing = () => new NotFoundError("branch with branch_id", branchId);
   if (scope !== undefined && tenantId && tenantId !== scope) throw missing();
   const tenant = scope ?? tenantId;
   const rows = await manager.find(BranchRow, { where: tenant === undefined ? { branchId } : { branchId, tenantId: tenant }, take: 2 });
   if (rows.length === 0) throw missing();
-  if (rows.length > 1) throw new FailedPreconditionError(`branch_id "${branchId}" is used by several tenants: name the tenant, or use the branch's reviewflow id`);
+  if (rows.length > 1)
+    throw new FailedPreconditionError(
+      `branch_id "${branchId}" is used by several tenants: name the tenant, or use the branch's reviewflow id`,
+    );
   return rows[0];
 }

@@ -22,7 +22,13 @@ const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 function decode(token: string): Cursor {
   try {
     const cursor = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as Partial<Cursor>;
-    if (typeof cursor.t === "string" && CURSOR_TIME.test(cursor.t) && isTimestamp(cursor.t) && typeof cursor.i === "string" && isUuid(cursor.i)) {
+    if (
+      typeof cursor.t === "string" &&
+      CURSOR_TIME.test(cursor.t) &&
+      isTimestamp(cursor.t) &&
+      typeof cursor.i === "string" &&
+      isUuid(cursor.i)
+    ) {
       return { t: cursor.t, i: cursor.i };
     }
   } catch {

@@ -57,7 +57,10 @@ describe("TokenService secrecy", () => {
       }
     }
     assert.ok(scanned > 20, `scanned only ${scanned} values`);
-    const sealed = (await env.dataSource.query(`SELECT access_token, refresh_token FROM tokens`)) as { access_token: string; refresh_token: string }[];
+    const sealed = (await env.dataSource.query(`SELECT access_token, refresh_token FROM tokens`)) as {
+      access_token: string;
+      refresh_token: string;
+    }[];
     for (const row of sealed) {
       assert.match(row.access_token, /^v1\.[A-Za-z0-9_-]+\./);
       assert.match(row.refresh_token, /^v1\.[A-Za-z0-9_-]+\./);
@@ -72,7 +75,9 @@ describe("TokenService secrecy", () => {
 
   it("keeps secrets out of error messages", async () => {
     const api = env.api[0];
-    const err = ConnectError.from(await api.completeOAuth({ code: "4/0AbCdEfGhIjKlMnOp-secret-code", state: spentState }).catch((e: unknown) => e));
+    const err = ConnectError.from(
+      await api.completeOAuth({ code: "4/0AbCdEfGhIjKlMnOp-secret-code", state: spentState }).catch((e: unknown) => e),
+    );
     assert.equal(err.code, Code.InvalidArgument);
     for (const secret of secrets) assert.ok(!err.rawMessage.includes(secret));
     assert.ok(!err.rawMessage.includes("4/0AbCdEfGhIjKlMnOp-secret-code"));

@@ -63,8 +63,14 @@ describe("services/token/main.ts", () => {
     this.timeout(30_000);
     const child = spawn(process.execPath, ["--import", "tsx", "services/token/main.ts"], {
       env: {
-        ...process.env, DATABASE_URL: databaseUrl, NATS_URL: TEST_NATS_URL, NATS_NAMESPACE: namespace, TOKEN_PORT: "0",
-        TOKEN_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, ADMIN_API_KEY: TEST_ADMIN_KEY, LOG_LEVEL: "info",
+        ...process.env,
+        DATABASE_URL: databaseUrl,
+        NATS_URL: TEST_NATS_URL,
+        NATS_NAMESPACE: namespace,
+        TOKEN_PORT: "0",
+        TOKEN_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+        ADMIN_API_KEY: TEST_ADMIN_KEY,
+        LOG_LEVEL: "info",
       },
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -21,7 +21,9 @@ import { createTokenCache } from "./token-cache.js";
 import { createTokenManager } from "./token-manager.js";
 
 /** The sections the TokenService reads: its own, Google's, the keys, every port's HTTP settings, and the gateway's public URL (login links). */
-export type TokenServiceConfig = Pick<Config, "postgres" | "google" | "secrets" | "http" | "token"> & { gateway: Pick<Config["gateway"], "publicUrl"> };
+export type TokenServiceConfig = Pick<Config, "postgres" | "google" | "secrets" | "http" | "token"> & {
+  gateway: Pick<Config["gateway"], "publicUrl">;
+};
 
 export interface TokenServiceOptions {
   config: TokenServiceConfig;
@@ -71,9 +73,22 @@ export function createTokenService(options: TokenServiceOptions): TokenServiceIn
     logger,
     authenticator: createApiKeyStore({ dataSource, bootstrapAdminKey: config.secrets.adminApiKey }),
   });
-  const server = createRpcServer({ services: [TokenService], routes, interceptors, logger, metrics: registry, timeouts: config.http.timeouts });
+  const server = createRpcServer({
+    services: [TokenService],
+    routes,
+    interceptors,
+    logger,
+    metrics: registry,
+    timeouts: config.http.timeouts,
+  });
   const sweeper = createTokenSweeper({
-    dataSource, tokens, clock, logger, metrics, intervalMs: settings.sweepIntervalMs, refreshWindowMs: settings.refreshWindowMs,
+    dataSource,
+    tokens,
+    clock,
+    logger,
+    metrics,
+    intervalMs: settings.sweepIntervalMs,
+    refreshWindowMs: settings.refreshWindowMs,
   });
   // listen on the same database the pool uses (tests open per-suite databases)
   const databaseUrl = (dataSource.options as PostgresConnectionOptions).url ?? config.postgres.url;

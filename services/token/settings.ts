@@ -36,7 +36,10 @@ export interface TokenSettings {
 }
 
 /** The TokenService's settings from its config sections, with the fixed timings of DESIGN.md. */
-export function tokenSettings(config: Pick<Config, "google" | "token"> & { gateway: Pick<Config["gateway"], "publicUrl"> }, overrides: Partial<TokenSettings> = {}): TokenSettings {
+export function tokenSettings(
+  config: Pick<Config, "google" | "token"> & { gateway: Pick<Config["gateway"], "publicUrl"> },
+  overrides: Partial<TokenSettings> = {},
+): TokenSettings {
   return {
     refreshWindowMs: config.token.refreshWindowSeconds * 1000,
     stateTtlMs: 10 * 60_000,

@@ -3,7 +3,13 @@ import { createTokenCache, type CachedToken } from "./token-cache.js";
 import { createLimiter } from "./limiter.js";
 import { cooldownMs } from "./token-errors.js";
 
-const entry = (serveUntil: number): CachedToken => ({ accessToken: "t", tenantId: "x", expiresAt: serveUntil + 300_000, scopes: [], serveUntil });
+const entry = (serveUntil: number): CachedToken => ({
+  accessToken: "t",
+  tenantId: "x",
+  expiresAt: serveUntil + 300_000,
+  scopes: [],
+  serveUntil,
+});
 
 describe("token cache", () => {
   it("serves an entry until its serveUntil, capped by the cache TTL", () => {
@@ -44,12 +50,30 @@ describe("token cache", () => {
 
 describe("refresh cooldown", () => {
   it("grows exponentially per failure, capped, with bounded jitter", () => {
-    assert.equal(cooldownMs(1, 5_000, 300_000, () => 0.5), 5_000);
-    assert.equal(cooldownMs(2, 5_000, 300_000, () => 0.5), 10_000);
-    assert.equal(cooldownMs(5, 5_000, 300_000, () => 0.5), 80_000);
-    assert.equal(cooldownMs(40, 5_000, 300_000, () => 0.5), 300_000);
-    assert.equal(cooldownMs(1, 5_000, 300_000, () => 0), 4_000);
-    assert.equal(cooldownMs(1, 5_000, 300_000, () => 1), 6_000);
+    assert.equal(
+      cooldownMs(1, 5_000, 300_000, () => 0.5),
+      5_000,
+    );
+    assert.equal(
+      cooldownMs(2, 5_000, 300_000, () => 0.5),
+      10_000,
+    );
+    assert.equal(
+      cooldownMs(5, 5_000, 300_000, () => 0.5),
+      80_000,
+    );
+    assert.equal(
+      cooldownMs(40, 5_000, 300_000, () => 0.5),
+      300_000,
+    );
+    assert.equal(
+      cooldownMs(1, 5_000, 300_000, () => 0),
+      4_000,
+    );
+    assert.equal(
+      cooldownMs(1, 5_000, 300_000, () => 1),
+      6_000,
+    );
   });
 });
 
@@ -59,15 +83,16 @@ describe("limiter", () => {
     let running = 0;
     let peak = 0;
     const order: number[] = [];
-    const task = (i: number) => limiter.run(async () => {
-      running += 1;
-      peak = Math.max(peak, running);
-      await new Promise((resolve) => setImmediate(resolve));
-      order.push(i);
-      running -= 1;
-      // a newcomer queued the moment this task's slot is handed over
-      if (i === 0) void task(99);
-    });
+    const task = (i: number) =>
+      limiter.run(async () => {
+        running += 1;
+        peak = Math.max(peak, running);
+        await new Promise((resolve) => setImmediate(resolve));
+        order.push(i);
+        running -= 1;
+        // a newcomer queued the moment this task's slot is handed over
+        if (i === 0) void task(99);
+      });
     await Promise.all([0, 1, 2, 3, 4].map(task));
     await limiter.run(async () => undefined);
     assert.equal(peak, 2);

@@ -26,11 +26,15 @@ export function statusError(state: TokenState): DomainError | undefined {
   const id = state.clientId;
   switch (state.status) {
     case "connected":
-      return state.hasTokens ? undefined : new FailedPreconditionError(`client ${id} has no stored tokens: complete the consent flow (StartOAuth)`);
+      return state.hasTokens
+        ? undefined
+        : new FailedPreconditionError(`client ${id} has no stored tokens: complete the consent flow (StartOAuth)`);
     case "not_connected":
       return new FailedPreconditionError(`client ${id} is not connected: complete the consent flow (StartOAuth) first`);
     case "needs_reauth":
-      return new FailedPreconditionError(`client ${id} needs re-consent: ${state.statusReason || "Google refused the refresh token"}; run the consent flow again (StartOAuth)`);
+      return new FailedPreconditionError(
+        `client ${id} needs re-consent: ${state.statusReason || "Google refused the refresh token"}; run the consent flow again (StartOAuth)`,
+      );
     case "revoked":
       return new FailedPreconditionError(`client ${id} was revoked: run the consent flow again (StartOAuth) to reconnect`);
     default:
@@ -54,6 +58,8 @@ export function openSealed(box: SecretBox, sealed: string, aad: string, what: st
   } catch (err) {
     if (!(err instanceof DecryptionError)) throw err;
     logger?.warn("stored secret cannot be decrypted", { what, err });
-    throw new FailedPreconditionError(`${what} cannot be decrypted with the configured encryption keys; store it again (UpdateClient or the consent flow)`);
+    throw new FailedPreconditionError(
+      `${what} cannot be decrypted with the configured encryption keys; store it again (UpdateClient or the consent flow)`,
+    );
   }
 }

@@ -13,7 +13,16 @@ import type { Clock, TokenSettings } from "./settings.js";
 import type { CacheTicket, TokenCache } from "./token-cache.js";
 import { createLimiter } from "./limiter.js";
 import { cooldownMs, openSealed, RefreshCoolingDownError, statusError } from "./token-errors.js";
-import { lockState, metadataOf, notifyChange, readState, recordFailure, saveRefreshed, setClientStatus, type TokenState } from "./token-store.js";
+import {
+  lockState,
+  metadataOf,
+  notifyChange,
+  readState,
+  recordFailure,
+  saveRefreshed,
+  setClientStatus,
+  type TokenState,
+} from "./token-store.js";
 
 /**
  * Hands out access tokens and refreshes them: exactly one refresh per expiry, however many
@@ -90,12 +99,23 @@ export function createTokenManager(deps: TokenManagerDeps): TokenManager {
   }
 
   const openAccess = (state: TokenState) =>
-    openSealed(box, state.sealedAccessToken ?? "", aad.accessToken(state.clientId), `the access token of client ${state.clientId}`, deps.logger);
+    openSealed(
+      box,
+      state.sealedAccessToken ?? "",
+      aad.accessToken(state.clientId),
+      `the access token of client ${state.clientId}`,
+      deps.logger,
+    );
 
   function serve(state: TokenState, ticket: CacheTicket, serveUntil: number, source: UsableToken["source"]): UsableToken {
     const accessToken = openAccess(state);
     const expiresAt = state.expiresAt ?? new Date(0);
-    cache.put(state.clientId, ticket, { accessToken, tenantId: state.tenantId, expiresAt: expiresAt.getTime(), scopes: state.scopes, serveUntil }, clock.now());
+    cache.put(
+      state.clientId,
+      ticket,
+      { accessToken, tenantId: state.tenantId, expiresAt: expiresAt.getTime(), scopes: state.scopes, serveUntil },
+      clock.now(),
+    );
     return { accessToken, expiresAt, scopes: state.scopes, refreshed: false, source };
   }
 
@@ -103,7 +123,8 @@ export function createTokenManager(deps: TokenManagerDeps): TokenManager {
   function duringCooldown(state: TokenState, ticket: CacheTicket, retryAfter: number): UsableToken {
     const now = clock.now();
     const expiresAt = state.expiresAt?.getTime() ?? 0;
-    if (expiresAt - now >= settings.minUsableMs) return serve(state, ticket, Math.min(retryAfter, expiresAt - settings.minUsableMs), "database");
+    if (expiresAt - now >= settings.minUsableMs)
+      return serve(state, ticket, Math.min(retryAfter, expiresAt - settings.minUsableMs), "database");
     throw new RefreshCoolingDownError(state.clientId, state.lastError, retryAfter - now);
   }
 
@@ -114,55 +135,89 @@ export function createTokenManager(deps: TokenManagerDeps): TokenManager {
   }
 
   async function refreshLocked(clientId: string, request: RefreshRequest): Promise<LockedOutcome> {
-    return db.run(() => dataSource.transaction(async (m): Promise<LockedOutcome> => {
-      const state = await lockState(m, clientId, request.skipLocked);
-      if (!state) return { kind: "none" };
-      const invalid = statusError(state);
-      if (invalid) return { kind: "error", error: invalid };
-      const now = clock.now();
-      const { mode } = request;
-      // re-read inside the lock: another caller or instance may have refreshed while we waited
-      if (mode.kind === "due" && (state.expiresAt?.getTime() ?? 0) - now > mode.thresholdMs) return { kind: "fresh", state };
-      if (mode.kind === "force" && (state.lastRefreshAt?.getTime() ?? -Infinity) > mode.requestedAt) return { kind: "fresh", state };
-      if (state.retryAfter && state.retryAfter.getTime() > now) return { kind: "cooldown", state };
-      if (!state.sealedRefreshToken) {
-        return { kind: "error", error: new FailedPreconditionError(`client ${clientId} has no refresh token stored: run the consent flow again (StartOAuth)`) };
-      }
-      const creds = {
-        googleClientId: state.googleClientId,
-        clientSecret: openSealed(box, state.sealedClientSecret, aad.clientSecret(clientId), `the client secret of client ${clientId}`, deps.logger),
-      };
-      const refreshToken = openSealed(box, state.sealedRefreshToken, aad.refreshToken(clientId), `the refresh token of client ${clientId}`, deps.logger);
-      let answer: GoogleTokens;
-      try {
-        answer = await deps.google.refresh(creds, refreshToken);
-      } catch (err) {
-        const failure = classify(err);
-        const at = new Date(clock.now());
-        const lastError = `${failure.oauthError}${failure.description ? `: ${failure.description}` : ""}`;
-        if (failure.kind === "invalid_grant") {
-          const reason = `Google refused the refresh token (${lastError})`;
-          await setClientStatus(m, { clientId, status: "needs_reauth", reason, now: at });
-          await recordFailure(m, { clientId, error: lastError, retryAfter: null, now: at });
-          await writeAudit(m, { tenantId: state.tenantId, actor: "google", action: "token.needs_reauth", targetType: "client", targetId: clientId, details: { error: failure.oauthError, trigger: request.trigger } });
-          await notifyChange(m, clientId);
-          return { kind: "needs_reauth", state, reason, at };
+    return db.run(() =>
+      dataSource.transaction(async (m): Promise<LockedOutcome> => {
+        const state = await lockState(m, clientId, request.skipLocked);
+        if (!state) return { kind: "none" };
+        const invalid = statusError(state);
+        if (invalid) return { kind: "error", error: invalid };
+        const now = clock.now();
+        const { mode } = request;
+        // re-read inside the lock: another caller or instance may have refreshed while we waited
+        if (mode.kind === "due" && (state.expiresAt?.getTime() ?? 0) - now > mode.thresholdMs) return { kind: "fresh", state };
+        if (mode.kind === "force" && (state.lastRefreshAt?.getTime() ?? -Infinity) > mode.requestedAt) return { kind: "fresh", state };
+        if (state.retryAfter && state.retryAfter.getTime() > now) return { kind: "cooldown", state };
+        if (!state.sealedRefreshToken) {
+          return {
+            kind: "error",
+            error: new FailedPreconditionError(`client ${clientId} has no refresh token stored: run the consent flow again (StartOAuth)`),
+          };
         }
-        const retryAfter = new Date(at.getTime() + cooldownMs(state.failureCount + 1, settings.cooldownBaseMs, settings.cooldownMaxMs));
-        await recordFailure(m, { clientId, error: lastError, retryAfter, now: at });
-        return { kind: "failed", state: { ...state, lastError, retryAfter }, failure, retryAfter };
-      }
-      // Google kept the refresh token: re-seal ours only when it was sealed with a retired key
-      const tokens = answer.refreshToken || !box.isStale(state.sealedRefreshToken) ? answer : { ...answer, refreshToken };
-      const at = new Date(clock.now());
-      const expiresAt = await saveRefreshed(m, box, { clientId, tokens, now: at });
-      await writeAudit(m, {
-        tenantId: state.tenantId, actor: request.actor, action: "token.refresh", targetType: "client", targetId: clientId,
-        details: { trigger: request.trigger, expires_at: expiresAt.toISOString() },
-      });
-      const scopes = tokens.scopes.length > 0 ? tokens.scopes : state.scopes;
-      return { kind: "refreshed", state: { ...state, refreshCount: state.refreshCount + 1 }, accessToken: tokens.accessToken, expiresAt, scopes };
-    }));
+        const creds = {
+          googleClientId: state.googleClientId,
+          clientSecret: openSealed(
+            box,
+            state.sealedClientSecret,
+            aad.clientSecret(clientId),
+            `the client secret of client ${clientId}`,
+            deps.logger,
+          ),
+        };
+        const refreshToken = openSealed(
+          box,
+          state.sealedRefreshToken,
+          aad.refreshToken(clientId),
+          `the refresh token of client ${clientId}`,
+          deps.logger,
+        );
+        let answer: GoogleTokens;
+        try {
+          answer = await deps.google.refresh(creds, refreshToken);
+        } catch (err) {
+          const failure = classify(err);
+          const at = new Date(clock.now());
+          const lastError = `${failure.oauthError}${failure.description ? `: ${failure.description}` : ""}`;
+          if (failure.kind === "invalid_grant") {
+            const reason = `Google refused the refresh token (${lastError})`;
+            await setClientStatus(m, { clientId, status: "needs_reauth", reason, now: at });
+            await recordFailure(m, { clientId, error: lastError, retryAfter: null, now: at });
+            await writeAudit(m, {
+              tenantId: state.tenantId,
+              actor: "google",
+              action: "token.needs_reauth",
+              targetType: "client",
+              targetId: clientId,
+              details: { error: failure.oauthError, trigger: request.trigger },
+            });
+            await notifyChange(m, clientId);
+            return { kind: "needs_reauth", state, reason, at };
+          }
+          const retryAfter = new Date(at.getTime() + cooldownMs(state.failureCount + 1, settings.cooldownBaseMs, settings.cooldownMaxMs));
+          await recordFailure(m, { clientId, error: lastError, retryAfter, now: at });
+          return { kind: "failed", state: { ...state, lastError, retryAfter }, failure, retryAfter };
+        }
+        // Google kept the refresh token: re-seal ours only when it was sealed with a retired key
+        const tokens = answer.refreshToken || !box.isStale(state.sealedRefreshToken) ? answer : { ...answer, refreshToken };
+        const at = new Date(clock.now());
+        const expiresAt = await saveRefreshed(m, box, { clientId, tokens, now: at });
+        await writeAudit(m, {
+          tenantId: state.tenantId,
+          actor: request.actor,
+          action: "token.refresh",
+          targetType: "client",
+          targetId: clientId,
+          details: { trigger: request.trigger, expires_at: expiresAt.toISOString() },
+        });
+        const scopes = tokens.scopes.length > 0 ? tokens.scopes : state.scopes;
+        return {
+          kind: "refreshed",
+          state: { ...state, refreshCount: state.refreshCount + 1 },
+          accessToken: tokens.accessToken,
+          expiresAt,
+          scopes,
+        };
+      }),
+    );
   }
 
   const read = (clientId: string) => db.run(() => readState(dataSource.manager, clientId));
@@ -189,25 +244,60 @@ export function createTokenManager(deps: TokenManagerDeps): TokenManager {
       case "refreshed": {
         count("success", request.trigger);
         const { state, accessToken, expiresAt, scopes } = outcome;
-        cache.put(clientId, request.ticket, { accessToken, tenantId: state.tenantId, expiresAt: expiresAt.getTime(), scopes, serveUntil: expiresAt.getTime() - settings.refreshWindowMs }, clock.now());
-        await deps.events.publish({ event: "refreshed", clientId, tenantId: state.tenantId, at: new Date(clock.now()), expiresAt, dedupeKey: String(state.refreshCount) });
+        cache.put(
+          clientId,
+          request.ticket,
+          {
+            accessToken,
+            tenantId: state.tenantId,
+            expiresAt: expiresAt.getTime(),
+            scopes,
+            serveUntil: expiresAt.getTime() - settings.refreshWindowMs,
+          },
+          clock.now(),
+        );
+        await deps.events.publish({
+          event: "refreshed",
+          clientId,
+          tenantId: state.tenantId,
+          at: new Date(clock.now()),
+          expiresAt,
+          dedupeKey: String(state.refreshCount),
+        });
         return { accessToken, expiresAt, scopes, refreshed: true, source: "refresh" };
       }
       case "needs_reauth": {
         count("invalid_grant", request.trigger);
         cache.evict(clientId);
         deps.logger.warn("client needs re-consent", { client_id: clientId, reason: outcome.reason });
-        await deps.events.publish({ event: "needs_reauth", clientId, tenantId: outcome.state.tenantId, at: outcome.at, reason: outcome.reason, dedupeKey: String(outcome.at.getTime()) });
-        throw new FailedPreconditionError(`client ${clientId} needs re-consent: ${outcome.reason}; run the consent flow again (StartOAuth)`);
+        await deps.events.publish({
+          event: "needs_reauth",
+          clientId,
+          tenantId: outcome.state.tenantId,
+          at: outcome.at,
+          reason: outcome.reason,
+          dedupeKey: String(outcome.at.getTime()),
+        });
+        throw new FailedPreconditionError(
+          `client ${clientId} needs re-consent: ${outcome.reason}; run the consent flow again (StartOAuth)`,
+        );
       }
       case "failed": {
         const { failure, state } = outcome;
         count(failure.kind, request.trigger);
-        deps.logger.warn("token refresh failed at Google", { client_id: clientId, error: failure.oauthError, status: failure.status, retry_after: outcome.retryAfter.toISOString() });
+        deps.logger.warn("token refresh failed at Google", {
+          client_id: clientId,
+          error: failure.oauthError,
+          status: failure.status,
+          retry_after: outcome.retryAfter.toISOString(),
+        });
         if (failure.kind !== "transient") {
-          throw new FailedPreconditionError(`Google rejected the refresh for client ${clientId} (${state.lastError}): check the client's Google client id and secret (UpdateClient)`);
+          throw new FailedPreconditionError(
+            `Google rejected the refresh for client ${clientId} (${state.lastError}): check the client's Google client id and secret (UpdateClient)`,
+          );
         }
-        if (request.mode.kind === "force") throw new RefreshCoolingDownError(clientId, state.lastError, outcome.retryAfter.getTime() - clock.now());
+        if (request.mode.kind === "force")
+          throw new RefreshCoolingDownError(clientId, state.lastError, outcome.retryAfter.getTime() - clock.now());
         return duringCooldown(state, request.ticket, outcome.retryAfter.getTime());
       }
     }
@@ -256,7 +346,13 @@ export function createTokenManager(deps: TokenManagerDeps): TokenManager {
     async refreshIfDue(clientId, horizonMs) {
       const ticket = cache.ticket(clientId);
       try {
-        const outcome = await refresh(clientId, { mode: { kind: "due", thresholdMs: horizonMs }, trigger: "sweeper", actor: "system", ticket, skipLocked: true });
+        const outcome = await refresh(clientId, {
+          mode: { kind: "due", thresholdMs: horizonMs },
+          trigger: "sweeper",
+          actor: "system",
+          ticket,
+          skipLocked: true,
+        });
         return outcome.refreshed ? "refreshed" : "fresh";
       } catch (err) {
         if (err instanceof NotFoundError) return "skipped";

@@ -83,12 +83,20 @@ describe("TokenService tokens", () => {
       const { clientId } = await connectedClient();
       // a ciphertext moved to another column fails authentication (its associated data differs)
       await env.dataSource.query("UPDATE tokens SET access_token = refresh_token WHERE client_id = $1", [clientId]);
-      await rejects(env.api[0].validateToken({ clientId }, as(tenant.service)), Code.FailedPrecondition, /access token of client .* cannot be decrypted/);
+      await rejects(
+        env.api[0].validateToken({ clientId }, as(tenant.service)),
+        Code.FailedPrecondition,
+        /access token of client .* cannot be decrypted/,
+      );
     });
 
     it("answers FAILED_PRECONDITION for a client that never connected", async () => {
       const clientId = await createOAuthClient(env.api[0], tenant.operator, GOOGLE_CLIENTS[19], "unconnected");
-      await rejects(env.api[0].validateToken({ clientId }, as(tenant.service)), Code.FailedPrecondition, /is not connected: complete the consent flow/);
+      await rejects(
+        env.api[0].validateToken({ clientId }, as(tenant.service)),
+        Code.FailedPrecondition,
+        /is not connected: complete the consent flow/,
+      );
     });
 
     it("lets only admin and service keys read a token, and only their tenant's", async () => {
@@ -96,7 +104,11 @@ describe("TokenService tokens", () => {
       const outsider = await createTenant(env.api[0], "tokens-outsider");
       await rejects(env.api[0].validateToken({ clientId }, as(tenant.operator)), Code.PermissionDenied, /may not read access tokens/);
       await rejects(env.api[0].validateToken({ clientId }, as(tenant.reader)), Code.PermissionDenied, /may not read access tokens/);
-      await rejects(env.api[0].validateToken({ clientId }, as(outsider.service)), Code.NotFound, new RegExp(`client "${clientId}" not found`));
+      await rejects(
+        env.api[0].validateToken({ clientId }, as(outsider.service)),
+        Code.NotFound,
+        new RegExp(`client "${clientId}" not found`),
+      );
       // also once the token sits in this instance's cache
       await env.api[0].validateToken({ clientId }, as(tenant.service));
       await rejects(env.api[0].validateToken({ clientId }, as(outsider.service)), Code.NotFound, /not found/);
@@ -121,7 +133,9 @@ describe("TokenService tokens", () => {
     });
 
     async function sealedRefreshToken(clientId: string): Promise<string> {
-      const rows = (await env.dataSource.query("SELECT refresh_token FROM tokens WHERE client_id = $1", [clientId])) as { refresh_token: string }[];
+      const rows = (await env.dataSource.query("SELECT refresh_token FROM tokens WHERE client_id = $1", [clientId])) as {
+        refresh_token: string;
+      }[];
       return rows[0].refresh_token;
     }
   });
@@ -131,7 +145,11 @@ describe("TokenService tokens", () => {
       const { clientId, google, tokenRequests } = await connectedClient();
       env.emulator.controls.revokeGrants({ client_id: google.id });
       leaving(WINDOW_MS - 60_000);
-      await rejects(env.api[0].validateToken({ clientId }, as(tenant.service)), Code.FailedPrecondition, new RegExp(`client ${clientId} needs re-consent: .*invalid_grant`));
+      await rejects(
+        env.api[0].validateToken({ clientId }, as(tenant.service)),
+        Code.FailedPrecondition,
+        new RegExp(`client ${clientId} needs re-consent: .*invalid_grant`),
+      );
       const status = await env.api[1].getConnectionStatus({ clientId }, as(tenant.reader));
       assert.equal(status.status, ConnectionStatus.NEEDS_REAUTH);
       assert.match(status.reason, /invalid_grant/);
@@ -196,9 +214,14 @@ describe("TokenService tokens", () => {
       assert.equal(env.emulator.controls.stats().revocations, revocations + 1);
       const tokeninfo = await fetch(`${env.emulator.url}/tokeninfo?access_token=${encodeURIComponent(cached.accessToken)}`);
       assert.equal(tokeninfo.status, 400);
-      await eventually(() => env.instances[1].deps.cache.get(clientId, env.clock.now()) === undefined, "instance 1 to drop its cached token");
+      await eventually(
+        () => env.instances[1].deps.cache.get(clientId, env.clock.now()) === undefined,
+        "instance 1 to drop its cached token",
+      );
       await rejects(env.api[1].validateToken({ clientId }, as(tenant.service)), Code.FailedPrecondition, /was revoked/);
-      const rows = (await env.dataSource.query("SELECT count(*)::int AS n FROM tokens WHERE client_id = $1", [clientId])) as { n: number }[];
+      const rows = (await env.dataSource.query("SELECT count(*)::int AS n FROM tokens WHERE client_id = $1", [clientId])) as {
+        n: number;
+      }[];
       assert.equal(rows[0].n, 0);
       assert.equal((await nextTokenEvent(env.streams, clientId, "revoked")).type, TokenEventType.REVOKED);
       const again = await env.api[0].revokeToken({ clientId }, as(tenant.operator));

@@ -10,7 +10,10 @@ import type { GoogleEndpoints } from "../../lib/config/index.js";
  * version of each review, deleted ones dropped. Checks the stream's own promises on the way:
  * every event once, one review's versions in increasing order, and no event that changes nothing.
  */
-export function replay(events: ReviewEvent[], clientId: string): { live: Map<string, Review>; deletedEvents: string[]; spurious: string[] } {
+export function replay(
+  events: ReviewEvent[],
+  clientId: string,
+): { live: Map<string, Review>; deletedEvents: string[]; spurious: string[] } {
   const latest = new Map<string, ReviewEvent>();
   const ids = new Set<string>();
   const spurious: string[] = [];
@@ -24,7 +27,12 @@ export function replay(events: ReviewEvent[], clientId: string): { live: Map<str
     const before = latest.get(name);
     assert.ok(!before || event.version > before.version, `${name}: v${event.version} after v${before?.version}`);
     assert.equal(event.previousVersion, event.version - 1);
-    if (before && before.type !== ReviewEventType.DELETED && event.type !== ReviewEventType.DELETED && equals(ReviewSchema, before.review!, event.review!)) {
+    if (
+      before &&
+      before.type !== ReviewEventType.DELETED &&
+      event.type !== ReviewEventType.DELETED &&
+      equals(ReviewSchema, before.review!, event.review!)
+    ) {
       spurious.push(event.eventId);
     }
     if (event.type === ReviewEventType.DELETED) deletedEvents.push(name);
@@ -51,7 +59,8 @@ export async function googleTruth(endpoints: GoogleEndpoints, accessToken: strin
   };
   for (const account of await pages((pageToken) => source.listAccounts(accessToken, { pageToken }))) {
     for (const location of await pages((pageToken) => source.listLocations(accessToken, account.name, { pageToken }))) {
-      for (const review of await pages((pageToken) => source.listReviews(accessToken, location.name, { pageToken }))) truth.set(review.name, review);
+      for (const review of await pages((pageToken) => source.listReviews(accessToken, location.name, { pageToken })))
+        truth.set(review.name, review);
     }
   }
   return truth;
@@ -64,10 +73,18 @@ export async function googleTruth(endpoints: GoogleEndpoints, accessToken: strin
 export function assertConverged(state: ReturnType<typeof replay>, truth: Map<string, Review>, deletedAtGoogle: Set<string>): void {
   const missing = [...truth.keys()].filter((name) => !state.live.has(name));
   const extra = [...state.live.keys()].filter((name) => !truth.has(name));
-  const differ = [...truth].filter(([name, review]) => state.live.has(name) && !equals(ReviewSchema, state.live.get(name)!, review)).map(([name]) => name);
+  const differ = [...truth]
+    .filter(([name, review]) => state.live.has(name) && !equals(ReviewSchema, state.live.get(name)!, review))
+    .map(([name]) => name);
   const falseDeletes = state.deletedEvents.filter((name) => !deletedAtGoogle.has(name));
   assert.deepEqual(
-    { missing: missing.length, extra: extra.length, differ: differ.length, falseDeletes: falseDeletes.length, spurious: state.spurious.length },
+    {
+      missing: missing.length,
+      extra: extra.length,
+      differ: differ.length,
+      falseDeletes: falseDeletes.length,
+      spurious: state.spurious.length,
+    },
     { missing: 0, extra: 0, differ: 0, falseDeletes: 0, spurious: 0 },
     `missing ${missing.slice(0, 3)}; extra ${extra.slice(0, 3)}; differ ${differ.slice(0, 3)}; false deletes ${falseDeletes.slice(0, 3)}; spurious ${state.spurious.slice(0, 3)}`,
   );

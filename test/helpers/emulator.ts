@@ -69,7 +69,10 @@ export async function authorize(client: OAuth2Client, o: ConsentOptions = {}): P
 export async function connectedClient(emu: GoogleEmulator, o: ConsentOptions = {}): Promise<OAuth2Client> {
   const client = oauthClient(emu);
   const { redirect, codeVerifier } = await authorize(client, o);
-  const { tokens } = await client.getToken({ code: redirect.searchParams.get("code") as string, ...(codeVerifier ? { codeVerifier } : {}) });
+  const { tokens } = await client.getToken({
+    code: redirect.searchParams.get("code") as string,
+    ...(codeVerifier ? { codeVerifier } : {}),
+  });
   client.setCredentials(tokens);
   return client;
 }
@@ -77,11 +80,19 @@ export async function connectedClient(emu: GoogleEmulator, o: ConsentOptions = {
 // googleapis-common nests its own google-auth-library copy: the same class at runtime, a
 // different declaration to TypeScript, hence the casts.
 export function accountsApi(emu: GoogleEmulator, auth: OAuth2Client) {
-  return mybusinessaccountmanagement({ version: "v1", auth: auth as unknown as mybusinessaccountmanagement_v1.Options["auth"], rootUrl: `${emu.url}/` });
+  return mybusinessaccountmanagement({
+    version: "v1",
+    auth: auth as unknown as mybusinessaccountmanagement_v1.Options["auth"],
+    rootUrl: `${emu.url}/`,
+  });
 }
 
 export function locationsApi(emu: GoogleEmulator, auth: OAuth2Client) {
-  return mybusinessbusinessinformation({ version: "v1", auth: auth as unknown as mybusinessbusinessinformation_v1.Options["auth"], rootUrl: `${emu.url}/` });
+  return mybusinessbusinessinformation({
+    version: "v1",
+    auth: auth as unknown as mybusinessbusinessinformation_v1.Options["auth"],
+    rootUrl: `${emu.url}/`,
+  });
 }
 
 /** Raw HTTP against the control API. */
@@ -93,7 +104,12 @@ export async function control(emu: GoogleEmulator, method: string, path: string,
 }
 
 /** A raw API call with a bearer token; returns status, body and headers. */
-export async function api(emu: GoogleEmulator, path: string, token?: string, init: RequestInit = {}): Promise<{ status: number; body: any; headers: Headers }> {
+export async function api(
+  emu: GoogleEmulator,
+  path: string,
+  token?: string,
+  init: RequestInit = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
   const headers = new Headers(init.headers);
   if (token) headers.set("authorization", `Bearer ${token}`);
   const res = await fetch(`${emu.url}${path}`, { ...init, headers });
@@ -121,7 +137,9 @@ export interface ReceivedPush {
  * A local HTTP server standing in for a push endpoint. `answer` picks each response's status
  * (default 204); every request is recorded in `received`, in arrival order.
  */
-export async function startPushReceiver(answer: (n: number) => number = () => 204): Promise<{ url: string; received: ReceivedPush[]; close(): Promise<void> }> {
+export async function startPushReceiver(
+  answer: (n: number) => number = () => 204,
+): Promise<{ url: string; received: ReceivedPush[]; close(): Promise<void> }> {
   const { createServer } = await import("node:http");
   const received: ReceivedPush[] = [];
   const server = createServer((req, res) => {
@@ -137,10 +155,11 @@ export async function startPushReceiver(answer: (n: number) => number = () => 20
   return {
     url: `http://127.0.0.1:${port}/google/pubsub/push`,
     received,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 

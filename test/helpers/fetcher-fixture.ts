@@ -16,7 +16,15 @@ import { TokenService } from "../../gen/reviewflow/token/v1/token_service_pb.js"
 import { tokenEntities } from "../../services/token/entities/index.js";
 import { createTokenService, type TokenServiceInstance } from "../../services/token/server.js";
 import { createFetcherService, type FetcherServiceInstance, type FetcherServiceOptions } from "../../services/fetcher/server.js";
-import { TEST_ADMIN_KEY, TEST_ENCRYPTION_KEY, testConfig, useTestDatabase, useTestStreams, type TestDatabase, type TestStreams } from "./index.js";
+import {
+  TEST_ADMIN_KEY,
+  TEST_ENCRYPTION_KEY,
+  testConfig,
+  useTestDatabase,
+  useTestStreams,
+  type TestDatabase,
+  type TestStreams,
+} from "./index.js";
 
 export const DEMO_CLIENT = "demo-client.apps.googleusercontent.com";
 
@@ -102,7 +110,11 @@ export function useFetcherFixture(options: FetcherFixtureOptions = {}): FetcherF
     await state.emulator?.close();
   });
   const db = useTestDatabase();
-  const streams = useTestStreams({ ackWaitMs: Number(env.FETCH_ACK_WAIT_MS), maxDeliver: Number(env.FETCH_MAX_DELIVER), url: options.natsUrl });
+  const streams = useTestStreams({
+    ackWaitMs: Number(env.FETCH_ACK_WAIT_MS),
+    maxDeliver: Number(env.FETCH_MAX_DELIVER),
+    url: options.natsUrl,
+  });
 
   const configEnv = () => ({
     ...env,

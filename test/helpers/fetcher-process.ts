@@ -29,7 +29,11 @@ export class FetcherProcess {
   async ready(port: number): Promise<void> {
     const deadline = Date.now() + 75_000;
     for (;;) {
-      const ok = await fetch(`http://127.0.0.1:${port}/grpc.health.v1.Health/Check`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })
+      const ok = await fetch(`http://127.0.0.1:${port}/grpc.health.v1.Health/Check`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      })
         .then((r) => r.ok)
         .catch(() => false);
       if (ok) return;

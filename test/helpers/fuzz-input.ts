@@ -28,7 +28,7 @@ const HOSTILE_STRINGS: readonly string[] = [
   "\ud800",
   "é".repeat(30),
   "' OR 1=1 --",
-  "\"; DROP TABLE clients; --",
+  '"; DROP TABLE clients; --',
   "../../../etc/passwd",
   "%00",
   "%zz",
@@ -78,7 +78,9 @@ export function randomJson(rng: Rng, depth = 2, known: readonly string[] = []): 
     case 6:
       return Array.from({ length: Math.floor(rng() * 3) }, () => randomJson(rng, depth - 1, known));
     default:
-      return Object.fromEntries(Array.from({ length: Math.floor(rng() * 3) }, () => [hostileString(rng).slice(0, 40) || "k", randomJson(rng, depth - 1, known)]));
+      return Object.fromEntries(
+        Array.from({ length: Math.floor(rng() * 3) }, () => [hostileString(rng).slice(0, 40) || "k", randomJson(rng, depth - 1, known)]),
+      );
   }
 }
 
@@ -87,7 +89,12 @@ export function randomJson(rng: Rng, depth = 2, known: readonly string[] = []): 
  * proto and JSON spellings, with random values, plus now and then an unknown field, so the
  * decoder meets wrong types, extremes and strangers.
  */
-export function randomJsonFor(rng: Rng, message: DescMessage | undefined, known: readonly string[], names: readonly string[] = []): Record<string, unknown> {
+export function randomJsonFor(
+  rng: Rng,
+  message: DescMessage | undefined,
+  known: readonly string[],
+  names: readonly string[] = [],
+): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   const fieldNames = message ? message.fields.map((f) => (chance(rng, 0.8) ? f.name : f.jsonName)) : names;
   for (const name of fieldNames) {
@@ -143,7 +150,8 @@ function fieldValue(rng: Rng, field: DescField, depth: number, known: readonly s
       return Array.from({ length: Math.floor(rng() * 3) }, () => elementValue(rng, field.listKind, field, depth, known));
     case "map": {
       const entries = Array.from({ length: Math.floor(rng() * 3) }, () => {
-        const key = field.mapKey === ScalarType.STRING ? hostileString(rng).replace(/[\ud800-\udfff]/g, "?") : String(Math.floor(rng() * 1000));
+        const key =
+          field.mapKey === ScalarType.STRING ? hostileString(rng).replace(/[\ud800-\udfff]/g, "?") : String(Math.floor(rng() * 1000));
         return [key, elementValue(rng, field.mapKind, field, depth, known)];
       });
       return Object.fromEntries(entries);

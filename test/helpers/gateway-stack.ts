@@ -35,13 +35,28 @@ export interface GatewayStackOptions {
 /** The stack for the surrounding describe, torn down after it. */
 export function useGatewayStack(options: GatewayStackOptions = {}): GatewayStack {
   const state = {} as {
-    emulator: GoogleEmulator; databaseUrl: string; dataSource: DataSource; nats: Nats; token: TokenServiceInstance;
-    fetcher: FetcherServiceInstance; gateway: GatewayServiceInstance; base: string; tokenUrl: string; fetcherUrl: string; logs: ReturnType<typeof captureLogs>;
+    emulator: GoogleEmulator;
+    databaseUrl: string;
+    dataSource: DataSource;
+    nats: Nats;
+    token: TokenServiceInstance;
+    fetcher: FetcherServiceInstance;
+    gateway: GatewayServiceInstance;
+    base: string;
+    tokenUrl: string;
+    fetcherUrl: string;
+    logs: ReturnType<typeof captureLogs>;
   };
   before(async function () {
     this.timeout(60_000);
     state.logs = captureLogs("info");
-    state.emulator = await startGoogleEmulator({ port: 0, seed: "tiny", autoApprove: false, clients: [DEMO_GOOGLE_CLIENT], ...options.emulator });
+    state.emulator = await startGoogleEmulator({
+      port: 0,
+      seed: "tiny",
+      autoApprove: false,
+      clients: [DEMO_GOOGLE_CLIENT],
+      ...options.emulator,
+    });
     state.databaseUrl = uniqueDatabaseUrl();
     const namespace = uniqueNamespace();
     const gatewayPort = await freePort();
@@ -70,21 +85,32 @@ export function useGatewayStack(options: GatewayStackOptions = {}): GatewayStack
     state.nats = await connectNats(natsOptionsFrom(base, { stageConsumers: true }));
 
     state.token = createTokenService({
-      config: base, dataSource: state.dataSource, nats: state.nats, logger: state.logs.logger.child({ service: "token" }),
-      metrics: createMetricsRegistry("token", { processMetrics: false }), settings: { sweepIntervalMs: 0 },
+      config: base,
+      dataSource: state.dataSource,
+      nats: state.nats,
+      logger: state.logs.logger.child({ service: "token" }),
+      metrics: createMetricsRegistry("token", { processMetrics: false }),
+      settings: { sweepIntervalMs: 0 },
     });
     state.tokenUrl = `http://127.0.0.1:${await state.token.start(0)}`;
 
     const withToken = testConfig({ ...env, TOKEN_SERVICE_URL: state.tokenUrl });
     state.fetcher = createFetcherService({
-      config: withToken, dataSource: state.dataSource, nats: state.nats, logger: state.logs.logger.child({ service: "fetcher" }),
-      metrics: createMetricsRegistry("fetcher", { processMetrics: false }), watchIntervalMs: 50,
+      config: withToken,
+      dataSource: state.dataSource,
+      nats: state.nats,
+      logger: state.logs.logger.child({ service: "fetcher" }),
+      metrics: createMetricsRegistry("fetcher", { processMetrics: false }),
+      watchIntervalMs: 50,
     });
     state.fetcherUrl = `http://127.0.0.1:${await state.fetcher.start(0)}`;
 
     const config = testConfig({ ...env, TOKEN_SERVICE_URL: state.tokenUrl, FETCHER_SERVICE_URL: state.fetcherUrl });
     state.gateway = createGatewayService({
-      config, dataSource: state.dataSource, nats: state.nats, logger: state.logs.logger.child({ service: "gateway" }),
+      config,
+      dataSource: state.dataSource,
+      nats: state.nats,
+      logger: state.logs.logger.child({ service: "gateway" }),
       metrics: createGatewayMetrics({ processMetrics: false }),
     });
     await state.gateway.start(gatewayPort);
@@ -107,13 +133,27 @@ export function useGatewayStack(options: GatewayStackOptions = {}): GatewayStack
     return state[key];
   };
   return {
-    get base() { return read("base"); },
-    get emulator() { return read("emulator"); },
-    get dataSource() { return read("dataSource"); },
-    get gateway() { return read("gateway"); },
-    get tokenUrl() { return read("tokenUrl"); },
-    get fetcherUrl() { return read("fetcherUrl"); },
-    get logs() { return read("logs"); },
+    get base() {
+      return read("base");
+    },
+    get emulator() {
+      return read("emulator");
+    },
+    get dataSource() {
+      return read("dataSource");
+    },
+    get gateway() {
+      return read("gateway");
+    },
+    get tokenUrl() {
+      return read("tokenUrl");
+    },
+    get fetcherUrl() {
+      return read("fetcherUrl");
+    },
+    get logs() {
+      return read("logs");
+    },
   };
 }
 

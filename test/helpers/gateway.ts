@@ -10,11 +10,27 @@ import type { DataSource } from "typeorm";
 import { FetchJobSchema, JobStatus, ReviewFetcher, type FetchJob } from "../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { ClientSchema, ConnectionStatus } from "../../gen/reviewflow/token/v1/resources_pb.js";
 import { TokenService } from "../../gen/reviewflow/token/v1/token_service_pb.js";
-import { callerOf, canSee, createApiKeyStore, mintApiKey, requireRole, tenantScope, TOKEN_READ_ROLES, WRITE_ROLES } from "../../lib/auth/index.js";
+import {
+  callerOf,
+  canSee,
+  createApiKeyStore,
+  mintApiKey,
+  requireRole,
+  tenantScope,
+  TOKEN_READ_ROLES,
+  WRITE_ROLES,
+} from "../../lib/auth/index.js";
 import { CONSENT_FAILURE_METADATA } from "../../lib/consent/failures.js";
 import { ApiKeyRow, TenantRow, type RoleName } from "../../lib/db/index.js";
 import type { Logger } from "../../lib/log/index.js";
-import { createRpcServer, createStandardInterceptors, DomainError, NotFoundError, ResourceExhaustedError, type RpcServer } from "../../lib/rpc/index.js";
+import {
+  createRpcServer,
+  createStandardInterceptors,
+  DomainError,
+  NotFoundError,
+  ResourceExhaustedError,
+  type RpcServer,
+} from "../../lib/rpc/index.js";
 import { TEST_ADMIN_KEY, testConfig } from "./index.js";
 import { createGatewayService, type GatewayServiceInstance, type GatewayServiceOptions } from "../../services/gateway/server.js";
 
@@ -33,10 +49,15 @@ export interface TestKeys {
 export async function seedKeys(dataSource: DataSource): Promise<TestKeys> {
   const tenantA = randomUUID();
   const tenantB = randomUUID();
-  await dataSource.getRepository(TenantRow).insert([{ id: tenantA, name: `a-${tenantA}` }, { id: tenantB, name: `b-${tenantB}` }]);
+  await dataSource.getRepository(TenantRow).insert([
+    { id: tenantA, name: `a-${tenantA}` },
+    { id: tenantB, name: `b-${tenantB}` },
+  ]);
   const mint = async (role: RoleName, tenantId: string | null) => {
     const key = mintApiKey();
-    await dataSource.getRepository(ApiKeyRow).insert({ id: key.id, tenantId, role, name: role, secretHash: key.secretHash, revokedAt: null });
+    await dataSource
+      .getRepository(ApiKeyRow)
+      .insert({ id: key.id, tenantId, role, name: role, secretHash: key.secretHash, revokedAt: null });
     return key.key;
   };
   return {
@@ -91,25 +112,41 @@ export function createFakeServices(dataSource: DataSource, logger: Logger): { se
       },
       listClients(_req, ctx) {
         const scope = tenantScope(callerOf(ctx));
-        return { clients: [...world.clients.keys()].filter((id) => !scope || world.clients.get(id)!.tenantId === scope).map(clientMessage) };
+        return {
+          clients: [...world.clients.keys()].filter((id) => !scope || world.clients.get(id)!.tenantId === scope).map(clientMessage),
+        };
       },
       validateToken(req, ctx) {
         requireRole(callerOf(ctx), TOKEN_READ_ROLES, "read access tokens");
         if (!world.clients.has(req.clientId)) throw new NotFoundError("client", req.clientId);
-        return { accessToken: "ya29.fake-access-token", tokenType: "Bearer", expireTime: timestampFromDate(new Date(Date.now() + 3_600_000)) };
+        return {
+          accessToken: "ya29.fake-access-token",
+          tokenType: "Bearer",
+          expireTime: timestampFromDate(new Date(Date.now() + 3_600_000)),
+        };
       },
       startOAuth(req, ctx) {
         const found = world.clients.get(req.clientId);
         if (!found || !canSee(callerOf(ctx), found.tenantId)) throw new NotFoundError("client", req.clientId);
-        return { authorizationUrl: "https://accounts.example/o/oauth2/v2/auth?state=s1", loginUrl: `/oauth/login/${req.clientId}?link=${GOOD_LINK}`, state: "s1" };
+        return {
+          authorizationUrl: "https://accounts.example/o/oauth2/v2/auth?state=s1",
+          loginUrl: `/oauth/login/${req.clientId}?link=${GOOD_LINK}`,
+          state: "s1",
+        };
       },
       openLoginLink(req) {
         // like the real TokenService: the reason travels as metadata beside the message
-        if (req.link !== GOOD_LINK) throw new DomainError(Code.FailedPrecondition, "this login link is unknown, used or expired", { [CONSENT_FAILURE_METADATA]: "link_unknown" });
+        if (req.link !== GOOD_LINK)
+          throw new DomainError(Code.FailedPrecondition, "this login link is unknown, used or expired", {
+            [CONSENT_FAILURE_METADATA]: "link_unknown",
+          });
         return { authorizationUrl: `https://accounts.example/o/oauth2/v2/auth?client=${req.clientId}&state=s1` };
       },
       completeOAuth(req) {
-        if (req.state !== GOOD_STATE) throw new DomainError(Code.FailedPrecondition, "the consent state is unknown, used or expired", { [CONSENT_FAILURE_METADATA]: "state_unknown" });
+        if (req.state !== GOOD_STATE)
+          throw new DomainError(Code.FailedPrecondition, "the consent state is unknown, used or expired", {
+            [CONSENT_FAILURE_METADATA]: "state_unknown",
+          });
         const id = [...world.clients.keys()][0];
         return { client: clientMessage(id), token: { clientId: id, status: ConnectionStatus.CONNECTED } };
       },
@@ -117,8 +154,15 @@ export function createFakeServices(dataSource: DataSource, logger: Logger): { se
     router.service(ReviewFetcher, {
       createFetchJob(req, ctx) {
         const caller = callerOf(ctx);
-        if (req.target.case === "branchId" && req.target.value === BUSY_BRANCH) throw new ResourceExhaustedError("the admission queue is full", 7);
-        const job = create(FetchJobSchema, { jobId: randomUUID(), tenantId: caller.tenantId ?? "", status: JobStatus.QUEUED, mode: req.mode, createTime: timestampNow() });
+        if (req.target.case === "branchId" && req.target.value === BUSY_BRANCH)
+          throw new ResourceExhaustedError("the admission queue is full", 7);
+        const job = create(FetchJobSchema, {
+          jobId: randomUUID(),
+          tenantId: caller.tenantId ?? "",
+          status: JobStatus.QUEUED,
+          mode: req.mode,
+          createTime: timestampNow(),
+        });
         if (req.target.case === "clientId") job.clientId = req.target.value;
         world.jobs.set(job.jobId, job);
         return { jobId: job.jobId, status: job.status, job };
@@ -132,14 +176,31 @@ export function createFakeServices(dataSource: DataSource, logger: Logger): { se
         const job = world.jobs.get(req.jobId);
         if (!job || !canSee(callerOf(ctx), job.tenantId)) throw new NotFoundError("job", req.jobId);
         yield { job };
-        for (const [status, pages] of [[JobStatus.RUNNING, 1], [JobStatus.RUNNING, 2], [JobStatus.SUCCEEDED, 3]] as const) {
+        for (const [status, pages] of [
+          [JobStatus.RUNNING, 1],
+          [JobStatus.RUNNING, 2],
+          [JobStatus.SUCCEEDED, 3],
+        ] as const) {
           await sleep(world.watchStepMs, undefined, { signal: ctx.signal });
-          yield { job: create(FetchJobSchema, { jobId: job.jobId, tenantId: job.tenantId, status, counters: { pages: BigInt(pages), accounts: 1n } }) };
+          yield {
+            job: create(FetchJobSchema, {
+              jobId: job.jobId,
+              tenantId: job.tenantId,
+              status,
+              counters: { pages: BigInt(pages), accounts: 1n },
+            }),
+          };
         }
       },
       listReviews(req) {
         // echoes what it was asked, so tests can see how the gateway decoded a query string
-        const echo = { location_id: req.locationId, client_id: req.clientId, page_size: req.pageSize, min_rating: req.minRating, updated_after: req.updatedAfter ? Number(req.updatedAfter.seconds) : null };
+        const echo = {
+          location_id: req.locationId,
+          client_id: req.clientId,
+          page_size: req.pageSize,
+          min_rating: req.minRating,
+          updated_after: req.updatedAfter ? Number(req.updatedAfter.seconds) : null,
+        };
         return { reviews: [], nextPageToken: JSON.stringify(echo) };
       },
       async listStages(_req, ctx) {
@@ -197,21 +258,37 @@ export interface StandInGateway {
 }
 
 /** Starts a `StandInGateway`: stand-in services, then a gateway configured with `env`, then tenant A's client and job made through it. */
-export async function startStandInGateway(options: { dataSource: DataSource; logger: Logger; env?: Record<string, string> }): Promise<StandInGateway> {
+export async function startStandInGateway(options: {
+  dataSource: DataSource;
+  logger: Logger;
+  env?: Record<string, string>;
+}): Promise<StandInGateway> {
   const keys = await seedKeys(options.dataSource);
   const fakes = createFakeServices(options.dataSource, options.logger);
   const upstreamUrl = `http://127.0.0.1:${await fakes.server.listen(0)}`;
   const { gateway, url: base } = await startTestGateway({ ...options, tokenServiceUrl: upstreamUrl, fetcherServiceUrl: upstreamUrl });
   const post = async (path: string, body: unknown) => {
-    const res = await fetch(`${base}${path}`, { method: "POST", headers: { authorization: `Bearer ${keys.operatorA}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+    const res = await fetch(`${base}${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${keys.operatorA}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
     const json = (await res.json()) as Record<string, any>;
     if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
     return json;
   };
-  const clientA = (await post("/clients", { name: "Branch A", google_client_id: "g", client_secret: "s", redirect_uri: "https://x.example/cb" })).client.id as string;
+  const clientA = (
+    await post("/clients", { name: "Branch A", google_client_id: "g", client_secret: "s", redirect_uri: "https://x.example/cb" })
+  ).client.id as string;
   const jobA = (await post("/api/v1/review-fetch", { client_id: clientA })).job_id as string;
   return {
-    gateway, base, upstreamUrl, fakes, keys, clientA, jobA,
+    gateway,
+    base,
+    upstreamUrl,
+    fakes,
+    keys,
+    clientA,
+    jobA,
     async close() {
       await gateway.stop();
       await fakes.server.close();
@@ -227,7 +304,11 @@ export function parseSse(text: string): { event: string; data: string; id?: stri
     .map((block) => {
       const lines = block.split("\n");
       if (lines.every((l) => l.startsWith(":"))) return { event: "comment", data: lines.join("\n") };
-      const field = (name: string) => lines.filter((l) => l.startsWith(`${name}:`)).map((l) => l.slice(name.length + 1).trimStart()).join("\n");
+      const field = (name: string) =>
+        lines
+          .filter((l) => l.startsWith(`${name}:`))
+          .map((l) => l.slice(name.length + 1).trimStart())
+          .join("\n");
       return { event: field("event") || "message", data: field("data"), id: field("id") || undefined };
     })
     .filter((e) => !(e.event === "message" && e.data === "" && e.id === undefined));

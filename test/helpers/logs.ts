@@ -7,6 +7,11 @@ export function captureLogs(level: "debug" | "info" = "debug"): { logger: Logger
   return {
     logger,
     text: () => chunks.join(""),
-    lines: () => chunks.join("").split("\n").filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>),
+    lines: () =>
+      chunks
+        .join("")
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
   };
 }

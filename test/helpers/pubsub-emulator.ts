@@ -109,7 +109,10 @@ export async function startPubsubEmulator(): Promise<PubsubEmulator> {
 
   await new Promise<void>((resolve, reject) => {
     let settled = false;
-    const timer = setTimeout(() => fail(new Error(`Pub/Sub emulator did not start within ${START_TIMEOUT_MS} ms:\n${output.join("")}`)), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => fail(new Error(`Pub/Sub emulator did not start within ${START_TIMEOUT_MS} ms:\n${output.join("")}`)),
+      START_TIMEOUT_MS,
+    );
     const watch = (chunk: Buffer) => {
       output.push(chunk.toString());
       if (output.length > 200) output.shift();

@@ -5,7 +5,11 @@ import { createRpcServer, type RpcServer, type RpcServerOptions } from "../../li
  * A `createRpcServer` on port 0 (127.0.0.1) for the surrounding describe: listening before its
  * tests, closed after them. The logger defaults to a silent one.
  */
-export function useRpcServer(options: Omit<RpcServerOptions, "logger"> & Partial<Pick<RpcServerOptions, "logger">>): { readonly server: RpcServer; readonly port: number; readonly baseUrl: string } {
+export function useRpcServer(options: Omit<RpcServerOptions, "logger"> & Partial<Pick<RpcServerOptions, "logger">>): {
+  readonly server: RpcServer;
+  readonly port: number;
+  readonly baseUrl: string;
+} {
   const state = {} as { server: RpcServer; port: number };
   before(async () => {
     state.server = createRpcServer({ logger: silentLogger, ...options });

@@ -22,7 +22,10 @@ export const DEMO_CLIENT: EmulatorClient = { id: "demo-client.apps.googleusercon
 export const OTHER_CLIENT: EmulatorClient = { id: "other-client.apps.googleusercontent.com", secret: "other-secret" };
 export const REDIRECT_URI = "http://127.0.0.1:9/auth/callback";
 /** More Google OAuth clients the emulator knows, so each test counts the grants of its own. */
-export const GOOGLE_CLIENTS: EmulatorClient[] = Array.from({ length: 20 }, (_, i) => ({ id: `project-${i}.apps.googleusercontent.com`, secret: `secret-${i}-x` }));
+export const GOOGLE_CLIENTS: EmulatorClient[] = Array.from({ length: 20 }, (_, i) => ({
+  id: `project-${i}.apps.googleusercontent.com`,
+  secret: `secret-${i}-x`,
+}));
 
 export const admin: CallOptions = { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } };
 export const as = (key: string): CallOptions => ({ headers: { authorization: `Bearer ${key}` } });
@@ -89,16 +92,32 @@ export interface TokenEnvOptions {
 export function useTokenEnv(options: TokenEnvOptions = {}): TokenEnv {
   const streams = useTestStreams();
   const state = {} as {
-    emulator: GoogleEmulator; databaseUrl: string; dataSources: DataSource[]; clock: TestClock;
-    instances: TokenServiceInstance[]; api: Client<typeof TokenService>[]; google: RecordingGoogle; logs: ReturnType<typeof captureLogs>;
+    emulator: GoogleEmulator;
+    databaseUrl: string;
+    dataSources: DataSource[];
+    clock: TestClock;
+    instances: TokenServiceInstance[];
+    api: Client<typeof TokenService>[];
+    google: RecordingGoogle;
+    logs: ReturnType<typeof captureLogs>;
   };
   before(async function () {
     this.timeout(30_000);
-    state.emulator = await startGoogleEmulator({ port: 0, autoApprove: true, clients: [DEMO_CLIENT, OTHER_CLIENT, ...GOOGLE_CLIENTS], ...options.emulator });
+    state.emulator = await startGoogleEmulator({
+      port: 0,
+      autoApprove: true,
+      clients: [DEMO_CLIENT, OTHER_CLIENT, ...GOOGLE_CLIENTS],
+      ...options.emulator,
+    });
     state.databaseUrl = uniqueDatabaseUrl();
     state.clock = createTestClock();
     state.logs = captureLogs();
-    const config = testConfig({ ADMIN_API_KEY: TEST_ADMIN_KEY, GOOGLE_OAUTH_URL: state.emulator.url, PUBLIC_URL: "http://gateway.test", DATABASE_URL: state.databaseUrl });
+    const config = testConfig({
+      ADMIN_API_KEY: TEST_ADMIN_KEY,
+      GOOGLE_OAUTH_URL: state.emulator.url,
+      PUBLIC_URL: "http://gateway.test",
+      DATABASE_URL: state.databaseUrl,
+    });
     state.google = recordingGoogle(createGoogleOAuth({ endpoints: config.google.endpoints, timeoutMs: 5_000 }));
     state.dataSources = [];
     state.instances = [];
@@ -107,7 +126,12 @@ export function useTokenEnv(options: TokenEnvOptions = {}): TokenEnv {
       const dataSource = await openDatabase({ databaseUrl: state.databaseUrl, entities: tokenEntities, poolSize: 10 });
       state.dataSources.push(dataSource);
       const instance = createTokenService({
-        config, dataSource, nats: streams.nats, logger: state.logs.logger.child({ instance: i }), clock: state.clock, google: state.google,
+        config,
+        dataSource,
+        nats: streams.nats,
+        logger: state.logs.logger.child({ instance: i }),
+        clock: state.clock,
+        google: state.google,
         metrics: createMetricsRegistry("token", { processMetrics: false }),
         settings: { sweepIntervalMs: 0, ...options.settings },
       });
@@ -117,7 +141,9 @@ export function useTokenEnv(options: TokenEnvOptions = {}): TokenEnv {
       if (options.overHttp) {
         state.api.push(createClient(TokenService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` })));
       } else {
-        state.api.push(createClient(TokenService, createRouterTransport(instance.routes, { router: { interceptors: instance.interceptors } })));
+        state.api.push(
+          createClient(TokenService, createRouterTransport(instance.routes, { router: { interceptors: instance.interceptors } })),
+        );
       }
     }
   });
@@ -133,15 +159,31 @@ export function useTokenEnv(options: TokenEnvOptions = {}): TokenEnv {
     return state[key];
   };
   return {
-    get emulator() { return read("emulator"); },
+    get emulator() {
+      return read("emulator");
+    },
     streams,
-    get databaseUrl() { return read("databaseUrl"); },
-    get dataSource() { return read("dataSources")[0]; },
-    get clock() { return read("clock"); },
-    get instances() { return read("instances"); },
-    get api() { return read("api"); },
-    get google() { return read("google"); },
-    get logs() { return read("logs"); },
+    get databaseUrl() {
+      return read("databaseUrl");
+    },
+    get dataSource() {
+      return read("dataSources")[0];
+    },
+    get clock() {
+      return read("clock");
+    },
+    get instances() {
+      return read("instances");
+    },
+    get api() {
+      return read("api");
+    },
+    get google() {
+      return read("google");
+    },
+    get logs() {
+      return read("logs");
+    },
   };
 }
 

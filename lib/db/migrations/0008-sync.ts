@@ -48,7 +48,9 @@ export class Sync1732200000008 implements MigrationInterface {
 
     await q.query(`ALTER TABLE fetch_jobs ADD COLUMN trigger varchar(16) NOT NULL DEFAULT 'on_demand',
       ADD CONSTRAINT "CHK_fetch_jobs_trigger" CHECK (trigger IN ('on_demand','schedule','reconciliation','notification'))`);
-    await q.query(`CREATE INDEX "IDX_fetch_jobs_active_target" ON fetch_jobs (scope_key, target_location) WHERE status IN ('QUEUED','RUNNING')`);
+    await q.query(
+      `CREATE INDEX "IDX_fetch_jobs_active_target" ON fetch_jobs (scope_key, target_location) WHERE status IN ('QUEUED','RUNNING')`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -33,7 +33,9 @@ export class Notifications1732200000010 implements MigrationInterface {
     await q.query("ALTER TABLE sync_policies ADD COLUMN take_over_notifications boolean NULL");
     await q.query("ALTER TABLE fetch_jobs ADD COLUMN target_review text NULL");
     // finds a notification pass of the same review that has not read it yet (to coalesce into)
-    await q.query(`CREATE INDEX "IDX_fetch_jobs_active_target_review" ON fetch_jobs (target_review) WHERE target_review IS NOT NULL AND status IN ('QUEUED','RUNNING')`);
+    await q.query(
+      `CREATE INDEX "IDX_fetch_jobs_active_target_review" ON fetch_jobs (target_review) WHERE target_review IS NOT NULL AND status IN ('QUEUED','RUNNING')`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -13,7 +13,16 @@ import { ReviewsFillfactor1732200000012 } from "./0012-reviews-fillfactor.js";
 
 /** Every migration, in order. Classes, not globs, so loading does not depend on the runner. */
 export const migrations = [
-  Foundation1732200000001, Token1732200000002, Fetcher1732200000003, Gateway1732200000004, FetcherCounters1732200000005, ReviewVersions1732200000006,
-  BranchIdsPerTenant1732200000007, Sync1732200000008, QuotaLanes1732200000009, Notifications1732200000010,
-  ConsoleSessions1732200000011, ReviewsFillfactor1732200000012,
+  Foundation1732200000001,
+  Token1732200000002,
+  Fetcher1732200000003,
+  Gateway1732200000004,
+  FetcherCounters1732200000005,
+  ReviewVersions1732200000006,
+  BranchIdsPerTenant1732200000007,
+  Sync1732200000008,
+  QuotaLanes1732200000009,
+  Notifications1732200000010,
+  ConsoleSessions1732200000011,
+  ReviewsFillfactor1732200000012,
 ];

@@ -75,15 +75,19 @@ export function deadLetterHandlers(deps: HandlerDeps): Pick<ServiceImpl<typeof R
       if (!job) throw new NotFoundError("job", letter.job_id);
       if (job.status === "CANCELLED") throw new FailedPreconditionError(`job "${job.id}" was cancelled; create a new job`);
       if (!job.client_id && !job.access_token_sealed) {
-        throw new FailedPreconditionError(`job "${job.id}" ran on a raw access token, wiped when it ended; create a new job with a fresh token`);
+        throw new FailedPreconditionError(
+          `job "${job.id}" ran on a raw access token, wiped when it ended; create a new job with a fresh token`,
+        );
       }
       await db.tx(async (sql) => {
         const task = await lockTaskState(sql, letter.task_id);
-        if (!task || task.state !== "dead") throw new FailedPreconditionError(`dead letter "${letter.id}" was already replayed (its task is ${task?.state ?? "gone"})`);
+        if (!task || task.state !== "dead")
+          throw new FailedPreconditionError(`dead letter "${letter.id}" was already replayed (its task is ${task?.state ?? "gone"})`);
         const generation = task.generation + 1;
         await reopenTask(sql, letter.task_id, generation);
         await markReplayed(sql, letter.id);
-        if (!(await reopenJob(sql, job.id))) throw new FailedPreconditionError(`job "${job.id}" was cancelled; its dead letters cannot be replayed`);
+        if (!(await reopenJob(sql, job.id)))
+          throw new FailedPreconditionError(`job "${job.id}" was cancelled; its dead letters cannot be replayed`);
         // the task is pending again: no longer done, no longer dead-lettered
         await addToCounters(sql, job.id, { tasks_done: -1, dead_lettered: -1 }, true);
         const h = natsHeaders();

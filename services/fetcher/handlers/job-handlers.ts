@@ -20,7 +20,10 @@ import { visibleClient, visibleJob } from "./visibility.js";
 /** The retry hint when admission is full; jobs usually end within seconds to minutes. */
 const ADMISSION_RETRY_AFTER_SECONDS = 5;
 
-type JobMethods = Pick<ServiceImpl<typeof ReviewFetcher>, "createFetchJob" | "getFetchJob" | "listFetchJobs" | "watchFetchJob" | "cancelFetchJob">;
+type JobMethods = Pick<
+  ServiceImpl<typeof ReviewFetcher>,
+  "createFetchJob" | "getFetchJob" | "listFetchJobs" | "watchFetchJob" | "cancelFetchJob"
+>;
 
 export function jobHandlers(deps: HandlerDeps): JobMethods {
   const { db } = deps;
@@ -66,7 +69,9 @@ export function jobHandlers(deps: HandlerDeps): JobMethods {
         locations: target.targetLocation ? 1 : 0,
       });
       if (target.targetLocation) {
-        await upsertLocations(sql, { scopeKey: target.scopeKey, tenantId: target.tenantId, clientId: target.clientId }, [{ name: target.targetLocation, title: target.locationTitle }]);
+        await upsertLocations(sql, { scopeKey: target.scopeKey, tenantId: target.tenantId, clientId: target.clientId }, [
+          { name: target.targetLocation, title: target.locationTitle },
+        ]);
       }
       // the root task is counted with the job, so the job cannot look finished before it runs
       await insertPendingTask(sql, await rootTaskId(sql, job), jobId, target.targetLocation ? "reviews" : "accounts");
@@ -86,7 +91,8 @@ export function jobHandlers(deps: HandlerDeps): JobMethods {
       // say so at once rather than admit work that waits for the cluster
       const { nats } = deps.pipeline;
       const unavailable = await jetStreamUnavailable(nats.connection, nats.names.fetch.stream, nats.names.fetch.consumer("accounts"));
-      if (unavailable) throw new UnavailableError(`JetStream cannot take new work now: ${unavailable}. No job was created; retry in a few seconds`);
+      if (unavailable)
+        throw new UnavailableError(`JetStream cannot take new work now: ${unavailable}. No job was created; retry in a few seconds`);
       const target = await resolveTarget(deps, caller, req);
       let row: JobRow;
       try {
@@ -100,7 +106,10 @@ export function jobHandlers(deps: HandlerDeps): JobMethods {
       if (!row.root_published && row.status === "QUEUED") {
         // persisted first, published second: if this fails the maintenance sweep publishes it
         await publishRootTask(deps.pipeline, row).catch((err: unknown) =>
-          deps.logger.warn("first task not published yet; the sweep will retry", { job_id: row.id, err: String((err as Error)?.message ?? err) }),
+          deps.logger.warn("first task not published yet; the sweep will retry", {
+            job_id: row.id,
+            err: String((err as Error)?.message ?? err),
+          }),
         );
       }
       deps.logger.info("fetch job admitted", { job_id: row.id, tenant_id: row.tenant_id, client_id: row.client_id, mode: row.mode });
@@ -177,5 +186,20 @@ function created(row: JobRow) {
 
 /** What a watcher sees change: status, counters, error. */
 function fingerprint(row: JobRow): string {
-  return [row.status, row.error, row.accounts, row.locations, row.pages, row.reviews_seen, row.created, row.updated, row.unchanged, row.deleted, row.retries, row.dead_lettered, row.tasks_total, row.tasks_done].join("|");
+  return [
+    row.status,
+    row.error,
+    row.accounts,
+    row.locations,
+    row.pages,
+    row.reviews_seen,
+    row.created,
+    row.updated,
+    row.unchanged,
+    row.deleted,
+    row.retries,
+    row.dead_lettered,
+    row.tasks_total,
+    row.tasks_done,
+  ].join("|");
 }

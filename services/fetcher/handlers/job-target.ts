@@ -29,7 +29,14 @@ export async function resolveTarget(deps: HandlerDeps, caller: Caller, req: Crea
   switch (req.target.case) {
     case "clientId": {
       const client = await usableClient(deps, caller, req.target.value);
-      return { tenantId: client.tenantId || null, clientId: client.id, branchId: null, targetLocation: null, scopeKey: client.id, googleProject: client.googleClientId };
+      return {
+        tenantId: client.tenantId || null,
+        clientId: client.id,
+        branchId: null,
+        targetLocation: null,
+        scopeKey: client.id,
+        googleProject: client.googleClientId,
+      };
     }
     case "branchId": {
       // branch ids are unique per tenant: the business's own id is looked up in the caller's
@@ -64,7 +71,9 @@ export async function resolveTarget(deps: HandlerDeps, caller: Caller, req: Crea
 async function usableClient(deps: HandlerDeps, caller: Caller, clientId: string): Promise<Client> {
   const client = await visibleClient(deps, caller, clientId);
   if (NOT_USABLE.has(client.status)) {
-    throw new FailedPreconditionError(`client "${clientId}" is ${ConnectionStatus[client.status].toLowerCase()}: complete the consent flow first`);
+    throw new FailedPreconditionError(
+      `client "${clientId}" is ${ConnectionStatus[client.status].toLowerCase()}: complete the consent flow first`,
+    );
   }
   return client;
 }
@@ -86,10 +95,14 @@ async function rawTokenTarget(deps: HandlerDeps, caller: Caller, accessToken: st
       // no HTTP status: the token never left (it cannot be a bearer header), which is the
       // caller's mistake, not tokeninfo being away
       throw new InvalidArgumentError(
-        err.kind === "permanent" && err.httpStatus === 0 ? "access_token is not a bearer token (RFC 6750 b64token characters only)" : "access_token was refused by Google's tokeninfo (invalid or expired)",
+        err.kind === "permanent" && err.httpStatus === 0
+          ? "access_token is not a bearer token (RFC 6750 b64token characters only)"
+          : "access_token was refused by Google's tokeninfo (invalid or expired)",
       );
     }
-    deps.logger.warn("tokeninfo unavailable; the job gets a per-token quota key", { error_code: err instanceof GoogleApiError ? err.code : "UNKNOWN" });
+    deps.logger.warn("tokeninfo unavailable; the job gets a per-token quota key", {
+      error_code: err instanceof GoogleApiError ? err.code : "UNKNOWN",
+    });
   }
   const tenant = caller.tenantId ?? "admin";
   const key = project ? `${tenant}|${project}` : `token|${accessToken}`;

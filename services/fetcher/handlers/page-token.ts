@@ -32,7 +32,6 @@ export function decodePageToken(token: string, idKind: IdKind): Cursor | undefin
   throw new InvalidArgumentError("page_token is not a token this list returned");
 }
 
-
 /** Default 50, at most 500 (the proto's rules already bound it). */
 export function pageSize(requested: number): number {
   return requested > 0 ? Math.min(requested, 500) : 50;
@@ -55,7 +54,13 @@ export function decodeVersionPageToken(token: string): VersionCursor | undefined
   if (!token) return undefined;
   try {
     const parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as Partial<VersionCursor>;
-    if (typeof parsed.r === "string" && isBigintId(parsed.r) && Number.isInteger(parsed.v) && parsed.v! >= 1 && parsed.v! <= 2_147_483_647) {
+    if (
+      typeof parsed.r === "string" &&
+      isBigintId(parsed.r) &&
+      Number.isInteger(parsed.v) &&
+      parsed.v! >= 1 &&
+      parsed.v! <= 2_147_483_647
+    ) {
       return { r: parsed.r, v: parsed.v! };
     }
   } catch {

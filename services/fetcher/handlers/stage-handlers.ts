@@ -30,7 +30,13 @@ export function stageHandlers(deps: HandlerDeps): Pick<ServiceImpl<typeof Review
     requireRole(caller, ["admin"], paused ? "pause stages" : "resume stages");
     await deps.dataSource.transaction(async (manager) => {
       await setStagePaused(managerSql(manager), stage, paused, caller.keyId);
-      await writeAudit(manager, { tenantId: caller.tenantId, actor: caller.keyId, action: paused ? "stage.pause" : "stage.resume", targetType: "stage", targetId: stage });
+      await writeAudit(manager, {
+        tenantId: caller.tenantId,
+        actor: caller.keyId,
+        action: paused ? "stage.pause" : "stage.resume",
+        targetType: "stage",
+        targetId: stage,
+      });
     });
     // this instance reacts at once; the others on their next poll (FETCH_POLL_MS)
     await deps.switches.refresh().catch(() => undefined);

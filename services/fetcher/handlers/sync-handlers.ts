@@ -5,7 +5,13 @@ import { callerOf, requireRole, tenantScope, WRITE_ROLES } from "../../../lib/au
 import { writeAudit } from "../../../lib/db/index.js";
 import { InvalidArgumentError } from "../../../lib/rpc/index.js";
 import type { ReviewFetcher } from "../../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
-import { LocationFreshnessSchema, SyncPolicySchema, type LocationFreshness, type SyncPolicy, type UpdateSyncPolicyRequest } from "../../../gen/reviewflow/fetcher/v1/sync_pb.js";
+import {
+  LocationFreshnessSchema,
+  SyncPolicySchema,
+  type LocationFreshness,
+  type SyncPolicy,
+  type UpdateSyncPolicyRequest,
+} from "../../../gen/reviewflow/fetcher/v1/sync_pb.js";
 import { managerSql } from "../store/db.js";
 import { listLocationFreshness, type LocationFreshnessRow } from "../store/location-freshness-store.js";
 import { loadAccountNotifications } from "../store/notification-store.js";
@@ -20,7 +26,9 @@ import { visibleClient } from "./visibility.js";
  * it, operators and admins change it). ListLocations: how fresh each of a client's locations is.
  * Another tenant's client is NOT_FOUND, like a missing one.
  */
-export function syncHandlers(deps: HandlerDeps): Pick<ServiceImpl<typeof ReviewFetcher>, "getSyncPolicy" | "updateSyncPolicy" | "listLocations"> {
+export function syncHandlers(
+  deps: HandlerDeps,
+): Pick<ServiceImpl<typeof ReviewFetcher>, "getSyncPolicy" | "updateSyncPolicy" | "listLocations"> {
   const { db } = deps;
 
   const policyMessage = async (clientId: string, policy: EffectivePolicy): Promise<SyncPolicy> =>
@@ -62,7 +70,13 @@ export function syncHandlers(deps: HandlerDeps): Pick<ServiceImpl<typeof ReviewF
       }
       const tenantId = client.tenantId || null;
       const row = await deps.dataSource.transaction(async (manager) => {
-        const updated = await updatePolicy(managerSql(manager), { clientId: client.id, tenantId, patch, reset: req.reset, by: caller.keyId });
+        const updated = await updatePolicy(managerSql(manager), {
+          clientId: client.id,
+          tenantId,
+          patch,
+          reset: req.reset,
+          by: caller.keyId,
+        });
         // two values the client set contradict each other: refused, and rolled back
         const conflict = conflictOf(updated);
         if (conflict) throw new InvalidArgumentError(conflict);
@@ -76,7 +90,12 @@ export function syncHandlers(deps: HandlerDeps): Pick<ServiceImpl<typeof ReviewF
         });
         return updated;
       });
-      deps.logger.info("sync policy changed", { client_id: client.id, by: caller.keyId, reset: req.reset, fields: Object.keys(snakeCase(patch)) });
+      deps.logger.info("sync policy changed", {
+        client_id: client.id,
+        by: caller.keyId,
+        reset: req.reset,
+        fields: Object.keys(snakeCase(patch)),
+      });
       return { policy: await policyMessage(client.id, resolvePolicy(deps.config.sync, row)) };
     },
 

@@ -21,7 +21,11 @@ export async function visibleJob(db: Db, caller: Caller, jobId: string): Promise
 
 /** A client the caller may see (asked of the TokenService, which owns clients), or NOT_FOUND. */
 export async function visibleClient(deps: Pick<HandlerDeps, "tokenClient">, caller: Caller, clientId: string): Promise<Client> {
-  const client = await lookup("client", clientId, deps.tokenClient.getClient({ id: clientId }).then((r) => r.client));
+  const client = await lookup(
+    "client",
+    clientId,
+    deps.tokenClient.getClient({ id: clientId }).then((r) => r.client),
+  );
   if (!client || !canSee(caller, client.tenantId || null)) throw new NotFoundError("client", clientId);
   return client;
 }

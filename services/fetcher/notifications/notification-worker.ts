@@ -93,14 +93,23 @@ export function createNotificationWorker(ctx: PipelineContext): NotificationWork
     });
     if (outcome.kind !== "passes") {
       count(outcome.kind);
-      if (outcome.kind === "unknown") log.info("notification for a location no connected client has; acknowledged", { location: n.locationName, message_id: n.messageId });
+      if (outcome.kind === "unknown")
+        log.info("notification for a location no connected client has; acknowledged", {
+          location: n.locationName,
+          message_id: n.messageId,
+        });
       msg.ack();
       return;
     }
     for (let i = 0; i < outcome.coalesced; i++) count("coalesced");
     for (const job of outcome.jobs) {
       // a failed publish is left to the maintenance sweep (the job's root is not marked published)
-      await publishRootTask(ctx, job).catch((err: unknown) => log.warn("notification pass not yet on FETCH; the sweep publishes it", { job_id: job.id, err: String((err as Error)?.message ?? err) }));
+      await publishRootTask(ctx, job).catch((err: unknown) =>
+        log.warn("notification pass not yet on FETCH; the sweep publishes it", {
+          job_id: job.id,
+          err: String((err as Error)?.message ?? err),
+        }),
+      );
       count("passes");
     }
     msg.ack();

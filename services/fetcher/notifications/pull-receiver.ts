@@ -18,7 +18,12 @@ export interface PullReceiver {
  * one of a type we do not act on, is acked and counted: redelivering it would never help. With
  * PUBSUB_EMULATOR_HOST the client talks to Google's Pub/Sub emulator instead.
  */
-export function createPullReceiver(deps: { notifications: Readonly<NotificationsConfig>; nats: Nats; logger: Logger; metrics: FetcherMetrics }): PullReceiver {
+export function createPullReceiver(deps: {
+  notifications: Readonly<NotificationsConfig>;
+  nats: Nats;
+  logger: Logger;
+  metrics: FetcherMetrics;
+}): PullReceiver {
   const { notifications, logger, metrics } = deps;
   const log = logger.child({ component: "pubsub-pull" });
   const count = (outcome: string) => metrics.notifications.inc({ receiver: "pull", outcome });
@@ -28,7 +33,11 @@ export function createPullReceiver(deps: { notifications: Readonly<Notifications
   async function onMessage(message: Message): Promise<void> {
     let decoded;
     try {
-      decoded = decodeNotification({ messageId: message.id, data: message.data, publishTime: message.publishTime ? new Date(message.publishTime.getTime()) : undefined });
+      decoded = decodeNotification({
+        messageId: message.id,
+        data: message.data,
+        publishTime: message.publishTime ? new Date(message.publishTime.getTime()) : undefined,
+      });
     } catch (err) {
       const outcome = err instanceof NotificationError && err.kind === "ignored" ? "ignored" : "malformed";
       count(outcome);
@@ -42,7 +51,10 @@ export function createPullReceiver(deps: { notifications: Readonly<Notifications
       message.ack();
     } catch (err) {
       count("unavailable");
-      log.warn("pulled notification not handed on; Pub/Sub redelivers", { message_id: message.id, err: String((err as Error)?.message ?? err) });
+      log.warn("pulled notification not handed on; Pub/Sub redelivers", {
+        message_id: message.id,
+        err: String((err as Error)?.message ?? err),
+      });
       message.nack();
     }
   }

@@ -47,7 +47,10 @@ export interface SettingReconciler {
  * over. Runs on connect and with the scheduler's daily round; every call is a Google call in the
  * project's quota (reconciliation lane), with the client's token.
  */
-export function createSettingReconciler(ctx: PipelineContext, options: { topic: string | undefined; tokenClient: Client<typeof TokenService> }): SettingReconciler {
+export function createSettingReconciler(
+  ctx: PipelineContext,
+  options: { topic: string | undefined; tokenClient: Client<typeof TokenService> },
+): SettingReconciler {
   const log = ctx.logger.child({ component: "notification-reconciler" });
   const stopping = new AbortController();
   let loop: Promise<void> | undefined;
@@ -57,7 +60,14 @@ export function createSettingReconciler(ctx: PipelineContext, options: { topic: 
     const topic = options.topic;
     if (!topic) return [];
     // callGoogle's view of who calls: the client's token, its project's quota, the reconciliation lane
-    const caller = { id: `notification-reconciler:${client.clientId}`, client_id: client.clientId, tenant_id: client.tenantId, google_project: client.googleProject, trigger: "reconciliation", access_token_sealed: null } as unknown as JobRow;
+    const caller = {
+      id: `notification-reconciler:${client.clientId}`,
+      client_id: client.clientId,
+      tenant_id: client.tenantId,
+      google_project: client.googleProject,
+      trigger: "reconciliation",
+      access_token_sealed: null,
+    } as unknown as JobRow;
     const policy = await loadPolicy(ctx.db, client.clientId);
     const takeOver = policy?.take_over_notifications === true;
     const accounts: string[] = [];
@@ -79,32 +89,75 @@ export function createSettingReconciler(ctx: PipelineContext, options: { topic: 
       }
       outcomes.push(outcome);
       ctx.metrics.notificationSettings.inc({ outcome: outcome.patched && outcome.state === "ours" ? "patched" : outcome.state });
-      if (outcome.state === "foreign") log.warn("account's notifications go to another topic; left alone (sync policy take_over_notifications allows replacing it)", { client_id: client.clientId, account: accountName, topic: outcome.topic });
-      else if (outcome.state === "failed") log.warn("account's notification setting could not be reconciled", { client_id: client.clientId, account: accountName, detail: outcome.detail });
-      else if (outcome.patched) log.info("account's notification setting set to our topic", { client_id: client.clientId, account: accountName, state: outcome.state });
-      await saveAccountNotification(ctx.db, { client_id: client.clientId, account_name: accountName, state: outcome.state, pubsub_topic: outcome.topic, detail: outcome.detail });
+      if (outcome.state === "foreign")
+        log.warn("account's notifications go to another topic; left alone (sync policy take_over_notifications allows replacing it)", {
+          client_id: client.clientId,
+          account: accountName,
+          topic: outcome.topic,
+        });
+      else if (outcome.state === "failed")
+        log.warn("account's notification setting could not be reconciled", {
+          client_id: client.clientId,
+          account: accountName,
+          detail: outcome.detail,
+        });
+      else if (outcome.patched)
+        log.info("account's notification setting set to our topic", {
+          client_id: client.clientId,
+          account: accountName,
+          state: outcome.state,
+        });
+      await saveAccountNotification(ctx.db, {
+        client_id: client.clientId,
+        account_name: accountName,
+        state: outcome.state,
+        pubsub_topic: outcome.topic,
+        detail: outcome.detail,
+      });
     }
     return outcomes;
   }
 
   async function reconcileAccount(caller: JobRow, accountName: string, topic: string, takeOver: boolean): Promise<AccountOutcome> {
-    const current = await callGoogle(ctx, caller, "notificationSetting.get", attempt, (token) => ctx.source.getNotificationSetting(token, accountName));
+    const current = await callGoogle(ctx, caller, "notificationSetting.get", attempt, (token) =>
+      ctx.source.getNotificationSetting(token, accountName),
+    );
     if (current.pubsubTopic === topic && WANTED_TYPES.every((t) => current.notificationTypes.includes(t))) {
       return { accountName, state: "ours", topic, patched: false, detail: "" };
     }
     const foreign = current.pubsubTopic !== "" && current.pubsubTopic !== topic;
     if (foreign && !takeOver) {
-      return { accountName, state: "foreign", topic: current.pubsubTopic, patched: false, detail: `the account's notifications go to ${current.pubsubTopic}, not ${topic}` };
+      return {
+        accountName,
+        state: "foreign",
+        topic: current.pubsubTopic,
+        patched: false,
+        detail: `the account's notifications go to ${current.pubsubTopic}, not ${topic}`,
+      };
     }
     // keep any other types the account had with our topic; ours added
     const types = current.pubsubTopic === topic ? [...new Set([...current.notificationTypes, ...WANTED_TYPES])] : WANTED_TYPES;
     const wanted: NotificationSetting = { name: `${accountName}/notificationSetting`, pubsubTopic: topic, notificationTypes: types };
     await callGoogle(ctx, caller, "notificationSetting.patch", attempt, (token) => ctx.source.updateNotificationSetting(token, wanted));
-    const after = await callGoogle(ctx, caller, "notificationSetting.get", attempt, (token) => ctx.source.getNotificationSetting(token, accountName));
+    const after = await callGoogle(ctx, caller, "notificationSetting.get", attempt, (token) =>
+      ctx.source.getNotificationSetting(token, accountName),
+    );
     if (after.pubsubTopic !== topic) {
-      return { accountName, state: "failed", topic: after.pubsubTopic, patched: true, detail: `read back ${after.pubsubTopic || "no topic"} after setting ${topic}` };
+      return {
+        accountName,
+        state: "failed",
+        topic: after.pubsubTopic,
+        patched: true,
+        detail: `read back ${after.pubsubTopic || "no topic"} after setting ${topic}`,
+      };
     }
-    return { accountName, state: foreign ? "taken_over" : "ours", topic, patched: true, detail: foreign ? `replaced ${current.pubsubTopic}` : "" };
+    return {
+      accountName,
+      state: foreign ? "taken_over" : "ours",
+      topic,
+      patched: true,
+      detail: foreign ? `replaced ${current.pubsubTopic}` : "",
+    };
   }
 
   /** A durable consumer of `connected` token events, one per deployment (its work namespace). */
@@ -114,7 +167,16 @@ export function createSettingReconciler(ctx: PipelineContext, options: { topic: 
     const filter = names.tokenEvents.all.replace(/>$/, "*.connected");
     while (!stopping.signal.aborted) {
       try {
-        await ctx.nats.jsm.consumers.add(names.tokenEvents.stream, { durable_name: durable, filter_subject: filter, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.New, ack_wait: 60_000_000_000, max_deliver: 5 }).catch(() => undefined);
+        await ctx.nats.jsm.consumers
+          .add(names.tokenEvents.stream, {
+            durable_name: durable,
+            filter_subject: filter,
+            ack_policy: AckPolicy.Explicit,
+            deliver_policy: DeliverPolicy.New,
+            ack_wait: 60_000_000_000,
+            max_deliver: 5,
+          })
+          .catch(() => undefined);
         const consumer = await ctx.nats.js.consumers.get(names.tokenEvents.stream, durable);
         while (!stopping.signal.aborted) {
           const batch = await consumer.fetch({ max_messages: 1, expires: 1_000 });
@@ -131,7 +193,9 @@ export function createSettingReconciler(ctx: PipelineContext, options: { topic: 
               }
               msg.ack();
             } catch (err) {
-              log.warn("reconciling a newly connected client failed; the daily round retries", { err: String((err as Error)?.message ?? err) });
+              log.warn("reconciling a newly connected client failed; the daily round retries", {
+                err: String((err as Error)?.message ?? err),
+              });
               msg.term();
             }
           }

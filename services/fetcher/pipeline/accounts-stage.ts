@@ -29,7 +29,14 @@ export function createAccountsStage(ctx: PipelineContext): StageHandler<typeof F
       }
       // children first, then our commit: a crash in between republishes them under the same ids
       await Promise.all(publishes);
-      return commitTask(ctx.db, { jobId: job.id, taskId: accountsTaskId(job.id, task.pageToken), stage: "accounts", state: "done", counters: { accounts: page.items.length }, children });
+      return commitTask(ctx.db, {
+        jobId: job.id,
+        taskId: accountsTaskId(job.id, task.pageToken),
+        stage: "accounts",
+        state: "done",
+        counters: { accounts: page.items.length },
+        children,
+      });
     },
   };
 }

@@ -61,10 +61,15 @@ export function createCredentials(options: CredentialsOptions): Credentials {
     },
     async refreshed(job) {
       if (!job.client_id) {
-        throw new TaskFailure("permanent", "UNAUTHENTICATED", "Google refused the job's access token (expired or revoked); create a job with a fresh token", {
-          httpStatus: 401,
-          jobFatal: true,
-        });
+        throw new TaskFailure(
+          "permanent",
+          "UNAUTHENTICATED",
+          "Google refused the job's access token (expired or revoked); create a job with a fresh token",
+          {
+            httpStatus: 401,
+            jobFatal: true,
+          },
+        );
       }
       cache.delete(job.client_id);
       await options.tokenClient.refreshToken({ clientId: job.client_id }).catch((err: unknown) => {
@@ -83,14 +88,26 @@ function tokenServiceFailure(err: unknown, clientId: string): TaskFailure {
     case Code.FailedPrecondition:
       // the TokenService's reason already names the client and what to do (consent again, store
       // the secret again): told by the code, shown as it came
-      return new TaskFailure("permanent", "NEEDS_REAUTH", reason || `client ${clientId} has no usable grant: complete the consent flow (StartOAuth)`, { jobFatal: true });
+      return new TaskFailure(
+        "permanent",
+        "NEEDS_REAUTH",
+        reason || `client ${clientId} has no usable grant: complete the consent flow (StartOAuth)`,
+        { jobFatal: true },
+      );
     case Code.NotFound:
       return new TaskFailure("permanent", "CLIENT_NOT_FOUND", `client ${clientId} no longer exists`, { jobFatal: true });
     case Code.PermissionDenied:
     case Code.Unauthenticated:
-      return new TaskFailure("permanent", "TOKEN_SERVICE_REFUSED", `the TokenService refused the fetcher's key (SERVICE_API_KEY): ${reason}`, { jobFatal: true });
+      return new TaskFailure(
+        "permanent",
+        "TOKEN_SERVICE_REFUSED",
+        `the TokenService refused the fetcher's key (SERVICE_API_KEY): ${reason}`,
+        { jobFatal: true },
+      );
     case Code.InvalidArgument:
-      return new TaskFailure("permanent", "INVALID_ARGUMENT", `the TokenService rejected client ${clientId}: ${reason}`, { jobFatal: true });
+      return new TaskFailure("permanent", "INVALID_ARGUMENT", `the TokenService rejected client ${clientId}: ${reason}`, {
+        jobFatal: true,
+      });
     default:
       return new TaskFailure("transient", "TOKEN_SERVICE_UNAVAILABLE", `the TokenService is unavailable (${Code[e.code]})`);
   }

@@ -37,7 +37,15 @@ export async function writeDeadLetter(ctx: PipelineContext, input: DeadLetterInp
   });
   if (location) await handOff(ctx, location).catch(() => undefined);
   ctx.metrics.deadLetters.inc({ stage: input.stage, code: input.code });
-  ctx.logger.warn("task dead-lettered", { stage: input.stage, job_id: input.jobId, task_id: input.taskId, dead_letter_id: id, error_code: input.code, error: input.message, attempts: input.attempts });
+  ctx.logger.warn("task dead-lettered", {
+    stage: input.stage,
+    job_id: input.jobId,
+    task_id: input.taskId,
+    dead_letter_id: id,
+    error_code: input.code,
+    error: input.message,
+    attempts: input.attempts,
+  });
   return result;
 }
 
@@ -47,19 +55,25 @@ async function publishDeadLetter(
   id: string,
   letter: Pick<DeadLetterFields, "stage" | "subject" | "task" | "taskType" | "jobId" | "code" | "message" | "httpStatus" | "attempts">,
 ): Promise<void> {
-  await publishMessage(ctx.nats.js, ctx.nats.names.deadLetters.subject(letter.stage), DeadLetterSchema, {
-    id,
-    stage: STAGE_ENUM[letter.stage],
-    subject: letter.subject,
-    task: letter.task,
-    taskType: letter.taskType,
-    jobId: letter.jobId,
-    errorCode: letter.code,
-    errorMessage: letter.message,
-    httpStatus: letter.httpStatus,
-    attempts: letter.attempts,
-    failTime: timestampNow(),
-  }, { msgID: id });
+  await publishMessage(
+    ctx.nats.js,
+    ctx.nats.names.deadLetters.subject(letter.stage),
+    DeadLetterSchema,
+    {
+      id,
+      stage: STAGE_ENUM[letter.stage],
+      subject: letter.subject,
+      task: letter.task,
+      taskType: letter.taskType,
+      jobId: letter.jobId,
+      errorCode: letter.code,
+      errorMessage: letter.message,
+      httpStatus: letter.httpStatus,
+      attempts: letter.attempts,
+      failTime: timestampNow(),
+    },
+    { msgID: id },
+  );
   ctx.metrics.publishes.inc({ kind: "dead_letter" });
 }
 
@@ -95,5 +109,13 @@ export async function deadLetterUnknownJob(ctx: PipelineContext, input: UnknownJ
     `for a fetcher that knows it. Another deployment shares NATS namespace "${namespace}" (give each its own NATS_NAMESPACE), or the job was deleted`;
   await publishDeadLetter(ctx, id, { ...input, code: UNKNOWN_JOB, message, httpStatus: 0 });
   ctx.metrics.deadLetters.inc({ stage: input.stage, code: UNKNOWN_JOB });
-  ctx.logger.warn("task of an unknown job dead-lettered", { stage: input.stage, job_id: input.jobId, task_id: input.taskId, dead_letter_id: id, error_code: UNKNOWN_JOB, error: message, attempts: input.attempts });
+  ctx.logger.warn("task of an unknown job dead-lettered", {
+    stage: input.stage,
+    job_id: input.jobId,
+    task_id: input.taskId,
+    dead_letter_id: id,
+    error_code: UNKNOWN_JOB,
+    error: message,
+    attempts: input.attempts,
+  });
 }

@@ -87,7 +87,9 @@ describe("Google quota lanes", function () {
     const ms = 3_000;
     await Promise.all([work(a, "p-lend", "reconciliation", 3, ms, grants), work(b, "p-lend", "reconciliation", 3, ms, grants)]);
     const budget = ms / (a.plan.windowMs / a.plan.points);
-    report(`lending: reconciliation (share 0.2) alone took ${grants.length} of ${budget.toFixed(0)} slots (${pct(grants.length / budget)})`);
+    report(
+      `lending: reconciliation (share 0.2) alone took ${grants.length} of ${budget.toFixed(0)} slots (${pct(grants.length / budget)})`,
+    );
     assert.ok(grants.length >= USED_AT_LEAST * budget, `${grants.length} grants, budget ${budget}`);
     assertCap(grants, QPM);
     const used = (await metrics[0].quotaUsed.get()).values.find((v) => v.labels.lane === "reconciliation")?.value ?? 0;
@@ -111,9 +113,14 @@ describe("Google quota lanes", function () {
     const share = (lane: QuotaLane) => measured.filter((g) => g.lane === lane).length / measured.length;
     // among the three lanes with work: 0.3 : 0.2 : 0.1
     const want = { schedule: 0.5, reconciliation: 1 / 3, notification: 1 / 6 };
-    report(`fairness over the last ${((grants.at(-1)!.at - start) / 1000).toFixed(1)} s (${measured.length} grants): ` +
-      (Object.keys(want) as QuotaLane[]).map((lane) => `${lane} ${pct(share(lane))} (want ${pct(want[lane as keyof typeof want])})`).join(", "));
-    for (const lane of Object.keys(want) as (keyof typeof want)[]) assert.ok(Math.abs(share(lane) - want[lane]) <= 0.06, `${lane}: ${share(lane)}, want ${want[lane]}`);
+    report(
+      `fairness over the last ${((grants.at(-1)!.at - start) / 1000).toFixed(1)} s (${measured.length} grants): ` +
+        (Object.keys(want) as QuotaLane[])
+          .map((lane) => `${lane} ${pct(share(lane))} (want ${pct(want[lane as keyof typeof want])})`)
+          .join(", "),
+    );
+    for (const lane of Object.keys(want) as (keyof typeof want)[])
+      assert.ok(Math.abs(share(lane) - want[lane]) <= 0.06, `${lane}: ${share(lane)}, want ${want[lane]}`);
     const budget = (grants.at(-1)!.at - grants[0].at) / (a.plan.windowMs / a.plan.points);
     assert.ok(grants.length >= USED_AT_LEAST * budget, `the lanes together used ${grants.length} of ${budget} slots`);
     assertCap(grants, QPM);
@@ -136,11 +143,16 @@ describe("Google quota lanes", function () {
     }
     await schedule;
     const fifo = 16 * a.plan.windowMs;
-    report(`on-demand latency under saturation (16 scheduled callers, ${a.plan.windowMs} ms windows): ` +
-      `${latencies.join(", ")} ms; max ${Math.max(...latencies)} ms (first come first served would be ~${fifo} ms)`);
+    report(
+      `on-demand latency under saturation (16 scheduled callers, ${a.plan.windowMs} ms windows): ` +
+        `${latencies.join(", ")} ms; max ${Math.max(...latencies)} ms (first come first served would be ~${fifo} ms)`,
+    );
     assert.ok(Math.max(...latencies) <= 3 * a.plan.windowMs + 50, `latencies ${latencies}`);
     const budget = ms / (a.plan.windowMs / a.plan.points);
-    assert.ok(grants.length >= USED_AT_LEAST * budget, `on demand and schedule together used ${grants.length} of ${budget} slots: a served lane's mark does not hold the others back`);
+    assert.ok(
+      grants.length >= USED_AT_LEAST * budget,
+      `on demand and schedule together used ${grants.length} of ${budget} slots: a served lane's mark does not hold the others back`,
+    );
     assertCap(grants, QPM);
   });
 
@@ -150,9 +162,13 @@ describe("Google quota lanes", function () {
     const ms = 4_000;
     const lanes: QuotaLane[] = ["on_demand", "schedule", "reconciliation", "notification"];
     await Promise.all(
-      quotas.flatMap((quota, i) => lanes.map((lane, j) => work(quota, "p-cap", lane, 1 + ((i + j) % 3), ms, grants, { burstMs: 300 + 100 * j }))),
+      quotas.flatMap((quota, i) =>
+        lanes.map((lane, j) => work(quota, "p-cap", lane, 1 + ((i + j) % 3), ms, grants, { burstMs: 300 + 100 * j })),
+      ),
     );
-    report(`hard cap: ${grants.length} grants in ${ms} ms over 2 instances; busiest 1 s window ${busiest(grants, 1_000)} (limit ${QPM / 60})`);
+    report(
+      `hard cap: ${grants.length} grants in ${ms} ms over 2 instances; busiest 1 s window ${busiest(grants, 1_000)} (limit ${QPM / 60})`,
+    );
     assertCap(grants, QPM);
   });
 
@@ -163,7 +179,9 @@ describe("Google quota lanes", function () {
     const grants: Grant[] = [];
     const ms = 3_000;
     await Promise.all([work(a, "p-batch", "schedule", 12, ms, grants), work(b, "p-batch", "on_demand", 12, ms, grants)]);
-    report(`batches at ${6_000} QPM (${points} points a ${windowMs} ms window): ${grants.length} grants in ${ms} ms, busiest 1 s ${busiest(grants, 1_000)}`);
+    report(
+      `batches at ${6_000} QPM (${points} points a ${windowMs} ms window): ${grants.length} grants in ${ms} ms, busiest 1 s ${busiest(grants, 1_000)}`,
+    );
     for (const span of [1_000, 2_000]) {
       assert.ok(busiest(grants, span) <= (Math.ceil(span / windowMs) + 1) * points, `${busiest(grants, span)} grants in ${span} ms`);
     }
@@ -177,7 +195,15 @@ interface Grant {
 }
 
 /** `workers` callers of `lane` asking for slots back to back for `ms` (or in bursts: `burstMs` on, as long off). */
-async function work(quota: GoogleQuota, project: string, lane: QuotaLane, workers: number, ms: number, grants: Grant[], { burstMs = 0 } = {}): Promise<void> {
+async function work(
+  quota: GoogleQuota,
+  project: string,
+  lane: QuotaLane,
+  workers: number,
+  ms: number,
+  grants: Grant[],
+  { burstMs = 0 } = {},
+): Promise<void> {
   const end = Date.now() + ms;
   await Promise.all(
     Array.from({ length: workers }, async () => {

@@ -155,7 +155,8 @@ export function createGoogleQuota(options: GoogleQuotaOptions): GoogleQuota {
   // (many requests a window); a
   // lane whose callers are all served clears its mark this long after, unless callers come
   // back meanwhile (a worker between two calls)
-  const syncEveryMs = plan.points > 1 ? Math.min(25, Math.max(1, Math.floor(plan.windowMs / 4))) : Math.max(25, Math.min(250, plan.windowMs));
+  const syncEveryMs =
+    plan.points > 1 ? Math.min(25, Math.max(1, Math.floor(plan.windowMs / 4))) : Math.max(25, Math.min(250, plan.windowMs));
   // At high quotas a window holds many points: take a few at once and hand them out here until
   // the window closes (never after), so busy workers do not queue on the limiter's row for each
   // request. The window's bound is unchanged: every point used was consumed in that window.
@@ -177,7 +178,10 @@ export function createGoogleQuota(options: GoogleQuotaOptions): GoogleQuota {
     let p = projects.get(key);
     if (!p) {
       const lanes = Object.fromEntries(
-        QUOTA_LANES.map((lane) => [lane, { queue: [], mine: 0, mineAt: 0, granted: 0, published: 0, others: 0, othersAt: 0, othersWaitingUntil: 0, waitingUntil: 0 }]),
+        QUOTA_LANES.map((lane) => [
+          lane,
+          { queue: [], mine: 0, mineAt: 0, granted: 0, published: 0, others: 0, othersAt: 0, othersWaitingUntil: 0, waitingUntil: 0 },
+        ]),
       ) as unknown as Record<QuotaLane, LaneState>;
       p = { key, lanes, reservoir: { left: 0, until: 0 }, windowEnd: 0, pumping: false, syncedAt: 0 };
       projects.set(key, p);
@@ -193,7 +197,9 @@ export function createGoogleQuota(options: GoogleQuotaOptions): GoogleQuota {
    */
   function holdsBack(p: ProjectState, lane: QuotaLane, now: number): boolean {
     const mine = use(p.lanes[lane], now) / share(lane);
-    return QUOTA_LANES.some((other) => other !== lane && waiting(p.lanes[other], now) && (use(p.lanes[other], now) + margin) / share(other) < mine);
+    return QUOTA_LANES.some(
+      (other) => other !== lane && waiting(p.lanes[other], now) && (use(p.lanes[other], now) + margin) / share(other) < mine,
+    );
   }
 
   /** The local lane to serve next: lowest use per share after one more slot, among those not holding back if `eligibleOnly`. */
@@ -240,7 +246,10 @@ export function createGoogleQuota(options: GoogleQuotaOptions): GoogleQuota {
   }
 
   /** Whether this instance's rows say something its state no longer does. */
-  const stale = (p: ProjectState) => QUOTA_LANES.some((lane) => p.lanes[lane].published !== p.lanes[lane].granted || (p.lanes[lane].waitingUntil !== 0) !== (p.lanes[lane].queue.length > 0));
+  const stale = (p: ProjectState) =>
+    QUOTA_LANES.some(
+      (lane) => p.lanes[lane].published !== p.lanes[lane].granted || (p.lanes[lane].waitingUntil !== 0) !== p.lanes[lane].queue.length > 0,
+    );
 
   /**
    * Writes this instance's changed rows (use granted since the last write, waiting marks set,
@@ -266,7 +275,15 @@ export function createGoogleQuota(options: GoogleQuotaOptions): GoogleQuota {
           DELETE FROM google_quota_lanes WHERE project = $1 AND instance <> $2::uuid AND at < $7 AND waiting_until < $3
         )
         SELECT lane, usage, at, waiting_until FROM google_quota_lanes WHERE project = $1 AND instance <> $2::uuid`,
-      values: [p.key, instance, now, changed.map((c) => c.lane), changed.map((c) => c.usage), changed.map((c) => c.until), now - 50 * memoryMs],
+      values: [
+        p.key,
+        instance,
+        now,
+        changed.map((c) => c.lane),
+        changed.map((c) => c.usage),
+        changed.map((c) => c.until),
+        now - 50 * memoryMs,
+      ],
     });
     for (const c of changed) {
       // a slot granted meanwhile (from the reservoir) is written next time
@@ -428,7 +445,9 @@ export function createGoogleQuota(options: GoogleQuotaOptions): GoogleQuota {
     },
     async laneUse() {
       const now = Date.now();
-      const { rows } = await options.pool.query<{ lane: string; usage: number; at: string }>("SELECT lane, usage, at FROM google_quota_lanes");
+      const { rows } = await options.pool.query<{ lane: string; usage: number; at: string }>(
+        "SELECT lane, usage, at FROM google_quota_lanes",
+      );
       const out = Object.fromEntries(QUOTA_LANES.map((lane) => [lane, 0])) as Record<QuotaLane, number>;
       // a lane granted r slots a millisecond for long enough holds r × memoryMs of use
       const perUse = 60_000 / memoryMs / Math.max(1, options.qpm);
@@ -444,7 +463,9 @@ export function createGoogleQuota(options: GoogleQuotaOptions): GoogleQuota {
 function normaliseShares(weights: Readonly<Record<QuotaLane, number>> | undefined): Readonly<Record<QuotaLane, number>> {
   const total = weights ? QUOTA_LANES.reduce((sum, lane) => sum + Math.max(0, weights[lane] ?? 0), 0) : 0;
   return Object.freeze(
-    Object.fromEntries(QUOTA_LANES.map((lane) => [lane, total > 0 ? Math.max(0, weights![lane] ?? 0) / total : 1 / QUOTA_LANES.length])) as Record<QuotaLane, number>,
+    Object.fromEntries(
+      QUOTA_LANES.map((lane) => [lane, total > 0 ? Math.max(0, weights![lane] ?? 0) / total : 1 / QUOTA_LANES.length]),
+    ) as Record<QuotaLane, number>,
   );
 }
 

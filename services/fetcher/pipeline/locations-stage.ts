@@ -12,7 +12,11 @@ export function createLocationsStage(ctx: PipelineContext): StageHandler<typeof 
   return {
     stage: "locations",
     schema: FetchLocationsTaskSchema,
-    describe: (task) => ({ jobId: task.jobId, taskId: locationsTaskId(task.jobId, task.accountName, task.pageToken), resource: task.accountName }),
+    describe: (task) => ({
+      jobId: task.jobId,
+      taskId: locationsTaskId(task.jobId, task.accountName, task.pageToken),
+      resource: task.accountName,
+    }),
     async run(task, job, attempt) {
       const page = await callGoogle(ctx, job, "locations.list", attempt, (token) =>
         ctx.source.listLocations(token, task.accountName, { pageToken: task.pageToken }),
@@ -25,21 +29,36 @@ export function createLocationsStage(ctx: PipelineContext): StageHandler<typeof 
       for (const location of rows) {
         const id = reviewsTaskId(job.id, location.id, 1);
         children.push({ id, stage: "reviews" });
-        const stopAt = job.mode === "incremental" && location.synced_update_time ? timestampFromDate(location.synced_update_time) : undefined;
+        const stopAt =
+          job.mode === "incremental" && location.synced_update_time ? timestampFromDate(location.synced_update_time) : undefined;
         publishes.push(
-          publishTask(ctx, "reviews", FetchReviewsTaskSchema, {
-            jobId: job.id,
-            locationName: location.google_name,
-            locationId: location.id,
-            pageNumber: 1,
-            stopAtUpdateTime: stopAt,
-          }, id),
+          publishTask(
+            ctx,
+            "reviews",
+            FetchReviewsTaskSchema,
+            {
+              jobId: job.id,
+              locationName: location.google_name,
+              locationId: location.id,
+              pageNumber: 1,
+              stopAtUpdateTime: stopAt,
+            },
+            id,
+          ),
         );
       }
       if (page.nextPageToken) {
         const id = locationsTaskId(job.id, task.accountName, page.nextPageToken);
         children.push({ id, stage: "locations" });
-        publishes.push(publishTask(ctx, "locations", FetchLocationsTaskSchema, { jobId: job.id, accountName: task.accountName, pageToken: page.nextPageToken }, id));
+        publishes.push(
+          publishTask(
+            ctx,
+            "locations",
+            FetchLocationsTaskSchema,
+            { jobId: job.id, accountName: task.accountName, pageToken: page.nextPageToken },
+            id,
+          ),
+        );
       }
       await Promise.all(publishes);
       return commitTask(ctx.db, {

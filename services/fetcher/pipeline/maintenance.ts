@@ -54,7 +54,9 @@ export function createMaintenance(ctx: PipelineContext, options: MaintenanceOpti
       ctx.metrics.jobDuration.observe({ status: "FAILED" }, (Date.now() - job.created_at.getTime()) / 1000);
     }
     for (const job of await jobsWithUnpublishedRoot(ctx.db, options.republishAfterMs / 1000, 100)) {
-      await publishRootTask(ctx, job).catch((err: unknown) => ctx.logger.warn("first task still not published", { job_id: job.id, err: String((err as Error)?.message ?? err) }));
+      await publishRootTask(ctx, job).catch((err: unknown) =>
+        ctx.logger.warn("first task still not published", { job_id: job.id, err: String((err as Error)?.message ?? err) }),
+      );
     }
     if (Date.now() - lastPurge >= options.purgeIntervalMs) {
       lastPurge = Date.now();

@@ -21,7 +21,9 @@ export async function handOff(ctx: PipelineContext, locationId: string): Promise
   const task = fromBinary(FetchReviewsTaskSchema, next.task);
   if (task.stopAtUpdateTime && next.syncedUpdateTime) task.stopAtUpdateTime = timestampFromDate(next.syncedUpdateTime);
   try {
-    await publishMessage(ctx.nats.js, ctx.nats.names.fetch.subject("reviews"), FetchReviewsTaskSchema, task, { msgID: resumedMessageId(next.taskId, next.resumes) });
+    await publishMessage(ctx.nats.js, ctx.nats.names.fetch.subject("reviews"), FetchReviewsTaskSchema, task, {
+      msgID: resumedMessageId(next.taskId, next.resumes),
+    });
   } catch (err) {
     // NATS is away: free the location again at once, so the next sweep retries the hand-off
     // instead of the waiter sitting out the hand-off lease

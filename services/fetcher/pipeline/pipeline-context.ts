@@ -100,7 +100,10 @@ export async function callGoogle<T>(
       return out;
     } catch (err) {
       const failure = classifyGoogleError(err, endpoint);
-      ctx.metrics.googleRequests.inc({ endpoint, outcome: failure.kind === "transient" ? `http_${failure.httpStatus || "error"}` : failure.kind });
+      ctx.metrics.googleRequests.inc({
+        endpoint,
+        outcome: failure.kind === "transient" ? `http_${failure.httpStatus || "error"}` : failure.kind,
+      });
       if (failure.rateLimited) await ctx.quota.slowDown(job.google_project).catch(() => undefined);
       throw failure;
     }

@@ -40,7 +40,10 @@ export function createPublishMarks(db: Db): PublishMarks {
       while (queue.length > 0) {
         const batch = takeBatch();
         try {
-          await markPublished(db, batch.flatMap((w) => w.versions));
+          await markPublished(
+            db,
+            batch.flatMap((w) => w.versions),
+          );
           for (const w of batch) w.resolve();
         } catch (err) {
           for (const w of batch) w.reject(err);

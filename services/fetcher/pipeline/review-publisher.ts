@@ -84,7 +84,10 @@ export async function publishVersions(ctx: PipelineContext, events: OutboxEvent[
           return;
         } catch (err) {
           if (!(err instanceof ForeignEventError) || round >= MAX_RENUMBERS) throw err;
-          ctx.logger.error("REVIEWS holds a foreign event under a version of ours; renumbering", { review: err.event.name, version: err.event.version });
+          ctx.logger.error("REVIEWS holds a foreign event under a version of ours; renumbering", {
+            review: err.event.name,
+            version: err.event.version,
+          });
           ctx.metrics.publishes.inc({ kind: "review_event_renumbered" });
           await renumberPending(ctx.db, err.event.reviewId, err.event.version);
           list = (await loadPendingVersions(ctx.db, [err.event.reviewId])).map(outboxEventOf);
@@ -129,8 +132,12 @@ async function publishOne(ctx: PipelineContext, event: OutboxEvent): Promise<voi
 function sameChange(data: Uint8Array, event: OutboxEvent): boolean {
   try {
     const theirs = fromBinary(ReviewEventSchema, data);
-    return theirs.type === event.type && theirs.version === event.version && theirs.review !== undefined
-      && equals(ReviewSchema, theirs.review, fromBinary(ReviewSchema, event.reviewPb));
+    return (
+      theirs.type === event.type &&
+      theirs.version === event.version &&
+      theirs.review !== undefined &&
+      equals(ReviewSchema, theirs.review, fromBinary(ReviewSchema, event.reviewPb))
+    );
   } catch {
     return false;
   }

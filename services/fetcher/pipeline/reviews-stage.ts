@@ -41,7 +41,13 @@ export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof Fe
     async run(task, job, attempt) {
       const taskId = reviewsTaskId(job.id, task.locationId, task.pageNumber);
       if (task.pageNumber === 1) {
-        const claim = await claimPass(ctx.db, { locationId: task.locationId, jobId: job.id, taskId, task: toBinary(FetchReviewsTaskSchema, task), leaseSeconds });
+        const claim = await claimPass(ctx.db, {
+          locationId: task.locationId,
+          jobId: job.id,
+          taskId,
+          task: toBinary(FetchReviewsTaskSchema, task),
+          leaseSeconds,
+        });
         // parked: acked without finishing, so the job waits; the pass that ends hands it on
         if (!claim.acquired) return { counted: false, parked: true };
       }
@@ -76,17 +82,31 @@ export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof Fe
       }
       const names = reviews.map((r) => r.name);
       const fetched = fingerprint(reviews);
-      const stored = await loadStoredReviews(ctx.db, task.locationId, [...names, ...deletions.map((d) => d.name)], new Map(fetched.map((f) => [f.review.name, f.hash])));
+      const stored = await loadStoredReviews(
+        ctx.db,
+        task.locationId,
+        [...names, ...deletions.map((d) => d.name)],
+        new Map(fetched.map((f) => [f.review.name, f.hash])),
+      );
       const diff = diffPage(fetched, stored);
       const lastPage = nextToken === undefined;
 
       if (completePass && job.mode === "full") {
-        const candidates = await loadDeletionCandidates(ctx.db, { locationId: task.locationId, jobId: job.id, seenOnThisPage: names, jobStartedAt: job.started_at ?? job.created_at });
+        const candidates = await loadDeletionCandidates(ctx.db, {
+          locationId: task.locationId,
+          jobId: job.id,
+          seenOnThisPage: names,
+          jobStartedAt: job.started_at ?? job.created_at,
+        });
         const found = await confirmDeletions(ctx, job, attempt, candidates, deletions);
         const more = diffPage(fingerprint(found), new Map(candidates.map((c) => [c.name, c])));
         diff.writes.push(...more.writes);
         diff.unchanged.push(...more.unchanged);
-        for (const review of found) stored.set(review.name, candidates.find((c) => c.name === review.name)!);
+        for (const review of found)
+          stored.set(
+            review.name,
+            candidates.find((c) => c.name === review.name)!,
+          );
       }
 
       // the next page before our commit, right before it: it waits for that commit (the
@@ -95,34 +115,44 @@ export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof Fe
       if (nextToken) {
         const id = reviewsTaskId(job.id, task.locationId, task.pageNumber + 1);
         children.push({ id, stage: "reviews" });
-        await publishTask(ctx, "reviews", FetchReviewsTaskSchema, {
-          jobId: job.id,
-          locationName: task.locationName,
-          locationId: task.locationId,
-          pageToken: nextToken,
-          pageNumber: task.pageNumber + 1,
-          stopAtUpdateTime: task.stopAtUpdateTime,
-        }, id);
+        await publishTask(
+          ctx,
+          "reviews",
+          FetchReviewsTaskSchema,
+          {
+            jobId: job.id,
+            locationName: task.locationName,
+            locationId: task.locationId,
+            pageToken: nextToken,
+            pageNumber: task.pageNumber + 1,
+            stopAtUpdateTime: task.stopAtUpdateTime,
+          },
+          id,
+        );
       }
 
       // the page's versions, the lease and the task's end: one statement
-      const outcome = await commitReviewPage(ctx.db, {
-        owner: { locationId: task.locationId, tenantId: job.tenant_id, clientId: job.client_id, jobId: job.id },
-        writes: diff.writes,
-        unchanged: diff.unchanged,
-        deletions: deletions.map((d) => ({ id: d.id, version: d.version })),
-        storedIds: [...stored.values()].map((s) => s.id),
-        renewLeaseSeconds: leaseSeconds,
-        lastPage,
-        advanceWatermark: completePass,
-      }, {
-        jobId: job.id,
-        taskId,
-        stage: "reviews",
-        state: "done",
-        counters: { pages: 1, reviews_seen: reviews.length, unchanged: diff.unchanged.length },
-        children,
-      });
+      const outcome = await commitReviewPage(
+        ctx.db,
+        {
+          owner: { locationId: task.locationId, tenantId: job.tenant_id, clientId: job.client_id, jobId: job.id },
+          writes: diff.writes,
+          unchanged: diff.unchanged,
+          deletions: deletions.map((d) => ({ id: d.id, version: d.version })),
+          storedIds: [...stored.values()].map((s) => s.id),
+          renewLeaseSeconds: leaseSeconds,
+          lastPage,
+          advanceWatermark: completePass,
+        },
+        {
+          jobId: job.id,
+          taskId,
+          stage: "reviews",
+          state: "done",
+          counters: { pages: 1, reviews_seen: reviews.length, unchanged: diff.unchanged.length },
+          children,
+        },
+      );
       attempt.committed?.();
       const recorded = outcome.versions;
 
@@ -133,20 +163,28 @@ export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof Fe
         const bytes = new Map<string, Uint8Array>(diff.writes.map((w) => [w.name, w.pb]));
         // a deletion's row was loaded without a fetched hash, so with its bytes
         for (const d of deletions) bytes.set(d.name, d.review_pb!);
-        await publishVersions(ctx, recorded.map((v): OutboxEvent => ({
-          reviewId: v.reviewId,
-          scopeKey: job.scope_key,
-          locationId: task.locationId,
-          jobId: job.id,
-          tenantId: job.tenant_id,
-          clientId: job.client_id,
-          name: v.name,
-          version: v.version,
-          type: EVENT_TYPE[v.type],
-          reviewPb: bytes.get(v.name)!,
-          // the proto's rule: the update time stored before this change; unset for a created review
-          previousUpdateTime: v.type === "deleted" ? updateTimeOf(bytes.get(v.name)) : v.type === "updated" ? updateTimeOf(stored.get(v.name)?.review_pb) : undefined,
-        })));
+        await publishVersions(
+          ctx,
+          recorded.map((v): OutboxEvent => ({
+            reviewId: v.reviewId,
+            scopeKey: job.scope_key,
+            locationId: task.locationId,
+            jobId: job.id,
+            tenantId: job.tenant_id,
+            clientId: job.client_id,
+            name: v.name,
+            version: v.version,
+            type: EVENT_TYPE[v.type],
+            reviewPb: bytes.get(v.name)!,
+            // the proto's rule: the update time stored before this change; unset for a created review
+            previousUpdateTime:
+              v.type === "deleted"
+                ? updateTimeOf(bytes.get(v.name))
+                : v.type === "updated"
+                  ? updateTimeOf(stored.get(v.name)?.review_pb)
+                  : undefined,
+          })),
+        );
         if (job.trigger === "notification") await observeNotificationLatency(ctx, job.id);
       }
       if (outcome.waiters) await handOff(ctx, task.locationId);

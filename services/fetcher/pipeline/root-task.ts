@@ -23,14 +23,21 @@ export async function publishRootTask(ctx: PipelineContext, job: JobRow): Promis
     await publishTask(ctx, "accounts", FetchAccountsTaskSchema, { jobId: job.id }, accountsTaskId(job.id, ""));
   } else {
     const location = await branchLocation(ctx.db, job);
-    await publishTask(ctx, "reviews", FetchReviewsTaskSchema, {
-      jobId: job.id,
-      locationName: location.google_name,
-      locationId: location.id,
-      pageNumber: 1,
-      reviewName: job.target_review ?? "",
-      stopAtUpdateTime: job.mode === "incremental" && location.synced_update_time ? timestampFromDate(location.synced_update_time) : undefined,
-    }, reviewsTaskId(job.id, location.id, 1));
+    await publishTask(
+      ctx,
+      "reviews",
+      FetchReviewsTaskSchema,
+      {
+        jobId: job.id,
+        locationName: location.google_name,
+        locationId: location.id,
+        pageNumber: 1,
+        reviewName: job.target_review ?? "",
+        stopAtUpdateTime:
+          job.mode === "incremental" && location.synced_update_time ? timestampFromDate(location.synced_update_time) : undefined,
+      },
+      reviewsTaskId(job.id, location.id, 1),
+    );
   }
   await markRootPublished(ctx.db, job.id);
 }

@@ -29,7 +29,9 @@ export function createStageSwitches(sql: Sql, pollMs: number, logger: Logger): S
       if (timer) return;
       const tick = () => {
         refresh()
-          .catch((err: unknown) => logger.warn("could not read stage controls; keeping the last known", { err: String((err as Error)?.message ?? err) }))
+          .catch((err: unknown) =>
+            logger.warn("could not read stage controls; keeping the last known", { err: String((err as Error)?.message ?? err) }),
+          )
           .finally(() => {
             if (timer) timer = setTimeout(tick, pollMs);
           });

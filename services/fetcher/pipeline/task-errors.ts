@@ -21,7 +21,10 @@ export class TaskFailure extends Error {
 
 /** Not a failure: the task cannot run yet (e.g. its previous page has not committed). */
 export class DeferTask extends Error {
-  constructor(readonly delayMs: number, reason: string) {
+  constructor(
+    readonly delayMs: number,
+    reason: string,
+  ) {
     super(reason);
     this.name = "DeferTask";
   }
@@ -34,10 +37,14 @@ export function toTaskError(err: unknown): TaskOutcomeError {
   if (err instanceof TaskFailure || err instanceof DeferTask || err instanceof AbortedError) return err;
   if (err instanceof GoogleApiError) {
     if (err.kind === "aborted") return new AbortedError();
-    if (err.kind === "transient") return new TaskFailure("transient", err.code, err.message, { httpStatus: err.httpStatus, rateLimited: err.rateLimited });
+    if (err.kind === "transient")
+      return new TaskFailure("transient", err.code, err.message, { httpStatus: err.httpStatus, rateLimited: err.rateLimited });
     // a 401 reaching here already had its one refresh: the grant itself is refused
     if (err.kind === "unauthenticated") {
-      return new TaskFailure("permanent", err.code, `${err.message} (after a token refresh)`, { httpStatus: err.httpStatus, jobFatal: true });
+      return new TaskFailure("permanent", err.code, `${err.message} (after a token refresh)`, {
+        httpStatus: err.httpStatus,
+        jobFatal: true,
+      });
     }
     return new TaskFailure("permanent", err.code, err.message, { httpStatus: err.httpStatus });
   }

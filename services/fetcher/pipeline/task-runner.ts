@@ -47,7 +47,12 @@ export function createTaskRunner<Desc extends DescMessage>(ctx: PipelineContext,
     }
     const description = handler.describe(task);
     const generation = generationOfMessageId(msg.headers?.get("Nats-Msg-Id"));
-    const attempt: TaskAttempt = { signal, heartbeat: () => msg.working(), committed: () => local.end(description.taskId), away: (wait) => slot.away(wait) };
+    const attempt: TaskAttempt = {
+      signal,
+      heartbeat: () => msg.working(),
+      committed: () => local.end(description.taskId),
+      away: (wait) => slot.away(wait),
+    };
     // keep the message ours while it runs (quota waits and slow pages can outlast the ack wait)
     const heartbeat = setInterval(() => msg.working(), Math.max(500, Math.floor(settings.ackWaitMs / 3)));
     let job: JobRow | undefined;
@@ -162,7 +167,12 @@ export function createTaskRunner<Desc extends DescMessage>(ctx: PipelineContext,
     const attempts = msg.info.deliveryCount;
     const waitedMs = Date.now() - msg.info.timestampNanos / 1e6;
     if (attempts < settings.maxDeliver) {
-      if (attempts === 1) log.warn("task of a job this deployment does not know: left for its owner", { job_id: description.jobId, task_id: description.taskId, namespace: ctx.nats.names.workNamespace });
+      if (attempts === 1)
+        log.warn("task of a job this deployment does not know: left for its owner", {
+          job_id: description.jobId,
+          task_id: description.taskId,
+          namespace: ctx.nats.names.workNamespace,
+        });
       ctx.metrics.tasks.inc({ stage, outcome: "unknown_job" });
       msg.nak(settings.ackWaitMs);
       return;
@@ -217,7 +227,13 @@ export function createTaskRunner<Desc extends DescMessage>(ctx: PipelineContext,
       await addRetry(ctx.db, description.jobId).catch(() => undefined);
       ctx.metrics.retries.inc({ stage });
       ctx.metrics.tasks.inc({ stage, outcome: "retried" });
-      log.info("task retried", { job_id: description.jobId, task_id: description.taskId, error_code: outcome.code, attempt: attempts, delay_ms: delay });
+      log.info("task retried", {
+        job_id: description.jobId,
+        task_id: description.taskId,
+        error_code: outcome.code,
+        attempt: attempts,
+        delay_ms: delay,
+      });
       msg.nak(delay);
       return;
     }

@@ -97,7 +97,13 @@ export interface Page {
  * One page of `from` (a table, or a subquery with its alias) newest first, keyset-paged on
  * (`time`, id) with uuid ids; each row carries `cursor_time`, its `time` as text, for the next page.
  */
-export async function newestFirst<T>(sql: Sql, from: string, time: string, where: Conditions, page: Page): Promise<(T & { cursor_time: string })[]> {
+export async function newestFirst<T>(
+  sql: Sql,
+  from: string,
+  time: string,
+  where: Conditions,
+  page: Page,
+): Promise<(T & { cursor_time: string })[]> {
   where.before(time, "id", "uuid", page.after);
   const { rows } = await sql.query<T & { cursor_time: string }>(
     `SELECT *, to_json(${time}) #>> '{}' AS cursor_time FROM ${from}

@@ -43,8 +43,21 @@ export async function insertDeadLetter(sql: Sql, id: string, letter: DeadLetterF
   await sql.query(
     `INSERT INTO dead_letters (id, job_id, tenant_id, task_id, stage, subject, task_type, task, resource, error_code, error_message, http_status, attempts)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING`,
-    [id, letter.jobId, letter.tenantId, letter.taskId, letter.stage, letter.subject, letter.taskType, Buffer.from(letter.task), letter.resource.slice(0, 400),
-      letter.code.slice(0, 64), letter.message, letter.httpStatus, letter.attempts],
+    [
+      id,
+      letter.jobId,
+      letter.tenantId,
+      letter.taskId,
+      letter.stage,
+      letter.subject,
+      letter.taskType,
+      Buffer.from(letter.task),
+      letter.resource.slice(0, 400),
+      letter.code.slice(0, 64),
+      letter.message,
+      letter.httpStatus,
+      letter.attempts,
+    ],
   );
 }
 

@@ -52,8 +52,23 @@ export async function createQueuedJob(sql: Sql, job: NewJob): Promise<JobRow> {
     `INSERT INTO fetch_jobs (id, tenant_id, client_id, branch_id, target_location, scope_key, google_project, access_token_sealed,
        mode, status, request_scope, request_id, created_by, tasks_total, locations, trigger, target_review)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'QUEUED', $10, $11, $12, 1, $13, $14, $15) RETURNING *`,
-    [job.id, job.tenantId, job.clientId, job.branchId, job.targetLocation, job.scopeKey, job.googleProject, job.accessTokenSealed, job.mode,
-      job.requestScope, job.requestId, job.createdBy, job.locations, job.trigger ?? "on_demand", job.targetReview ?? null],
+    [
+      job.id,
+      job.tenantId,
+      job.clientId,
+      job.branchId,
+      job.targetLocation,
+      job.scopeKey,
+      job.googleProject,
+      job.accessTokenSealed,
+      job.mode,
+      job.requestScope,
+      job.requestId,
+      job.createdBy,
+      job.locations,
+      job.trigger ?? "on_demand",
+      job.targetReview ?? null,
+    ],
   );
   return rows[0];
 }

@@ -49,7 +49,16 @@ export interface JobRow {
 
 /** Counters a task adds to its job when it finishes (once, however often it is delivered). */
 export type CounterName = "accounts" | "locations" | "pages" | "reviews_seen" | "created" | "updated" | "unchanged" | "deleted";
-export const COUNTERS: readonly CounterName[] = ["accounts", "locations", "pages", "reviews_seen", "created", "updated", "unchanged", "deleted"];
+export const COUNTERS: readonly CounterName[] = [
+  "accounts",
+  "locations",
+  "pages",
+  "reviews_seen",
+  "created",
+  "updated",
+  "unchanged",
+  "deleted",
+];
 
 export interface NewTask {
   id: string;
@@ -102,7 +111,10 @@ export async function loadJob(sql: Sql, id: string): Promise<JobRow | undefined>
 
 /** The job a create request made before (its request_id within the caller's scope), if any. */
 export async function findJobByRequest(sql: Sql, scope: string, requestId: string): Promise<JobRow | undefined> {
-  const { rows } = await sql.query<JobRow>(`SELECT * FROM (${JOB_VIEW}) j WHERE request_scope = $1 AND request_id = $2`, [scope, requestId]);
+  const { rows } = await sql.query<JobRow>(`SELECT * FROM (${JOB_VIEW}) j WHERE request_scope = $1 AND request_id = $2`, [
+    scope,
+    requestId,
+  ]);
   return rows[0];
 }
 
@@ -152,7 +164,12 @@ export async function addRetry(sql: Sql, jobId: string): Promise<void> {
 }
 
 /** Adds to one (random) counter shard of a job; `progress` also moves its stall clock. */
-export async function addToCounters(sql: Sql, jobId: string, deltas: Partial<Record<(typeof COUNTER_COLUMNS)[number], number>>, progress: boolean): Promise<void> {
+export async function addToCounters(
+  sql: Sql,
+  jobId: string,
+  deltas: Partial<Record<(typeof COUNTER_COLUMNS)[number], number>>,
+  progress: boolean,
+): Promise<void> {
   const columns = COUNTER_COLUMNS.filter((c) => (deltas[c] ?? 0) !== 0);
   const values = columns.map((c) => deltas[c]!);
   await sql.query(

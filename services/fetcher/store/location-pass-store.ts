@@ -91,7 +91,14 @@ export async function handOffPass(db: Db, locationId: string, handOffSeconds: nu
       [locationId, next?.job_id ?? null, handOffSeconds],
     );
     return next
-      ? { locationId, jobId: next.job_id, taskId: next.task_id, task: next.task, resumes: next.resumes, syncedUpdateTime: cur[0].synced_update_time }
+      ? {
+          locationId,
+          jobId: next.job_id,
+          taskId: next.task_id,
+          task: next.task,
+          resumes: next.resumes,
+          syncedUpdateTime: cur[0].synced_update_time,
+        }
       : undefined;
   });
 }
@@ -103,7 +110,10 @@ export async function releasePass(sql: Sql, locationId: string, jobId: string): 
 
 /** Takes back a hand-off whose page could not be published (its pass has not started). */
 export async function releaseHandOff(sql: Sql, locationId: string, jobId: string): Promise<void> {
-  await sql.query("UPDATE locations SET pass_job = NULL, pass_until = NULL WHERE id = $1 AND pass_job = $2 AND pass_started_at IS NULL", [locationId, jobId]);
+  await sql.query("UPDATE locations SET pass_job = NULL, pass_until = NULL WHERE id = $1 AND pass_job = $2 AND pass_started_at IS NULL", [
+    locationId,
+    jobId,
+  ]);
 }
 
 /** Locations someone waits for whose lease is free (released, expired, or held by an ended job). */

@@ -16,7 +16,11 @@ export interface LocationOwner {
  * Finds or creates the internal rows of Google locations for one owner (client, or raw-token
  * scope). The internal id is stable: it names the REVIEWS subject and keys the reviews.
  */
-export async function upsertLocations(sql: Sql, owner: LocationOwner, locations: { name: string; title?: string }[]): Promise<LocationRow[]> {
+export async function upsertLocations(
+  sql: Sql,
+  owner: LocationOwner,
+  locations: { name: string; title?: string }[],
+): Promise<LocationRow[]> {
   if (locations.length === 0) return [];
   const { rows } = await sql.query<LocationRow>(
     `INSERT INTO locations (id, scope_key, google_name, tenant_id, client_id, title)
@@ -31,15 +35,18 @@ export async function upsertLocations(sql: Sql, owner: LocationOwner, locations:
 
 /** An owner's (scope's) row of one Google location, if it has one. */
 export async function findLocation(sql: Sql, scopeKey: string, googleName: string): Promise<LocationRow | undefined> {
-  const { rows } = await sql.query<LocationRow>("SELECT id, google_name, synced_update_time FROM locations WHERE scope_key = $1 AND google_name = $2", [scopeKey, googleName]);
+  const { rows } = await sql.query<LocationRow>(
+    "SELECT id, google_name, synced_update_time FROM locations WHERE scope_key = $1 AND google_name = $2",
+    [scopeKey, googleName],
+  );
   return rows[0];
 }
 
 /** True when some page task of this location in this job was dead-lettered (the pass is incomplete). */
 export async function hasDeadPage(sql: Sql, jobId: string, taskPrefix: string): Promise<boolean> {
-  const { rows } = await sql.query(
-    "SELECT 1 FROM fetch_tasks WHERE job_id = $1 AND state = 'dead' AND starts_with(id, $2) LIMIT 1",
-    [jobId, taskPrefix],
-  );
+  const { rows } = await sql.query("SELECT 1 FROM fetch_tasks WHERE job_id = $1 AND state = 'dead' AND starts_with(id, $2) LIMIT 1", [
+    jobId,
+    taskPrefix,
+  ]);
   return rows.length > 0;
 }

@@ -67,13 +67,18 @@ export async function linkMessageToJob(sql: Sql, messageId: string, jobId: strin
 
 /** When Pub/Sub accepted the oldest notification this job answers (undefined for other jobs). */
 export async function notificationPublishTime(sql: Sql, jobId: string): Promise<Date | undefined> {
-  const { rows } = await sql.query<{ publish_time: Date | null }>("SELECT min(publish_time) AS publish_time FROM notification_messages WHERE job_id = $1", [jobId]);
+  const { rows } = await sql.query<{ publish_time: Date | null }>(
+    "SELECT min(publish_time) AS publish_time FROM notification_messages WHERE job_id = $1",
+    [jobId],
+  );
   return rows[0]?.publish_time ?? undefined;
 }
 
 /** Forgets messageIds older than the retention period (Pub/Sub keeps messages 7 days at most). */
 export async function purgeMessages(sql: Sql, retentionDays: number): Promise<number> {
-  const { count } = await sql.query("DELETE FROM notification_messages WHERE received_at < now() - make_interval(days => $1)", [retentionDays]);
+  const { count } = await sql.query("DELETE FROM notification_messages WHERE received_at < now() - make_interval(days => $1)", [
+    retentionDays,
+  ]);
   return count;
 }
 

@@ -72,7 +72,10 @@ export async function renumberPending(db: Db, reviewId: string, from: number): P
     const current = rows[0]?.version ?? from;
     const shift = current - from + 1;
     // two steps: shifting in place would collide with the primary key midway
-    await sql.query("UPDATE review_versions SET version = -(version + $3) WHERE review_id = $1 AND version >= $2 AND published_at IS NULL", [reviewId, from, shift]);
+    await sql.query(
+      "UPDATE review_versions SET version = -(version + $3) WHERE review_id = $1 AND version >= $2 AND published_at IS NULL",
+      [reviewId, from, shift],
+    );
     await sql.query("UPDATE review_versions SET version = -version WHERE review_id = $1 AND version < 0", [reviewId]);
     await sql.query("UPDATE reviews SET version = version + $2 WHERE id = $1", [reviewId, shift]);
     return from + shift;

@@ -41,7 +41,12 @@ const STORED_COLUMNS = "id, name, content_hash, review_pb, update_time, deleted_
  * content hashes: a live row that still hashes the same comes without its bytes (they would only
  * be hex-encoded by Postgres and parsed back here to go unused); a name without a hash gets them.
  */
-export async function loadStoredReviews(sql: Sql, locationId: string, names: string[], hashes: Map<string, string> = new Map()): Promise<Map<string, StoredReviewState>> {
+export async function loadStoredReviews(
+  sql: Sql,
+  locationId: string,
+  names: string[],
+  hashes: Map<string, string> = new Map(),
+): Promise<Map<string, StoredReviewState>> {
   if (names.length === 0) return new Map();
   const { rows } = await sql.query<StoredReviewState>(
     `SELECT r.id, r.name, r.content_hash, CASE WHEN r.deleted_at IS NULL AND r.content_hash = f.hash THEN NULL ELSE r.review_pb END AS review_pb,
@@ -220,20 +225,31 @@ export interface PageOutcome {
 export async function commitReviewPage(sql: Sql, page: PageWrites, finish: TaskFinish): Promise<PageOutcome> {
   const params: unknown[] = [];
   const { ctes, select } = pageWriteCtes(page, params);
-  ctes.push(finishCtes({
-    ...finish,
-    counterSql: {
-      created: "(SELECT count(*) FROM changed WHERE type = 'created')",
-      updated: "(SELECT count(*) FROM changed WHERE type = 'updated')",
-      deleted: "(SELECT count(*) FROM removed)",
-    },
-  }, params));
+  ctes.push(
+    finishCtes(
+      {
+        ...finish,
+        counterSql: {
+          created: "(SELECT count(*) FROM changed WHERE type = 'created')",
+          updated: "(SELECT count(*) FROM changed WHERE type = 'updated')",
+          deleted: "(SELECT count(*) FROM removed)",
+        },
+      },
+      params,
+    ),
+  );
   const { rows } = await sql.query<{ counted: boolean; new_kids: string; versions: unknown; stale: boolean; waiters: boolean }>(
     `WITH ${ctes.join(",\n")} SELECT d.counted > 0 AS counted, d.new_kids, ${select} FROM d`,
     params,
   );
   const row = rows[0]!;
-  return { counted: row.counted, pendingChildren: Number(row.new_kids), versions: recordedVersions(row.versions), stale: row.stale, waiters: row.waiters };
+  return {
+    counted: row.counted,
+    pendingChildren: Number(row.new_kids),
+    versions: recordedVersions(row.versions),
+    stale: row.stale,
+    waiters: row.waiters,
+  };
 }
 
 /** Decodes the `versions` column of a page's statement. */

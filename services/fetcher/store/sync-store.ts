@@ -18,7 +18,13 @@ export async function saveSyncClients(sql: Sql, clients: SyncClient[]): Promise<
      FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::boolean[], $5::text[]) AS c(id, tenant, project, connected, reason)
      ON CONFLICT (client_id) DO UPDATE SET tenant_id = EXCLUDED.tenant_id, google_project = EXCLUDED.google_project,
        connected = EXCLUDED.connected, skip_reason = EXCLUDED.skip_reason, seen_at = now()`,
-    [clients.map((c) => c.clientId), clients.map((c) => c.tenantId), clients.map((c) => c.googleProject), clients.map((c) => c.connected), clients.map((c) => c.skipReason)],
+    [
+      clients.map((c) => c.clientId),
+      clients.map((c) => c.tenantId),
+      clients.map((c) => c.googleProject),
+      clients.map((c) => c.connected),
+      clients.map((c) => c.skipReason),
+    ],
   );
   await sql.query("DELETE FROM sync_clients WHERE client_id <> ALL($1::uuid[])", [clients.map((c) => c.clientId)]);
 }
@@ -127,10 +133,10 @@ export async function saveSchedule(
 /** Next due times of the locations a round just started passes for. */
 export async function saveDueTimes(sql: Sql, planned: { id: string; nextDueAt: Date }[]): Promise<void> {
   if (planned.length === 0) return;
-  await sql.query(
-    "UPDATE locations l SET next_due_at = u.due FROM unnest($1::uuid[], $2::timestamptz[]) AS u(id, due) WHERE l.id = u.id",
-    [planned.map((p) => p.id), planned.map((p) => p.nextDueAt)],
-  );
+  await sql.query("UPDATE locations l SET next_due_at = u.due FROM unnest($1::uuid[], $2::timestamptz[]) AS u(id, due) WHERE l.id = u.id", [
+    planned.map((p) => p.id),
+    planned.map((p) => p.nextDueAt),
+  ]);
 }
 
 /** Stops scheduling the locations of clients that are off (disabled, disconnected, gone). */
@@ -148,7 +154,10 @@ export async function freshnessSummary(sql: Sql): Promise<{ overdue: number; sta
        count(*) FILTER (WHERE l.next_due_at < now() - make_interval(secs => COALESCE(l.interval_seconds, 0)))::int AS overdue
      FROM locations l WHERE l.next_due_at IS NOT NULL GROUP BY l.client_id`,
   );
-  return { overdue: rows.reduce((n, r) => n + r.overdue, 0), stalest: rows.map((r) => ({ client_id: r.client_id, age_seconds: r.age_seconds })) };
+  return {
+    overdue: rows.reduce((n, r) => n + r.overdue, 0),
+    stalest: rows.map((r) => ({ client_id: r.client_id, age_seconds: r.age_seconds })),
+  };
 }
 
 /**

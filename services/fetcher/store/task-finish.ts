@@ -54,7 +54,10 @@ export interface FinishOutcome {
 
 /** Runs `WITH <ctes> SELECT ...` and tells what the task's end counted. */
 export async function runFinish(sql: Sql, ctes: string[], params: unknown[]): Promise<FinishOutcome> {
-  const { rows } = await sql.query<{ counted: boolean; new_kids: string }>(`WITH ${ctes.join(",\n")} SELECT d.counted > 0 AS counted, d.new_kids FROM d`, params);
+  const { rows } = await sql.query<{ counted: boolean; new_kids: string }>(
+    `WITH ${ctes.join(",\n")} SELECT d.counted > 0 AS counted, d.new_kids FROM d`,
+    params,
+  );
   return { counted: rows[0]?.counted ?? false, pendingChildren: Number(rows[0]?.new_kids ?? 0) };
 }
 

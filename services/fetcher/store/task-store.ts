@@ -9,7 +9,9 @@ export interface TaskState {
 
 /** Several tasks' states in one round trip, by id (missing ids are absent). */
 export async function loadTaskStates(sql: Sql, taskIds: string[]): Promise<Map<string, TaskState>> {
-  const { rows } = await sql.query<TaskState & { id: string }>("SELECT id, state, generation FROM fetch_tasks WHERE id = ANY($1::text[])", [taskIds]);
+  const { rows } = await sql.query<TaskState & { id: string }>("SELECT id, state, generation FROM fetch_tasks WHERE id = ANY($1::text[])", [
+    taskIds,
+  ]);
   return new Map(rows.map((r) => [r.id, { state: r.state, generation: r.generation }]));
 }
 

@@ -52,28 +52,48 @@ describe("resolvePolicy", () => {
     const hourly = resolvePolicy(DEFAULTS, row({ incremental_every_seconds: 3_600 }));
     assert.deepEqual([hourly.minIncrementalSeconds, hourly.incrementalEverySeconds, hourly.maxIncrementalSeconds], [448, 3_600, 28_800]);
     const often = resolvePolicy(DEFAULTS, row({ incremental_every_seconds: 120 }));
-    assert.deepEqual([often.minIncrementalSeconds, often.incrementalEverySeconds, often.maxIncrementalSeconds], [60, 120, 960], "never below a minute");
+    assert.deepEqual(
+      [often.minIncrementalSeconds, often.incrementalEverySeconds, often.maxIncrementalSeconds],
+      [60, 120, 960],
+      "never below a minute",
+    );
   });
 
   it("keeps min ≤ mean ≤ max: a default yields to what the client set", () => {
     const highMin = resolvePolicy(DEFAULTS, row({ min_incremental_seconds: 1_800 }));
-    assert.deepEqual([highMin.minIncrementalSeconds, highMin.incrementalEverySeconds, highMin.maxIncrementalSeconds], [1_800, 1_800, 7_200]);
+    assert.deepEqual(
+      [highMin.minIncrementalSeconds, highMin.incrementalEverySeconds, highMin.maxIncrementalSeconds],
+      [1_800, 1_800, 7_200],
+    );
     const lowMax = resolvePolicy(DEFAULTS, row({ max_incremental_seconds: 100 }));
     assert.deepEqual([lowMax.minIncrementalSeconds, lowMax.incrementalEverySeconds, lowMax.maxIncrementalSeconds], [100, 100, 100]);
     const meanOverMax = resolvePolicy(DEFAULTS, row({ incremental_every_seconds: 7_200, max_incremental_seconds: 3_600 }));
-    assert.deepEqual([meanOverMax.minIncrementalSeconds, meanOverMax.incrementalEverySeconds, meanOverMax.maxIncrementalSeconds], [896, 3_600, 3_600], "clamped if ever stored");
+    assert.deepEqual(
+      [meanOverMax.minIncrementalSeconds, meanOverMax.incrementalEverySeconds, meanOverMax.maxIncrementalSeconds],
+      [896, 3_600, 3_600],
+      "clamped if ever stored",
+    );
     const crossed = resolvePolicy(DEFAULTS, row({ min_incremental_seconds: 600, max_incremental_seconds: 300 }));
-    assert.ok(crossed.minIncrementalSeconds <= crossed.incrementalEverySeconds && crossed.incrementalEverySeconds <= crossed.maxIncrementalSeconds);
+    assert.ok(
+      crossed.minIncrementalSeconds <= crossed.incrementalEverySeconds && crossed.incrementalEverySeconds <= crossed.maxIncrementalSeconds,
+    );
   });
 
   it("keeps min ≤ mean ≤ max whatever the defaults and the row say", () => {
     const values = [null, 1, 60, 112, 900, 3_600, 86_400, 2_592_000];
-    const envs = [DEFAULTS, loadConfig({ SYNC_INCREMENTAL_EVERY_SECONDS: "60", SYNC_MIN_INCREMENTAL_SECONDS: "30", SYNC_MAX_INCREMENTAL_SECONDS: "60" }).fetcher.sync];
+    const envs = [
+      DEFAULTS,
+      loadConfig({ SYNC_INCREMENTAL_EVERY_SECONDS: "60", SYNC_MIN_INCREMENTAL_SECONDS: "30", SYNC_MAX_INCREMENTAL_SECONDS: "60" }).fetcher
+        .sync,
+    ];
     for (const defaults of envs) {
       for (const mean of values) {
         for (const min of values) {
           for (const max of values) {
-            const p = resolvePolicy(defaults, row({ incremental_every_seconds: mean, min_incremental_seconds: min, max_incremental_seconds: max }));
+            const p = resolvePolicy(
+              defaults,
+              row({ incremental_every_seconds: mean, min_incremental_seconds: min, max_incremental_seconds: max }),
+            );
             const where = `defaults ${defaults.incrementalEverySeconds}, mean ${mean}, min ${min}, max ${max}`;
             assert.ok(p.minIncrementalSeconds <= p.incrementalEverySeconds && p.incrementalEverySeconds <= p.maxIncrementalSeconds, where);
             if (!conflictOf({ incremental_every_seconds: mean, min_incremental_seconds: min, max_incremental_seconds: max })) {

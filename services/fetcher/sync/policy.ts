@@ -54,7 +54,11 @@ export function resolvePolicy(defaults: SyncDefaults, row: SyncPolicyRow | undef
   };
   let mean = own.mean ?? defaults.incrementalEverySeconds;
   const scale = mean / defaults.incrementalEverySeconds;
-  let min = own.min ?? (own.mean === null ? defaults.minIncrementalSeconds : Math.max(Math.min(SCALED_MIN_FLOOR_SECONDS, mean), Math.round(defaults.minIncrementalSeconds * scale)));
+  let min =
+    own.min ??
+    (own.mean === null
+      ? defaults.minIncrementalSeconds
+      : Math.max(Math.min(SCALED_MIN_FLOOR_SECONDS, mean), Math.round(defaults.minIncrementalSeconds * scale)));
   let max = own.max ?? (own.mean === null ? defaults.maxIncrementalSeconds : Math.round(defaults.maxIncrementalSeconds * scale));
 
   if (min > max) {
@@ -69,7 +73,15 @@ export function resolvePolicy(defaults: SyncDefaults, row: SyncPolicyRow | undef
 
   const usesDefaults =
     !row ||
-    [row.enabled, row.incremental_every_seconds, row.full_every_seconds, row.adaptive, row.min_incremental_seconds, row.max_incremental_seconds, row.take_over_notifications ?? null].every((v) => v === null);
+    [
+      row.enabled,
+      row.incremental_every_seconds,
+      row.full_every_seconds,
+      row.adaptive,
+      row.min_incremental_seconds,
+      row.max_incremental_seconds,
+      row.take_over_notifications ?? null,
+    ].every((v) => v === null);
   return {
     enabled: row?.enabled ?? defaults.enabled,
     incrementalEverySeconds: mean,
@@ -88,10 +100,14 @@ export function resolvePolicy(defaults: SyncDefaults, row: SyncPolicyRow | undef
  * min > mean or mean > max), or undefined when they do not. Values left to the defaults never
  * conflict: resolvePolicy moves them.
  */
-export function conflictOf(row: Pick<SyncPolicyRow, "incremental_every_seconds" | "min_incremental_seconds" | "max_incremental_seconds">): string | undefined {
+export function conflictOf(
+  row: Pick<SyncPolicyRow, "incremental_every_seconds" | "min_incremental_seconds" | "max_incremental_seconds">,
+): string | undefined {
   const { incremental_every_seconds: mean, min_incremental_seconds: min, max_incremental_seconds: max } = row;
   if (min !== null && max !== null && min > max) return `min_incremental_seconds (${min}) must not exceed max_incremental_seconds (${max})`;
-  if (min !== null && mean !== null && min > mean) return `min_incremental_seconds (${min}) must not exceed incremental_every_seconds (${mean})`;
-  if (mean !== null && max !== null && mean > max) return `incremental_every_seconds (${mean}) must not exceed max_incremental_seconds (${max})`;
+  if (min !== null && mean !== null && min > mean)
+    return `min_incremental_seconds (${min}) must not exceed incremental_every_seconds (${mean})`;
+  if (mean !== null && max !== null && mean > max)
+    return `incremental_every_seconds (${mean}) must not exceed max_incremental_seconds (${max})`;
   return undefined;
 }

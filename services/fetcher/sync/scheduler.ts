@@ -123,7 +123,13 @@ export function createScheduler(ctx: PipelineContext, options: SchedulerOptions)
     do {
       const page = await options.tokenClient.listClients({ pageSize: 500, pageToken });
       for (const c of page.clients) {
-        clients.push({ clientId: c.id, tenantId: c.tenantId || null, googleProject: c.googleClientId, connected: c.status === ConnectionStatus.CONNECTED, skipReason: skipReasonOf(c.status) });
+        clients.push({
+          clientId: c.id,
+          tenantId: c.tenantId || null,
+          googleProject: c.googleClientId,
+          connected: c.status === ConnectionStatus.CONNECTED,
+          skipReason: skipReasonOf(c.status),
+        });
       }
       pageToken = page.nextPageToken;
     } while (pageToken);
@@ -136,11 +142,17 @@ export function createScheduler(ctx: PipelineContext, options: SchedulerOptions)
     if (now - lastClientRefresh >= clientRefreshMs) {
       await refreshClients().then(
         () => (lastClientRefresh = now),
-        (err: unknown) => log.warn("could not read the clients from the TokenService; planning with what is known", { err: String((err as Error)?.message ?? err) }),
+        (err: unknown) =>
+          log.warn("could not read the clients from the TokenService; planning with what is known", {
+            err: String((err as Error)?.message ?? err),
+          }),
       );
     }
     const clients = await loadSyncClients(ctx.db);
-    const policies = await loadPolicies(ctx.db, clients.map((c) => c.client_id));
+    const policies = await loadPolicies(
+      ctx.db,
+      clients.map((c) => c.client_id),
+    );
     const scheduled: { client: SyncClientRow; policy: EffectivePolicy }[] = [];
     const skipped = new Map<string, number>();
     for (const client of clients) {
@@ -176,7 +188,10 @@ export function createScheduler(ctx: PipelineContext, options: SchedulerOptions)
     // rateRefreshMs, not every tick; due locations are planned every tick
     const housekeeping = now - lastRateRefresh >= rateRefreshMs;
     if (housekeeping) {
-      await unscheduleOtherClients(ctx.db, scheduled.map((s) => s.client.client_id));
+      await unscheduleOtherClients(
+        ctx.db,
+        scheduled.map((s) => s.client.client_id),
+      );
       await reschedule(scheduled);
       lastRateRefresh = now;
       if (options.settingReconciler && !notificationRound && now - lastNotificationCheck >= (options.notificationCheckMs ?? 86_400_000)) {
@@ -185,8 +200,11 @@ export function createScheduler(ctx: PipelineContext, options: SchedulerOptions)
         const reconciler = options.settingReconciler;
         notificationRound = (async () => {
           for (const { client } of scheduled) {
-            await reconciler.reconcileClient({ clientId: client.client_id, tenantId: client.tenant_id, googleProject: client.google_project })
-              .catch((err: unknown) => log.warn("notification settings not checked", { client_id: client.client_id, err: String((err as Error)?.message ?? err) }));
+            await reconciler
+              .reconcileClient({ clientId: client.client_id, tenantId: client.tenant_id, googleProject: client.google_project })
+              .catch((err: unknown) =>
+                log.warn("notification settings not checked", { client_id: client.client_id, err: String((err as Error)?.message ?? err) }),
+              );
           }
         })().finally(() => (notificationRound = undefined));
       }
@@ -212,19 +230,30 @@ export function createScheduler(ctx: PipelineContext, options: SchedulerOptions)
   }
 
   async function reschedule(scheduled: { client: SyncClientRow; policy: EffectivePolicy }[]): Promise<void> {
-    const locations = await loadLocationRates(ctx.db, scheduled.map((s) => s.client.client_id));
+    const locations = await loadLocationRates(
+      ctx.db,
+      scheduled.map((s) => s.client.client_id),
+    );
     const updates: { id: string; intervalSeconds: number; changesPerDay: number; nextDueAt: Date }[] = [];
     for (const { client, policy } of scheduled) {
       const own = locations.filter((l) => l.client_id === client.client_id);
       const seconds = policy.adaptive
-        ? adaptiveIntervals(own.map((l) => l.changes_per_day), { meanSeconds: policy.incrementalEverySeconds, minSeconds: policy.minIncrementalSeconds, maxSeconds: policy.maxIncrementalSeconds })
+        ? adaptiveIntervals(
+            own.map((l) => l.changes_per_day),
+            {
+              meanSeconds: policy.incrementalEverySeconds,
+              minSeconds: policy.minIncrementalSeconds,
+              maxSeconds: policy.maxIncrementalSeconds,
+            },
+          )
         : own.map(() => policy.incrementalEverySeconds);
       own.forEach((location, i) => {
         const interval = seconds[i]!;
         // a location never scheduled starts at a random point of its interval (no herd); one
         // whose interval shrank is due no later than the new interval allows
         const lastDue = location.next_due_at?.getTime();
-        const nextDue = lastDue === undefined ? Date.now() + Math.random() * interval * 1000 : Math.min(lastDue, Date.now() + interval * 1000);
+        const nextDue =
+          lastDue === undefined ? Date.now() + Math.random() * interval * 1000 : Math.min(lastDue, Date.now() + interval * 1000);
         updates.push({ id: location.id, intervalSeconds: interval, changesPerDay: location.changes_per_day, nextDueAt: new Date(nextDue) });
       });
     }
@@ -232,7 +261,12 @@ export function createScheduler(ctx: PipelineContext, options: SchedulerOptions)
   }
 
   /** A scheduled pass is a job like any other: its row and its root task in one transaction, then the root on FETCH. */
-  async function startPass(client: SyncClientRow, targetLocation: string | null, mode: "full" | "incremental", trigger: "schedule" | "reconciliation"): Promise<void> {
+  async function startPass(
+    client: SyncClientRow,
+    targetLocation: string | null,
+    mode: "full" | "incremental",
+    trigger: "schedule" | "reconciliation",
+  ): Promise<void> {
     const job = await ctx.db.tx(async (sql) => {
       // the fence: whoever plans (a planner that lost its lock mid-round included), one pass per
       // location or client is started, never two
@@ -315,5 +349,8 @@ function skipReasonOf(status: ConnectionStatus): string {
 
 /** A metric label from a reason: its words before the colon. */
 function reasonLabel(reason: string): string {
-  return reason.split(":")[0]!.trim().replace(/[^a-z-]+/gi, "_");
+  return reason
+    .split(":")[0]!
+    .trim()
+    .replace(/[^a-z-]+/gi, "_");
 }

@@ -53,5 +53,10 @@ async function buildAssets(): Promise<ConsoleAssets> {
 }
 
 function asset(body: Buffer, contentType: string): Asset {
-  return { body, gzipped: gzipSync(body, { level: 9 }), contentType, etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"` };
+  return {
+    body,
+    gzipped: gzipSync(body, { level: 9 }),
+    contentType,
+    etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"`,
+  };
 }

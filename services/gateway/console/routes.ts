@@ -12,7 +12,8 @@ import { CSRF_HEADER, header, SESSION_COOKIE, sessionTokenOf } from "./session-a
 import type { Logger } from "../../../lib/log/index.js";
 
 /** No inline script or style, nothing from another origin: data from Google can never run. */
-export const CONSOLE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+export const CONSOLE_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 const PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -45,12 +46,17 @@ export function createConsoleRoutes(deps: ConsoleRoutesDeps): (req: HttpRequest,
     const method = req.method ?? "GET";
     if (method === "POST") {
       // sign-in: only from a page of this origin, with a JSON body (a cross-site form cannot send one)
-      if (header(req, "sec-fetch-site") === "cross-site") throw new RestFailure(restError(403, Code.PermissionDenied, "sign in from the console's own page"));
+      if (header(req, "sec-fetch-site") === "cross-site")
+        throw new RestFailure(restError(403, Code.PermissionDenied, "sign in from the console's own page"));
       const type = (header(req, "content-type") ?? "").split(";")[0].trim().toLowerCase();
-      if (type !== "application/json") throw new RestFailure(restError(415, Code.InvalidArgument, "send the API key as JSON: {\"api_key\": \"…\"} with Content-Type: application/json"));
+      if (type !== "application/json")
+        throw new RestFailure(
+          restError(415, Code.InvalidArgument, 'send the API key as JSON: {"api_key": "…"} with Content-Type: application/json'),
+        );
       const body = (await readJsonBody(req, deps.bodyLimitBytes)) as { api_key?: unknown } | undefined;
       const key = typeof body?.api_key === "string" ? body.api_key.trim() : "";
-      if (!key || isSessionToken(key)) throw new RestFailure(restError(400, Code.InvalidArgument, "enter an API key (it starts with rfk_)"));
+      if (!key || isSessionToken(key))
+        throw new RestFailure(restError(400, Code.InvalidArgument, "enter an API key (it starts with rfk_)"));
       // the gate checks the key and spends the same budgets an API call would (and the address's on failure)
       const caller = await deps.gate.admit({ authorization: `Bearer ${key}`, ip: requestState(req).ip });
       if (!caller) throw new RestFailure(restError(401, Code.Unauthenticated, "invalid or revoked API key"));
@@ -76,7 +82,11 @@ export function createConsoleRoutes(deps: ConsoleRoutesDeps): (req: HttpRequest,
       res.writeHead(204, { "content-length": "0" });
       return res.end();
     }
-    throw new RestFailure(restError(405, Code.Unimplemented, `${method} is not allowed on /console/session; use GET, POST, DELETE`, { allow: "GET, POST, DELETE" }));
+    throw new RestFailure(
+      restError(405, Code.Unimplemented, `${method} is not allowed on /console/session; use GET, POST, DELETE`, {
+        allow: "GET, POST, DELETE",
+      }),
+    );
   };
 
   return async (req, res) => {
@@ -94,7 +104,8 @@ export function createConsoleRoutes(deps: ConsoleRoutesDeps): (req: HttpRequest,
         await sessionRoute(req, res);
         return true;
       }
-      if (method !== "GET" && method !== "HEAD") throw new RestFailure(restError(405, Code.Unimplemented, `${method} is not allowed on ${path}; use GET`, { allow: "GET, HEAD" }));
+      if (method !== "GET" && method !== "HEAD")
+        throw new RestFailure(restError(405, Code.Unimplemented, `${method} is not allowed on ${path}; use GET`, { allow: "GET, HEAD" }));
       if (path === "/console/app.js" || path === "/console/app.css") {
         const assets = await consoleAssets();
         sendAsset(req, res, path.endsWith(".js") ? assets.script : assets.style);
@@ -138,7 +149,12 @@ function sendAsset(req: HttpRequest, res: HttpResponse, asset: Asset): void {
   }
   const gzip = /\bgzip\b/.test(header(req, "accept-encoding") ?? "");
   const body = gzip ? asset.gzipped : asset.body;
-  res.writeHead(200, { ...headers, ...(gzip ? { "content-encoding": "gzip" } : {}), "content-type": asset.contentType, "content-length": String(body.length) });
+  res.writeHead(200, {
+    ...headers,
+    ...(gzip ? { "content-encoding": "gzip" } : {}),
+    "content-type": asset.contentType,
+    "content-length": String(body.length),
+  });
   if (req.method === "HEAD") res.end();
   else res.end(body);
 }

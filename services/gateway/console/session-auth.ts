@@ -31,7 +31,13 @@ export function createSessionAuth(sessions: ConsoleSessionStore): SessionAuth {
         const session = await sessions.lookup(token);
         // an unknown or ended session falls through to the gate, which answers 401 and spends the address's budget
         if (session && (header(req, "sec-fetch-site") === "cross-site" || !csrfMatches(session, header(req, CSRF_HEADER)))) {
-          throw new RestFailure(restError(403, Code.PermissionDenied, `a call that changes something needs the console session's ${CSRF_HEADER} header, from the console's own page`));
+          throw new RestFailure(
+            restError(
+              403,
+              Code.PermissionDenied,
+              `a call that changes something needs the console session's ${CSRF_HEADER} header, from the console's own page`,
+            ),
+          );
         }
       }
       return `Bearer ${token}`;

@@ -11,7 +11,9 @@ window.addEventListener("load", function () {
     })
     .then(function (spec) {
       var here = window.location.origin;
-      var others = (spec.servers || []).filter(function (s) { return s.url !== here; });
+      var others = (spec.servers || []).filter(function (s) {
+        return s.url !== here;
+      });
       spec.servers = [{ url: here, description: "this gateway" }].concat(others);
       window.ui = SwaggerUIBundle({
         spec: spec,

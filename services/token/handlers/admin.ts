@@ -20,7 +20,14 @@ export function createAdminHandlers(deps: TokenServiceDeps): TokenHandlers {
       try {
         await dataSource.transaction(async (m) => {
           await m.insert(TenantRow, row);
-          await writeAudit(m, { tenantId: row.id, actor: caller.keyId, action: "tenant.create", targetType: "tenant", targetId: row.id, details: { name: row.name } });
+          await writeAudit(m, {
+            tenantId: row.id,
+            actor: caller.keyId,
+            action: "tenant.create",
+            targetType: "tenant",
+            targetId: row.id,
+            details: { name: row.name },
+          });
         });
       } catch (err) {
         if (isUniqueViolation(err)) throw new AlreadyExistsError(`a tenant named "${req.name}" already exists`);
@@ -57,7 +64,14 @@ export function createAdminHandlers(deps: TokenServiceDeps): TokenHandlers {
       });
       await dataSource.transaction(async (m) => {
         await m.insert(ApiKeyRow, row);
-        await writeAudit(m, { tenantId: row.tenantId, actor: caller.keyId, action: "api_key.create", targetType: "api_key", targetId: row.id, details: { role, name: row.name } });
+        await writeAudit(m, {
+          tenantId: row.tenantId,
+          actor: caller.keyId,
+          action: "api_key.create",
+          targetType: "api_key",
+          targetId: row.id,
+          details: { role, name: row.name },
+        });
       });
       // the only time the key exists outside its holder: only its hash was stored
       return { apiKey: toApiKey(row), key: minted.key };
@@ -81,7 +95,14 @@ export function createAdminHandlers(deps: TokenServiceDeps): TokenHandlers {
         row.revokedAt = new Date(clock.now());
         await dataSource.transaction(async (m) => {
           await m.update(ApiKeyRow, { id: row.id }, { revokedAt: row.revokedAt });
-          await writeAudit(m, { tenantId: row.tenantId, actor: caller.keyId, action: "api_key.revoke", targetType: "api_key", targetId: row.id, details: { role: row.role } });
+          await writeAudit(m, {
+            tenantId: row.tenantId,
+            actor: caller.keyId,
+            action: "api_key.revoke",
+            targetType: "api_key",
+            targetId: row.id,
+            details: { role: row.role },
+          });
         });
       }
       return { apiKey: toApiKey(row) };

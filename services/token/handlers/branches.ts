@@ -38,7 +38,11 @@ export function createBranchHandlers(deps: TokenServiceDeps): TokenHandlers {
         await dataSource.transaction(async (m) => {
           await m.insert(BranchRow, row);
           await writeAudit(m, {
-            tenantId: row.tenantId, actor: caller.keyId, action: "branch.create", targetType: "branch", targetId: row.id,
+            tenantId: row.tenantId,
+            actor: caller.keyId,
+            action: "branch.create",
+            targetType: "branch",
+            targetId: row.id,
             details: { branch_id: row.branchId, client_id: row.clientId },
           });
         });
@@ -93,10 +97,25 @@ export function createBranchHandlers(deps: TokenServiceDeps): TokenHandlers {
       if (changed.length === 0) return { branch: toBranch(row) };
       row.updatedAt = new Date(clock.now());
       await dataSource.transaction(async (m) => {
-        await m.update(BranchRow, { id: row.id }, {
-          name: row.name, accountId: row.accountId, locationId: row.locationId, managerEmail: row.managerEmail, updatedAt: row.updatedAt,
+        await m.update(
+          BranchRow,
+          { id: row.id },
+          {
+            name: row.name,
+            accountId: row.accountId,
+            locationId: row.locationId,
+            managerEmail: row.managerEmail,
+            updatedAt: row.updatedAt,
+          },
+        );
+        await writeAudit(m, {
+          tenantId: row.tenantId,
+          actor: caller.keyId,
+          action: "branch.update",
+          targetType: "branch",
+          targetId: row.id,
+          details: { fields: changed },
         });
-        await writeAudit(m, { tenantId: row.tenantId, actor: caller.keyId, action: "branch.update", targetType: "branch", targetId: row.id, details: { fields: changed } });
       });
       return { branch: toBranch(row) };
     },
@@ -107,7 +126,14 @@ export function createBranchHandlers(deps: TokenServiceDeps): TokenHandlers {
       const row = await findVisibleBranch(dataSource.manager, caller, { id: req.id });
       await dataSource.transaction(async (m) => {
         await m.delete(BranchRow, { id: row.id });
-        await writeAudit(m, { tenantId: row.tenantId, actor: caller.keyId, action: "branch.delete", targetType: "branch", targetId: row.id, details: { branch_id: row.branchId } });
+        await writeAudit(m, {
+          tenantId: row.tenantId,
+          actor: caller.keyId,
+          action: "branch.delete",
+          targetType: "branch",
+          targetId: row.id,
+          details: { branch_id: row.branchId },
+        });
       });
       return {};
     },

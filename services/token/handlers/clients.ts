@@ -42,7 +42,11 @@ export function createClientHandlers(deps: TokenServiceDeps): TokenHandlers {
       await dataSource.transaction(async (m) => {
         await m.insert(ClientRow, row);
         await writeAudit(m, {
-          tenantId, actor: caller.keyId, action: "client.create", targetType: "client", targetId: id,
+          tenantId,
+          actor: caller.keyId,
+          action: "client.create",
+          targetType: "client",
+          targetId: id,
           details: { name: req.name, google_client_id: req.googleClientId },
         });
       });
@@ -86,14 +90,29 @@ export function createClientHandlers(deps: TokenServiceDeps): TokenHandlers {
       if (changed.length === 0) return { client: toClient(row) };
       row.updatedAt = new Date(clock.now());
       await dataSource.transaction(async (m) => {
-        await m.update(ClientRow, { id: row.id }, {
-          name: row.name, clientSecret: row.clientSecret, redirectUri: row.redirectUri, scopes: row.scopes, updatedAt: row.updatedAt,
-        });
+        await m.update(
+          ClientRow,
+          { id: row.id },
+          {
+            name: row.name,
+            clientSecret: row.clientSecret,
+            redirectUri: row.redirectUri,
+            scopes: row.scopes,
+            updatedAt: row.updatedAt,
+          },
+        );
         if (changed.includes("client_secret")) {
           // a corrected secret may be tried at once: drop the cooldown a wrong one caused
           await m.query(`UPDATE tokens SET retry_after = NULL, failure_count = 0 WHERE client_id = $1`, [row.id]);
         }
-        await writeAudit(m, { tenantId: row.tenantId, actor: caller.keyId, action: "client.update", targetType: "client", targetId: row.id, details: { fields: changed } });
+        await writeAudit(m, {
+          tenantId: row.tenantId,
+          actor: caller.keyId,
+          action: "client.update",
+          targetType: "client",
+          targetId: row.id,
+          details: { fields: changed },
+        });
       });
       return { client: toClient(row) };
     },
@@ -105,7 +124,14 @@ export function createClientHandlers(deps: TokenServiceDeps): TokenHandlers {
       await dataSource.transaction(async (m) => {
         // branches, tokens, states and login links go with it (ON DELETE CASCADE)
         await m.delete(ClientRow, { id: row.id });
-        await writeAudit(m, { tenantId: row.tenantId, actor: caller.keyId, action: "client.delete", targetType: "client", targetId: row.id, details: { name: row.name } });
+        await writeAudit(m, {
+          tenantId: row.tenantId,
+          actor: caller.keyId,
+          action: "client.delete",
+          targetType: "client",
+          targetId: row.id,
+          details: { name: row.name },
+        });
         await notifyChange(m, row.id);
       });
       deps.cache.evict(row.id);

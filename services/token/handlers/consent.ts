@@ -48,16 +48,28 @@ export function createConsentHandlers(deps: TokenServiceDeps): TokenHandlers {
       usedAt: null,
     });
     const authorizationUrl = google.authorizationUrl({
-      googleClientId: client.googleClientId, redirectUri: client.redirectUri, scopes: client.scopes, state, codeChallenge: pkce.challenge,
+      googleClientId: client.googleClientId,
+      redirectUri: client.redirectUri,
+      scopes: client.scopes,
+      state,
+      codeChallenge: pkce.challenge,
     });
     return { authorizationUrl, state, expiresAt };
   }
 
   /** Says why a state or link was not redeemable, without revealing anything about other clients. */
-  async function whyNot(table: "oauth_states" | "oauth_login_links", hash: string, clientId: string | undefined, now: Date, what: string): Promise<DomainError> {
+  async function whyNot(
+    table: "oauth_states" | "oauth_login_links",
+    hash: string,
+    clientId: string | undefined,
+    now: Date,
+    what: string,
+  ): Promise<DomainError> {
     const column = table === "oauth_states" ? "state_hash" : "link_hash";
     const [row] = await queryRows<{ client_id: string; used_at: Date | null; expires_at: Date }>(
-      dataSource.manager, `SELECT client_id, used_at, expires_at FROM ${table} WHERE ${column} = $1`, [hash],
+      dataSource.manager,
+      `SELECT client_id, used_at, expires_at FROM ${table} WHERE ${column} = $1`,
+      [hash],
     );
     const again = "start the consent flow again (StartOAuth)";
     const kind = table === "oauth_states" ? "state" : "link";
@@ -79,11 +91,20 @@ export function createConsentHandlers(deps: TokenServiceDeps): TokenHandlers {
       const issued = await dataSource.transaction(async (m) => {
         const state = await issueState(m, client);
         await m.insert(LoginLinkRow, {
-          id: randomUUID(), linkHash: sha256Hex(link), clientId: client.id, createdBy: caller.keyId,
-          createdAt: new Date(now), expiresAt: loginExpiresAt, usedAt: null,
+          id: randomUUID(),
+          linkHash: sha256Hex(link),
+          clientId: client.id,
+          createdBy: caller.keyId,
+          createdAt: new Date(now),
+          expiresAt: loginExpiresAt,
+          usedAt: null,
         });
         await writeAudit(m, {
-          tenantId: client.tenantId, actor: caller.keyId, action: "oauth.start", targetType: "client", targetId: client.id,
+          tenantId: client.tenantId,
+          actor: caller.keyId,
+          action: "oauth.start",
+          targetType: "client",
+          targetId: client.id,
           details: { state_expires_at: state.expiresAt.toISOString(), login_expires_at: loginExpiresAt.toISOString() },
         });
         return state;
@@ -112,7 +133,14 @@ export function createConsentHandlers(deps: TokenServiceDeps): TokenHandlers {
       if (!client) throw new NotFoundError("client", req.clientId);
       const issued = await dataSource.transaction(async (m) => {
         const state = await issueState(m, client);
-        await writeAudit(m, { tenantId: client.tenantId, actor: "login-link", action: "oauth.login_link.open", targetType: "client", targetId: client.id, details: { link_id: link.id } });
+        await writeAudit(m, {
+          tenantId: client.tenantId,
+          actor: "login-link",
+          action: "oauth.login_link.open",
+          targetType: "client",
+          targetId: client.id,
+          details: { link_id: link.id },
+        });
         return state;
       });
       return { authorizationUrl: issued.authorizationUrl };
@@ -133,7 +161,13 @@ export function createConsentHandlers(deps: TokenServiceDeps): TokenHandlers {
       if (!client) throw new NotFoundError("client", state.client_id);
       const credentials = {
         googleClientId: client.googleClientId,
-        clientSecret: openSealed(box, client.clientSecret, aad.clientSecret(client.id), `the client secret of client ${client.id}`, deps.logger),
+        clientSecret: openSealed(
+          box,
+          client.clientSecret,
+          aad.clientSecret(client.id),
+          `the client secret of client ${client.id}`,
+          deps.logger,
+        ),
       };
       let tokens;
       try {
@@ -146,13 +180,25 @@ export function createConsentHandlers(deps: TokenServiceDeps): TokenHandlers {
         throw exchangeError(classify(err), client.id);
       }
       if (tokens.scopes.length > 0 && !tokens.scopes.some((s) => BUSINESS_SCOPES.includes(s))) {
-        throw consentError(Code.FailedPrecondition, "scope_missing", `Google granted no business.manage scope for client ${client.id}: the person must allow access to the business profile; start the consent flow again (StartOAuth)`);
+        throw consentError(
+          Code.FailedPrecondition,
+          "scope_missing",
+          `Google granted no business.manage scope for client ${client.id}: the person must allow access to the business profile; start the consent flow again (StartOAuth)`,
+        );
       }
       if (tokens.scopes.length === 0) tokens = { ...tokens, scopes: client.scopes };
       if (!tokens.refreshToken) {
-        const [stored] = await queryRows<{ has: boolean }>(dataSource.manager, `SELECT refresh_token IS NOT NULL AS has FROM tokens WHERE client_id = $1`, [client.id]);
+        const [stored] = await queryRows<{ has: boolean }>(
+          dataSource.manager,
+          `SELECT refresh_token IS NOT NULL AS has FROM tokens WHERE client_id = $1`,
+          [client.id],
+        );
         if (!stored?.has) {
-          throw consentError(Code.FailedPrecondition, "no_refresh_token", `Google returned no refresh token for client ${client.id} (offline access not granted): remove the app's access in the Google account, then start the consent flow again`);
+          throw consentError(
+            Code.FailedPrecondition,
+            "no_refresh_token",
+            `Google returned no refresh token for client ${client.id} (offline access not granted): remove the app's access in the Google account, then start the consent flow again`,
+          );
         }
       }
       const grant = tokens;
@@ -161,7 +207,11 @@ export function createConsentHandlers(deps: TokenServiceDeps): TokenHandlers {
         await upsertGrant(m, box, { clientId: client.id, tokens: grant, now: connectedAt });
         await setClientStatus(m, { clientId: client.id, status: "connected", reason: "", now: connectedAt });
         await writeAudit(m, {
-          tenantId: client.tenantId, actor: "oauth-callback", action: "oauth.complete", targetType: "client", targetId: client.id,
+          tenantId: client.tenantId,
+          actor: "oauth-callback",
+          action: "oauth.complete",
+          targetType: "client",
+          targetId: client.id,
           details: { scopes: grant.scopes, refresh_token_received: grant.refreshToken !== undefined },
         });
         await notifyChange(m, client.id);
@@ -170,7 +220,12 @@ export function createConsentHandlers(deps: TokenServiceDeps): TokenHandlers {
       const stored = await readState(dataSource.manager, client.id);
       if (!stored) throw new NotFoundError("client", client.id);
       await deps.events.publish({
-        event: "connected", clientId: client.id, tenantId: client.tenantId, at: connectedAt, expiresAt: stored.expiresAt ?? undefined, dedupeKey: String(connectedAt.getTime()),
+        event: "connected",
+        clientId: client.id,
+        tenantId: client.tenantId,
+        at: connectedAt,
+        expiresAt: stored.expiresAt ?? undefined,
+        dedupeKey: String(connectedAt.getTime()),
       });
       const updated = Object.assign(new ClientRow(), client, { status: "connected", statusReason: "", updatedAt: connectedAt });
       return { client: toClient(updated), token: toTokenInfo(metadataOf(stored)) };
@@ -183,13 +238,29 @@ function exchangeError(failure: GoogleOAuthError, clientId: string): DomainError
   const detail = `${failure.oauthError}${failure.description ? `: ${failure.description}` : ""}`;
   switch (failure.kind) {
     case "invalid_grant":
-      return consentError(Code.InvalidArgument, "code_rejected", `Google rejected the authorization code (${detail}): it is wrong, expired or already used, or the PKCE verifier does not match; start the consent flow again (StartOAuth)`);
+      return consentError(
+        Code.InvalidArgument,
+        "code_rejected",
+        `Google rejected the authorization code (${detail}): it is wrong, expired or already used, or the PKCE verifier does not match; start the consent flow again (StartOAuth)`,
+      );
     case "invalid_client":
-      return consentError(Code.FailedPrecondition, "client_misconfigured", `Google rejected the credentials of client ${clientId} (${detail}): check its Google client id and secret (UpdateClient)`);
+      return consentError(
+        Code.FailedPrecondition,
+        "client_misconfigured",
+        `Google rejected the credentials of client ${clientId} (${detail}): check its Google client id and secret (UpdateClient)`,
+      );
     case "transient":
-      return consentError(Code.Unavailable, "google_unavailable", `Google's token endpoint did not answer (${failure.oauthError}); start the consent flow again later`);
+      return consentError(
+        Code.Unavailable,
+        "google_unavailable",
+        `Google's token endpoint did not answer (${failure.oauthError}); start the consent flow again later`,
+      );
     default:
-      return consentError(Code.FailedPrecondition, "client_misconfigured", `Google refused the code exchange for client ${clientId} (${detail}); check the client's redirect URI and start the consent flow again`);
+      return consentError(
+        Code.FailedPrecondition,
+        "client_misconfigured",
+        `Google refused the code exchange for client ${clientId} (${detail}); check the client's redirect URI and start the consent flow again`,
+      );
   }
 }
 

@@ -66,23 +66,43 @@ export function createTokenHandlers(deps: TokenServiceDeps): TokenHandlers {
         if (!state) return { status: before.status, revokedAtGoogle: false, at: undefined };
         // the refresh token revokes the whole grant at Google; the access token is the fallback
         const token = state.sealedRefreshToken
-          ? openSealed(box, state.sealedRefreshToken, aad.refreshToken(state.clientId), `the refresh token of client ${state.clientId}`, deps.logger)
-          : openSealed(box, state.sealedAccessToken ?? "", aad.accessToken(state.clientId), `the access token of client ${state.clientId}`, deps.logger);
+          ? openSealed(
+              box,
+              state.sealedRefreshToken,
+              aad.refreshToken(state.clientId),
+              `the refresh token of client ${state.clientId}`,
+              deps.logger,
+            )
+          : openSealed(
+              box,
+              state.sealedAccessToken ?? "",
+              aad.accessToken(state.clientId),
+              `the access token of client ${state.clientId}`,
+              deps.logger,
+            );
         let revokedAtGoogle: boolean;
         try {
           revokedAtGoogle = (await deps.google.revoke(token)) === "revoked";
         } catch (err) {
           const failure = classify(err);
           if (failure.kind === "transient") {
-            throw new UnavailableError(`Google did not answer the revocation of client ${state.clientId} (${failure.oauthError}); nothing was deleted, retry later`);
+            throw new UnavailableError(
+              `Google did not answer the revocation of client ${state.clientId} (${failure.oauthError}); nothing was deleted, retry later`,
+            );
           }
-          throw new FailedPreconditionError(`Google refused to revoke the grant of client ${state.clientId} (${failure.oauthError}); nothing was deleted`);
+          throw new FailedPreconditionError(
+            `Google refused to revoke the grant of client ${state.clientId} (${failure.oauthError}); nothing was deleted`,
+          );
         }
         const now = new Date(clock.now());
         await deleteTokens(m, state.clientId);
         await setClientStatus(m, { clientId: state.clientId, status: "revoked", reason: "", now });
         await writeAudit(m, {
-          tenantId: state.tenantId, actor: caller.keyId, action: "token.revoke", targetType: "client", targetId: state.clientId,
+          tenantId: state.tenantId,
+          actor: caller.keyId,
+          action: "token.revoke",
+          targetType: "client",
+          targetId: state.clientId,
           details: { revoked_at_google: revokedAtGoogle },
         });
         await notifyChange(m, state.clientId);
@@ -90,7 +110,13 @@ export function createTokenHandlers(deps: TokenServiceDeps): TokenHandlers {
       });
       deps.cache.evict(req.clientId);
       if (result.at) {
-        await deps.events.publish({ event: "revoked", clientId: req.clientId, tenantId: before.tenantId, at: result.at, dedupeKey: String(result.at.getTime()) });
+        await deps.events.publish({
+          event: "revoked",
+          clientId: req.clientId,
+          tenantId: before.tenantId,
+          at: result.at,
+          dedupeKey: String(result.at.getTime()),
+        });
       }
       return { clientId: req.clientId, status: statusToProto(result.status), revokedAtGoogle: result.revokedAtGoogle };
     },

@@ -7,16 +7,28 @@ import type { Client } from "./types.js";
 import { label } from "./types.js";
 import { ErrorNote, messageOf, Page, useClients } from "./ui.js";
 
-interface Status { status: string; reason: string }
+interface Status {
+  status: string;
+  reason: string;
+}
 
 export function ConnectionsPage({ session }: { session: Session }) {
   const clients = useClients();
   return (
-    <Page title="Connections" actions={<button type="button" onClick={clients.reload}>Refresh</button>}>
+    <Page
+      title="Connections"
+      actions={
+        <button type="button" onClick={clients.reload}>
+          Refresh
+        </button>
+      }
+    >
       <ErrorNote error={clients.error} />
       {clients.data && clients.data.clients.length === 0 ? <p>No clients yet.</p> : null}
       <ul class="cards">
-        {clients.data?.clients.map((c) => <ClientCard key={c.id} client={c} session={session} />)}
+        {clients.data?.clients.map((c) => (
+          <ClientCard key={c.id} client={c} session={session} />
+        ))}
       </ul>
     </Page>
   );
@@ -44,18 +56,35 @@ function ClientCard({ client, session }: { client: Client; session: Session }) {
   return (
     <li class="card" data-client-id={client.id}>
       <h2>{client.name || client.id}</h2>
-      <p class="muted">Client id <code>{client.id}</code></p>
+      <p class="muted">
+        Client id <code>{client.id}</code>
+      </p>
       <p>
-        Status: <span class={`badge status-${status ? label(status.status, "CONNECTION_STATUS_").replaceAll(" ", "-") : "unknown"}`} data-testid="connection-status">{statusText}</span>
+        Status:{" "}
+        <span
+          class={`badge status-${status ? label(status.status, "CONNECTION_STATUS_").replaceAll(" ", "-") : "unknown"}`}
+          data-testid="connection-status"
+        >
+          {statusText}
+        </span>
         {status?.reason ? <span class="muted"> — {status.reason}</span> : null}
       </p>
       {needsConsent && canWrite(session) ? (
-        <button type="button" onClick={() => void makeLink()}>Make a login link for the business</button>
+        <button type="button" onClick={() => void makeLink()}>
+          Make a login link for the business
+        </button>
       ) : null}
       {link ? (
         <p>
           <label for={`link-${client.id}`}>One-time login link (valid 30 minutes; send it to the business):</label>
-          <input id={`link-${client.id}`} class="link" type="text" readOnly value={link} onFocus={(e) => (e.target as HTMLInputElement).select()} />
+          <input
+            id={`link-${client.id}`}
+            class="link"
+            type="text"
+            readOnly
+            value={link}
+            onFocus={(e) => (e.target as HTMLInputElement).select()}
+          />
         </p>
       ) : null}
       <ErrorNote error={error} />

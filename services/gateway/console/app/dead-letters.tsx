@@ -19,17 +19,34 @@ export function DeadLettersPage({ session }: { session: Session }) {
     }
   };
   return (
-    <Page title="Dead letters" actions={<button type="button" onClick={letters.reload}>Refresh</button>}>
+    <Page
+      title="Dead letters"
+      actions={
+        <button type="button" onClick={letters.reload}>
+          Refresh
+        </button>
+      }
+    >
       <ErrorNote error={letters.error ?? error} />
       {letters.data && letters.data.dead_letters.length === 0 ? <p>No dead letters.</p> : null}
       <ul class="cards">
         {letters.data?.dead_letters.map((d) => (
           <li key={d.id} class="card" data-dead-letter-id={d.id}>
-            <h2>{label(d.stage, "STAGE_")} task · {d.error_code || "error"}{d.http_status ? ` (HTTP ${d.http_status})` : ""}</h2>
+            <h2>
+              {label(d.stage, "STAGE_")} task · {d.error_code || "error"}
+              {d.http_status ? ` (HTTP ${d.http_status})` : ""}
+            </h2>
             <p class="reason">{d.error_message}</p>
-            <p class="muted">Resource <code>{d.resource}</code> · job <code>{d.job_id.slice(0, 8)}</code> · {d.attempts} {d.attempts === 1 ? "attempt" : "attempts"} · failed {when(d.fail_time)}</p>
-            {d.replay_time ? <p class="badge status-connected">replayed {when(d.replay_time)}</p> : canRunJobs(session) ? (
-              <button type="button" onClick={() => void replay(d.id)}>Replay</button>
+            <p class="muted">
+              Resource <code>{d.resource}</code> · job <code>{d.job_id.slice(0, 8)}</code> · {d.attempts}{" "}
+              {d.attempts === 1 ? "attempt" : "attempts"} · failed {when(d.fail_time)}
+            </p>
+            {d.replay_time ? (
+              <p class="badge status-connected">replayed {when(d.replay_time)}</p>
+            ) : canRunJobs(session) ? (
+              <button type="button" onClick={() => void replay(d.id)}>
+                Replay
+              </button>
             ) : null}
           </li>
         ))}

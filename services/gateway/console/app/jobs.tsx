@@ -15,14 +15,28 @@ const POLL_MS = 3_000;
 
 export function JobsPage({ session }: { session: Session }) {
   const jobs = useLoad<{ jobs: FetchJob[] }>("/api/v1/jobs?page_size=20");
-  const live = new Set((jobs.data?.jobs ?? []).filter((j) => !TERMINAL.has(j.status)).slice(0, LIVE_STREAMS).map((j) => j.job_id));
+  const live = new Set(
+    (jobs.data?.jobs ?? [])
+      .filter((j) => !TERMINAL.has(j.status))
+      .slice(0, LIVE_STREAMS)
+      .map((j) => j.job_id),
+  );
   return (
-    <Page title="Jobs" actions={<button type="button" onClick={jobs.reload}>Refresh</button>}>
+    <Page
+      title="Jobs"
+      actions={
+        <button type="button" onClick={jobs.reload}>
+          Refresh
+        </button>
+      }
+    >
       {canRunJobs(session) ? <CreateJob onCreated={jobs.reload} /> : null}
       <ErrorNote error={jobs.error} />
       {jobs.data && jobs.data.jobs.length === 0 ? <p>No jobs yet.</p> : null}
       <ul class="cards">
-        {jobs.data?.jobs.map((j) => <JobCard key={j.job_id} initial={j} live={live.has(j.job_id)} />)}
+        {jobs.data?.jobs.map((j) => (
+          <JobCard key={j.job_id} initial={j} live={live.has(j.job_id)} />
+        ))}
       </ul>
     </Page>
   );
@@ -58,7 +72,9 @@ function CreateJob({ onCreated }: { onCreated: () => void }) {
         <option value="FETCH_MODE_INCREMENTAL">Incremental</option>
         <option value="FETCH_MODE_FULL">Full</option>
       </select>
-      <button type="submit" disabled={busy || !chosen}>Start job</button>
+      <button type="submit" disabled={busy || !chosen}>
+        Start job
+      </button>
       <ErrorNote error={error ?? clients.error} />
     </form>
   );
@@ -72,7 +88,10 @@ function JobCard({ initial, live }: { initial: FetchJob; live: boolean }) {
   useEffect(() => {
     if (!running || live) return;
     const timer = setInterval(() => {
-      api<{ job: FetchJob }>("GET", `/api/v1/jobs/${encodeURIComponent(job.job_id)}`).then((answer) => setJob(answer.job), () => undefined);
+      api<{ job: FetchJob }>("GET", `/api/v1/jobs/${encodeURIComponent(job.job_id)}`).then(
+        (answer) => setJob(answer.job),
+        () => undefined,
+      );
     }, POLL_MS);
     return () => clearInterval(timer);
   }, [job.job_id, running, live]);
@@ -99,27 +118,71 @@ function JobCard({ initial, live }: { initial: FetchJob; live: boolean }) {
   const c = job.counters;
   const total = Number(c?.tasks_total ?? 0);
   const done = Number(c?.tasks_done ?? 0);
-  const percent = TERMINAL.has(job.status) && job.status === "JOB_STATUS_SUCCEEDED" ? 100 : total > 0 ? Math.min(100, Math.floor((done / total) * 100)) : 0;
+  const percent =
+    TERMINAL.has(job.status) && job.status === "JOB_STATUS_SUCCEEDED"
+      ? 100
+      : total > 0
+        ? Math.min(100, Math.floor((done / total) * 100))
+        : 0;
   const status = label(job.status, "JOB_STATUS_");
   return (
     <li class="card" data-job-id={job.job_id} data-status={status}>
-      <h2>Job <code>{job.job_id.slice(0, 8)}</code> <span class={`badge job-${status}`} data-testid="job-status">{status}</span></h2>
-      <p class="muted">{label(job.trigger, "JOB_TRIGGER_")} · {label(job.mode, "FETCH_MODE_")} · started {when(job.create_time)}{job.end_time ? ` · ended ${when(job.end_time)}` : ""}</p>
+      <h2>
+        Job <code>{job.job_id.slice(0, 8)}</code>{" "}
+        <span class={`badge job-${status}`} data-testid="job-status">
+          {status}
+        </span>
+      </h2>
+      <p class="muted">
+        {label(job.trigger, "JOB_TRIGGER_")} · {label(job.mode, "FETCH_MODE_")} · started {when(job.create_time)}
+        {job.end_time ? ` · ended ${when(job.end_time)}` : ""}
+      </p>
       <div class="progress-line">
         <progress max={100} value={percent} aria-label={`Progress of job ${job.job_id}`} data-percent={percent} />
-        <span class="percent" data-testid="job-percent">{percent} %</span>
+        <span class="percent" data-testid="job-percent">
+          {percent} %
+        </span>
       </div>
       {c ? (
         <dl class="counters">
-          <div><dt>Tasks</dt><dd>{c.tasks_done} / {c.tasks_total}</dd></div>
-          <div><dt>Locations</dt><dd>{c.locations}</dd></div>
-          <div><dt>Pages</dt><dd>{c.pages}</dd></div>
-          <div><dt>Reviews seen</dt><dd>{c.reviews_seen}</dd></div>
-          <div><dt>Created</dt><dd>{c.created}</dd></div>
-          <div><dt>Updated</dt><dd>{c.updated}</dd></div>
-          <div><dt>Deleted</dt><dd>{c.deleted}</dd></div>
-          <div><dt>Retries</dt><dd>{c.retries}</dd></div>
-          <div><dt>Dead letters</dt><dd>{c.dead_lettered}</dd></div>
+          <div>
+            <dt>Tasks</dt>
+            <dd>
+              {c.tasks_done} / {c.tasks_total}
+            </dd>
+          </div>
+          <div>
+            <dt>Locations</dt>
+            <dd>{c.locations}</dd>
+          </div>
+          <div>
+            <dt>Pages</dt>
+            <dd>{c.pages}</dd>
+          </div>
+          <div>
+            <dt>Reviews seen</dt>
+            <dd>{c.reviews_seen}</dd>
+          </div>
+          <div>
+            <dt>Created</dt>
+            <dd>{c.created}</dd>
+          </div>
+          <div>
+            <dt>Updated</dt>
+            <dd>{c.updated}</dd>
+          </div>
+          <div>
+            <dt>Deleted</dt>
+            <dd>{c.deleted}</dd>
+          </div>
+          <div>
+            <dt>Retries</dt>
+            <dd>{c.retries}</dd>
+          </div>
+          <div>
+            <dt>Dead letters</dt>
+            <dd>{c.dead_lettered}</dd>
+          </div>
         </dl>
       ) : null}
       {job.error ? <p class="error">{job.error}</p> : null}

@@ -56,12 +56,21 @@ function App() {
         <nav aria-label="Console pages">
           <ul>
             {PAGES.map((p) => (
-              <li key={p.path}><a href={`#/${p.path}`} aria-current={p.path === page ? "page" : undefined}>{p.title}</a></li>
+              <li key={p.path}>
+                <a href={`#/${p.path}`} aria-current={p.path === page ? "page" : undefined}>
+                  {p.title}
+                </a>
+              </li>
             ))}
           </ul>
         </nav>
-        <span class="who" data-testid="who">{session.role}{session.tenant_id ? ` · tenant ${session.tenant_id.slice(0, 8)}` : " · all tenants"}</span>
-        <button type="button" class="secondary" onClick={() => void signOut()}>Sign out</button>
+        <span class="who" data-testid="who">
+          {session.role}
+          {session.tenant_id ? ` · tenant ${session.tenant_id.slice(0, 8)}` : " · all tenants"}
+        </span>
+        <button type="button" class="secondary" onClick={() => void signOut()}>
+          Sign out
+        </button>
       </header>
       <main>
         {page === "connections" ? <ConnectionsPage session={session} /> : null}
@@ -97,11 +106,25 @@ function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
       <h1>reviewflow console</h1>
       <form onSubmit={(e) => void submit(e)}>
         <label for="api-key">API key</label>
-        <input id="api-key" name="api_key" type="password" autoComplete="off" autoFocus required value={key} onInput={(e) => setKey((e.target as HTMLInputElement).value)} />
-        <button type="submit" disabled={busy}>Sign in</button>
+        <input
+          id="api-key"
+          name="api_key"
+          type="password"
+          autoComplete="off"
+          autoFocus
+          required
+          value={key}
+          onInput={(e) => setKey((e.target as HTMLInputElement).value)}
+        />
+        <button type="submit" disabled={busy}>
+          Sign in
+        </button>
         <ErrorNote error={error} />
       </form>
-      <p class="muted">The key stays on this page: the gateway exchanges it for a session that ends when you sign out or when it expires (an hour by default).</p>
+      <p class="muted">
+        The key stays on this page: the gateway exchanges it for a session that ends when you sign out or when it expires (an hour by
+        default).
+      </p>
     </main>
   );
 }

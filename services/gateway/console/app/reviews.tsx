@@ -20,25 +20,49 @@ export function ReviewsPage() {
   const path = `/api/v1/reviews${query({ client_id: clientId, location_id: location.trim(), min_rating: rating === "0" ? undefined : rating, updated_after: afterIso, page_size: PAGE_SIZE })}`;
   const reviews = useLoad<{ reviews: StoredReview[] }>(path);
   const needle = text.trim().toLowerCase();
-  const shown = (reviews.data?.reviews ?? []).filter((r) => !needle || (r.review?.comment ?? "").toLowerCase().includes(needle) || (r.review?.reviewer?.display_name ?? "").toLowerCase().includes(needle));
+  const shown = (reviews.data?.reviews ?? []).filter(
+    (r) =>
+      !needle ||
+      (r.review?.comment ?? "").toLowerCase().includes(needle) ||
+      (r.review?.reviewer?.display_name ?? "").toLowerCase().includes(needle),
+  );
   return (
-    <Page title="Reviews" actions={<button type="button" onClick={reviews.reload}>Refresh</button>}>
+    <Page
+      title="Reviews"
+      actions={
+        <button type="button" onClick={reviews.reload}>
+          Refresh
+        </button>
+      }
+    >
       <form class="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filter reviews">
         <label for="reviews-client">Client</label>
         <ClientSelect id="reviews-client" value={clientId} onChange={setClientId} clients={clients.data?.clients ?? []} allowAll />
         <label for="reviews-location">Location id</label>
-        <input id="reviews-location" type="text" value={location} placeholder="any" onChange={(e) => setLocation((e.target as HTMLInputElement).value)} />
+        <input
+          id="reviews-location"
+          type="text"
+          value={location}
+          placeholder="any"
+          onChange={(e) => setLocation((e.target as HTMLInputElement).value)}
+        />
         <label for="reviews-rating">At least</label>
         <select id="reviews-rating" value={rating} onChange={(e) => setRating((e.target as HTMLSelectElement).value)}>
           <option value="0">any rating</option>
-          {[1, 2, 3, 4, 5].map((n) => <option key={n} value={String(n)}>{n} ★</option>)}
+          {[1, 2, 3, 4, 5].map((n) => (
+            <option key={n} value={String(n)}>
+              {n} ★
+            </option>
+          ))}
         </select>
         <label for="reviews-after">Updated after</label>
         <input id="reviews-after" type="datetime-local" value={after} onChange={(e) => setAfter((e.target as HTMLInputElement).value)} />
         <label for="reviews-text">Text contains</label>
         <input id="reviews-text" type="search" value={text} onInput={(e) => setText((e.target as HTMLInputElement).value)} />
       </form>
-      <p class="muted">Location, rating and date are filtered by the server; the text filter searches the {PAGE_SIZE} newest matching reviews loaded here.</p>
+      <p class="muted">
+        Location, rating and date are filtered by the server; the text filter searches the {PAGE_SIZE} newest matching reviews loaded here.
+      </p>
       <ErrorNote error={reviews.error ?? clients.error} />
       {reviews.data && shown.length === 0 ? <p>No reviews match.</p> : null}
       <ul class="cards">
@@ -47,11 +71,27 @@ export function ReviewsPage() {
           if (!review) return null;
           return (
             <li key={review.name} class="card review" data-review-name={review.name}>
-              <h2><span aria-label={`${review.star_rating} stars`}>{"★".repeat(review.star_rating)}{"☆".repeat(Math.max(0, 5 - review.star_rating))}</span> {review.reviewer?.display_name || "Anonymous"}</h2>
+              <h2>
+                <span aria-label={`${review.star_rating} stars`}>
+                  {"★".repeat(review.star_rating)}
+                  {"☆".repeat(Math.max(0, 5 - review.star_rating))}
+                </span>{" "}
+                {review.reviewer?.display_name || "Anonymous"}
+              </h2>
               <p class="comment">{review.comment ?? <em class="muted">rating only</em>}</p>
-              {review.reply ? <p class="reply"><strong>Reply:</strong> {review.reply.comment}</p> : null}
-              <p class="muted">Updated {when(review.update_time)} · location <code>{r.location_id}</code></p>
-              <button type="button" aria-expanded={open === review.name} onClick={() => setOpen(open === review.name ? undefined : review.name)}>
+              {review.reply ? (
+                <p class="reply">
+                  <strong>Reply:</strong> {review.reply.comment}
+                </p>
+              ) : null}
+              <p class="muted">
+                Updated {when(review.update_time)} · location <code>{r.location_id}</code>
+              </p>
+              <button
+                type="button"
+                aria-expanded={open === review.name}
+                onClick={() => setOpen(open === review.name ? undefined : review.name)}
+              >
                 {open === review.name ? "Hide versions" : "Versions"}
               </button>
               {open === review.name ? <Versions name={review.name} /> : null}
@@ -73,7 +113,12 @@ function Versions({ name }: { name: string }) {
         {versions.data?.versions.map((v) => (
           <li key={v.version}>
             <strong>v{v.version}</strong> {label(v.type, "REVIEW_EVENT_TYPE_")} · seen {when(v.observe_time)}
-            {v.review ? <span> · {v.review.star_rating} ★ · <span class="comment">{v.review.comment ?? ""}</span></span> : null}
+            {v.review ? (
+              <span>
+                {" "}
+                · {v.review.star_rating} ★ · <span class="comment">{v.review.comment ?? ""}</span>
+              </span>
+            ) : null}
           </li>
         ))}
       </ol>

@@ -18,11 +18,26 @@ export function StagesPage({ session }: { session: Session }) {
     }
   };
   return (
-    <Page title="Stages" actions={<button type="button" onClick={stages.reload}>Refresh</button>}>
+    <Page
+      title="Stages"
+      actions={
+        <button type="button" onClick={stages.reload}>
+          Refresh
+        </button>
+      }
+    >
       <ErrorNote error={stages.error ?? error} />
       <div class="table-wrap">
         <table>
-          <thead><tr><th scope="col">Stage</th><th scope="col">State</th><th scope="col">Waiting</th><th scope="col">In flight</th>{isAdmin(session) ? <th scope="col">Action</th> : null}</tr></thead>
+          <thead>
+            <tr>
+              <th scope="col">Stage</th>
+              <th scope="col">State</th>
+              <th scope="col">Waiting</th>
+              <th scope="col">In flight</th>
+              {isAdmin(session) ? <th scope="col">Action</th> : null}
+            </tr>
+          </thead>
           <tbody>
             {stages.data?.stages.map((s) => {
               const name = label(s.stage, "STAGE_");
@@ -34,9 +49,15 @@ export function StagesPage({ session }: { session: Session }) {
                   <td data-label="In flight">{s.ack_pending}</td>
                   {isAdmin(session) ? (
                     <td data-label="Action">
-                      {s.paused
-                        ? <button type="button" onClick={() => void act(name, "resume")}>Resume {name}</button>
-                        : <button type="button" onClick={() => void act(name, "pause")}>Pause {name}</button>}
+                      {s.paused ? (
+                        <button type="button" onClick={() => void act(name, "resume")}>
+                          Resume {name}
+                        </button>
+                      ) : (
+                        <button type="button" onClick={() => void act(name, "pause")}>
+                          Pause {name}
+                        </button>
+                      )}
                     </td>
                   ) : null}
                 </tr>

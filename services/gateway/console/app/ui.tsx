@@ -38,14 +38,20 @@ export function messageOf(err: unknown): string {
 }
 
 export function ErrorNote({ error }: { error: string | undefined }) {
-  return error ? <p class="error" role="alert">{error}</p> : null;
+  return error ? (
+    <p class="error" role="alert">
+      {error}
+    </p>
+  ) : null;
 }
 
 export function Page({ title, children, actions }: { title: string; children: ComponentChildren; actions?: ComponentChildren }) {
   return (
     <section aria-labelledby="page-title">
       <header class="page-head">
-        <h1 id="page-title" tabIndex={-1}>{title}</h1>
+        <h1 id="page-title" tabIndex={-1}>
+          {title}
+        </h1>
         {actions}
       </header>
       {children}
@@ -58,12 +64,32 @@ export function useClients(): Loaded<{ clients: Client[] }> {
   return useLoad<{ clients: Client[] }>("/clients?page_size=200");
 }
 
-export function ClientSelect({ id, value, onChange, clients, allowAll }: { id: string; value: string; onChange: (v: string) => void; clients: Client[]; allowAll?: boolean }) {
+export function ClientSelect({
+  id,
+  value,
+  onChange,
+  clients,
+  allowAll,
+}: {
+  id: string;
+  value: string;
+  onChange: (v: string) => void;
+  clients: Client[];
+  allowAll?: boolean;
+}) {
   return (
     <select id={id} value={value} onChange={(e) => onChange((e.target as HTMLSelectElement).value)}>
-      {allowAll ? <option value="">All clients</option> : <option value="" disabled>Choose a client</option>}
+      {allowAll ? (
+        <option value="">All clients</option>
+      ) : (
+        <option value="" disabled>
+          Choose a client
+        </option>
+      )}
       {clients.map((c) => (
-        <option key={c.id} value={c.id}>{c.name || c.id}</option>
+        <option key={c.id} value={c.id}>
+          {c.name || c.id}
+        </option>
       ))}
     </select>
   );
