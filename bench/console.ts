@@ -16,6 +16,7 @@ import { createEnvironment, type Environment } from "./harness/environment.js";
 import { waitForJob } from "./harness/jobs.js";
 import { startNatsServer } from "./harness/nats-server.js";
 import { count } from "./harness/table.js";
+import { cpuMs } from "./harness/process-cpu.js";
 
 const STAGES = ["accounts", "locations", "reviews"];
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -296,16 +297,6 @@ const mb = (kb: number) => `${(kb / 1024).toFixed(1)} MB`;
 function rssKb(pid: number): number {
   try {
     return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? Number.NaN);
-  } catch {
-    return Number.NaN;
-  }
-}
-
-/** User + system CPU time of a process so far, in ms (Linux /proc; NaN elsewhere). */
-function cpuMs(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
   } catch {
     return Number.NaN;
   }

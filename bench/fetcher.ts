@@ -33,6 +33,7 @@ import { statusName, waitForJob } from "./harness/jobs.js";
 import { startNatsServer } from "./harness/nats-server.js";
 import { count, seconds } from "./harness/table.js";
 import { CPU_PARTS, cpuSplit, mainProfile, type CpuPart } from "./harness/cpu-split.js";
+import { cpuMs } from "./harness/process-cpu.js";
 
 interface Sizes {
   /** The large job of (1) and (3). */
@@ -490,17 +491,6 @@ function cpuSpent(before: CpuSample, after: CpuSample): { fetcherMs: number; pos
   let postgresMs = 0;
   for (const [pid, ms] of after.postgresMs) postgresMs += ms - (before.postgresMs.get(pid) ?? 0);
   return { fetcherMs: after.fetcherMs - before.fetcherMs, postgresMs };
-}
-
-/** utime + stime of a local process from /proc (clock ticks of 10 ms), 0 when it is gone. */
-function cpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return 0;
-  }
 }
 
 /**

@@ -5,13 +5,13 @@
 // number of concurrent callers over a fixed time. The gateway's limits are lifted for the run.
 // Then the same throughput while 2,000 idle keep-alive connections are held open on the gateway
 // (each has had one answer and sends nothing more), as a ratio to the runs without them.
-import { readFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import type { BenchFn, BenchRow, BenchSize } from "./types.js";
 import { createEnvironment } from "./harness/environment.js";
 import { startNatsServer } from "./harness/nats-server.js";
 import { count } from "./harness/table.js";
+import { cpuMs } from "./harness/process-cpu.js";
 
 const SIZES: Record<BenchSize, { rounds: number; perRound: number; warmup: number; concurrency: number; throughputMs: number }> = {
   full: { rounds: 10, perRound: 200, warmup: 300, concurrency: 16, throughputMs: 5_000 },
@@ -198,17 +198,6 @@ async function throughput(call: () => Promise<void>, concurrency: number, durati
     }),
   );
   return done / ((performance.now() - started) / 1000);
-}
-
-/** User + system CPU time of a process so far, in ms (Linux /proc; NaN elsewhere). */
-function cpuMs(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    // fields 14 and 15 of stat (utime, stime), counted from the state field (3) here
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 function percentiles(samples: number[]): { p50: number; p99: number } {

@@ -20,8 +20,8 @@ import type { GoogleEndpoints } from "../lib/config/index.js";
 import { create, equals, toBinary } from "@bufbuild/protobuf";
 import { ReviewSchema, type Review } from "../gen/reviewflow/reviews/v1/review_pb.js";
 import { TEST_ADMIN_KEY } from "./helpers/index.js";
+import { pause } from "./helpers/waiting.js";
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const STARS: StarRating[] = ["ONE", "TWO", "THREE", "FOUR", "FIVE"];
 
 /**

@@ -6,18 +6,7 @@ import { createMetricsRegistry } from "../lib/metrics/index.js";
 import { silentLogger } from "../lib/log/index.js";
 import { createFetcherService, type FetcherServiceInstance } from "../services/fetcher/server.js";
 import { readReviewEvents, useFetcherFixture, type FetcherFixture, type TestTenant } from "./helpers/fetcher-fixture.js";
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await pause(100);
-  }
-}
+import { pause, until } from "./helpers/waiting.js";
 
 /** A second fetcher instance on the fixture's database and streams (stopped by the suite's `after`). */
 async function startAnotherFetcher(f: FetcherFixture, others: FetcherServiceInstance[]): Promise<FetcherServiceInstance> {

@@ -20,21 +20,10 @@ import { DEMO_CLIENT, readReviewEvents, useFetcherFixture, waitForJob, type Fetc
 import { assertConverged, googleTruth, replay } from "./helpers/convergence.js";
 import { testConfig } from "./helpers/index.js";
 import { pubsubEmulatorMissing, usePubsubEmulator } from "./helpers/pubsub-emulator.js";
+import { pause, until } from "./helpers/waiting.js";
 
 const TOPIC = "projects/reviewflow-test/topics/reviews";
 const SERVICE_ACCOUNT = "pubsub-push@reviewflow-test.iam.gserviceaccount.com";
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await pause(50);
-  }
-}
-
 /** A gateway on this fixture's database and NATS, with push verified against `jwksUrl` for `audience`. */
 async function startGateway(
   f: FetcherFixture,

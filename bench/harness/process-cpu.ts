@@ -16,16 +16,22 @@ export interface CpuSample {
 /** CPU ms between two samples, by process name, plus `postgres` (NaN when Postgres is not on this machine). */
 export type CpuSpent = Record<string, number>;
 
-/** utime + stime of a local process from /proc (clock ticks of 10 ms); 0 when it is gone. */
-export function processCpuMs(pid: number | undefined): number {
-  if (!pid) return 0;
+/** utime + stime of a local process from /proc (clock ticks of 10 ms), in ms; NaN where it cannot be read. */
+export function cpuMs(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // the fields after the command name (which may hold spaces), counted from the state field (3)
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch {
-    return 0;
+    return Number.NaN;
   }
+}
+
+/** The same, 0 when the process is gone (or was never started). */
+export function processCpuMs(pid: number | undefined): number {
+  const ms = pid ? cpuMs(pid) : 0;
+  return Number.isNaN(ms) ? 0 : ms;
 }
 
 export function isLocalPostgres(databaseUrl: string): boolean {

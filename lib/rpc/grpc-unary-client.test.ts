@@ -13,13 +13,8 @@ import {
 } from "../../gen/reviewflow/token/v1/token_service_pb.js";
 import { useRpcServer } from "../../test/helpers/rpc-server.js";
 import { silentLogger } from "../log/index.js";
-import {
-  createGrpcUnaryClient,
-  createServiceSessions,
-  createStandardInterceptors,
-  NotFoundError,
-  ResourceExhaustedError,
-} from "./index.js";
+import { NotFoundError, ResourceExhaustedError } from "../errors/index.js";
+import { createGrpcUnaryClient, createServiceSessions, createStandardInterceptors } from "./index.js";
 
 const CLIENT_ID = "0b6b1d8e-3c6f-4b8e-9f7a-2b8f5a1c9d11";
 const KEY = { authorization: "Bearer good-key" };

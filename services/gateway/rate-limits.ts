@@ -2,7 +2,8 @@ import { sharedPool } from "../../lib/db/index.js";
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { DataSource } from "typeorm";
 import type { Logger } from "../../lib/log/index.js";
-import { ResourceExhaustedError, toConnectError } from "../../lib/rpc/index.js";
+import { toConnectError } from "../../lib/rpc/index.js";
+import { ResourceExhaustedError } from "../../lib/errors/index.js";
 
 export type LimitScope = "key" | "tenant" | "ip";
 

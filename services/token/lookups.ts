@@ -1,6 +1,6 @@
 import type { EntityManager } from "typeorm";
 import { tenantScope, type Caller } from "../../lib/auth/index.js";
-import { FailedPreconditionError, NotFoundError } from "../../lib/rpc/index.js";
+import { FailedPreconditionError, NotFoundError } from "../../lib/errors/index.js";
 import { BranchRow, ClientRow } from "./entities/index.js";
 
 /** A client the caller may see; another tenant's client is NOT_FOUND, exactly like a missing one. */

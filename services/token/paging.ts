@@ -1,6 +1,6 @@
 import type { ObjectLiteral, SelectQueryBuilder } from "typeorm";
 import { isTimestamp, isUuid } from "../../lib/db/index.js";
-import { InvalidArgumentError } from "../../lib/rpc/index.js";
+import { InvalidArgumentError } from "../../lib/errors/index.js";
 
 /**
  * Keyset paging on (created_at, id), oldest first. The page token is opaque to callers: it

@@ -1,7 +1,7 @@
 import { Code } from "@connectrpc/connect";
 import { DecryptionError, type SecretBox } from "../../lib/crypto/index.js";
 import type { Logger } from "../../lib/log/index.js";
-import { DomainError, FailedPreconditionError } from "../../lib/rpc/index.js";
+import { DomainError, FailedPreconditionError } from "../../lib/errors/index.js";
 import type { TokenState } from "./token-store.js";
 
 /**

@@ -3,7 +3,7 @@ import { tenantScope, type Caller } from "../../lib/auth/index.js";
 import type { SecretBox } from "../../lib/crypto/index.js";
 import { writeAudit } from "../../lib/db/index.js";
 import type { Logger } from "../../lib/log/index.js";
-import { FailedPreconditionError, NotFoundError, type DomainError } from "../../lib/rpc/index.js";
+import { FailedPreconditionError, NotFoundError, type DomainError } from "../../lib/errors/index.js";
 import type { TokenMetadata } from "./convert.js";
 import type { TokenEvents } from "./events.js";
 import { classify, type GoogleOAuth, type GoogleOAuthError, type GoogleTokens } from "./google-oauth.js";

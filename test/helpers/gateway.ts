@@ -23,14 +23,8 @@ import {
 import { CONSENT_FAILURE_METADATA } from "../../lib/consent/failures.js";
 import { ApiKeyRow, TenantRow, type RoleName } from "../../lib/db/index.js";
 import type { Logger } from "../../lib/log/index.js";
-import {
-  createRpcServer,
-  createStandardInterceptors,
-  DomainError,
-  NotFoundError,
-  ResourceExhaustedError,
-  type RpcServer,
-} from "../../lib/rpc/index.js";
+import { createRpcServer, createStandardInterceptors, type RpcServer } from "../../lib/rpc/index.js";
+import { DomainError, NotFoundError, ResourceExhaustedError } from "../../lib/errors/index.js";
 import { TEST_ADMIN_KEY, testConfig } from "./index.js";
 import { createGatewayService, type GatewayServiceInstance, type GatewayServiceOptions } from "../../services/gateway/server.js";
 

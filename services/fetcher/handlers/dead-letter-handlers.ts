@@ -3,7 +3,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { headers as natsHeaders } from "@nats-io/nats-core";
 import { callerOf, canSee, JOB_ROLES, requireRole, tenantScope } from "../../../lib/auth/index.js";
 import { TYPE_HEADER, type StageName } from "../../../lib/nats/index.js";
-import { FailedPreconditionError, NotFoundError } from "../../../lib/rpc/index.js";
+import { FailedPreconditionError, NotFoundError } from "../../../lib/errors/index.js";
 import { Stage } from "../../../gen/reviewflow/reviews/v1/tasks_pb.js";
 import type { DeadLetterEntry, ReviewFetcher } from "../../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { STAGE_ENUM } from "../pipeline/dead-letters.js";

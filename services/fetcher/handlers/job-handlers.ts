@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { callerOf, JOB_ROLES, requireRole, tenantScope, type Caller } from "../../../lib/auth/index.js";
 import { jetStreamUnavailable } from "../../../lib/nats/index.js";
-import { FailedPreconditionError, ResourceExhaustedError, UnavailableError } from "../../../lib/rpc/index.js";
+import { FailedPreconditionError, ResourceExhaustedError, UnavailableError } from "../../../lib/errors/index.js";
 import type { ReviewFetcher } from "../../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { publishRootTask, rootTaskId } from "../pipeline/root-task.js";
 import { sleep } from "../pipeline/sleep.js";

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { canSee, type Caller } from "../../../lib/auth/index.js";
 import { isUuid } from "../../../lib/db/index.js";
 import { GoogleApiError } from "../../../lib/google/index.js";
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../../../lib/rpc/index.js";
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../../../lib/errors/index.js";
 import type { CreateFetchJobRequest } from "../../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { ConnectionStatus, type Client } from "../../../gen/reviewflow/token/v1/resources_pb.js";
 import type { HandlerDeps } from "./handler-deps.js";

@@ -1,5 +1,5 @@
 import { isUuid } from "../../../lib/db/index.js";
-import { InvalidArgumentError } from "../../../lib/rpc/index.js";
+import { InvalidArgumentError } from "../../../lib/errors/index.js";
 
 /**
  * Page tokens of ListLocations, which pages by Google name: the last location's name and id,

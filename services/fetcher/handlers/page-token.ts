@@ -1,5 +1,5 @@
 import { isBigintId, isTimestamp, isUuid } from "../../../lib/db/index.js";
-import { InvalidArgumentError } from "../../../lib/rpc/index.js";
+import { InvalidArgumentError } from "../../../lib/errors/index.js";
 
 /**
  * Keyset page tokens: the last row's sort key (a timestamp as Postgres printed it, and the id),

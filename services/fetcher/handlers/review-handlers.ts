@@ -3,7 +3,7 @@ import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { callerOf, tenantScope } from "../../../lib/auth/index.js";
 import { isUuid } from "../../../lib/db/index.js";
-import { InvalidArgumentError, NotFoundError } from "../../../lib/rpc/index.js";
+import { InvalidArgumentError, NotFoundError } from "../../../lib/errors/index.js";
 import type { ReviewFetcher } from "../../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { ReviewEventType } from "../../../gen/reviewflow/reviews/v1/events_pb.js";
 import { ReviewSchema } from "../../../gen/reviewflow/reviews/v1/review_pb.js";

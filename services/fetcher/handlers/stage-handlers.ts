@@ -2,7 +2,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { callerOf, requireRole, type Caller } from "../../../lib/auth/index.js";
 import { writeAudit } from "../../../lib/db/index.js";
 import { STAGES, type StageName } from "../../../lib/nats/index.js";
-import { UnavailableError } from "../../../lib/rpc/index.js";
+import { UnavailableError } from "../../../lib/errors/index.js";
 import type { ReviewFetcher, StageState } from "../../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { STAGE_ENUM } from "../pipeline/dead-letters.js";
 import { managerSql } from "../store/db.js";

@@ -3,7 +3,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { callerOf, requireRole, tenantScope, WRITE_ROLES } from "../../../lib/auth/index.js";
 import { writeAudit } from "../../../lib/db/index.js";
-import { InvalidArgumentError } from "../../../lib/rpc/index.js";
+import { InvalidArgumentError } from "../../../lib/errors/index.js";
 import type { ReviewFetcher } from "../../../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import {
   LocationFreshnessSchema,

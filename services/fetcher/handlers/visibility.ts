@@ -1,6 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { canSee, type Caller } from "../../../lib/auth/index.js";
-import { FailedPreconditionError, NotFoundError, UnavailableError } from "../../../lib/rpc/index.js";
+import { FailedPreconditionError, NotFoundError, UnavailableError } from "../../../lib/errors/index.js";
 import type { Client } from "../../../gen/reviewflow/token/v1/resources_pb.js";
 import { loadJob, type JobRow } from "../store/job-store.js";
 import type { Db } from "../store/db.js";

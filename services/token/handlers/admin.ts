@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { callerOf, mintApiKey, requireRole } from "../../../lib/auth/index.js";
 import { ApiKeyRow, isUniqueViolation, TenantRow, writeAudit } from "../../../lib/db/index.js";
-import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from "../../../lib/rpc/index.js";
+import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from "../../../lib/errors/index.js";
 import { roleFromProto, toApiKey, toTenant } from "../convert.js";
 import type { TokenHandlers, TokenServiceDeps } from "../deps.js";
 import { pageOf } from "../paging.js";

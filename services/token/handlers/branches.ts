@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { callerOf, requireRole, tenantScope, WRITE_ROLES } from "../../../lib/auth/index.js";
 import { isUniqueViolation, writeAudit } from "../../../lib/db/index.js";
-import { AlreadyExistsError } from "../../../lib/rpc/index.js";
+import { AlreadyExistsError } from "../../../lib/errors/index.js";
 import { toBranch } from "../convert.js";
 import type { TokenHandlers, TokenServiceDeps } from "../deps.js";
 import { BranchRow } from "../entities/index.js";

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { callerOf, requireRole, tenantScope, WRITE_ROLES, type Caller } from "../../../lib/auth/index.js";
 import { TenantRow, writeAudit } from "../../../lib/db/index.js";
-import { InvalidArgumentError, NotFoundError, PermissionDeniedError } from "../../../lib/rpc/index.js";
+import { InvalidArgumentError, NotFoundError, PermissionDeniedError } from "../../../lib/errors/index.js";
 import type { EntityManager } from "typeorm";
 import { toClient } from "../convert.js";
 import type { TokenHandlers, TokenServiceDeps } from "../deps.js";

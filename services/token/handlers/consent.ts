@@ -4,7 +4,7 @@ import type { EntityManager } from "typeorm";
 import { callerOf, requireRole, WRITE_ROLES } from "../../../lib/auth/index.js";
 import { CONSENT_FAILURE_METADATA, type ConsentFailure } from "../../../lib/consent/failures.js";
 import { writeAudit } from "../../../lib/db/index.js";
-import { DomainError, NotFoundError } from "../../../lib/rpc/index.js";
+import { DomainError, NotFoundError } from "../../../lib/errors/index.js";
 import { toClient, toTokenInfo, ts } from "../convert.js";
 import type { TokenHandlers, TokenServiceDeps } from "../deps.js";
 import { ClientRow, LoginLinkRow, OAuthStateRow } from "../entities/index.js";

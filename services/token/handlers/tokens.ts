@@ -1,7 +1,7 @@
 import { callerOf, requireRole, tenantScope, TOKEN_READ_ROLES, WRITE_ROLES, type Caller } from "../../../lib/auth/index.js";
 import type { RoleName } from "../../../lib/db/index.js";
 import { writeAudit } from "../../../lib/db/index.js";
-import { FailedPreconditionError, NotFoundError, UnavailableError } from "../../../lib/rpc/index.js";
+import { FailedPreconditionError, NotFoundError, UnavailableError } from "../../../lib/errors/index.js";
 import { statusToProto, toTokenInfo, ts } from "../convert.js";
 import type { TokenHandlers, TokenServiceDeps } from "../deps.js";
 import type { ClientStatus } from "../entities/index.js";
