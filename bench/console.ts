@@ -17,9 +17,9 @@ import { waitForJob } from "./harness/jobs.js";
 import { startNatsServer } from "./harness/nats-server.js";
 import { count } from "./harness/table.js";
 import { cpuMs } from "./harness/process-cpu.js";
+import { CHROMIUM, CHROMIUM_ARGS } from "../test/helpers/chromium.js";
 
 const STAGES = ["accounts", "locations", "reviews"];
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SIZES: Record<BenchSize, { viewers: number[]; windowMs: number }> = {
   full: { viewers: [1, 50, 200], windowMs: 1_000 },
   reduced: { viewers: [1, 10], windowMs: 1_000 },
@@ -91,15 +91,7 @@ async function firstLoad(base: string, key: string, log: (line: string) => void)
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
+    args: [...CHROMIUM_ARGS],
   });
   try {
     const cookie = await signIn(base, key);

@@ -9,8 +9,8 @@ import { chromium, type BrowserContext } from "playwright-core";
 import { ConnectionStatus } from "../gen/reviewflow/token/v1/resources_pb.js";
 import { createEnvironment, type Environment } from "../bench/harness/environment.js";
 import { TEST_NATS_URL } from "./helpers/index.js";
+import { CHROMIUM, CHROMIUM_ARGS } from "./helpers/chromium.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /** Where the screenshot of the connected page goes (kept for a person to look at). */
 const SCREENSHOT = process.env.BROWSER_SCREENSHOT ?? path.join(os.tmpdir(), "reviewflow-consent-connected.png");
 
@@ -37,16 +37,7 @@ describe("consent flow in a browser", function () {
     // a fresh profile per run; playwright takes it as the persistent context's directory
     browser = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
+      args: ["--headless", ...CHROMIUM_ARGS],
     });
   });
 

@@ -10,10 +10,10 @@ import path from "node:path";
 import { chromium } from "playwright-core";
 import { consentInBrowser, DEMO_GOOGLE_CLIENT, useGatewayStack } from "./helpers/gateway-stack.js";
 import { TEST_ADMIN_KEY } from "./helpers/index.js";
+import { CHROMIUM, CHROMIUM_ARGS } from "./helpers/chromium.js";
 
 type Json = Record<string, any>;
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /** Screenshots of every page state, for a person to look at (test-artifacts/ is not committed). */
 const ARTIFACTS = path.resolve("test-artifacts/consent");
 
@@ -80,7 +80,7 @@ describe("consent pages in plain language (real services)", function () {
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--no-first-run"],
+      args: [...CHROMIUM_ARGS],
     });
     try {
       const tab = await browser.newPage({ viewport: { width: 480, height: 640 } });

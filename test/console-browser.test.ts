@@ -10,8 +10,8 @@ import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { DEMO_GOOGLE_CLIENT, useGatewayStack } from "./helpers/gateway-stack.js";
 import { TEST_ADMIN_KEY } from "./helpers/index.js";
+import { CHROMIUM, CHROMIUM_ARGS } from "./helpers/chromium.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARTIFACTS = path.resolve("test-artifacts/console");
 const HOSTILE = "<img src=x onerror=alert(1)>";
 type Json = Record<string, any>;
@@ -73,15 +73,7 @@ describe("operator console in a browser", function () {
       browser = await chromium.launch({
         executablePath: CHROMIUM,
         headless: true,
-        args: [
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-quic",
-          "--no-first-run",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-        ],
+        args: [...CHROMIUM_ARGS],
       });
     const tenantA = (await api("POST", "/tenants", TEST_ADMIN_KEY, { name: "console-a" })).tenant.id;
     const tenantB = (await api("POST", "/tenants", TEST_ADMIN_KEY, { name: "console-b" })).tenant.id;

@@ -10,8 +10,8 @@ import path from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
 import { startStandInGateway, type StandInGateway } from "../../test/helpers/gateway.js";
 import { captureLogs, useTestDatabase } from "../../test/helpers/index.js";
+import { CHROMIUM, CHROMIUM_ARGS } from "../../test/helpers/chromium.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /** Kept for a person to look at (test-artifacts/ is not committed). */
 const SCREENSHOT = path.resolve("test-artifacts/docs/docs.png");
 
@@ -86,15 +86,7 @@ describe("/docs (Swagger UI, offline)", function () {
       mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
       browser = await chromium.launchPersistentContext(profile, {
         executablePath: CHROMIUM,
-        args: [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--no-first-run",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-        ],
+        args: ["--headless", ...CHROMIUM_ARGS],
       });
     });
     after(async () => {
