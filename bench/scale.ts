@@ -16,9 +16,8 @@ import { startGoogleEmulator, type EmulatorClient, type GoogleEmulator, type See
 import { FetchMode, JobStatus, type FetchJob } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { dropDatabase } from "../lib/db/index.js";
 import { deleteStreams, streamNames } from "../lib/nats/index.js";
-import { connectThroughConsent } from "../scripts/support/consent.js";
-import { seedDemo } from "../scripts/support/demo-seed.js";
 import { scratchDatabaseUrl } from "./harness/environment.js";
+import { connectProjects } from "./harness/projects.js";
 import { startGoogleRouter, type GoogleRouter } from "./harness/google-router.js";
 import { statusName, waitForJob } from "./harness/jobs.js";
 import { startNatsServer } from "./harness/nats-server.js";
@@ -85,19 +84,7 @@ export const runScaleBench: BenchFn = async ({ size, log = () => undefined }) =>
       fetchers: spec.fetchers,
       env: { GOOGLE_QPM: String(spec.qpm), LOG_LEVEL: "warn" },
     });
-    const clientIds: string[] = [];
-    for (const [p, client] of clients.entries()) {
-      const seeded = await seedDemo(stack.token, {
-        tenantName: `scale bench ${p + 1}`,
-        clientName: `scale bench project ${p + 1}`,
-        googleClientId: client.id,
-        clientSecret: client.secret,
-        redirectUri: "http://127.0.0.1:9/auth/callback",
-        branches: [],
-      });
-      await connectThroughConsent(stack.token, seeded.client.id, { completeVia: "token-service" });
-      clientIds.push(seeded.client.id);
-    }
+    const clientIds = await connectProjects(stack, clients, "scale bench");
     for (const e of emulators) {
       e.controls.resetQuotaUsage();
       e.controls.resetStats();

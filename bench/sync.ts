@@ -45,10 +45,9 @@ import { FetchMode, JobStatus } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js
 import { ReviewEventType } from "../gen/reviewflow/reviews/v1/events_pb.js";
 import { dropDatabase } from "../lib/db/index.js";
 import { deleteStreams, streamNames } from "../lib/nats/index.js";
-import { connectThroughConsent } from "../scripts/support/consent.js";
-import { seedDemo } from "../scripts/support/demo-seed.js";
 import { tailReviews } from "../scripts/support/review-tail.js";
 import { scratchDatabaseUrl } from "./harness/environment.js";
+import { connectProjects } from "./harness/projects.js";
 import { startGoogleRouter, type GoogleRouter } from "./harness/google-router.js";
 import { statusName, waitForJob } from "./harness/jobs.js";
 import { startNatsServer } from "./harness/nats-server.js";
@@ -305,19 +304,7 @@ async function runOnce(
         LOG_LEVEL: "warn",
       },
     });
-    const clientIds: string[] = [];
-    for (const [p, client] of clients.entries()) {
-      const seeded = await seedDemo(stack.token, {
-        tenantName: `sync bench ${p + 1}`,
-        clientName: `sync bench project ${p + 1}`,
-        googleClientId: client.id,
-        clientSecret: client.secret,
-        redirectUri: "http://127.0.0.1:9/auth/callback",
-        branches: [],
-      });
-      await connectThroughConsent(stack.token, seeded.client.id, { completeVia: "token-service" });
-      clientIds.push(seeded.client.id);
-    }
+    const clientIds = await connectProjects(stack, clients, "sync bench");
     // the first full fetch of every client, on demand and at a large quota: what a deployment
     // has done long before the steady state measured here
     await Promise.all(clientIds.map((clientId) => fullFetch(stack!, clientId)));
