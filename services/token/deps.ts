@@ -13,7 +13,7 @@ import type { TokenManager } from "./token-manager.js";
 /** Everything the TokenService's handlers use, built once by server.ts and injected. */
 export interface TokenServiceDeps {
   dataSource: DataSource;
-  box: SecretBox;
+  secretBox: SecretBox;
   google: GoogleOAuth;
   events: TokenEvents;
   tokens: TokenManager;

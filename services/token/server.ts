@@ -62,12 +62,12 @@ export function createTokenService(options: TokenServiceOptions): TokenServiceIn
   const clock = options.clock ?? systemClock;
   const registry = options.metrics ?? createMetricsRegistry("token");
   const metrics = createTokenMetrics(registry);
-  const box = createSecretBox(requireKeyring(config.secrets));
+  const secretBox = createSecretBox(requireKeyring(config.secrets));
   const google = options.google ?? createGoogleOAuth({ endpoints: config.google.endpoints, timeoutMs: settings.googleTimeoutMs });
   const events = createTokenEvents(options.nats, logger);
   const cache = createTokenCache({ ttlMs: settings.cacheTtlMs });
-  const tokens = createTokenManager({ dataSource, box, google, events, cache, clock, settings, logger, metrics });
-  const deps: TokenServiceDeps = { dataSource, box, google, events, tokens, cache, clock, settings, logger, metrics };
+  const tokens = createTokenManager({ dataSource, secretBox, google, events, cache, clock, settings, logger, metrics });
+  const deps: TokenServiceDeps = { dataSource, secretBox, google, events, tokens, cache, clock, settings, logger, metrics };
   const routes = createTokenRoutes(deps);
   const interceptors = createStandardInterceptors({
     logger,

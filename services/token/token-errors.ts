@@ -52,9 +52,9 @@ export function cooldownMs(failures: number, baseMs: number, maxMs: number, rand
  * Opens a sealed value; a value the configured keys cannot open (a key removed from
  * TOKEN_ENCRYPTION_KEY, a tampered row) becomes FAILED_PRECONDITION naming what to do, not INTERNAL.
  */
-export function openSealed(box: SecretBox, sealed: string, aad: string, what: string, logger?: Logger): string {
+export function openSealed(secretBox: SecretBox, sealed: string, aad: string, what: string, logger?: Logger): string {
   try {
-    return box.open(sealed, aad);
+    return secretBox.open(sealed, aad);
   } catch (err) {
     if (!(err instanceof DecryptionError)) throw err;
     logger?.warn("stored secret cannot be decrypted", { what, err });

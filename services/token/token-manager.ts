@@ -54,7 +54,7 @@ export interface TokenManager {
 
 export interface TokenManagerDeps {
   dataSource: DataSource;
-  box: SecretBox;
+  secretBox: SecretBox;
   google: GoogleOAuth;
   events: TokenEvents;
   cache: TokenCache;
@@ -85,7 +85,7 @@ type LockedOutcome =
   | { kind: "failed"; state: TokenState; failure: GoogleOAuthError; retryAfter: Date };
 
 export function createTokenManager(deps: TokenManagerDeps): TokenManager {
-  const { dataSource, box, cache, clock, settings, metrics } = deps;
+  const { dataSource, secretBox, cache, clock, settings, metrics } = deps;
   const flights = new Map<string, Promise<UsableToken>>();
   const db = createLimiter(settings.dbConcurrency);
 
@@ -100,7 +100,7 @@ export function createTokenManager(deps: TokenManagerDeps): TokenManager {
 
   const openAccess = (state: TokenState) =>
     openSealed(
-      box,
+      secretBox,
       state.sealedAccessToken ?? "",
       aad.accessToken(state.clientId),
       `the access token of client ${state.clientId}`,
@@ -156,7 +156,7 @@ export function createTokenManager(deps: TokenManagerDeps): TokenManager {
         const creds = {
           googleClientId: state.googleClientId,
           clientSecret: openSealed(
-            box,
+            secretBox,
             state.sealedClientSecret,
             aad.clientSecret(clientId),
             `the client secret of client ${clientId}`,
@@ -164,7 +164,7 @@ export function createTokenManager(deps: TokenManagerDeps): TokenManager {
           ),
         };
         const refreshToken = openSealed(
-          box,
+          secretBox,
           state.sealedRefreshToken,
           aad.refreshToken(clientId),
           `the refresh token of client ${clientId}`,
@@ -197,9 +197,9 @@ export function createTokenManager(deps: TokenManagerDeps): TokenManager {
           return { kind: "failed", state: { ...state, lastError, retryAfter }, failure, retryAfter };
         }
         // Google kept the refresh token: re-seal ours only when it was sealed with a retired key
-        const tokens = answer.refreshToken || !box.isStale(state.sealedRefreshToken) ? answer : { ...answer, refreshToken };
+        const tokens = answer.refreshToken || !secretBox.isStale(state.sealedRefreshToken) ? answer : { ...answer, refreshToken };
         const at = new Date(clock.now());
-        const expiresAt = await saveRefreshed(m, box, { clientId, tokens, now: at });
+        const expiresAt = await saveRefreshed(m, secretBox, { clientId, tokens, now: at });
         await writeAudit(m, {
           tenantId: state.tenantId,
           actor: request.actor,

@@ -131,7 +131,7 @@ export function metadataOf(state: TokenState): TokenMetadata {
 /** Stores a fresh consent's tokens, keeping a stored refresh token when Google sent none. */
 export async function upsertGrant(
   manager: EntityManager,
-  box: SecretBox,
+  secretBox: SecretBox,
   input: { clientId: string; tokens: GoogleTokens; now: Date },
 ): Promise<void> {
   const { clientId, tokens, now } = input;
@@ -147,8 +147,8 @@ export async function upsertGrant(
        failure_count = 0, retry_after = NULL, updated_at = EXCLUDED.updated_at`,
     [
       clientId,
-      box.seal(tokens.accessToken, aad.accessToken(clientId)),
-      tokens.refreshToken ? box.seal(tokens.refreshToken, aad.refreshToken(clientId)) : null,
+      secretBox.seal(tokens.accessToken, aad.accessToken(clientId)),
+      tokens.refreshToken ? secretBox.seal(tokens.refreshToken, aad.refreshToken(clientId)) : null,
       tokens.tokenType,
       tokens.scopes,
       new Date(now.getTime() + tokens.expiresInMs),
@@ -160,7 +160,7 @@ export async function upsertGrant(
 /** Stores a refreshed access token; a refresh token is replaced only when Google sent a new one. */
 export async function saveRefreshed(
   manager: EntityManager,
-  box: SecretBox,
+  secretBox: SecretBox,
   input: { clientId: string; tokens: GoogleTokens; now: Date },
 ): Promise<Date> {
   const { clientId, tokens, now } = input;
@@ -173,8 +173,8 @@ export async function saveRefreshed(
      WHERE client_id = $1`,
     [
       clientId,
-      box.seal(tokens.accessToken, aad.accessToken(clientId)),
-      tokens.refreshToken ? box.seal(tokens.refreshToken, aad.refreshToken(clientId)) : null,
+      secretBox.seal(tokens.accessToken, aad.accessToken(clientId)),
+      tokens.refreshToken ? secretBox.seal(tokens.refreshToken, aad.refreshToken(clientId)) : null,
       tokens.tokenType,
       tokens.scopes,
       expiresAt,

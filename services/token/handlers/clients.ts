@@ -16,7 +16,7 @@ export const BUSINESS_SCOPE = "https://www.googleapis.com/auth/business.manage";
 
 /** CreateClient, GetClient, ListClients, UpdateClient, DeleteClient. */
 export function createClientHandlers(deps: TokenServiceDeps): TokenHandlers {
-  const { dataSource, box, clock } = deps;
+  const { dataSource, secretBox, clock } = deps;
 
   return {
     async createClient(req, ctx) {
@@ -31,7 +31,7 @@ export function createClientHandlers(deps: TokenServiceDeps): TokenHandlers {
         tenantId,
         name: req.name,
         googleClientId: req.googleClientId,
-        clientSecret: box.seal(req.clientSecret, aad.clientSecret(id)),
+        clientSecret: secretBox.seal(req.clientSecret, aad.clientSecret(id)),
         redirectUri: req.redirectUri,
         scopes: req.scopes.length > 0 ? [...new Set(req.scopes)] : [BUSINESS_SCOPE],
         status: "not_connected",
@@ -75,7 +75,7 @@ export function createClientHandlers(deps: TokenServiceDeps): TokenHandlers {
         changed.push("name");
       }
       if (req.clientSecret !== undefined) {
-        row.clientSecret = box.seal(req.clientSecret, aad.clientSecret(row.id));
+        row.clientSecret = secretBox.seal(req.clientSecret, aad.clientSecret(row.id));
         changed.push("client_secret");
       }
       if (req.redirectUri !== undefined) {

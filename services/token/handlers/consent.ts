@@ -28,7 +28,7 @@ const BUSINESS_SCOPES = [BUSINESS_SCOPE, "https://www.googleapis.com/auth/plus.b
  * happened in plain words.
  */
 export function createConsentHandlers(deps: TokenServiceDeps): TokenHandlers {
-  const { dataSource, box, clock, google, settings } = deps;
+  const { dataSource, secretBox, clock, google, settings } = deps;
 
   /** A fresh state (with its PKCE verifier, sealed) and Google's authorization URL carrying it. */
   async function issueState(m: EntityManager, client: ClientRow) {
@@ -41,7 +41,7 @@ export function createConsentHandlers(deps: TokenServiceDeps): TokenHandlers {
       id,
       stateHash: sha256Hex(state),
       clientId: client.id,
-      codeVerifier: box.seal(pkce.verifier, aad.codeVerifier(id)),
+      codeVerifier: secretBox.seal(pkce.verifier, aad.codeVerifier(id)),
       redirectUri: client.redirectUri,
       createdAt: new Date(now),
       expiresAt,
@@ -162,7 +162,7 @@ export function createConsentHandlers(deps: TokenServiceDeps): TokenHandlers {
       const credentials = {
         googleClientId: client.googleClientId,
         clientSecret: openSealed(
-          box,
+          secretBox,
           client.clientSecret,
           aad.clientSecret(client.id),
           `the client secret of client ${client.id}`,
@@ -173,7 +173,13 @@ export function createConsentHandlers(deps: TokenServiceDeps): TokenHandlers {
       try {
         tokens = await google.exchangeCode(credentials, {
           code: req.code,
-          codeVerifier: openSealed(box, state.code_verifier, aad.codeVerifier(state.id), "the consent state's PKCE verifier", deps.logger),
+          codeVerifier: openSealed(
+            secretBox,
+            state.code_verifier,
+            aad.codeVerifier(state.id),
+            "the consent state's PKCE verifier",
+            deps.logger,
+          ),
           redirectUri: state.redirect_uri,
         });
       } catch (err) {
@@ -204,7 +210,7 @@ export function createConsentHandlers(deps: TokenServiceDeps): TokenHandlers {
       const grant = tokens;
       const connectedAt = new Date(clock.now());
       await dataSource.transaction(async (m) => {
-        await upsertGrant(m, box, { clientId: client.id, tokens: grant, now: connectedAt });
+        await upsertGrant(m, secretBox, { clientId: client.id, tokens: grant, now: connectedAt });
         await setClientStatus(m, { clientId: client.id, status: "connected", reason: "", now: connectedAt });
         await writeAudit(m, {
           tenantId: client.tenantId,

@@ -15,7 +15,7 @@ const REFRESH_ROLES: readonly RoleName[] = [...WRITE_ROLES, "service"];
 
 /** ValidateToken, RefreshToken, GetTokenInfo, RevokeToken, GetConnectionStatus. */
 export function createTokenHandlers(deps: TokenServiceDeps): TokenHandlers {
-  const { dataSource, box, clock, metrics } = deps;
+  const { dataSource, secretBox, clock, metrics } = deps;
 
   async function visibleState(caller: Caller, clientId: string): Promise<TokenState> {
     const scope = tenantScope(caller);
@@ -67,14 +67,14 @@ export function createTokenHandlers(deps: TokenServiceDeps): TokenHandlers {
         // the refresh token revokes the whole grant at Google; the access token is the fallback
         const token = state.sealedRefreshToken
           ? openSealed(
-              box,
+              secretBox,
               state.sealedRefreshToken,
               aad.refreshToken(state.clientId),
               `the refresh token of client ${state.clientId}`,
               deps.logger,
             )
           : openSealed(
-              box,
+              secretBox,
               state.sealedAccessToken ?? "",
               aad.accessToken(state.clientId),
               `the access token of client ${state.clientId}`,
