@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type pg from "pg";
 import type { DataSource, EntityManager } from "typeorm";
+import { sharedPool } from "../../../lib/db/index.js";
 
 /**
  * Parameterised SQL on the service's TypeORM DataSource. The fetcher's hot path is set-based
@@ -49,9 +50,11 @@ async function run<T>(client: pg.Pool | pg.PoolClient, text: string, params?: un
 }
 
 export function createDb(dataSource: DataSource): Db {
-  // the pg Pool under TypeORM's Postgres driver: the hot path needs none of the query runner's
-  // bookkeeping (events, logging, result wrapping), one connection checkout per statement
-  const pool = () => (dataSource.driver as unknown as { master: pg.Pool }).master;
+  // the pg Pool under TypeORM's Postgres driver (lib/db's sharedPool, once the data source is
+  // initialised): the hot path needs none of the query runner's bookkeeping (events, logging,
+  // result wrapping), one connection checkout per statement
+  let shared: pg.Pool | undefined;
+  const pool = () => (shared ??= sharedPool(dataSource));
   return {
     query: <T>(text: string, params?: unknown[]) => run<T>(pool(), text, params),
     async tx<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
