@@ -1,9 +1,9 @@
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { FetchLocationsTaskSchema, FetchReviewsTaskSchema } from "../../../gen/reviewflow/reviews/v1/tasks_pb.js";
+import { FetchLocationsTaskSchema } from "../../../gen/reviewflow/reviews/v1/tasks_pb.js";
 import type { NewTask } from "../store/job-store.js";
 import { commitTask } from "../store/task-finish.js";
 import { upsertLocations } from "../store/location-store.js";
 import { callGoogle, publishTask, type PipelineContext } from "./pipeline-context.js";
+import { publishFirstReviewsPage } from "./root-task.js";
 import type { StageHandler } from "./stage-handler.js";
 import { locationsTaskId, reviewsTaskId } from "./task-ids.js";
 
@@ -27,25 +27,8 @@ export function createLocationsStage(ctx: PipelineContext): StageHandler<typeof 
       const children: NewTask[] = [];
       const publishes: Promise<void>[] = [];
       for (const location of rows) {
-        const id = reviewsTaskId(job.id, location.id, 1);
-        children.push({ id, stage: "reviews" });
-        const stopAt =
-          job.mode === "incremental" && location.synced_update_time ? timestampFromDate(location.synced_update_time) : undefined;
-        publishes.push(
-          publishTask(
-            ctx,
-            "reviews",
-            FetchReviewsTaskSchema,
-            {
-              jobId: job.id,
-              locationName: location.google_name,
-              locationId: location.id,
-              pageNumber: 1,
-              stopAtUpdateTime: stopAt,
-            },
-            id,
-          ),
-        );
+        children.push({ id: reviewsTaskId(job.id, location.id, 1), stage: "reviews" });
+        publishes.push(publishFirstReviewsPage(ctx, job, location));
       }
       if (page.nextPageToken) {
         const id = locationsTaskId(job.id, task.accountName, page.nextPageToken);
