@@ -3,10 +3,9 @@ import { FetchReviewsTaskSchema } from "../../../gen/reviewflow/reviews/v1/tasks
 import type { Review } from "../../../gen/reviewflow/reviews/v1/review_pb.js";
 import type { JobRow, NewTask } from "../store/job-store.js";
 import { afterFinish } from "../store/task-finish.js";
-import { hasDeadPage } from "../store/location-store.js";
 import { claimPass } from "../store/location-pass-store.js";
 import { notificationPublishTime } from "../store/notification-store.js";
-import { commitReviewPage, loadDeletionCandidates, loadStoredReviews, type StoredReviewState } from "../store/review-store.js";
+import { commitReviewPage, readPage, type StoredReviewState } from "../store/review-store.js";
 import { handOff } from "./pass-handoff.js";
 import { callGoogle, publishTask, type PipelineContext, type TaskAttempt } from "./pipeline-context.js";
 import { diffPage, fingerprint, notAfter } from "./review-diff.js";
@@ -52,10 +51,10 @@ export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof Fe
         if (!claim.acquired) return { counted: false, parked: true };
       }
 
-      const deletions: StoredReviewState[] = [];
       let reviews: Review[];
       let nextToken: string | undefined;
-      let completePass: boolean;
+      /** A notification's review that Google no longer has: its stored row is read to confirm the deletion. */
+      let goneName: string | undefined;
       if (task.reviewName) {
         // a notification's one-review pass: reviews.get of the one review, inside the same lease,
         // commit and publishing as a page. Found → compared like a listed review; Google's own
@@ -63,10 +62,8 @@ export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof Fe
         // location's other reviews were not looked at
         const review = await callGoogle(ctx, job, "reviews.get", attempt, (token) => ctx.source.getReview(token, task.reviewName));
         reviews = review && review.name === task.reviewName ? [review] : [];
-        completePass = false;
         if (!review) {
-          const gone = (await loadStoredReviews(ctx.db, task.locationId, [task.reviewName])).get(task.reviewName);
-          if (gone && !gone.deleted_at) deletions.push(gone);
+          goneName = task.reviewName;
           ctx.metrics.notifications.inc({ receiver: "fetcher", outcome: "gone" });
         }
       } else {
@@ -78,26 +75,34 @@ export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof Fe
         const stopAt = job.mode === "incremental" ? task.stopAtUpdateTime : undefined;
         const reachedKnown = stopAt !== undefined && reviews.some((r) => r.updateTime && notAfter(r.updateTime, stopAt));
         nextToken = page.nextPageToken && !reachedKnown ? page.nextPageToken : undefined;
-        completePass = nextToken === undefined && !(await hasDeadPage(ctx.db, job.id, reviewsTaskPrefix(job.id, task.locationId)));
       }
       const names = reviews.map((r) => r.name);
       const fetched = fingerprint(reviews);
-      const stored = await loadStoredReviews(
-        ctx.db,
-        task.locationId,
-        [...names, ...deletions.map((d) => d.name)],
-        new Map(fetched.map((f) => [f.review.name, f.hash])),
-      );
-      const diff = diffPage(fetched, stored);
       const lastPage = nextToken === undefined;
+      // the stored reviews, and on a list's last page whether the pass is complete and (full) what
+      // it proposes as deleted: one statement
+      const read = await readPage(ctx.db, {
+        locationId: task.locationId,
+        names: goneName ? [...names, goneName] : names,
+        hashes: new Map(fetched.map((f) => [f.review.name, f.hash])),
+        lastPage:
+          lastPage && !task.reviewName
+            ? {
+                jobId: job.id,
+                taskPrefix: reviewsTaskPrefix(job.id, task.locationId),
+                jobStartedAt: job.started_at ?? job.created_at,
+                proposeDeletions: job.mode === "full",
+              }
+            : undefined,
+      });
+      const { stored, completePass } = read;
+      const deletions: StoredReviewState[] = [];
+      const gone = goneName ? stored.get(goneName) : undefined;
+      if (gone && !gone.deleted_at) deletions.push(gone);
+      const diff = diffPage(fetched, stored);
 
-      if (completePass && job.mode === "full") {
-        const candidates = await loadDeletionCandidates(ctx.db, {
-          locationId: task.locationId,
-          jobId: job.id,
-          seenOnThisPage: names,
-          jobStartedAt: job.started_at ?? job.created_at,
-        });
+      if (read.candidates.length > 0) {
+        const { candidates } = read;
         const found = await confirmDeletions(ctx, job, attempt, candidates, deletions);
         const more = diffPage(fingerprint(found), new Map(candidates.map((c) => [c.name, c])));
         diff.writes.push(...more.writes);

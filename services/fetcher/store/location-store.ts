@@ -41,12 +41,3 @@ export async function findLocation(sql: Sql, scopeKey: string, googleName: strin
   );
   return rows[0];
 }
-
-/** True when some page task of this location in this job was dead-lettered (the pass is incomplete). */
-export async function hasDeadPage(sql: Sql, jobId: string, taskPrefix: string): Promise<boolean> {
-  const { rows } = await sql.query("SELECT 1 FROM fetch_tasks WHERE job_id = $1 AND state = 'dead' AND starts_with(id, $2) LIMIT 1", [
-    jobId,
-    taskPrefix,
-  ]);
-  return rows.length > 0;
-}

@@ -36,44 +36,77 @@ export interface ReviewOwner {
 
 const STORED_COLUMNS = "id, name, content_hash, review_pb, update_time, deleted_at, version";
 
-/**
- * The stored state of these reviews at the location. `hashes` (by name) are the fetched reviews'
- * content hashes: a live row that still hashes the same comes without its bytes (they would only
- * be hex-encoded by Postgres and parsed back here to go unused); a name without a hash gets them.
- */
-export async function loadStoredReviews(
-  sql: Sql,
-  locationId: string,
-  names: string[],
-  hashes: Map<string, string> = new Map(),
-): Promise<Map<string, StoredReviewState>> {
-  if (names.length === 0) return new Map();
-  const { rows } = await sql.query<StoredReviewState>(
-    `SELECT r.id, r.name, r.content_hash, CASE WHEN r.deleted_at IS NULL AND r.content_hash = f.hash THEN NULL ELSE r.review_pb END AS review_pb,
-       r.update_time, r.deleted_at, r.version
-     FROM unnest($2::text[], $3::text[]) AS f(name, hash) JOIN reviews r ON r.location_id = $1 AND r.name = f.name`,
-    [locationId, names, names.map((n) => hashes.get(n) ?? null)],
-  );
-  return new Map(rows.map((r) => [r.name, r]));
+/** What a review page reads before it compares: one statement, whatever the page is. */
+export interface PageReadInput {
+  locationId: string;
+  /** Reviews to load by name: the fetched ones (they are also the names a pass saw on this page). */
+  names: string[];
+  /**
+   * The fetched reviews' content hashes, by name: a live row that still hashes the same comes
+   * without its bytes (they would only be hex-encoded by Postgres and parsed back here to go
+   * unused); a name without a hash gets them.
+   */
+  hashes: Map<string, string>;
+  /**
+   * The last page of a pass over the location's list: whether the pass is complete (no page of
+   * it dead-lettered) and, on a full pass that is, what it proposes as deleted.
+   */
+  lastPage?: { jobId: string; taskPrefix: string; jobStartedAt: Date; proposeDeletions: boolean };
+}
+
+export interface PageRead {
+  stored: Map<string, StoredReviewState>;
+  /** The last page of a pass whose every page, from the first, is done (none dead-lettered). */
+  completePass: boolean;
+  /**
+   * What a complete full pass proposes as deleted: live reviews of the location that it did not
+   * see on any page and whose current version is older than the pass (a review stored or changed
+   * since the pass began was seen by someone after it began). Each is confirmed with reviews.get
+   * before it is deleted. The pass's start is its lease's; without the lease (lost), the job's start.
+   */
+  candidates: StoredReviewState[];
 }
 
 /**
- * What a full pass proposes as deleted: live reviews of the location that it did not see on any
- * page and whose current version is older than the pass (a review stored or changed since the
- * pass began was seen by someone after it began). Each is confirmed with reviews.get before it
- * is deleted. The pass's start is its lease's; without the lease (lost), the job's start.
+ * A page's stored reviews, whether its pass is complete and its deletion candidates, in one
+ * round trip: they were three statements on a pass's last page, and a statement costs far more
+ * than its rows here (on these machines a loopback write to Postgres, with the backend's wake-up,
+ * was the fetcher's largest single cost).
  */
-export async function loadDeletionCandidates(
-  sql: Sql,
-  input: { locationId: string; jobId: string; seenOnThisPage: string[]; jobStartedAt: Date },
-): Promise<StoredReviewState[]> {
-  const { rows } = await sql.query<StoredReviewState>(
-    `SELECT ${STORED_COLUMNS} FROM reviews
-     WHERE location_id = $1 AND deleted_at IS NULL AND last_seen_job IS DISTINCT FROM $2 AND name <> ALL($3::text[])
-       AND changed_at < COALESCE((SELECT pass_started_at FROM locations WHERE id = $1 AND pass_job = $2), $4)`,
-    [input.locationId, input.jobId, input.seenOnThisPage, input.jobStartedAt],
+export async function readPage(sql: Sql, input: PageReadInput): Promise<PageRead> {
+  const last = input.lastPage;
+  const { rows } = await sql.query<StoredReviewState & { kind: "s" | "c" | "d" }>(
+    `WITH dead AS (
+       SELECT $4::text IS NOT NULL AND EXISTS (
+         SELECT 1 FROM fetch_tasks WHERE job_id = $5::uuid AND state = 'dead' AND starts_with(id, $4::text)) AS dead)
+     SELECT 's' AS kind, r.id, r.name, r.content_hash,
+       CASE WHEN r.deleted_at IS NULL AND r.content_hash = f.hash THEN NULL ELSE r.review_pb END AS review_pb,
+       r.update_time, r.deleted_at, r.version
+     FROM unnest($2::text[], $3::text[]) AS f(name, hash) JOIN reviews r ON r.location_id = $1 AND r.name = f.name
+     UNION ALL
+     SELECT 'c', ${STORED_COLUMNS} FROM reviews
+     WHERE $6::boolean AND NOT (SELECT dead FROM dead)
+       AND location_id = $1 AND deleted_at IS NULL AND last_seen_job IS DISTINCT FROM $5::uuid AND name <> ALL($2::text[])
+       AND changed_at < COALESCE((SELECT pass_started_at FROM locations WHERE id = $1 AND pass_job = $5::uuid), $7::timestamptz)
+     UNION ALL
+     SELECT 'd', NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE (SELECT dead FROM dead)`,
+    [
+      input.locationId,
+      input.names,
+      input.names.map((n) => input.hashes.get(n) ?? null),
+      last?.taskPrefix ?? null,
+      last?.jobId ?? null,
+      last?.proposeDeletions ?? false,
+      last?.jobStartedAt ?? null,
+    ],
   );
-  return rows;
+  const read: PageRead = { stored: new Map(), completePass: last !== undefined, candidates: [] };
+  for (const { kind, ...row } of rows) {
+    if (kind === "s") read.stored.set(row.name, row);
+    else if (kind === "c") read.candidates.push(row);
+    else read.completePass = false;
+  }
+  return read;
 }
 
 /** A version a page's statement recorded (its bytes are the page's, by name). */
