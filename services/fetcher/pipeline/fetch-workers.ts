@@ -8,7 +8,7 @@ import { createReviewsStage } from "./reviews-stage.js";
 import type { StageHandler } from "./stage-handler.js";
 import type { StageSwitches } from "./stage-switches.js";
 import { createStageWorker } from "./stage-worker.js";
-import { createTaskRunner } from "./task-runner.js";
+import { createJobCache, createTaskRunner } from "./task-runner.js";
 
 /**
  * Messages one stage worker holds at once, running or waiting for their project's quota: enough
@@ -29,6 +29,7 @@ export interface FetchWorkers {
 /** The three stage workers, the max-deliveries watcher and the maintenance sweep of one instance. */
 export function createFetchWorkers(ctx: PipelineContext, switches: StageSwitches, maintenanceOptions: MaintenanceOptions): FetchWorkers {
   const handlers = [createAccountsStage(ctx), createLocationsStage(ctx), createReviewsStage(ctx)] as unknown as StageHandler<DescMessage>[];
+  const jobs = createJobCache(ctx);
   const workers = handlers.map((handler) =>
     createStageWorker({
       stage: handler.stage,
@@ -37,7 +38,7 @@ export function createFetchWorkers(ctx: PipelineContext, switches: StageSwitches
       maxHeld: MAX_HELD,
       isPaused: () => switches.isPaused(handler.stage),
       pollMs: ctx.settings.pollMs,
-      run: createTaskRunner(ctx, handler),
+      run: createTaskRunner(ctx, handler, jobs),
       logger: ctx.logger,
     }),
   );

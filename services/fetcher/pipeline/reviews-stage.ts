@@ -81,7 +81,7 @@ export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof Fe
       const lastPage = nextToken === undefined;
       // the stored reviews, and on a list's last page whether the pass is complete and (full) what
       // it proposes as deleted: one statement
-      const read = await readPage(ctx.db, {
+      const { stored, completePass, candidates } = await readPage(ctx.db, {
         locationId: task.locationId,
         names: goneName ? [...names, goneName] : names,
         hashes: new Map(fetched.map((f) => [f.review.name, f.hash])),
@@ -95,14 +95,12 @@ export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof Fe
               }
             : undefined,
       });
-      const { stored, completePass } = read;
       const deletions: StoredReviewState[] = [];
       const gone = goneName ? stored.get(goneName) : undefined;
       if (gone && !gone.deleted_at) deletions.push(gone);
       const diff = diffPage(fetched, stored);
 
-      if (read.candidates.length > 0) {
-        const { candidates } = read;
+      if (candidates.length > 0) {
         const found = await confirmDeletions(ctx, job, attempt, candidates, deletions);
         const more = diffPage(fingerprint(found), new Map(candidates.map((c) => [c.name, c])));
         diff.writes.push(...more.writes);

@@ -26,11 +26,10 @@ const REPLAY_COMMIT_GRACE_MS = 60_000;
  *  - dead letter, then ack: a permanent failure, or a transient one on the last attempt;
  *  - nak(): handed back unfinished at shutdown, or deferred (nak(delay)), neither counted.
  */
-export function createTaskRunner<Desc extends DescMessage>(ctx: PipelineContext, handler: StageHandler<Desc>) {
+export function createTaskRunner<Desc extends DescMessage>(ctx: PipelineContext, handler: StageHandler<Desc>, jobs: JobCache) {
   const { stage } = handler;
   const log = ctx.logger.child({ stage });
   const settings = ctx.settings;
-  const jobs = jobCacheOf(ctx);
   const local = createLocalCommits();
 
   return async function runTask(msg: JsMsg, slot: TaskSlot): Promise<void> {
@@ -272,20 +271,15 @@ export type TaskRunner = ReturnType<typeof createTaskRunner>;
 /**
  * Jobs as tasks see them, kept for a moment: every page of a job needs its scope, project, mode
  * and status, and re-reading the row (with its counters) for each would double the queries per
- * page. A cancel or failure is therefore noticed within `ttlMs`. When an entry expires, the tasks
- * in flight for the job (up to the in-flight target, 64) would all miss at once: they share one
- * read (the baseline job read its row 285 times in 6 s for 906 pages without this).
+ * page. A cancel or failure is therefore noticed within FETCH_POLL_MS (at most a second). One
+ * cache serves an instance's stages, and when an entry expires the tasks in flight for the job
+ * (up to the in-flight target, 64) share one read instead of all missing at once (the baseline
+ * job read its row 285 times in 6 s for 906 pages without this).
  */
-const jobCaches = new WeakMap<PipelineContext, ReturnType<typeof createJobCache>>();
+export type JobCache = ReturnType<typeof createJobCache>;
 
-/** One job cache per pipeline (per fetcher instance), shared by its stages' runners. */
-function jobCacheOf(ctx: PipelineContext): ReturnType<typeof createJobCache> {
-  let jobs = jobCaches.get(ctx);
-  if (!jobs) jobCaches.set(ctx, (jobs = createJobCache(ctx, Math.min(1_000, ctx.settings.pollMs))));
-  return jobs;
-}
-
-function createJobCache(ctx: PipelineContext, ttlMs: number) {
+export function createJobCache(ctx: PipelineContext) {
+  const ttlMs = Math.min(1_000, ctx.settings.pollMs);
   const cache = new Map<string, { row: JobRow | undefined; until: number }>();
   const reading = new Map<string, Promise<JobRow | undefined>>();
   return {

@@ -39,7 +39,7 @@ const STORED_COLUMNS = "id, name, content_hash, review_pb, update_time, deleted_
 /** What a review page reads before it compares: one statement, whatever the page is. */
 export interface PageReadInput {
   locationId: string;
-  /** Reviews to load by name: the fetched ones (they are also the names a pass saw on this page). */
+  /** Reviews to load by name: the fetched ones (on a list's page, the names its pass saw there: no candidate is among them). */
   names: string[];
   /**
    * The fetched reviews' content hashes, by name: a live row that still hashes the same comes
