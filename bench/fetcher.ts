@@ -25,6 +25,7 @@ import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } 
 import { nanos } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import pg from "pg";
+import { createAckedPublisher } from "../lib/nats/index.js";
 import type { SeedSpec } from "../emulator/index.js";
 import { FetchMode, JobStatus, type JobCounters } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import type { BenchFn, BenchRow, BenchSize } from "./types.js";
@@ -498,10 +499,12 @@ function cpuSpent(before: CpuSample, after: CpuSample): { fetcherMs: number; pos
  * PubAcks in flight) into a file-backed stream and, at the same time, consumes and acks them.
  */
 async function rawJetStream(natsUrl: string, namespace: string, total: number, bytes: number): Promise<number> {
-  // the same client settings as the fetcher's (no eager async traces), on a connection of its own
+  // the same client settings and publisher as the fetcher's (no eager async traces, acks on one
+  // subscription: lib/nats/acked-publisher.ts), on a connection of its own
   const nc = await connect({ servers: natsUrl, noAsyncTraces: true });
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
+  const publisher = createAckedPublisher(nc);
   const stream = `${namespace}_RAWBENCH`;
   const subject = `${namespace}.rawbench.events`;
   await jsm.streams.add({
@@ -527,7 +530,7 @@ async function rawJetStream(natsUrl: string, namespace: string, total: number, b
     })();
     let inFlight: Promise<unknown>[] = [];
     for (let i = 0; i < total; i++) {
-      inFlight.push(js.publish(subject, payload, { msgID: `raw-${i}` }));
+      inFlight.push(publisher.publish(subject, payload, { msgID: `raw-${i}` }));
       if (inFlight.length >= 500) {
         await Promise.all(inFlight);
         inFlight = [];
@@ -537,6 +540,7 @@ async function rawJetStream(natsUrl: string, namespace: string, total: number, b
     await consumed;
     return performance.now() - started;
   } finally {
+    publisher.close();
     await jsm.streams.delete(stream).catch(() => undefined);
     await nc.close();
   }

@@ -1,6 +1,7 @@
 import { create, fromBinary, toBinary, type DescMessage, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
-import type { JetStreamClient, PubAck } from "@nats-io/jetstream";
+import type { PubAck } from "@nats-io/jetstream";
 import { headers as natsHeaders, type MsgHdrs } from "@nats-io/nats-core";
+import type { AckedPublisher } from "./acked-publisher.js";
 import { TYPE_HEADER } from "./names.js";
 
 /**
@@ -8,7 +9,7 @@ import { TYPE_HEADER } from "./names.js";
  * given, a deterministic Nats-Msg-Id so a retried publish is stored once.
  */
 export async function publishMessage<Desc extends DescMessage>(
-  js: JetStreamClient,
+  publisher: AckedPublisher,
   subject: string,
   schema: Desc,
   message: MessageInitShape<Desc>,
@@ -17,7 +18,7 @@ export async function publishMessage<Desc extends DescMessage>(
   const h = natsHeaders();
   h.set(TYPE_HEADER, schema.typeName);
   const payload = toBinary(schema, create(schema, message));
-  return js.publish(subject, payload, { headers: h, msgID: options.msgID, timeout: options.timeoutMs ?? 10_000 });
+  return publisher.publish(subject, payload, { headers: h, msgID: options.msgID, timeoutMs: options.timeoutMs ?? 10_000 });
 }
 
 /** Decodes a payload, checking the Reviewflow-Type header when present. */

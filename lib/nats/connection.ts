@@ -3,6 +3,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import type { Config } from "../config/config.js";
 import type { Logger } from "../log/logger.js";
+import { createAckedPublisher, type AckedPublisher } from "./acked-publisher.js";
 import { checkReplicas, clusterView } from "./cluster.js";
 import { streamNames, type StreamNames } from "./names.js";
 import { ensureStreams, type StreamOptions } from "./streams.js";
@@ -10,6 +11,8 @@ import { ensureStreams, type StreamOptions } from "./streams.js";
 export interface Nats {
   connection: NatsConnection;
   js: JetStreamClient;
+  /** How reviewflow publishes to JetStream and waits for the ack (see acked-publisher.ts). */
+  publisher: AckedPublisher;
   jsm: JetStreamManager;
   names: StreamNames;
   close(): Promise<void>;
@@ -103,12 +106,15 @@ export async function connectNats(options: NatsOptions): Promise<Nats> {
         servers: view.servers.length || 1,
       });
     }
+    const publisher = createAckedPublisher(connection);
     return {
       connection,
       js: jetstream(connection),
+      publisher,
       jsm,
       names,
       async close() {
+        publisher.close();
         await connection.drain().catch(() => connection.close());
       },
     };

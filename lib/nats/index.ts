@@ -3,4 +3,11 @@ export { checkReplicas, clusterView, countJetStreamServers, jetStreamUnavailable
 export { STAGES, streamNames, TYPE_HEADER, type StageName, type StreamNames, type TokenEventName } from "./names.js";
 export { consumerConfigs, deleteStreams, ensureStreams, streamConfigs, type ReplicaChange, type StreamOptions } from "./streams.js";
 export { publishMessage, decodeMessage } from "./codec.js";
+export {
+  createAckedPublisher,
+  JetStreamPublishError,
+  PublishTimeoutError,
+  type AckedPublisher,
+  type AckedPublishOptions,
+} from "./acked-publisher.js";
 export { handOnNotification } from "./review-notifications.js";

@@ -12,12 +12,12 @@ import type { Nats } from "./connection.js";
  * this resolves, so a notification is never lost between the two.
  */
 export async function handOnNotification(
-  nats: Pick<Nats, "js" | "names">,
+  nats: Pick<Nats, "publisher" | "names">,
   n: DecodedNotification,
   receiver: "push" | "pull",
 ): Promise<PubAck> {
   return publishMessage(
-    nats.js,
+    nats.publisher,
     nats.names.fetch.notifications.subject,
     ReviewNotificationSchema,
     {

@@ -31,7 +31,7 @@ export function createTokenEvents(nats: Nats, logger: Logger): TokenEvents {
     async publish(input) {
       try {
         await publishMessage(
-          nats.js,
+          nats.publisher,
           nats.names.tokenEvents.subject(input.clientId, input.event),
           TokenEventSchema,
           {

@@ -92,7 +92,10 @@ export function deadLetterHandlers(deps: HandlerDeps): Pick<ServiceImpl<typeof R
         await addToCounters(sql, job.id, { tasks_done: -1, dead_lettered: -1 }, true);
         const h = natsHeaders();
         h.set(TYPE_HEADER, letter.task_type);
-        await deps.pipeline.nats.js.publish(letter.subject, letter.task, { headers: h, msgID: taskMessageId(letter.task_id, generation) });
+        await deps.pipeline.nats.publisher.publish(letter.subject, letter.task, {
+          headers: h,
+          msgID: taskMessageId(letter.task_id, generation),
+        });
         deps.pipeline.metrics.publishes.inc({ kind: "task" });
       });
       deps.logger.info("dead letter replayed", { dead_letter_id: letter.id, job_id: job.id, by: caller.keyId });

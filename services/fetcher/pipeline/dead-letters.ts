@@ -56,7 +56,7 @@ async function publishDeadLetter(
   letter: Pick<DeadLetterFields, "stage" | "subject" | "task" | "taskType" | "jobId" | "code" | "message" | "httpStatus" | "attempts">,
 ): Promise<void> {
   await publishMessage(
-    ctx.nats.js,
+    ctx.nats.publisher,
     ctx.nats.names.deadLetters.subject(letter.stage),
     DeadLetterSchema,
     {

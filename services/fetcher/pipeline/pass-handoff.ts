@@ -21,7 +21,7 @@ export async function handOff(ctx: PipelineContext, locationId: string): Promise
   const task = fromBinary(FetchReviewsTaskSchema, next.task);
   if (task.stopAtUpdateTime && next.syncedUpdateTime) task.stopAtUpdateTime = timestampFromDate(next.syncedUpdateTime);
   try {
-    await publishMessage(ctx.nats.js, ctx.nats.names.fetch.subject("reviews"), FetchReviewsTaskSchema, task, {
+    await publishMessage(ctx.nats.publisher, ctx.nats.names.fetch.subject("reviews"), FetchReviewsTaskSchema, task, {
       msgID: resumedMessageId(next.taskId, next.resumes),
     });
   } catch (err) {

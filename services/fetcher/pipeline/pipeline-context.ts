@@ -62,7 +62,7 @@ export async function publishTask<Desc extends DescMessage>(
   taskId: string,
   generation = 0,
 ): Promise<void> {
-  await publishMessage(ctx.nats.js, ctx.nats.names.fetch.subject(stage), schema, task, { msgID: taskMessageId(taskId, generation) });
+  await publishMessage(ctx.nats.publisher, ctx.nats.names.fetch.subject(stage), schema, task, { msgID: taskMessageId(taskId, generation) });
   ctx.metrics.publishes.inc({ kind: "task" });
 }
 

@@ -120,7 +120,7 @@ async function publishOne(ctx: PipelineContext, event: OutboxEvent): Promise<voi
   const h = natsHeaders();
   h.set(TYPE_HEADER, ReviewEventSchema.typeName);
   const subject = ctx.nats.names.reviews.subject(event.scopeKey, event.locationId);
-  const ack = await ctx.nats.js.publish(subject, encodeReviewEvent(event), { headers: h, msgID: messageIdOf(event) });
+  const ack = await ctx.nats.publisher.publish(subject, encodeReviewEvent(event), { headers: h, msgID: messageIdOf(event) });
   ctx.metrics.publishes.inc({ kind: "review_event" });
   if (!ack.duplicate) return;
   ctx.metrics.publishes.inc({ kind: "review_event_duplicate" });
