@@ -49,7 +49,7 @@ export function createTaskRunner<Desc extends DescMessage>(ctx: PipelineContext,
     const attempt: TaskAttempt = {
       signal,
       heartbeat: () => msg.working(),
-      committed: () => local.end(description.taskId),
+      committed: () => local.end(description.taskId, true),
       away: (wait) => slot.away(wait),
     };
     // keep the message ours while it runs (quota waits and slow pages can outlast the ack wait)
@@ -127,21 +127,23 @@ export function createTaskRunner<Desc extends DescMessage>(ctx: PipelineContext,
     let state = known;
     const ending = local.wait(taskId);
     if ((!state || state.state === "pending") && ending) {
-      // it runs here: woken by its commit (or its failure), then its state is read once
+      // it runs here: woken by its commit (done: nothing to read) or its failure (its state is read once)
       let timer: NodeJS.Timeout | undefined;
       let onAbort: (() => void) | undefined;
-      const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))));
-      const aborted = new Promise<void>((resolve) => {
-        onAbort = resolve;
+      const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()))));
+      const aborted = new Promise<boolean>((resolve) => {
+        onAbort = () => resolve(false);
         signal.addEventListener("abort", onAbort, { once: true });
       });
+      let committed: boolean;
       try {
-        await Promise.race([ending, late, aborted]);
+        committed = await Promise.race([ending, late, aborted]);
       } finally {
         clearTimeout(timer);
         if (onAbort) signal.removeEventListener("abort", onAbort);
       }
       if (signal.aborted) throw new AbortedError();
+      if (committed) return;
       state = await loadTaskState(ctx.db, taskId);
     }
     let pollMs = 10;
