@@ -38,4 +38,33 @@ describe("review events on the wire", () => {
       assert.ok(equals(ReviewEventSchema, whole, decoded));
     }
   });
+
+  it("are byte for byte what encoding the whole message writes, event after event through the one writer", () => {
+    const review = create(ReviewSchema, {
+      name: "accounts/1/locations/2/reviews/r9",
+      reviewId: "r9",
+      starRating: 5,
+      comment: "é ✓ long ".repeat(300),
+    });
+    const events = [
+      { tenantId: "t-1", clientId: "c-1", version: 1, type: ReviewEventType.CREATED, previousUpdateTime: undefined },
+      { tenantId: null, clientId: null, version: 7, type: ReviewEventType.DELETED, previousUpdateTime: timestampFromMs(1_700_000_000_001) },
+      { tenantId: "t-1", clientId: "", version: 2, type: ReviewEventType.UPDATED, previousUpdateTime: timestampFromMs(0) },
+    ];
+    for (const e of events) {
+      const bytes = encodeReviewEvent({
+        ...e,
+        scopeKey: "client-1",
+        locationId: "loc-1",
+        jobId: "",
+        name: review.name,
+        reviewPb: toBinary(ReviewSchema, review),
+      });
+      const decoded = fromBinary(ReviewEventSchema, bytes);
+      assert.deepEqual(bytes, toBinary(ReviewEventSchema, decoded));
+      assert.equal(decoded.tenantId, e.tenantId ?? "");
+      assert.equal(decoded.previousVersion, e.version - 1);
+      assert.ok(equals(ReviewSchema, decoded.review!, review));
+    }
+  });
 });
