@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import { headers, type NatsConnection } from "@nats-io/nats-core";
+import { errors as natsErrors, headers, type NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { createAckedPublisher, JetStreamPublishError, PublishTimeoutError } from "./acked-publisher.js";
 import { TEST_NATS_URL, uniqueNamespace } from "../../test/helpers/streams.js";
@@ -56,6 +56,7 @@ describe("acked publisher (JetStream publishes answered on one subscription)", (
       await assert.rejects(publisher.publish(`${namespace}.nobody`, new Uint8Array([1])), (err: unknown) => {
         assert.ok(err instanceof JetStreamPublishError);
         assert.equal(err.errCode, 503);
+        assert.equal(err.unavailable, true);
         return true;
       });
 
@@ -64,13 +65,19 @@ describe("acked publisher (JetStream publishes answered on one subscription)", (
       await assert.rejects(publisher.publish(`${namespace}.acked.b`, new Uint8Array([1]), { headers: wrongStream }), (err: unknown) => {
         assert.ok(err instanceof JetStreamPublishError);
         assert.match(err.message, /refused/);
+        assert.equal(err.errCode, 10060);
+        assert.equal(err.unavailable, false);
         return true;
       });
 
       // a core subscriber takes the subject (no 503) and never answers
       const silent = nc.subscribe(`${namespace}.silent`);
       try {
-        await assert.rejects(publisher.publish(`${namespace}.silent`, new Uint8Array([1]), { timeoutMs: 300 }), PublishTimeoutError);
+        await assert.rejects(publisher.publish(`${namespace}.silent`, new Uint8Array([1]), { timeoutMs: 300 }), (err: unknown) => {
+          assert.ok(err instanceof PublishTimeoutError);
+          assert.ok(err instanceof natsErrors.TimeoutError, "reads as NATS not answering");
+          return true;
+        });
       } finally {
         silent.unsubscribe();
       }

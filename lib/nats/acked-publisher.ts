@@ -1,5 +1,13 @@
 import type { PubAck } from "@nats-io/jetstream";
-import { createInbox, headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from "@nats-io/nats-core";
+import {
+  createInbox,
+  errors as natsErrors,
+  headers as natsHeaders,
+  type Msg,
+  type MsgHdrs,
+  type NatsConnection,
+  type Subscription,
+} from "@nats-io/nats-core";
 
 /** JetStream did not store a publish: it said why, or nothing stores the subject. */
 export class JetStreamPublishError extends Error {
@@ -7,16 +15,23 @@ export class JetStreamPublishError extends Error {
     message: string,
     /** JetStream's API error code (e.g. 10060 a wrong expected stream), or 503 when nothing stores the subject. */
     readonly errCode: number,
+    /** JetStream cannot take it now (no stream answers, no leader): retry later, not a refusal of this message. */
+    readonly unavailable = false,
   ) {
     super(message);
     this.name = "JetStreamPublishError";
   }
 }
 
-/** No acknowledgement within the timeout (the publish may or may not be stored: publish again, under the same id). */
-export class PublishTimeoutError extends Error {
+/**
+ * No acknowledgement within the timeout (the publish may or may not be stored: publish again,
+ * under the same id). A NATS TimeoutError, so that whoever tells "unavailable" from a bug
+ * (lib/rpc/errors.ts) reads it as NATS not answering, as it did js.publish's.
+ */
+export class PublishTimeoutError extends natsErrors.TimeoutError {
   constructor(subject: string, timeoutMs: number) {
-    super(`no JetStream acknowledgement for a publish to ${subject} within ${timeoutMs} ms`);
+    super();
+    this.message = `no JetStream acknowledgement for a publish to ${subject} within ${timeoutMs} ms`;
     this.name = "PublishTimeoutError";
   }
 }
@@ -94,12 +109,12 @@ export function createAckedPublisher(nc: NatsConnection, { timeoutMs = 5_000 }: 
     closed = true;
     clearInterval(sweep);
     if (!sub.isClosed()) sub.unsubscribe();
-    failAll(new Error("the NATS connection is closed"));
+    failAll(new natsErrors.ClosedConnectionError());
   }
 
   return {
     publish(subject, data, options = {}) {
-      if (closed) return Promise.reject(new Error("the NATS connection is closed"));
+      if (closed) return Promise.reject(new natsErrors.ClosedConnectionError());
       return new Promise<PubAck>((resolve, reject) => {
         const token = (next++).toString(36);
         let h = options.headers;
@@ -125,7 +140,7 @@ export function createAckedPublisher(nc: NatsConnection, { timeoutMs = 5_000 }: 
 /** A JetStream reply: a PubAck, an API error, or the server's 503 when no stream takes the subject. */
 function settle(w: Waiting, msg: Msg): void {
   if (msg.headers?.code === 503) {
-    w.reject(new JetStreamPublishError(`no JetStream stream takes subject ${w.subject}`, 503));
+    w.reject(new JetStreamPublishError(`no JetStream stream takes subject ${w.subject}`, 503, true));
     return;
   }
   let reply: {

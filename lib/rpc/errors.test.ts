@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { Code } from "@connectrpc/connect";
 import { errors as natsErrors } from "@nats-io/nats-core";
+import { JetStreamPublishError, PublishTimeoutError } from "../nats/index.js";
 import { toConnectError } from "./errors.js";
 
 const coded = (message: string, code: string) => Object.assign(new Error(message), { code });
@@ -16,6 +17,9 @@ describe("toConnectError", () => {
       Object.assign(new AggregateError([coded("connect ECONNREFUSED ::1:5432", "ECONNREFUSED")], "")),
       new Error("Connection terminated unexpectedly"),
       new natsErrors.ClosedConnectionError(),
+      // the acked publisher's: no ack in time, no stream answering the subject, no JetStream leader
+      new PublishTimeoutError("rf.fetch.accounts", 5_000),
+      new JetStreamPublishError("no JetStream stream takes subject rf.fetch.accounts", 503, true),
     ];
     for (const err of cases) assert.equal(toConnectError(err).code, Code.Unavailable, String(err));
   });
@@ -25,6 +29,8 @@ describe("toConnectError", () => {
       new Error("user typed ECONNREFUSED in a field"),
       coded("connection closed by the test", "ERR_SOMETHING_ELSE"),
       new Error("timeout exceeded"),
+      // JetStream refusing this message (a wrong expected stream) is not an outage
+      new JetStreamPublishError("JetStream refused a publish to x: expected stream does not match", 10060),
     ]) {
       const answer = toConnectError(err);
       assert.equal(answer.code, Code.Internal, String(err));

@@ -2,6 +2,7 @@
 // in lib/errors; everything else is an outage (UNAVAILABLE) or a bug (INTERNAL, details logged).
 import { Code, ConnectError } from "@connectrpc/connect";
 import { errors as natsErrors } from "@nats-io/nats-core";
+import { JetStreamPublishError } from "../nats/acked-publisher.js";
 import { DomainError } from "../errors/index.js";
 import type { Logger } from "../log/logger.js";
 
@@ -71,6 +72,7 @@ function isInfrastructureFailure(err: unknown): boolean {
     const code = (e as { code?: unknown }).code;
     if (typeof code === "string" && INFRA_CODES.has(code)) return true;
     if (NATS_UNAVAILABLE.some((type) => e instanceof type)) return true;
+    if (e instanceof JetStreamPublishError && e.unavailable) return true;
     return e instanceof Error && code === undefined && PG_CODELESS.has(e.message);
   });
 }
