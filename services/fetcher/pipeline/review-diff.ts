@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
-import { toBinary, toJson } from "@bufbuild/protobuf";
+import { toJson } from "@bufbuild/protobuf";
 import { TimestampSchema, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { ReviewSchema, type Review } from "../../../gen/reviewflow/reviews/v1/review_pb.js";
+import type { Review } from "../../../gen/reviewflow/reviews/v1/review_pb.js";
 import type { ReviewWrite, StoredReviewState } from "../store/review-store.js";
+import { reviewBytes } from "./review-bytes.js";
 
 export interface PageDiff {
   /** New and changed reviews (and deleted ones that are back), to write as new versions. */
@@ -21,7 +22,7 @@ export interface Fingerprinted {
 /** Encodes each fetched review once: its bytes are what is hashed, stored and published. */
 export function fingerprint(reviews: Review[]): Fingerprinted[] {
   return reviews.map((review) => {
-    const pb = toBinary(ReviewSchema, review);
+    const pb = reviewBytes(review);
     return { review, pb, hash: createHash("sha256").update(pb).digest("hex") };
   });
 }

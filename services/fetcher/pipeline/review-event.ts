@@ -1,6 +1,7 @@
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
-import { TimestampSchema, timestampNow, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { timestampNow, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { ReviewEventSchema, ReviewEventType } from "../../../gen/reviewflow/reviews/v1/events_pb.js";
+import { writeTimestamp } from "./review-bytes.js";
 
 /** One version of one review, as the REVIEWS stream carries it. */
 export interface ReviewVersionEvent {
@@ -34,7 +35,6 @@ export function messageIdOf(event: Pick<ReviewVersionEvent, "scopeKey" | "name" 
 
 /** The event's field numbers, read from its descriptor (a renumbered .proto cannot drift from this encoder). */
 const FIELD = ReviewEventSchema.field;
-const TIMESTAMP = TimestampSchema.field;
 
 /**
  * A ReviewEvent in protobuf binary, written field by field with the library's BinaryWriter:
@@ -58,8 +58,8 @@ export function encodeReviewEvent(event: ReviewVersionEvent): Uint8Array {
     optionalString(w, FIELD.clientId.number, event.clientId ?? "");
     optionalString(w, FIELD.locationId.number, event.locationId);
     w.tag(FIELD.review.number, WireType.LengthDelimited).bytes(event.reviewPb);
-    if (event.previousUpdateTime) timestamp(w, FIELD.previousUpdateTime.number, event.previousUpdateTime);
-    timestamp(w, FIELD.observeTime.number, timestampNow());
+    if (event.previousUpdateTime) writeTimestamp(w, FIELD.previousUpdateTime.number, event.previousUpdateTime);
+    writeTimestamp(w, FIELD.observeTime.number, timestampNow());
     if (event.version !== 0) w.tag(FIELD.version.number, WireType.Varint).uint32(event.version);
     if (event.version - 1 !== 0) w.tag(FIELD.previousVersion.number, WireType.Varint).uint32(event.version - 1);
     return w.finish();
@@ -71,11 +71,4 @@ export function encodeReviewEvent(event: ReviewVersionEvent): Uint8Array {
 
 function optionalString(w: BinaryWriter, fieldNo: number, value: string): void {
   if (value !== "") w.tag(fieldNo, WireType.LengthDelimited).string(value);
-}
-
-function timestamp(w: BinaryWriter, fieldNo: number, ts: Timestamp): void {
-  w.tag(fieldNo, WireType.LengthDelimited).fork();
-  if (ts.seconds !== 0n) w.tag(TIMESTAMP.seconds.number, WireType.Varint).int64(ts.seconds);
-  if (ts.nanos !== 0) w.tag(TIMESTAMP.nanos.number, WireType.Varint).int32(ts.nanos);
-  w.join();
 }
