@@ -14,9 +14,15 @@ export type { QuotaLane };
  * Hard cap, spread, not burst: the minute is cut into short fixed windows of `windowMs` holding
  * `points` requests each, sized so that ANY 60 s span (plus a second of slack for requests that
  * leave late or arrive early) overlaps few enough windows to stay within the quota:
- *   (floor((60 000 + SLACK_MS) / windowMs) + 1) × points ≤ qpm.
- * At 300 QPM this is one request per 205 ms, 2 % under the quota. A window opens at the first
- * request after the previous one expired, so windows never overlap, across instances too.
+ *   (floor((60 000 + SLACK_MS) / windowMs) + 2) × points ≤ qpm.
+ * At 300 QPM this is one request per 205 ms, 2 % under the quota. The windows lie on a fixed grid
+ * of the clock (window n is [n × windowMs, (n + 1) × windowMs), limiter key n mod WINDOW_KEYS),
+ * the same on every instance: a request that comes late in its window does not move the next one.
+ * The grid is each instance's own clock: instances whose clocks differ by a few milliseconds (NTP)
+ * shift their windows by as much, which the second of slack covers many times over.
+ * (Windows that opened at their first request lost each window the time until a waiting loop
+ * noticed it had closed: its timer, the event loop, the limiter's round trip, 2–3 % of the quota
+ * on a busy box.)
  * Nothing below can take a request past this limiter: lanes only decide who asks it next.
  *
  * Lanes (on demand, schedule, reconciliation, notification) share the budget by weight, as in
@@ -45,7 +51,7 @@ export interface GoogleQuota {
   recovered(project: string): void;
   /** Each lane's recent use, as a fraction of one project's QPM (exponentially weighted over `memoryMs`), summed over projects. */
   laneUse(): Promise<Record<QuotaLane, number>>;
-  readonly plan: { windowMs: number; points: number };
+  readonly plan: QuotaPlan;
   /** Each lane's share (normalised to 1) and how long lane use is remembered. */
   readonly lanes: Readonly<Record<QuotaLane, number>>;
   readonly memoryMs: number;
@@ -59,6 +65,10 @@ export interface AcquireOptions {
 }
 
 const SLACK_MS = 1_000;
+/** Limiter keys per project, one per grid window in turn: a key comes back long after its window expired. */
+const WINDOW_KEYS = 4;
+/** Windows of many points for high quotas, longest first. */
+const COARSE_WINDOWS_MS = [1_000, 500, 250];
 /** Shortest window: below this, the limiter's Postgres row becomes the bottleneck. */
 const MIN_WINDOW_MS = 50;
 /** Ties between lanes (all idle, say) go in this order. */
@@ -66,15 +76,35 @@ export const LANE_ORDER: readonly QuotaLane[] = ["on_demand", "notification", "s
 /** A lane of weight 0 still gets slots nobody else wants. */
 const MIN_SHARE = 1e-6;
 
-export function quotaPlan(qpm: number): { windowMs: number; points: number } {
-  if (qpm <= 1) return { windowMs: exactMs(60_000 + SLACK_MS + 1), points: 1 };
-  const planFor = (windowMs: number) => ({ windowMs, points: Math.floor(qpm / (Math.floor((60_000 + SLACK_MS) / windowMs) + 1)) });
-  const rate = (plan: { windowMs: number; points: number }) => (plan.points * 60_000) / plan.windowMs;
+export interface QuotaPlan {
+  windowMs: number;
+  points: number;
+  /**
+   * Windows on a fixed grid (`floor(now / windowMs)`, one limiter key per window, a ring of
+   * WINDOW_KEYS keys per project), so a late request never moves the next window. Only a quota
+   * of one request a minute keeps windows that open at their first request (a grid window may
+   * hold a request at its very end and the next one at the next window's start).
+   */
+  aligned: boolean;
+}
+
+export function quotaPlan(qpm: number): QuotaPlan {
+  if (qpm <= 1) return { windowMs: exactMs(60_000 + SLACK_MS + 1), points: 1, aligned: false };
+  // any 60 s span (plus the slack) touches at most floor(span / window) + 2 grid windows
+  const planFor = (windowMs: number) => ({
+    windowMs,
+    points: Math.floor(qpm / (Math.floor((60_000 + SLACK_MS) / windowMs) + 2)),
+    aligned: true,
+  });
+  const rate = (plan: QuotaPlan) => (plan.points * 60_000) / plan.windowMs;
   // the shortest window that holds one request spreads requests most evenly; at high quotas a
-  // longer window of many points allows as many requests with far fewer limiter round trips
-  const fine = planFor(exactMs(Math.max(MIN_WINDOW_MS, Math.ceil((60_000 + SLACK_MS) / (qpm - 1)))));
-  const coarse = planFor(1_000);
-  return coarse.points >= 8 && rate(coarse) >= 0.98 * rate(fine) ? coarse : { ...fine, points: Math.max(1, fine.points) };
+  // longer window of many points allows as many requests with far fewer limiter round trips: the
+  // longest of these whose rate is within 2 % of the best
+  const fineMs = exactMs(Math.max(MIN_WINDOW_MS, Math.floor((60_000 + SLACK_MS) / (qpm - 1)) + 1));
+  const fine = { ...planFor(fineMs), points: Math.max(1, planFor(fineMs).points) };
+  const coarse = COARSE_WINDOWS_MS.map(planFor).filter((plan) => plan.points >= 8);
+  const best = Math.max(rate(fine), ...coarse.map(rate));
+  return coarse.find((plan) => rate(plan) >= 0.98 * best) ?? fine;
 }
 
 export interface GoogleQuotaOptions {
@@ -167,6 +197,14 @@ export function createGoogleQuota(options: GoogleQuotaOptions): GoogleQuota {
   const projects = new Map<string, ProjectState>();
   const keyOf = (project: string) => (project.length <= 200 ? project : createHash("sha256").update(project).digest("hex"));
   const metrics = options.metrics;
+  /** Every limiter key of a project: one per grid window in turn (or the one key of windows that open at their first request). */
+  const limiterKeys = (key: string) => (plan.aligned ? Array.from({ length: WINDOW_KEYS }, (_, i) => `${key}:${i}`) : [key]);
+  /** The limiter key of the window a request at `now` falls in, and when that window ends (0: the limiter says). */
+  const windowAt = (p: ProjectState, now: number): { key: string; end: number } => {
+    if (!plan.aligned) return { key: p.key, end: 0 };
+    const n = Math.floor(now / plan.windowMs);
+    return { key: `${p.key}:${n % WINDOW_KEYS}`, end: (n + 1) * plan.windowMs };
+  };
 
   const decay = (value: number, at: number, now: number) => (value === 0 ? 0 : value * Math.exp(-Math.max(0, now - at) / memoryMs));
   const use = (l: LaneState, now: number) => decay(l.mine, l.mineAt, now) + decay(l.others, l.othersAt, now);
@@ -359,25 +397,31 @@ export function createGoogleQuota(options: GoogleQuotaOptions): GoogleQuota {
         if (eligible === 0) {
           // look again soon, and at the latest when the next window opens (windows follow each
           // other back to back while the project is busy): a window nobody opens is lost
-          let end = p.windowEnd;
+          let end = plan.aligned ? windowAt(p, now).end : p.windowEnd;
           if (end > 0 && end <= now) end += Math.ceil((now - end) / plan.windowMs) * plan.windowMs;
           if (waiters(p) > 0) await pause(p, (end > now ? Math.min(deferMs, end - now) : deferMs) + Math.floor(Math.random() * 3));
           continue;
         }
         const points = batch;
+        const window = windowAt(p, now);
         let res: RateLimiterRes;
         try {
-          res = await limiter.consume(p.key, points);
+          res = await limiter.consume(window.key, points);
         } catch (err) {
           // a full window rejects with a RateLimiterRes; anything else is Postgres failing
           if (!(err instanceof RateLimiterRes)) throw err;
-          p.windowEnd = Date.now() + err.msBeforeNext;
+          // a grid window another instance filled: wait for the next one; a penalty (slowDown,
+          // every key blocked) longer than a window: wait for its end (a shorter one is waited
+          // out window by window)
+          const after = Date.now();
+          p.windowEnd = window.end > 0 && err.msBeforeNext <= plan.windowMs ? window.end : after + err.msBeforeNext;
           // a little jitter so the instances' loops do not all hit the row at the same instant
-          await pause(p, Math.max(1, err.msBeforeNext) + Math.floor(Math.random() * 5));
+          await pause(p, Math.max(1, p.windowEnd - after) + Math.floor(Math.random() * 5));
           atEdge = true;
           continue;
         }
-        p.windowEnd = Date.now() + res.msBeforeNext;
+        // the points are the window's: handed out now, or kept for callers only until it ends
+        p.windowEnd = window.end > 0 ? window.end : Date.now() + res.msBeforeNext;
         p.reservoir = { left: handOut(p, points, true), until: p.windowEnd };
       }
     } catch (err) {
@@ -438,7 +482,9 @@ export function createGoogleQuota(options: GoogleQuotaOptions): GoogleQuota {
       const p = projects.get(keyOf(project));
       if (p) p.reservoir = { left: 0, until: 0 };
       metrics?.quotaPenalties.inc();
-      await limiter.block(keyOf(project), exactMs(Math.ceil(penaltyMs)) / 1000);
+      const seconds = exactMs(Math.ceil(penaltyMs)) / 1000;
+      // every window's key: the project waits out the penalty whichever window comes next
+      await Promise.all(limiterKeys(keyOf(project)).map((key) => limiter.block(key, seconds)));
     },
     recovered(project) {
       if (strikes.size > 0) strikes.delete(project);
