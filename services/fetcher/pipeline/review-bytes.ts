@@ -1,13 +1,12 @@
 import { toBinary } from "@bufbuild/protobuf";
-import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
-import { TimestampSchema, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { WireType } from "@bufbuild/protobuf/wire";
 import { ReviewReplySchema, ReviewSchema, ReviewerSchema, type Review } from "../../../gen/reviewflow/reviews/v1/review_pb.js";
+import { encodeWithSharedWriter, writeString, writeTimestamp } from "./wire-writer.js";
 
 /** Field numbers, read from the descriptors (a renumbered .proto cannot drift from this encoder). */
 const R = ReviewSchema.field;
 const WHO = ReviewerSchema.field;
 const REPLY = ReviewReplySchema.field;
-const TS = TimestampSchema.field;
 
 /**
  * A fetched review's protobuf bytes: what is hashed, stored and published, so they must be
@@ -15,19 +14,16 @@ const TS = TimestampSchema.field;
  * They are: fields in number order, implicit-presence fields left out at their zero value,
  * `optional` ones and messages written whenever set — the library's own rules, checked against
  * it field by field in review-bytes.test.ts, which also fails when Review gains a field.
- * Written through one reused writer (encoding is synchronous): toBinary starts a writer at 128
- * bytes and doubles it up to the review's size, five allocations of a review's ~1 kB, which made
- * encoding most of a review's fingerprint. A review carrying unknown fields (never one built from
- * Google's JSON) goes through toBinary.
+ * Written through the shared writer (wire-writer.ts): toBinary grows a writer of its own from 128
+ * bytes to the review's size, five allocations of a review's ~1 kB, which made encoding most of a
+ * review's fingerprint. A review carrying unknown fields (never one built from Google's JSON)
+ * goes through toBinary.
  */
-const writer = new BinaryWriter();
-
 export function reviewBytes(review: Review): Uint8Array {
   if (review.$unknown?.length) return toBinary(ReviewSchema, review);
-  const w = writer;
-  try {
-    str(w, R.name.number, review.name);
-    str(w, R.reviewId.number, review.reviewId);
+  return encodeWithSharedWriter((w) => {
+    writeString(w, R.name.number, review.name);
+    writeString(w, R.reviewId.number, review.reviewId);
     const who = review.reviewer;
     if (who) {
       w.tag(R.reviewer.number, WireType.LengthDelimited).fork();
@@ -43,26 +39,10 @@ export function reviewBytes(review: Review): Uint8Array {
     const reply = review.reply;
     if (reply) {
       w.tag(R.reply.number, WireType.LengthDelimited).fork();
-      str(w, REPLY.comment.number, reply.comment);
+      writeString(w, REPLY.comment.number, reply.comment);
       if (reply.updateTime) writeTimestamp(w, REPLY.updateTime.number, reply.updateTime);
       w.join();
     }
-    str(w, R.locationName.number, review.locationName);
-    return w.finish();
-  } catch (err) {
-    w.finish(); // leaves the shared writer empty for the next review
-    throw err;
-  }
-}
-
-function str(w: BinaryWriter, fieldNo: number, value: string): void {
-  if (value !== "") w.tag(fieldNo, WireType.LengthDelimited).string(value);
-}
-
-/** A Timestamp as a length-delimited field, as toBinary writes it (zero seconds or nanos left out). */
-export function writeTimestamp(w: BinaryWriter, fieldNo: number, ts: Timestamp): void {
-  w.tag(fieldNo, WireType.LengthDelimited).fork();
-  if (ts.seconds !== 0n) w.tag(TS.seconds.number, WireType.Varint).int64(ts.seconds);
-  if (ts.nanos !== 0) w.tag(TS.nanos.number, WireType.Varint).int32(ts.nanos);
-  w.join();
+    writeString(w, R.locationName.number, review.locationName);
+  });
 }

@@ -1,7 +1,7 @@
-import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import { WireType } from "@bufbuild/protobuf/wire";
 import { timestampNow, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { ReviewEventSchema, ReviewEventType } from "../../../gen/reviewflow/reviews/v1/events_pb.js";
-import { writeTimestamp } from "./review-bytes.js";
+import { encodeWithSharedWriter, writeString, writeTimestamp } from "./wire-writer.js";
 
 /** One version of one review, as the REVIEWS stream carries it. */
 export interface ReviewVersionEvent {
@@ -37,38 +37,24 @@ export function messageIdOf(event: Pick<ReviewVersionEvent, "scopeKey" | "name" 
 const FIELD = ReviewEventSchema.field;
 
 /**
- * A ReviewEvent in protobuf binary, written field by field with the library's BinaryWriter:
+ * A ReviewEvent in protobuf binary, written field by field on the shared writer (wire-writer.ts):
  * byte for byte what `toBinary(ReviewEventSchema, create(ReviewEventSchema, …))` writes (fields in
  * number order, zero values left out), with the review's bytes (already encoded once, for
  * storage and the change hash) copied in as field 7 instead of encoding the review again. The
- * event is the hot path, one per changed review. One writer serves every event (encoding is
- * synchronous): a writer of its own starts at 128 bytes and doubles its buffer up to the review's
- * size, and those allocations were most of an event's cost; this one keeps its buffer, and each
- * event costs one copy out of it.
+ * event is the hot path, one per changed review.
  */
-const writer = new BinaryWriter();
-
 export function encodeReviewEvent(event: ReviewVersionEvent): Uint8Array {
-  const w = writer;
-  try {
+  return encodeWithSharedWriter((w) => {
     w.tag(FIELD.eventId.number, WireType.LengthDelimited).string(eventIdOf(event));
     if (event.type !== ReviewEventType.UNSPECIFIED) w.tag(FIELD.type.number, WireType.Varint).int32(event.type);
-    optionalString(w, FIELD.jobId.number, event.jobId);
-    optionalString(w, FIELD.tenantId.number, event.tenantId ?? "");
-    optionalString(w, FIELD.clientId.number, event.clientId ?? "");
-    optionalString(w, FIELD.locationId.number, event.locationId);
+    writeString(w, FIELD.jobId.number, event.jobId);
+    writeString(w, FIELD.tenantId.number, event.tenantId ?? "");
+    writeString(w, FIELD.clientId.number, event.clientId ?? "");
+    writeString(w, FIELD.locationId.number, event.locationId);
     w.tag(FIELD.review.number, WireType.LengthDelimited).bytes(event.reviewPb);
     if (event.previousUpdateTime) writeTimestamp(w, FIELD.previousUpdateTime.number, event.previousUpdateTime);
     writeTimestamp(w, FIELD.observeTime.number, timestampNow());
     if (event.version !== 0) w.tag(FIELD.version.number, WireType.Varint).uint32(event.version);
     if (event.version - 1 !== 0) w.tag(FIELD.previousVersion.number, WireType.Varint).uint32(event.version - 1);
-    return w.finish();
-  } catch (err) {
-    w.finish(); // leaves the shared writer empty for the next event
-    throw err;
-  }
-}
-
-function optionalString(w: BinaryWriter, fieldNo: number, value: string): void {
-  if (value !== "") w.tag(fieldNo, WireType.LengthDelimited).string(value);
+  });
 }
