@@ -1,14 +1,16 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
+import { SERVICE_NODE_OPTIONS } from "../../scripts/support/child-service.js";
 
-/** A fetcher as its own process (`node --import tsx services/fetcher/main.ts`), the way it runs for real. */
+/** A fetcher as its own process (`node --max-semi-space-size=64 --import tsx services/fetcher/main.ts`), the way it runs for real. */
 export class FetcherProcess {
   private output: string[] = [];
   private child: ChildProcess;
   readonly exited: Promise<number | null>;
 
   constructor(env: Record<string, string>) {
-    this.child = spawn(process.execPath, ["--import", "tsx", "services/fetcher/main.ts"], {
+    const entry = "services/fetcher/main.ts";
+    this.child = spawn(process.execPath, [...SERVICE_NODE_OPTIONS[entry]!, "--import", "tsx", entry], {
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
