@@ -34,7 +34,7 @@ describe("Google quota limiter", () => {
   const db = useTestDatabase();
 
   it("makes callers wait for a slot instead of failing, and holds a project back after a 429", async () => {
-    const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    const pool = quotaPool(db.url, 2);
     const metrics = createFetcherMetrics(createMetricsRegistry("quota-test", { processMetrics: false }));
     try {
       // 600 QPM: one request per ~100 ms window
@@ -75,7 +75,7 @@ describe("Google quota lanes", function () {
   let metrics: FetcherMetrics[] = [];
   const instances = (n: number, qpm = QPM) =>
     Array.from({ length: n }, (_, i) => {
-      const pool = new pg.Pool({ connectionString: db.url, max: 3 });
+      const pool = quotaPool(db.url, 3);
       pools.push(pool);
       metrics[i] = createFetcherMetrics(createMetricsRegistry(`quota-${i}`, { processMetrics: false }));
       return createGoogleQuota({ pool, qpm, basePenaltyMs: 300, maxPenaltyMs: 1_000, lanes: SHARES, memoryMs: 2_000, metrics: metrics[i] });
@@ -197,6 +197,19 @@ describe("Google quota lanes", function () {
     assert.ok(grants.length >= 0.85 * points * (ms / windowMs), `${grants.length} grants`);
   });
 });
+
+/**
+ * A pool as a fetcher's quota has one. The test database is dropped (WITH FORCE) right after the
+ * pools end, and pg-pool's end() resolves while its connections are still closing: one that has
+ * not closed yet gets the drop's "terminating connection", which with no listener would be an
+ * uncaught error in whatever test file runs next in this worker.
+ */
+function quotaPool(url: string, max: number): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max });
+  pool.on("error", () => undefined);
+  pool.on("connect", (client) => client.on("error", () => undefined));
+  return pool;
+}
 
 interface Grant {
   at: number;
