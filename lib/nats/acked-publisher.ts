@@ -1,4 +1,4 @@
-import type { PubAck } from "@nats-io/jetstream";
+import { PubHeaders, type PubAck } from "@nats-io/jetstream";
 import {
   createInbox,
   errors as natsErrors,
@@ -120,7 +120,7 @@ export function createAckedPublisher(nc: NatsConnection, { timeoutMs = 5_000 }: 
         let h = options.headers;
         if (options.msgID) {
           h ??= natsHeaders();
-          h.set("Nats-Msg-Id", options.msgID);
+          h.set(PubHeaders.MsgIdHdr, options.msgID);
         }
         try {
           nc.publish(subject, data, { reply: `${prefix}.${token}`, headers: h });

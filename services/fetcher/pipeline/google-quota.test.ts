@@ -42,8 +42,12 @@ describe("Google quota limiter", () => {
       await Promise.all(Array.from({ length: 5 }, () => quota.acquire("project-a")));
       assert.ok((await metrics.quotaWaits.get()).values[0].value >= 3, "most of five callers waited for a later window");
       await quota.slowDown("project-a");
+      const penalised = Date.now();
+      const heldBack = quota.acquire("project-a").then(() => Date.now() - penalised);
       const other = await Promise.race([quota.acquire("project-b").then(() => "b"), new Promise((r) => setTimeout(() => r("late"), 250))]);
       assert.equal(other, "b", "another project is not held back");
+      // the penalty holds the project whichever grid window comes next (every one of its keys)
+      assert.ok((await heldBack) >= 250, `project-a waited ${await heldBack} ms of its 300 ms penalty`);
       const aborted = new AbortController();
       const waiting = quota.acquire("project-a", { signal: aborted.signal });
       aborted.abort();

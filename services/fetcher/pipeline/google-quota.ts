@@ -101,7 +101,8 @@ export function quotaPlan(qpm: number): QuotaPlan {
   // longer window of many points allows as many requests with far fewer limiter round trips: the
   // longest of these whose rate is within 2 % of the best
   const fineMs = exactMs(Math.max(MIN_WINDOW_MS, Math.floor((60_000 + SLACK_MS) / (qpm - 1)) + 1));
-  const fine = { ...planFor(fineMs), points: Math.max(1, planFor(fineMs).points) };
+  const fine = planFor(fineMs);
+  fine.points = Math.max(1, fine.points);
   const coarse = COARSE_WINDOWS_MS.map(planFor).filter((plan) => plan.points >= 8);
   const best = Math.max(rate(fine), ...coarse.map(rate));
   return coarse.find((plan) => rate(plan) >= 0.98 * best) ?? fine;
