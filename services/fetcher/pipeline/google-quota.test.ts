@@ -57,6 +57,32 @@ describe("Google quota limiter", () => {
       await pool.end();
     }
   });
+
+  it("gives a slot its caller did not use to the next caller in the same window, never to a later one", async () => {
+    const pool = quotaPool(db.url, 2);
+    try {
+      const quota = createGoogleQuota({ pool, qpm: 300, basePenaltyMs: 300, maxPenaltyMs: 1_000 });
+      const windowMs = quota.plan.windowMs;
+      // start early in a grid window, so the release below comes long before it ends
+      await sleep(windowMs - (Date.now() % windowMs) + 5);
+      const windowEnd = (Math.floor(Date.now() / windowMs) + 1) * windowMs;
+      const unused = await quota.acquire("project-r");
+      const next = quota.acquire("project-r").then(() => Date.now());
+      await sleep(20);
+      unused.release();
+      const grantedAt = await next;
+      assert.ok(grantedAt < windowEnd, `granted ${grantedAt - windowEnd} ms after the window closed`);
+      // released only after its window closed: lost, the next caller waits for a window of its own
+      const late = await quota.acquire("project-r");
+      await sleep(Math.max(0, (Math.floor(Date.now() / windowMs) + 1) * windowMs - Date.now() + 5));
+      const afterWindow = Math.floor(Date.now() / windowMs);
+      late.release();
+      await quota.acquire("project-r");
+      assert.ok(Math.floor(Date.now() / windowMs) >= afterWindow, "not granted from a closed window");
+    } finally {
+      await pool.end();
+    }
+  });
 });
 
 /**

@@ -44,7 +44,7 @@ export type { QuotaLane };
  */
 export interface GoogleQuota {
   /** Resolves when `project` has a slot for `lane` (default on_demand); rejects with AbortedError when `signal` fires. */
-  acquire(project: string, options?: AcquireOptions): Promise<void>;
+  acquire(project: string, options?: AcquireOptions): Promise<QuotaSlot>;
   /** Google answered 429: hold the project's requests back for a while, on every instance. */
   slowDown(project: string): Promise<void>;
   /** Google answered without 429: the project's backoff starts over. */
@@ -55,6 +55,15 @@ export interface GoogleQuota {
   /** Each lane's share (normalised to 1) and how long lane use is remembered. */
   readonly lanes: Readonly<Record<QuotaLane, number>>;
   readonly memoryMs: number;
+}
+
+/** A granted request slot. */
+export interface QuotaSlot {
+  /**
+   * The caller did not send its request after all: the slot goes to the project's next caller
+   * here while its window is still open (it was consumed from the limiter: unused, it is lost).
+   */
+  release(): void;
 }
 
 export interface AcquireOptions {
@@ -126,7 +135,7 @@ interface Waiter {
   waited: boolean;
   beatAt: number;
   onWait?: () => void;
-  resolve(): void;
+  resolve(slot: QuotaSlot): void;
   reject(err: unknown): void;
 }
 
@@ -268,7 +277,22 @@ export function createGoogleQuota(options: GoogleQuotaOptions): GoogleQuota {
     if (!waiter) return;
     count(p, lane, now);
     if (waiter.waited) metrics?.quotaWaitSeconds.observe((now - waiter.since) / 1000);
-    waiter.resolve();
+    waiter.resolve(slotOf(p, p.windowEnd));
+  }
+
+  /** A slot of the window ending at `until`; released before then, it goes back to the reservoir. */
+  function slotOf(p: ProjectState, until: number): QuotaSlot {
+    return {
+      release() {
+        const now = Date.now();
+        if (now >= until) return;
+        if (p.reservoir.until === until && now < p.reservoir.until) p.reservoir.left++;
+        else if (p.reservoir.until <= now) p.reservoir = { left: 1, until };
+        else return;
+        // the loop may be sleeping until the next window: the slot is for a caller now
+        if (waiters(p) > 0) p.wake?.abort();
+      },
+    };
   }
 
   /** Hands out up to `points` slots to local callers; returns how many are left. */
@@ -368,6 +392,8 @@ export function createGoogleQuota(options: GoogleQuotaOptions): GoogleQuota {
         }
       }
     }
+    // a slot released while the loop was busy elsewhere: no sleep, it goes out now
+    if (p.reservoir.left > 0 && now < p.reservoir.until) return;
     p.wake = new AbortController();
     await sleep(ms, p.wake.signal).catch(() => undefined);
     p.wake = undefined;
@@ -422,8 +448,10 @@ export function createGoogleQuota(options: GoogleQuotaOptions): GoogleQuota {
           continue;
         }
         // the points are the window's: handed out now, or kept for callers only until it ends
+        // (with any a caller of the same window released meanwhile)
         p.windowEnd = window.end > 0 ? window.end : Date.now() + res.msBeforeNext;
-        p.reservoir = { left: handOut(p, points, true), until: p.windowEnd };
+        const released = p.reservoir.until === p.windowEnd && Date.now() < p.reservoir.until ? p.reservoir.left : 0;
+        p.reservoir = { left: handOut(p, points + released, true), until: p.windowEnd };
       }
     } catch (err) {
       // every caller waiting now gets the error, as each would have from its own query
@@ -446,9 +474,9 @@ export function createGoogleQuota(options: GoogleQuotaOptions): GoogleQuota {
         p.reservoir.left--;
         count(p, lane, now);
         if (!p.pumping) syncWhenIdle(p);
-        return Promise.resolve();
+        return Promise.resolve(slotOf(p, p.reservoir.until));
       }
-      return new Promise<void>((resolve, reject) => {
+      return new Promise<QuotaSlot>((resolve, reject) => {
         const queue = p.lanes[lane].queue;
         const onAbort = () => {
           const i = queue.indexOf(waiter);
@@ -462,9 +490,9 @@ export function createGoogleQuota(options: GoogleQuotaOptions): GoogleQuota {
           waited: false,
           beatAt: 0,
           onWait,
-          resolve: () => {
+          resolve: (slot) => {
             signal?.removeEventListener("abort", onAbort);
-            resolve();
+            resolve(slot);
           },
           reject: (err) => {
             signal?.removeEventListener("abort", onAbort);

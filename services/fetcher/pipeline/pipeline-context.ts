@@ -74,6 +74,15 @@ const LANE_OF_TRIGGER: Readonly<Record<TriggerName, QuotaLane>> = {
   notification: "notification",
 };
 
+export interface CallOptions {
+  /**
+   * Runs once the quota slot is granted, right before the call (not again on the retry after a
+   * 401): work the call needs that is better not done long before it. If it throws, the call is
+   * not made, the slot goes to the project's next caller here, and the error goes to the caller.
+   */
+  beforeCall?: () => Promise<void>;
+}
+
 /**
  * One Google call for a job: waits for the project's quota slot in the lane of the job's
  * trigger, uses the job's token, and on a 401 refreshes the token once and tries again. A 429
@@ -86,11 +95,22 @@ export async function callGoogle<T>(
   endpoint: string,
   attempt: TaskAttempt,
   call: (accessToken: string) => Promise<T>,
+  options: CallOptions = {},
 ): Promise<T> {
+  let prepared = false;
   const once = async (token: string): Promise<T> => {
     // the task's own heartbeat (task-runner.ts) keeps its message while it waits
-    const slot = ctx.quota.acquire(job.google_project, { lane: LANE_OF_TRIGGER[job.trigger] ?? "on_demand", signal: attempt.signal });
-    await (attempt.away ? attempt.away(slot) : slot);
+    const acquiring = ctx.quota.acquire(job.google_project, { lane: LANE_OF_TRIGGER[job.trigger] ?? "on_demand", signal: attempt.signal });
+    const slot = await (attempt.away ? attempt.away(acquiring) : acquiring);
+    if (options.beforeCall && !prepared) {
+      try {
+        await options.beforeCall();
+        prepared = true;
+      } catch (err) {
+        slot.release();
+        throw err;
+      }
+    }
     const started = performance.now();
     try {
       const out = await call(token);
