@@ -7,13 +7,13 @@ import { createGoogleQuota, quotaPlan, type GoogleQuota, type QuotaLane } from "
 import { AbortedError, sleep } from "./sleep.js";
 
 describe("Google quota plan", () => {
-  it("never lets any 60 s span (plus a second of slack) hold more than the quota", () => {
+  it("never lets any 60 s span (plus half a second of slack) hold more than the quota", () => {
     for (const qpm of [1, 2, 3, 10, 59, 60, 61, 170, 299, 300, 301, 600, 1_199, 1_200, 2_999, 3_000, 10_000, 123_457, 1_000_000]) {
       const { windowMs, points, aligned } = quotaPlan(qpm);
       assert.ok(points >= 1, `${qpm}: at least one request a window`);
       // grid windows: a span can catch one at its end and one at its start; windows opening at
       // their first request follow each other at least a window apart
-      const worst = (Math.floor(61_000 / windowMs) + (aligned ? 2 : 1)) * points;
+      const worst = (Math.floor(60_500 / windowMs) + (aligned ? 2 : 1)) * points;
       assert.ok(worst <= Math.max(qpm, 1), `${qpm} QPM: up to ${worst} requests in a minute`);
       assert.equal((windowMs / 1000) * 1000, windowMs, "a window survives the limiter's seconds round trip exactly");
     }
@@ -24,7 +24,7 @@ describe("Google quota plan", () => {
       const { windowMs, points } = quotaPlan(qpm);
       assert.ok((points * 60_000) / windowMs >= 0.95 * qpm, `${qpm} QPM`);
     }
-    assert.equal(quotaPlan(300).windowMs, 205, "300 QPM: one request per 205 ms");
+    assert.equal(quotaPlan(300).windowMs, 203, "300 QPM: one request per 203 ms");
     assert.equal(quotaPlan(1).aligned, false);
     assert.equal(quotaPlan(2).aligned, true);
   });
@@ -293,7 +293,7 @@ function busiest(grants: Grant[], spanMs: number): number {
  * Any 1 s (the scaled minute) holds at most what the plan allows a minute, scaled: one window's
  * points for each grid window the second can touch, floor(1 000 / window) + 2 of them (a grant
  * at the end of one window and one at the start of the next may be close). The plan sizes its
- * windows for 60 s plus a second of slack of real time, which keeps the real minute within the
+ * windows for 60 s plus half a second of slack of real time, which keeps the real minute within the
  * quota (the plan's own test); scaled to one second the slack is not, so this is 21 at 1,200 QPM.
  */
 function assertCap(grants: Grant[], qpm: number): void {
