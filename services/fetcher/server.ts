@@ -24,8 +24,10 @@ import { createGoogleQuota } from "./pipeline/google-quota.js";
 import type { MaintenanceOptions } from "./pipeline/maintenance.js";
 import type { PipelineContext } from "./pipeline/pipeline-context.js";
 import { createStageSwitches } from "./pipeline/stage-switches.js";
+import { createTaskStateReads } from "./pipeline/task-state-reads.js";
+import { createPublishMarks } from "./pipeline/publish-marks.js";
 import { fetcherRoutes } from "./routes.js";
-import { createDb } from "./store/db.js";
+import { createDb, poolSql } from "./store/db.js";
 
 /** The sections the ReviewFetcher reads: its own, the TokenService's (where to reach it, the refresh window), Google's, notifications, the keys, every port's HTTP settings. */
 export type FetcherServiceConfig = Pick<Config, "postgres" | "google" | "notifications" | "secrets" | "http" | "token" | "fetcher">;
@@ -77,6 +79,9 @@ export function createFetcherService(deps: FetcherServiceOptions): FetcherServic
       peerIdleTimeoutMs: config.http.timeouts.idleTimeoutMs,
     });
   const source = deps.reviewSource ?? createGoogleReviewSource({ endpoints: config.google.endpoints, timeoutMs: config.google.timeoutMs });
+  // the two statements every page shares with the others in flight (its task's first read, its
+  // versions' publish marks) each on a connection of their own, not queued behind page commits
+  const sidePool = dedicatedPool(config.postgres.url, { name: "pipeline batches", max: 2, logger });
   // the limiter's own small pool: its hot row must not wait behind the service's queries. Quota
   // counts live for a fraction of a second, so they need no fsync: a Postgres crash losing the
   // last few only lets a handful of requests through early, while every consume stays fast
@@ -96,6 +101,8 @@ export function createFetcherService(deps: FetcherServiceOptions): FetcherServic
       metrics,
     }),
     inFlight: createInFlightTarget({ fixed: config.fetcher.concurrency, max: config.fetcher.concurrencyMax, qpm: config.google.qpm }),
+    taskStates: createTaskStateReads(poolSql(sidePool)),
+    publishMarks: createPublishMarks(poolSql(sidePool)),
     completion: createJobCompletion(),
     metrics,
     logger,
@@ -175,6 +182,7 @@ export function createFetcherService(deps: FetcherServiceOptions): FetcherServic
       await notificationWorker.stop();
       await workers.stop();
       await quotaPool.end().catch(() => undefined);
+      await sidePool.end().catch(() => undefined);
     },
     maintain: () => workers.maintain(),
   };

@@ -11,6 +11,8 @@ import type { GoogleQuota, QuotaLane } from "./google-quota.js";
 import type { InFlightTarget } from "./in-flight-target.js";
 import type { JobCompletion } from "./job-completion.js";
 import { taskMessageId } from "./task-ids.js";
+import type { PublishMarks } from "./publish-marks.js";
+import type { TaskStateReads } from "./task-state-reads.js";
 
 export interface PipelineSettings {
   ackWaitMs: number;
@@ -33,6 +35,10 @@ export interface PipelineContext {
   quota: GoogleQuota;
   /** Tasks each stage runs at once, from Google's latency and the quota (fed by callGoogle). */
   inFlight: InFlightTarget;
+  /** Each task's first read: its state and its predecessor's (task-state-reads.ts). */
+  taskStates: TaskStateReads;
+  /** Records published review versions, one statement for many pages (publish-marks.ts). */
+  publishMarks: PublishMarks;
   /** Which jobs have tasks running here: one completion check per burst of a job's commits. */
   completion: JobCompletion;
   metrics: FetcherMetrics;
@@ -48,7 +54,7 @@ export interface TaskAttempt {
   signal: AbortSignal;
   heartbeat(): void;
   /** Waits without holding the task's worker slot (the quota, the previous page): see stage-worker.ts. */
-  away?<T>(wait: Promise<T>): Promise<T>;
+  away?<T>(wait: Promise<T>, then?: "queue" | "run"): Promise<T>;
   /** The task's end is committed: a task waiting for it in this process may go on (see local-commits.ts). */
   committed?(): void;
 }
@@ -101,7 +107,8 @@ export async function callGoogle<T>(
   const once = async (token: string): Promise<T> => {
     // the task's own heartbeat (task-runner.ts) keeps its message while it waits
     const acquiring = ctx.quota.acquire(job.google_project, { lane: LANE_OF_TRIGGER[job.trigger] ?? "on_demand", signal: attempt.signal });
-    const slot = await (attempt.away ? attempt.away(acquiring) : acquiring);
+    // a quota slot is good only within its window: the call goes at once, whatever else runs
+    const slot = await (attempt.away ? attempt.away(acquiring, "run") : acquiring);
     if (options.beforeCall && !prepared) {
       try {
         await options.beforeCall();

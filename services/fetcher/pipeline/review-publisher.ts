@@ -4,9 +4,7 @@ import { headers as natsHeaders } from "@nats-io/nats-core";
 import { TYPE_HEADER } from "../../../lib/nats/index.js";
 import { ReviewEventSchema, ReviewEventType } from "../../../gen/reviewflow/reviews/v1/events_pb.js";
 import { ReviewSchema } from "../../../gen/reviewflow/reviews/v1/review_pb.js";
-import type { Db } from "../store/db.js";
 import { loadPendingVersions, renumberPending, type PendingVersion } from "../store/review-outbox-store.js";
-import { createPublishMarks, type PublishMarks } from "./publish-marks.js";
 import type { PipelineContext } from "./pipeline-context.js";
 import { encodeReviewEvent, messageIdOf, type ReviewVersionEvent } from "./review-event.js";
 
@@ -95,18 +93,9 @@ export async function publishVersions(ctx: PipelineContext, events: OutboxEvent[
       }
     }),
   );
-  await marksOf(ctx.db).mark(published);
+  await ctx.publishMarks.mark(published);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failed) throw failed.reason;
-}
-
-/** One marker per database handle, i.e. per fetcher instance: its pages' marks share statements. */
-const marks = new WeakMap<Db, PublishMarks>();
-
-function marksOf(db: Db): PublishMarks {
-  let m = marks.get(db);
-  if (!m) marks.set(db, (m = createPublishMarks(db)));
-  return m;
 }
 
 /** Publishes every unpublished version of these reviews (the maintenance sweep, a stale page). */

@@ -3,6 +3,9 @@ import type { Logger } from "../../../lib/log/index.js";
 import type { Nats, StageName } from "../../../lib/nats/index.js";
 import { sleep } from "./sleep.js";
 
+/** A wait gives its task's slot up only once it has lasted this long. */
+const AWAY_AFTER_MS = 20;
+
 /** What a running task gets from its worker. */
 export interface TaskSlot {
   /** Fires at shutdown: waits are cut short and the task handed back. */
@@ -10,8 +13,11 @@ export interface TaskSlot {
   /**
    * Waits for `wait` without holding a slot: for waits on something other than this process's
    * work (the project's quota, the previous page's commit), so other tasks can run meanwhile.
+   * Then the task takes a slot again, in turn with the others back from their waits, before
+   * anything new is pulled; `then: "run"` when what the wait gave is good only now (a quota
+   * slot, within its window): the task runs at once, above the limit if need be.
    */
-  away<T>(wait: Promise<T>): Promise<T>;
+  away<T>(wait: Promise<T>, then?: "queue" | "run"): Promise<T>;
 }
 
 export interface StageWorkerOptions {
@@ -43,8 +49,13 @@ export interface StageWorker {
  * as many messages as it has free slots, so nothing waits in a local buffer while its ack timer
  * runs. A task that waits for its project's quota (or its predecessor's commit) gives its slot
  * up meanwhile: a quota-bound project's tasks queue in the quota, not in the slots, so they
- * cannot keep another project's tasks from running (up to `maxHeld` messages). Every message
- * gets exactly one explicit outcome from `run` (ack, nak, dead letter).
+ * cannot keep another project's tasks from running (up to `maxHeld` messages). Back from its
+ * wait, a task takes a slot again before anything new is pulled, and waits for one if none is
+ * free: tasks coming back together never run above the limit. (They did: the 600-location job's
+ * second pages came back from their predecessors' commits at twice the limit, 128 tasks queued
+ * on Postgres together and finished together, and Google's calls went out in waves with
+ * half-second gaps between them.) Every message gets exactly one explicit outcome from `run`
+ * (ack, nak, dead letter).
  */
 export function createStageWorker(options: StageWorkerOptions): StageWorker {
   const { stage, nats } = options;
@@ -55,19 +66,46 @@ export function createStageWorker(options: StageWorkerOptions): StageWorker {
   // shared by every task would hold a listener per waiting task, and Node's EventTarget walks its
   // whole list on each add and remove: with 2,000 tasks held that was 4 % of a busy fetcher
   const taskStops = new Set<AbortController>();
+  /** Tasks holding no slot: waiting elsewhere, or back and queued in `returning` for one. */
   let awayCount = 0;
+  const returning: (() => void)[] = [];
   let slotFreed: (() => void) | undefined;
   let loop: Promise<void> | undefined;
 
-  const wake = () => slotFreed?.();
-  const away: TaskSlot["away"] = async (wait) => {
-    awayCount++;
-    wake();
-    try {
-      return await wait;
-    } finally {
+  const working = () => inFlight.size - awayCount;
+  /** A slot is free: a task back from its wait takes it first, else the pull loop may use it. */
+  const wake = () => {
+    const limit = options.concurrency();
+    while (returning.length > 0 && working() < limit) {
       awayCount--;
+      returning.shift()!();
     }
+    slotFreed?.();
+  };
+  const away: TaskSlot["away"] = async (wait, then = "queue") => {
+    // a wait that ends within moments keeps its slot: leaving and coming back costs a pull, and
+    // tasks back at once could not all have their slots again
+    let left = false;
+    const leave = setTimeout(() => {
+      left = true;
+      awayCount++;
+      wake();
+    }, AWAY_AFTER_MS);
+    let out: Awaited<typeof wait>;
+    try {
+      out = await wait;
+    } catch (err) {
+      // a wait cut short (shutdown, a failure): the task only ends now
+      if (left) awayCount--;
+      throw err;
+    } finally {
+      clearTimeout(leave);
+    }
+    if (!left) return out;
+    if (then === "run" || (returning.length === 0 && working() < options.concurrency())) awayCount--;
+    // `wake` counts it working again when it hands it a slot
+    else await new Promise<void>((resolve) => returning.push(resolve));
+    return out;
   };
 
   const launch = (msg: JsMsg) => {
@@ -96,11 +134,11 @@ export function createStageWorker(options: StageWorkerOptions): StageWorker {
         continue;
       }
       const limit = options.concurrency();
-      const working = inFlight.size - awayCount;
-      const free = Math.min(limit - working, options.maxHeld - inFlight.size);
+      const busy = working();
+      const free = Math.min(limit - busy - returning.length, options.maxHeld - inFlight.size);
       // a pull is a JetStream request of its own: while tasks run, wait until a quarter of the
       // slots are free rather than pulling once per freed slot
-      const enough = working === 0 ? 1 : Math.max(1, Math.floor(limit / 4));
+      const enough = busy === 0 ? 1 : Math.max(1, Math.floor(limit / 4));
       if (free < enough) {
         await new Promise<void>((resolve) => (slotFreed = resolve));
         slotFreed = undefined;
@@ -130,6 +168,9 @@ export function createStageWorker(options: StageWorkerOptions): StageWorker {
     async stop() {
       stopping.abort();
       for (const taskStop of taskStops) taskStop.abort();
+      // tasks back from their waits go on (their waits ended) and finish or hand themselves back
+      awayCount -= returning.length;
+      for (const resume of returning.splice(0)) resume();
       slotFreed?.();
       await loop;
       await Promise.allSettled([...inFlight]);

@@ -3,7 +3,7 @@ import type { JsMsg } from "@nats-io/jetstream";
 import { decodeMessage } from "../../../lib/nats/index.js";
 import { addRetry, loadJob, type FinishResult, type JobRow } from "../store/job-store.js";
 import { completeIfDone, markRunning } from "../store/job-status.js";
-import { loadTaskState, loadTaskStates, type TaskState } from "../store/task-store.js";
+import { loadTaskState, type TaskState } from "../store/task-store.js";
 import { commitTask } from "../store/task-finish.js";
 import { deadLetterUnknownJob, writeDeadLetter } from "./dead-letters.js";
 import type { PipelineContext, TaskAttempt } from "./pipeline-context.js";
@@ -50,7 +50,7 @@ export function createTaskRunner<Desc extends DescMessage>(ctx: PipelineContext,
       signal,
       heartbeat: () => msg.working(),
       committed: () => local.end(description.taskId, true),
-      away: (wait) => slot.away(wait),
+      away: (wait, then) => slot.away(wait, then),
     };
     // keep the message ours while it runs (quota waits and slow pages can outlast the ack wait)
     const heartbeat = setInterval(() => msg.working(), Math.max(500, Math.floor(settings.ackWaitMs / 3)));
@@ -58,7 +58,7 @@ export function createTaskRunner<Desc extends DescMessage>(ctx: PipelineContext,
     ctx.completion.begin(description.jobId);
     try {
       const ids = description.after ? [description.taskId, description.after] : [description.taskId];
-      const [found, states] = await Promise.all([jobs.get(description.jobId), loadTaskStates(ctx.db, ids)]);
+      const [found, states] = await Promise.all([jobs.get(description.jobId), ctx.taskStates(ids)]);
       const state = states.get(description.taskId);
       // the cache may hold "no such job" from a moment ago: ask the database before concluding
       job = found ?? (await jobs.get(description.jobId, true));

@@ -76,6 +76,11 @@ export function createDb(dataSource: DataSource): Db {
   };
 }
 
+/** `Sql` straight on a pool of its own (named prepared statements, as `createDb`). */
+export function poolSql(pool: pg.Pool): Sql {
+  return { query: <T>(text: string, params?: unknown[]) => run<T>(pool, text, params) };
+}
+
 /**
  * `Sql` over a TypeORM EntityManager (inside `dataSource.transaction`, where other writes such as
  * the audit log share the transaction). It returns the rows only: `count` is always 0.

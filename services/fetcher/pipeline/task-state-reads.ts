@@ -1,0 +1,24 @@
+import type { Sql } from "../store/db.js";
+import { loadTaskStates, type TaskState } from "../store/task-store.js";
+import { coalesce } from "./coalesce.js";
+
+/** The states of these tasks (a task's own and the one it must follow), as its first step reads them. */
+export type TaskStateReads = (taskIds: string[]) => Promise<ReadonlyMap<string, TaskState>>;
+
+/** At most this many task ids in one read. */
+const MAX_BATCH = 2_000;
+
+/**
+ * Every task's first read, for a whole fetcher instance: group-commit batched (coalesce.ts), on
+ * a connection of its own (`sql`). On the service's pool a task's first read queued behind the
+ * commits of the pages in flight, so new pages reached Google only once a whole wave of pages had
+ * committed: the 600-location job's requests went out in bursts with half-second gaps between
+ * them, while Google's 50 ms could have overlapped the commits.
+ */
+export function createTaskStateReads(sql: Sql): TaskStateReads {
+  return coalesce<string[], ReadonlyMap<string, TaskState>>({
+    run: (batch) => loadTaskStates(sql, [...new Set(batch.flat())]),
+    weight: (ids) => ids.length,
+    maxWeight: MAX_BATCH,
+  });
+}
