@@ -3,8 +3,19 @@ import type { Logger } from "../../../lib/log/index.js";
 import type { Nats, StageName } from "../../../lib/nats/index.js";
 import { sleep } from "./sleep.js";
 
-/** A wait gives its task's slot up only once it has lasted this long. */
+/** By default a wait gives its task's slot up only once it has lasted this long. */
 const AWAY_AFTER_MS = 20;
+
+export interface AwayOptions {
+  /**
+   * Back from the wait, the task takes a slot in turn with the others back from theirs, before
+   * anything new is pulled ("queue", the default); "run" when what the wait gave is good only
+   * now (a quota slot, within its window): the task runs at once, above the limit if need be.
+   */
+  then?: "queue" | "run";
+  /** The slot is kept for a wait that ends within this long (default AWAY_AFTER_MS; 0: given up at once). */
+  graceMs?: number;
+}
 
 /** What a running task gets from its worker. */
 export interface TaskSlot {
@@ -13,11 +24,10 @@ export interface TaskSlot {
   /**
    * Waits for `wait` without holding a slot: for waits on something other than this process's
    * work (the project's quota, the previous page's commit), so other tasks can run meanwhile.
-   * Then the task takes a slot again, in turn with the others back from their waits, before
-   * anything new is pulled; `then: "run"` when what the wait gave is good only now (a quota
-   * slot, within its window): the task runs at once, above the limit if need be.
+   * A wait that ends within moments keeps the slot (leaving and coming back costs a pull, and
+   * tasks back at once could not all have their slots again).
    */
-  away<T>(wait: Promise<T>, then?: "queue" | "run"): Promise<T>;
+  away<T>(wait: Promise<T>, options?: AwayOptions): Promise<T>;
 }
 
 export interface StageWorkerOptions {
@@ -82,15 +92,15 @@ export function createStageWorker(options: StageWorkerOptions): StageWorker {
     }
     slotFreed?.();
   };
-  const away: TaskSlot["away"] = async (wait, then = "queue") => {
-    // a wait that ends within moments keeps its slot: leaving and coming back costs a pull, and
-    // tasks back at once could not all have their slots again
+  const away: TaskSlot["away"] = async (wait, { then = "queue", graceMs = AWAY_AFTER_MS } = {}) => {
     let left = false;
-    const leave = setTimeout(() => {
+    const leave = () => {
       left = true;
       awayCount++;
       wake();
-    }, AWAY_AFTER_MS);
+    };
+    const timer = graceMs > 0 ? setTimeout(leave, graceMs) : undefined;
+    if (!timer) leave();
     let out: Awaited<typeof wait>;
     try {
       out = await wait;
@@ -99,7 +109,7 @@ export function createStageWorker(options: StageWorkerOptions): StageWorker {
       if (left) awayCount--;
       throw err;
     } finally {
-      clearTimeout(leave);
+      clearTimeout(timer);
     }
     if (!left) return out;
     if (then === "run" || (returning.length === 0 && working() < options.concurrency())) awayCount--;

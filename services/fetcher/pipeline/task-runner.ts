@@ -50,7 +50,7 @@ export function createTaskRunner<Desc extends DescMessage>(ctx: PipelineContext,
       signal,
       heartbeat: () => msg.working(),
       committed: () => local.end(description.taskId, true),
-      away: (wait, then) => slot.away(wait, then),
+      away: (wait, options) => slot.away(wait, options),
     };
     // keep the message ours while it runs (quota waits and slow pages can outlast the ack wait)
     const heartbeat = setInterval(() => msg.working(), Math.max(500, Math.floor(settings.ackWaitMs / 3)));
