@@ -1,7 +1,7 @@
 import type { JsMsg } from "@nats-io/jetstream";
 import type { Logger } from "../../../lib/log/index.js";
 import type { Nats, StageName } from "../../../lib/nats/index.js";
-import { sleep } from "./sleep.js";
+import { AbortedError, sleep } from "./sleep.js";
 
 /** By default a wait gives its task's slot up only once it has lasted this long. */
 const AWAY_AFTER_MS = 20;
@@ -78,7 +78,7 @@ export function createStageWorker(options: StageWorkerOptions): StageWorker {
   const taskStops = new Set<AbortController>();
   /** Tasks holding no slot: waiting elsewhere, or back and queued in `returning` for one. */
   let awayCount = 0;
-  const returning: (() => void)[] = [];
+  const returning: { resume(): void; stop(): void }[] = [];
   let slotFreed: (() => void) | undefined;
   let loop: Promise<void> | undefined;
 
@@ -88,7 +88,7 @@ export function createStageWorker(options: StageWorkerOptions): StageWorker {
     const limit = options.concurrency();
     while (returning.length > 0 && working() < limit) {
       awayCount--;
-      returning.shift()!();
+      returning.shift()!.resume();
     }
     slotFreed?.();
   };
@@ -112,9 +112,13 @@ export function createStageWorker(options: StageWorkerOptions): StageWorker {
       clearTimeout(timer);
     }
     if (!left) return out;
+    if (then === "queue" && stopping.signal.aborted) {
+      awayCount--;
+      throw new AbortedError();
+    }
     if (then === "run" || (returning.length === 0 && working() < options.concurrency())) awayCount--;
     // `wake` counts it working again when it hands it a slot
-    else await new Promise<void>((resolve) => returning.push(resolve));
+    else await new Promise<void>((resume, reject) => returning.push({ resume, stop: () => reject(new AbortedError()) }));
     return out;
   };
 
@@ -178,9 +182,9 @@ export function createStageWorker(options: StageWorkerOptions): StageWorker {
     async stop() {
       stopping.abort();
       for (const taskStop of taskStops) taskStop.abort();
-      // tasks back from their waits go on (their waits ended) and finish or hand themselves back
+      // tasks back from their waits and queued for a slot are handed back unstarted, as a wait cut short
       awayCount -= returning.length;
-      for (const resume of returning.splice(0)) resume();
+      for (const task of returning.splice(0)) task.stop();
       slotFreed?.();
       await loop;
       await Promise.allSettled([...inFlight]);
