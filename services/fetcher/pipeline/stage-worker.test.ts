@@ -42,7 +42,7 @@ describe("stage worker slots", () => {
         };
         await busy(5);
         if (msg.data[0]! < total / 2) await slot.away(predecessors);
-        // a wait shorter than the grace keeps its slot
+        // and a short wait (within the grace: the slot is kept), exercised, not measured here
         await slot.away(sleep(2));
         await busy(10);
         msg.ack();

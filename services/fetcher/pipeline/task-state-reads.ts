@@ -10,10 +10,9 @@ const MAX_BATCH = 2_000;
 
 /**
  * Every task's first read, for a whole fetcher instance: group-commit batched (coalesce.ts), on
- * a connection of its own (`sql`). On the service's pool a task's first read queued behind the
- * commits of the pages in flight, so new pages reached Google only once a whole wave of pages had
- * committed: the 600-location job's requests went out in bursts with half-second gaps between
- * them, while Google's 50 ms could have overlapped the commits.
+ * a connection of its own (`sql`): one statement for the tasks that start together (a pull
+ * brings up to a quarter of the slots at once), and a new task's read does not wait in the
+ * service's pool behind the commits of the pages in flight before its Google call.
  */
 export function createTaskStateReads(sql: Sql): TaskStateReads {
   return coalesce<string[], ReadonlyMap<string, TaskState>>({
