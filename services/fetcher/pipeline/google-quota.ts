@@ -59,6 +59,8 @@ export interface GoogleQuota {
 
 /** A granted request slot. */
 export interface QuotaSlot {
+  /** When the window the slot was counted in ends (epoch ms): a grant can come after it on a busy box. */
+  readonly windowEnd: number;
   /**
    * The caller did not send its request after all: the slot goes to the project's next caller
    * here while its window is still open (it was consumed from the limiter: unused, it is lost).
@@ -289,6 +291,7 @@ export function createGoogleQuota(options: GoogleQuotaOptions): GoogleQuota {
   /** A slot of the window ending at `until`; released before then, it goes back to the reservoir. */
   function slotOf(p: ProjectState, until: number): QuotaSlot {
     return {
+      windowEnd: until,
       release() {
         const now = Date.now();
         if (now >= until) return;
@@ -453,6 +456,11 @@ export function createGoogleQuota(options: GoogleQuotaOptions): GoogleQuota {
           atEdge = true;
           continue;
         }
+        // a consume answered after its grid window closed: its points are that window's and go to
+        // nobody (the limiter's record starts at its first consume, a little after the window's
+        // start, and may already have expired for a late one: handed out, it made two grants
+        // counted in one window on a box busy with the whole suite)
+        if (window.end > 0 && Date.now() >= window.end) continue;
         // the points are the window's: handed out now, or kept for callers only until it ends
         // (with any a caller of the same window released meanwhile)
         p.windowEnd = window.end > 0 ? window.end : Date.now() + res.msBeforeNext;
