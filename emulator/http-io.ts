@@ -55,9 +55,20 @@ function writable(res: ServerResponse): boolean {
   return !res.headersSent && !res.destroyed && !res.writableEnded;
 }
 
+/**
+ * Responses to requests that said `prettyPrint=false`. Google indents its JSON unless asked not
+ * to (a system parameter of every Google API, default true); the fetcher asks, and a page of 50
+ * reviews is then about 15 % smaller.
+ */
+const compactResponses = new WeakSet<ServerResponse>();
+
+export function honourPrettyPrint(url: URL, res: ServerResponse): void {
+  if (url.searchParams.get("prettyPrint") === "false") compactResponses.add(res);
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (!writable(res)) return;
-  const text = JSON.stringify(body, null, 2);
+  const text = compactResponses.has(res) ? JSON.stringify(body) : JSON.stringify(body, null, 2);
   res.writeHead(status, {
     "Content-Type": "application/json; charset=UTF-8",
     "Content-Length": Buffer.byteLength(text),

@@ -39,6 +39,25 @@ describe("emulator My Business v4 reviews", () => {
   });
   const location = (a = 0, l = 0) => t.emu.controls.data().accounts[a]?.locations[l] as { parent: string; reviewCount: number };
 
+  it("indents its JSON as Google does, and not when the request says prettyPrint=false", async () => {
+    const loc = location();
+    const token = client.credentials.access_token as string;
+    const raw = async (query: string) => {
+      const res = await fetch(`${t.emu.url}/v4/${loc.parent}/reviews?pageSize=50${query}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(res.status, 200);
+      return res.text();
+    };
+    const pretty = await raw("");
+    const compact = await raw("&prettyPrint=false");
+    assert.match(pretty, /^{\n {2}"reviews": \[/);
+    assert.ok(!compact.includes("\n"), "no line breaks");
+    assert.deepEqual(JSON.parse(compact), JSON.parse(pretty));
+    assert.ok(compact.length < pretty.length * 0.85, `${compact.length} bytes compact vs ${pretty.length} indented`);
+    assert.match(await raw("&prettyPrint=true"), /^{\n/);
+  });
+
   it("pages 50 at a time to the end, newest update first, with whole-location rating facts", async () => {
     const loc = location();
     const { reviews, pages } = await listAll(client, t.emu.url, loc.parent);

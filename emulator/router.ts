@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { listAccounts } from "./accounts-api.js";
 import type { EmulatorContext } from "./context.js";
 import { createControlRoutes } from "./control-routes.js";
-import { BodyTooLargeError, escapeHtml, sendHtml, sendJson } from "./http-io.js";
+import { BodyTooLargeError, escapeHtml, honourPrettyPrint, sendHtml, sendJson } from "./http-io.js";
 import { listLocations } from "./locations-api.js";
 import { createAuthorizeHandler } from "./oauth-authorize.js";
 import { createTokenHandlers } from "./oauth-token.js";
@@ -38,6 +38,7 @@ export function createRouter(ctx: EmulatorContext, controls: EmulatorControls) {
     // The batch method's colon may arrive percent-encoded.
     const path = url.pathname.replace(/%3A/gi, ":");
     const method = req.method ?? "GET";
+    honourPrettyPrint(url, res);
 
     if (path === "/_emulator" || path.startsWith("/_emulator/")) return control(req, res, path);
     if (path === "/o/oauth2/v2/auth" && (method === "GET" || method === "POST")) return authorize(req, res, url);

