@@ -169,6 +169,7 @@ function pageWriteCtes(page: PageWrites, params: unknown[]): { ctes: string[]; s
     offset += w.pb.length;
   }
   const blob = p(Buffer.concat(writes.map((w) => w.pb)));
+  const deletionIds = p(page.deletions.map((d) => d.id));
   const ctes = [
     `upserted AS (
       INSERT INTO reviews (location_id, name, tenant_id, client_id, star_rating, update_time, review_pb, content_hash, last_seen_at, last_seen_job, deleted_at, version, changed_at)
@@ -184,15 +185,26 @@ function pageWriteCtes(page: PageWrites, params: unknown[]): { ctes: string[]; s
         OR (reviews.content_hash <> EXCLUDED.content_hash AND reviews.update_time <= EXCLUDED.update_time)
       RETURNING id, name, version, review_pb, update_time, (xmax = 0) AS inserted)`,
     // the type comes from the version before (a review re-created after a deletion, or after
-    // retention purged it to a tombstone, is created)
+    // retention purged it to a tombstone, is created); a new row has none to look up.
+    //
+    // Each lookup here and below goes by a key (a CASE's subquery, `= ANY` on a primary key),
+    // never by a join the planner may turn around. The statement runs prepared (db.ts): after
+    // five executions Postgres may keep one generic plan, made without the parameters' values,
+    // and a generic plan made while the tables were small joined these by scanning all of
+    // review_versions, and all of reviews for the (usually empty) deletions, on every page (the
+    // cardinality test makes an empty list skip the deletions' scan whatever the plan).
     `changed AS (
       SELECT u.id, u.name, u.version, u.review_pb, u.update_time,
-        CASE WHEN u.inserted OR pv.type = 'deleted' OR octet_length(pv.review_pb) = 0 THEN 'created' ELSE 'updated' END AS type
-      FROM upserted u LEFT JOIN review_versions pv ON pv.review_id = u.id AND pv.version = u.version - 1)`,
+        CASE WHEN u.inserted THEN 'created'
+          WHEN EXISTS (SELECT 1 FROM review_versions pv WHERE pv.review_id = u.id AND pv.version = u.version - 1
+            AND (pv.type = 'deleted' OR octet_length(pv.review_pb) = 0)) THEN 'created'
+          ELSE 'updated' END AS type
+      FROM upserted u)`,
     `removed AS (
       UPDATE reviews r SET deleted_at = now(), version = r.version + 1, changed_at = now()
-      FROM unnest(${p(page.deletions.map((d) => d.id))}::bigint[], ${p(page.deletions.map((d) => d.version))}::int[]) AS d(id, version)
-      WHERE r.id = d.id AND r.version = d.version AND r.deleted_at IS NULL
+      WHERE cardinality(${deletionIds}::bigint[]) > 0 AND r.id = ANY(${deletionIds}::bigint[])
+        AND r.version = (${p(page.deletions.map((d) => d.version))}::int[])[array_position(${deletionIds}::bigint[], r.id)]
+        AND r.deleted_at IS NULL
       RETURNING r.id, r.name, r.version, r.review_pb, r.update_time)`,
     `versioned AS (
       INSERT INTO review_versions (review_id, version, type, review_pb, update_time, job_id)
@@ -225,9 +237,11 @@ function pageWriteCtes(page: PageWrites, params: unknown[]): { ctes: string[]; s
         pass_until = CASE WHEN pass_job = ${job}::uuid THEN NULL ELSE pass_until END
       WHERE id = ${location}::uuid RETURNING 1)`);
   } else if (page.renewLeaseSeconds) {
+    // IS NOT DISTINCT FROM, which no index serves, leaves the primary key the only way in (a
+    // generic plan went by IDX_locations_pass_job: through every location of the job)
     ctes.push(`pass AS (
       UPDATE locations SET pass_until = now() + make_interval(secs => ${p(page.renewLeaseSeconds)})
-      WHERE id = ${location}::uuid AND pass_job = ${job}::uuid RETURNING 1)`);
+      WHERE id = ${location}::uuid AND pass_job IS NOT DISTINCT FROM ${job}::uuid RETURNING 1)`);
   }
   const select = `(SELECT COALESCE(json_agg(json_build_array(v.id::text, v.name, v.version, v.type)), '[]')
       FROM (SELECT id, name, version, type FROM changed
