@@ -63,6 +63,11 @@ export interface Environment {
    * new reviewflow client for it, and empties REVIEWS, so what follows counts on its own.
    */
   switchGoogle(options: GoogleOptions, label: string): Promise<void>;
+  /**
+   * Connects another tenant's client to the same Google project and data (through consent, as
+   * the first); `clientId` names it from then on. Its jobs store and publish copies of their own.
+   */
+  addClient(label: string): Promise<void>;
   /** Stops and removes everything; the services' logs too unless `keepLogs` (to read after a failure). */
   close(options?: { keepLogs?: boolean }): Promise<void>;
 }
@@ -162,6 +167,7 @@ export async function createEnvironment(options: EnvironmentOptions): Promise<En
     names,
     nats,
     logDir,
+    addClient,
     async switchGoogle(google, label) {
       if (!proxy) throw new Error("switchGoogle needs an environment created with switchableGoogle");
       // a new Google project, so no cached token or quota of the last one carries over
