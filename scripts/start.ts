@@ -214,6 +214,10 @@ async function main(): Promise<number> {
       void stopAll().then((clean) => resolve(clean ? 0 : 1));
     };
     for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal);
+    whenParentGone(() => {
+      say("\nthe npm that ran this is gone: stopping");
+      onSignal("SIGTERM");
+    });
   });
 
   const crashed = new Promise<number>((resolve) => {
@@ -406,3 +410,20 @@ main().then(
     process.exit(1);
   },
 );
+
+/**
+ * npm runs this under `sh -c`. A SIGTERM sent to npm (`kill <npm's pid>`, a process manager's stop)
+ * reaches that shell, which dies without passing it on, so this launcher and its four services
+ * ran on with their ports, orphaned. Under npm, a parent that is gone counts as SIGTERM. Started
+ * any other way, the parent is not watched: a script may well start this in the background and exit.
+ */
+function whenParentGone(stop: () => void): void {
+  if (!process.env.npm_lifecycle_event) return;
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    stop();
+  }, 500);
+  timer.unref();
+}

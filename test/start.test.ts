@@ -43,9 +43,12 @@ async function bash(script: string, env: NodeJS.ProcessEnv): Promise<string> {
 async function startUntilReady(
   env: NodeJS.ProcessEnv,
   onOutput?: (chunk: string) => void,
+  { viaNpm = false }: { viaNpm?: boolean } = {},
 ): Promise<{ child: ChildProcess; exited: Promise<number | null>; output: () => string }> {
   let output = "";
-  const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
+  // through npm itself when asked: npm, its `sh -c`, then the launcher
+  const [command, args] = viaNpm ? ["npm", ["start"]] : [process.execPath, ["--import", "tsx", "scripts/start.ts"]];
+  const child = spawn(command, args, {
     cwd: REPO_ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],
@@ -321,6 +324,22 @@ describe("npm start", function () {
     } finally {
       await google.close();
     }
+  });
+
+  it("stops every service when the npm that ran it gets SIGTERM (npm's shell does not pass it on)", async () => {
+    if (child?.exitCode === null) {
+      child.kill("SIGINT");
+      await exited;
+    }
+    const viaNpm = await startUntilReady(env, undefined, { viaNpm: true });
+    child = viaNpm.child;
+    exited = viaNpm.exited;
+    child.kill("SIGTERM");
+    await exited;
+    for (let i = 0; i < 300 && !/emulator stopped/.test(viaNpm.output()); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(viaNpm.output(), /the npm that ran this is gone: stopping/);
+    assert.match(viaNpm.output(), /gateway stopped/);
+    for (const port of Object.values(ports)) assert.equal(await isPortOpen(port), false, `port ${port} still open`);
   });
 });
 
