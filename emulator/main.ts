@@ -2,6 +2,7 @@
 // file here with side effects: read env, listen, log one JSON line, close cleanly on signals.
 import { EmulatorEnvError, loadEmulatorEnv } from "./env.js";
 import { startGoogleEmulator } from "./server.js";
+import { whenLauncherGone } from "../lib/process/launcher.js";
 
 function log(fields: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), service: "google-emulator", ...fields })}\n`);
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
   };
   process.once("SIGINT", () => stop("SIGINT"));
   process.once("SIGTERM", () => stop("SIGTERM"));
+  whenLauncherGone(() => stop("launcher gone"));
 }
 
 main().catch((e: unknown) => {

@@ -5,6 +5,7 @@
 import path from "node:path";
 import { loadConfig, ConfigError, type Config } from "../lib/config/index.js";
 import { streamNames } from "../lib/nats/names.js";
+import { whenParentIsNot } from "../lib/process/launcher.js";
 import { createServiceClient } from "../lib/rpc/service-client.js";
 import { ConnectionStatus } from "../gen/reviewflow/token/v1/resources_pb.js";
 import { TokenService } from "../gen/reviewflow/token/v1/token_service_pb.js";
@@ -418,12 +419,5 @@ main().then(
  * any other way, the parent is not watched: a script may well start this in the background and exit.
  */
 function whenParentGone(stop: () => void): void {
-  if (!process.env.npm_lifecycle_event) return;
-  const parent = process.ppid;
-  const timer = setInterval(() => {
-    if (process.ppid === parent) return;
-    clearInterval(timer);
-    stop();
-  }, 500);
-  timer.unref();
+  if (process.env.npm_lifecycle_event) whenParentIsNot(process.ppid, stop);
 }

@@ -21,6 +21,15 @@ import { TEST_NATS_URL, uniqueDatabaseUrl, uniqueNamespace } from "./helpers/ind
 
 const run = promisify(execFile);
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The indented lines under a heading of the printed instructions. */
 function commandsUnder(output: string, heading: string): string[] {
   const lines = output.split("\n");
@@ -339,6 +348,24 @@ describe("npm start", function () {
     for (let i = 0; i < 300 && !/emulator stopped/.test(viaNpm.output()); i++) await new Promise((r) => setTimeout(r, 100));
     assert.match(viaNpm.output(), /the npm that ran this is gone: stopping/);
     assert.match(viaNpm.output(), /gateway stopped/);
+    for (const port of Object.values(ports)) assert.equal(await isPortOpen(port), false, `port ${port} still open`);
+  });
+
+  it("leaves no service running when npm start itself is killed with SIGKILL", async () => {
+    if (child?.exitCode === null) {
+      child.kill("SIGINT");
+      await exited;
+    }
+    const killed = await startUntilReady(env);
+    child = killed.child;
+    exited = killed.exited;
+    const pids = [...killed.output().matchAll(/healthy on port \d+ \(pid (\d+)\)/g)].map((m) => Number(m[1]));
+    assert.equal(pids.length, 4, killed.output());
+    child.kill("SIGKILL");
+    await exited;
+    const alive = () => pids.filter((pid) => isAlive(pid));
+    for (let i = 0; i < 300 && alive().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(alive(), [], "services still running after their launcher was killed");
     for (const port of Object.values(ports)) assert.equal(await isPortOpen(port), false, `port ${port} still open`);
   });
 });

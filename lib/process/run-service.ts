@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig, requireKeyring, type Config } from "../config/index.js";
 import { createLogger, redactString, registerSecret, type Logger } from "../log/index.js";
+import { whenLauncherGone } from "./launcher.js";
 
 export interface ServiceProcess {
   /** Stops accepting work, lets in-flight work finish, closes connections. */
@@ -51,6 +52,7 @@ export function runService(
       };
       process.once("SIGTERM", () => shutdown("SIGTERM"));
       process.once("SIGINT", () => shutdown("SIGINT"));
+      whenLauncherGone(() => shutdown("launcher gone"));
     },
     (err: unknown) => {
       const message = err instanceof Error ? err.message : String(err);

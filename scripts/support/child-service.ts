@@ -81,7 +81,8 @@ export function startChildService(options: ChildServiceOptions): ChildService {
   const nodeArgs = [...(SERVICE_NODE_OPTIONS[options.entry] ?? []), ...(options.nodeArgs ?? [])];
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, "--import", "tsx", options.entry], {
     cwd: REPO_ROOT,
-    env: options.env,
+    // the service stops by itself if this process dies without stopping it (runService)
+    env: { ...options.env, REVIEWFLOW_LAUNCHER_PID: String(process.pid) },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
