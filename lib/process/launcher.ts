@@ -8,7 +8,15 @@
  */
 export function whenLauncherGone(stop: () => void): void {
   const launcher = Number(process.env.REVIEWFLOW_LAUNCHER_PID);
-  if (Number.isInteger(launcher) && launcher > 0) whenParentIsNot(launcher, stop);
+  if (!Number.isInteger(launcher) || launcher <= 0) return;
+  // the launcher reads this process's output: once it is gone a write fails with EPIPE, which
+  // would end the process there and then, before its stop could drain anything
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code !== "EPIPE") throw err;
+    });
+  }
+  whenParentIsNot(launcher, stop);
 }
 
 /** Calls `stop` once this process's parent is no longer `parent` (it died: the process was re-parented). */
