@@ -185,14 +185,15 @@ function pageWriteCtes(page: PageWrites, params: unknown[]): { ctes: string[]; s
         OR (reviews.content_hash <> EXCLUDED.content_hash AND reviews.update_time <= EXCLUDED.update_time)
       RETURNING id, name, version, review_pb, update_time, (xmax = 0) AS inserted)`,
     // the type comes from the version before (a review re-created after a deletion, or after
-    // retention purged it to a tombstone, is created); a new row has none to look up.
+    // retention purged it to a tombstone, is created); a row just inserted has none to look up.
     //
-    // Each lookup here and below goes by a key (a CASE's subquery, `= ANY` on a primary key),
-    // never by a join the planner may turn around. The statement runs prepared (db.ts): after
-    // five executions Postgres may keep one generic plan, made without the parameters' values,
-    // and a generic plan made while the tables were small joined these by scanning all of
-    // review_versions, and all of reviews for the (usually empty) deletions, on every page (the
-    // cardinality test makes an empty list skip the deletions' scan whatever the plan).
+    // The statement runs prepared (db.ts): after five executions Postgres may keep one generic
+    // plan, made from the tables as they were. Made while they were small (seen with
+    // plan_cache_mode=force_generic_plan on a new database), it scanned all of review_versions
+    // for the versions before and all of reviews for the deletions on every page, even a first
+    // fetch's (nothing to look up) with no deletions. Now such pages run neither scan (the CASE,
+    // and a one-time filter on an empty list); pages with updates or deletions still do until the
+    // plan is made again (an ANALYZE: autovacuum).
     `changed AS (
       SELECT u.id, u.name, u.version, u.review_pb, u.update_time,
         CASE WHEN u.inserted THEN 'created'
@@ -202,9 +203,8 @@ function pageWriteCtes(page: PageWrites, params: unknown[]): { ctes: string[]; s
       FROM upserted u)`,
     `removed AS (
       UPDATE reviews r SET deleted_at = now(), version = r.version + 1, changed_at = now()
-      WHERE cardinality(${deletionIds}::bigint[]) > 0 AND r.id = ANY(${deletionIds}::bigint[])
-        AND r.version = (${p(page.deletions.map((d) => d.version))}::int[])[array_position(${deletionIds}::bigint[], r.id)]
-        AND r.deleted_at IS NULL
+      FROM unnest(${deletionIds}::bigint[], ${p(page.deletions.map((d) => d.version))}::int[]) AS d(id, version)
+      WHERE cardinality(${deletionIds}::bigint[]) > 0 AND r.id = d.id AND r.version = d.version AND r.deleted_at IS NULL
       RETURNING r.id, r.name, r.version, r.review_pb, r.update_time)`,
     `versioned AS (
       INSERT INTO review_versions (review_id, version, type, review_pb, update_time, job_id)
