@@ -136,6 +136,13 @@ describe("npm start", function () {
     }
   }
 
+  /** Stops the instance still running (the one the hook or an earlier test started), as Ctrl-C does: run alone, a test finds one. */
+  async function stopRunning(): Promise<void> {
+    if (child?.exitCode !== null) return;
+    child.kill("SIGINT");
+    await exited;
+  }
+
   after(async function () {
     this.timeout(60_000);
     if (child && child.exitCode === null) {
@@ -336,10 +343,7 @@ describe("npm start", function () {
   });
 
   it("stops every service when the npm that ran it gets SIGTERM (npm's shell does not pass it on)", async () => {
-    if (child?.exitCode === null) {
-      child.kill("SIGINT");
-      await exited;
-    }
+    await stopRunning();
     const viaNpm = await startUntilReady(env, undefined, { viaNpm: true });
     child = viaNpm.child;
     exited = viaNpm.exited;
@@ -352,10 +356,7 @@ describe("npm start", function () {
   });
 
   it("leaves no service running when npm start itself is killed with SIGKILL", async () => {
-    if (child?.exitCode === null) {
-      child.kill("SIGINT");
-      await exited;
-    }
+    await stopRunning();
     const killed = await startUntilReady(env);
     child = killed.child;
     exited = killed.exited;
