@@ -80,6 +80,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     LOG_LEVEL: "info",
     // benchmarks and drills measure the jobs they start; the sync benchmark turns it on
     SYNC_ENABLED: "false",
+    // a bench run can try another fetcher pool size: FETCH_DATABASE_CONNECTIONS=20 npm run bench
+    ...(process.env.FETCH_DATABASE_CONNECTIONS ? { FETCH_DATABASE_CONNECTIONS: process.env.FETCH_DATABASE_CONNECTIONS } : {}),
     ...options.env,
   };
   const children: ChildService[] = [];

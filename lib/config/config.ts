@@ -159,6 +159,12 @@ export interface FetcherConfig {
   concurrency: number | "auto";
   /** The most tasks each stage runs at once per fetcher under FETCH_CONCURRENCY=auto (FETCH_CONCURRENCY_MAX). */
   concurrencyMax: number;
+  /**
+   * Connections of a fetcher's main Postgres pool (FETCH_DATABASE_CONNECTIONS), whatever the
+   * concurrency: a page holds one only for its statements, and past what the database's cores
+   * run at once more connections only queue inside Postgres, each a backend to start and warm.
+   */
+  databaseConnections: number;
   /** First retry delay of a transient failure; doubles per attempt up to FETCH_RETRY_MAX_MS, with jitter. */
   retryBaseMs: number;
   retryMaxMs: number;
@@ -285,6 +291,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       maxDeliver: int(read, "FETCH_MAX_DELIVER", 10, 2, 1_000),
       concurrency: fetchConcurrency(read),
       concurrencyMax: int(read, "FETCH_CONCURRENCY_MAX", 64, 1, 256),
+      databaseConnections: int(read, "FETCH_DATABASE_CONNECTIONS", 10, 2, 500),
       retryBaseMs: int(read, "FETCH_RETRY_BASE_MS", 1_000, 1, 600_000),
       retryMaxMs: int(read, "FETCH_RETRY_MAX_MS", 60_000, 1, 3_600_000),
       pollMs: int(read, "FETCH_POLL_MS", 1_000, 20, 60_000),

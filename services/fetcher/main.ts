@@ -10,7 +10,7 @@ runService(
     const dataSource = await openDatabase({
       databaseUrl: config.postgres.url,
       logger,
-      poolSize: Math.min(40, Math.max(10, (config.fetcher.concurrency === "auto" ? 8 : config.fetcher.concurrency) * 2 + 4)),
+      poolSize: config.fetcher.databaseConnections,
     });
     // every review event is a JetStream publish: no eager stack trace per request
     const nats = await connectNats(
