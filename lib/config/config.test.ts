@@ -29,9 +29,9 @@ describe("loadConfig", () => {
     assert.equal(loadConfig({ FETCH_CONCURRENCY: "12" }).fetcher.concurrency, 12);
   });
 
-  it("gives a fetcher 10 Postgres connections whatever its concurrency, unless FETCH_DATABASE_CONNECTIONS says otherwise", () => {
-    assert.equal(loadConfig({}).fetcher.databaseConnections, 10);
-    assert.equal(loadConfig({ FETCH_CONCURRENCY: "64" }).fetcher.databaseConnections, 10);
+  it("gives a fetcher 14 Postgres connections whatever its concurrency, unless FETCH_DATABASE_CONNECTIONS says otherwise", () => {
+    assert.equal(loadConfig({}).fetcher.databaseConnections, 14);
+    assert.equal(loadConfig({ FETCH_CONCURRENCY: "64" }).fetcher.databaseConnections, 14);
     assert.equal(loadConfig({ FETCH_DATABASE_CONNECTIONS: "40" }).fetcher.databaseConnections, 40);
     assert.throws(() => loadConfig({ FETCH_DATABASE_CONNECTIONS: "1" }), /FETCH_DATABASE_CONNECTIONS: must be between 2 and 500, got 1/);
   });

@@ -291,7 +291,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       maxDeliver: int(read, "FETCH_MAX_DELIVER", 10, 2, 1_000),
       concurrency: fetchConcurrency(read),
       concurrencyMax: int(read, "FETCH_CONCURRENCY_MAX", 64, 1, 256),
-      databaseConnections: int(read, "FETCH_DATABASE_CONNECTIONS", 10, 2, 500),
+      databaseConnections: int(read, "FETCH_DATABASE_CONNECTIONS", 14, 2, 500),
       retryBaseMs: int(read, "FETCH_RETRY_BASE_MS", 1_000, 1, 600_000),
       retryMaxMs: int(read, "FETCH_RETRY_MAX_MS", 60_000, 1, 3_600_000),
       pollMs: int(read, "FETCH_POLL_MS", 1_000, 20, 60_000),
