@@ -10,7 +10,19 @@ export interface ServiceProcess {
 export interface RunServiceOptions {
   /** Services that encrypt or decrypt need TOKEN_ENCRYPTION_KEY: fail at start-up, not on first use. */
   needsEncryptionKey?: boolean;
+  /** How long a stop may take before the process exits anyway (default STOP_DEADLINE_MS). */
+  stopDeadlineMs?: number;
 }
+
+/**
+ * A stop that has not finished by then ends with exit 1 and a log line. A stop waits for
+ * in-flight work, and in-flight work can wait on a server that is gone: with NATS down, a
+ * fetcher's task waits out its publish's 10 s acknowledgement timeout, and its stop took 13.5 s.
+ * Work cut short here is what a kill -9 leaves, which every service survives (a task's message
+ * is redelivered, a page's writes are one transaction, unpublished versions are swept out), and
+ * under docker's 10 s stop timeout the process still ends by itself, saying so.
+ */
+export const STOP_DEADLINE_MS = 8_000;
 
 /**
  * The shape of every service's main.ts: parse the config (a bad value is one line naming the
@@ -42,6 +54,11 @@ export function runService(
         if (stopping) return;
         stopping = true;
         logger.info("shutting down", { signal });
+        const deadlineMs = options.stopDeadlineMs ?? STOP_DEADLINE_MS;
+        setTimeout(() => {
+          logger.error("stop did not finish in time: exiting with work in flight (it is redone)", { deadline_ms: deadlineMs });
+          process.exit(1);
+        }, deadlineMs);
         service.stop().then(
           () => process.exit(0),
           (err: unknown) => {
