@@ -7,7 +7,7 @@ import { natsServerBinary } from "../bench/harness/nats-server.js";
 describe("ReviewFetcher benchmarks (reduced)", function () {
   this.timeout(180_000);
 
-  it("time a job against the raw JetStream ceiling, a quota-bound job against its minimum, and memory over repeated jobs", async function () {
+  it("time a job against the raw JetStream and store-and-publish ceilings, a quota-bound job against its minimum, and memory over repeated jobs", async function () {
     if (!natsServerBinary()) return this.skip();
     const lines: string[] = [];
     const rows = await runFetcherBench({ size: "reduced", log: (line) => lines.push(line) });
@@ -20,6 +20,11 @@ describe("ReviewFetcher benchmarks (reduced)", function () {
       assert.match(row.figure, /reviews\/s \(.*SUCCEEDED\)$/, row.figure);
       assert.match(row.ratio ?? "", /^\d+\.\d\d × raw JetStream \(/);
     }
+    // the ceiling with the rows every created review needs, once per end-to-end run
+    assert.equal(rows.filter((r) => r.name.startsWith("store and publish:")).length, 2, names);
+    const againstStore = rows.filter((r) => r.name.startsWith("the same end-to-end job against store and publish"));
+    assert.equal(againstStore.length, 2, names);
+    for (const row of againstStore) assert.match(row.ratio ?? "", /^\d+\.\d\d × store and publish \(/);
     assert.match(rows.find((r) => r.name.startsWith("fetcher RSS"))?.ratio ?? "", /^[+-]\d+\.\d %$/);
     const quota = rows.find((r) => r.name.startsWith("quota-bound job"));
     assert.match(quota?.figure ?? "", / 0 × 429$/, `${quota?.figure}\n${lines.join("\n")}`);

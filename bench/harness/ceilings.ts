@@ -1,0 +1,157 @@
+// The ceilings an end-to-end fetcher job is measured against, on the same NATS server and
+// Postgres as the job:
+//  - raw JetStream: the job's number of messages of its mean size, published with a msgID the way
+//    the fetcher publishes (acks on one subscription), consumed and acked: NATS alone;
+//  - store and publish: the same, but each page of 50 is first written as the product must write
+//    it, a `reviews` row and a `review_versions` row per review (the product's own tables, indexes
+//    and fillfactor: a scratch database migrated like any other), one statement per page, then
+//    published. No Google, no diffing, no task state, no lease, no published mark: the floor of
+//    any pipeline that keeps every change with a version before it publishes it.
+import { randomBytes, randomUUID } from "node:crypto";
+import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream";
+import { nanos } from "@nats-io/nats-core";
+import { connect } from "@nats-io/transport-node";
+import pg from "pg";
+import { dropDatabase, openDatabase } from "../../lib/db/index.js";
+import { createAckedPublisher } from "../../lib/nats/index.js";
+import { scratchDatabaseUrl } from "./environment.js";
+
+/** A page of reviews, as Google serves them and the fetcher writes them. */
+const PAGE = 50;
+/** Reviews per location (the bench seed's mean). */
+const PER_LOCATION = 250;
+
+export interface StoreOptions {
+  /** Bytes of a stored review (review_pb). */
+  reviewBytes: number;
+  /** Pool size: the fetcher's FETCH_DATABASE_CONNECTIONS. */
+  connections: number;
+  /** Pages in flight at once: the fetcher's concurrency. */
+  pagesInFlight: number;
+}
+
+/**
+ * Publishes `total` messages of `bytes` with a msgID (each page of 50 stored first, with
+ * `store`) while one consumer consumes and acks them; the milliseconds until the last is acked.
+ */
+export async function jetStreamCeiling(
+  natsUrl: string,
+  namespace: string,
+  total: number,
+  bytes: number,
+  store?: StoreOptions,
+): Promise<number> {
+  // the same client settings and publisher as the fetcher's (no eager async traces, acks on one
+  // subscription: lib/nats/acked-publisher.ts), on a connection of its own
+  const nc = await connect({ servers: natsUrl, noAsyncTraces: true });
+  const jsm = await jetstreamManager(nc);
+  const js = jetstream(nc);
+  const publisher = createAckedPublisher(nc);
+  const stream = `${namespace}_RAWBENCH`;
+  const subject = `${namespace}.rawbench.events`;
+  const db = store ? await scratchReviewTables(store) : undefined;
+  await jsm.streams.add({
+    name: stream,
+    subjects: [subject],
+    retention: RetentionPolicy.Workqueue,
+    storage: StorageType.File,
+    duplicate_window: nanos(30 * 60_000),
+  });
+  await jsm.consumers.add(stream, { durable_name: "raw", ack_policy: AckPolicy.Explicit });
+  try {
+    const payload = randomBytes(bytes);
+    const consumer = await js.consumers.get(stream, "raw");
+    const started = performance.now();
+    const consumed = (async () => {
+      const messages = await consumer.consume({ max_messages: 1_000 });
+      let n = 0;
+      for await (const m of messages) {
+        m.ack();
+        if (++n >= total) break;
+      }
+      await messages.close();
+    })();
+    const publish = (i: number) => publisher.publish(subject, payload, { msgID: `raw-${i}` });
+    if (db) await storeAndPublishPages(db, store!, total, publish);
+    else await publishAll(total, publish);
+    await consumed;
+    return performance.now() - started;
+  } finally {
+    publisher.close();
+    await jsm.streams.delete(stream).catch(() => undefined);
+    await nc.close();
+    await db?.close();
+  }
+}
+
+/** Up to 500 publishes in flight, as fast as they are acknowledged. */
+async function publishAll(total: number, publish: (i: number) => Promise<unknown>): Promise<void> {
+  let inFlight: Promise<unknown>[] = [];
+  for (let i = 0; i < total; i++) {
+    inFlight.push(publish(i));
+    if (inFlight.length >= 500) {
+      await Promise.all(inFlight);
+      inFlight = [];
+    }
+  }
+  await Promise.all(inFlight);
+}
+
+interface ScratchTables {
+  pool: pg.Pool;
+  review: Buffer;
+  close(): Promise<void>;
+}
+
+/** A scratch database with the product's schema, one location per PER_LOCATION reviews to come. */
+async function scratchReviewTables(store: StoreOptions): Promise<ScratchTables> {
+  const url = scratchDatabaseUrl("bench-ceiling");
+  await (await openDatabase({ databaseUrl: url, poolSize: 2 })).destroy();
+  const pool = new pg.Pool({ connectionString: url, max: store.connections });
+  pool.on("error", () => undefined); // an idle connection's end is not the measurement's
+  return {
+    pool,
+    review: randomBytes(store.reviewBytes),
+    async close() {
+      await pool.end().catch(() => undefined);
+      await dropDatabase(url).catch(() => undefined);
+    },
+  };
+}
+
+/** `pagesInFlight` workers: each writes its next page of reviews and their versions in one statement, then publishes the page. */
+async function storeAndPublishPages(
+  db: ScratchTables,
+  store: StoreOptions,
+  total: number,
+  publish: (i: number) => Promise<unknown>,
+): Promise<void> {
+  const pages = Math.ceil(total / PAGE);
+  const locationCount = Math.ceil(total / PER_LOCATION);
+  const locations = Array.from({ length: locationCount }, () => randomUUID());
+  await db.pool.query(
+    `INSERT INTO locations (id, scope_key, google_name) SELECT id, 'bench', 'accounts/1/locations/' || id FROM unnest($1::uuid[]) AS id`,
+    [locations],
+  );
+  const blob = Buffer.concat(Array.from({ length: PAGE }, () => db.review));
+  let next = 0;
+  const worker = async () => {
+    for (let page = next++; page < pages; page = next++) {
+      const first = page * PAGE;
+      const n = Math.min(PAGE, total - first);
+      const names = Array.from({ length: n }, (_, k) => `review-${first + k}`);
+      await db.pool.query(
+        `WITH stored AS (
+           INSERT INTO reviews (location_id, name, star_rating, update_time, review_pb, content_hash, last_seen_job, version, changed_at)
+           SELECT $1::uuid, r.name, 5, now(), substring($2::bytea FROM (r.k::int - 1) * $3::int + 1 FOR $3::int), md5(r.name), $4::uuid, 1, now()
+           FROM unnest($5::text[]) WITH ORDINALITY AS r(name, k)
+           RETURNING id, review_pb, update_time)
+         INSERT INTO review_versions (review_id, version, type, review_pb, update_time, job_id)
+         SELECT id, 1, 'created', review_pb, update_time, $4::uuid FROM stored`,
+        [locations[Math.floor(first / PER_LOCATION)], blob, store.reviewBytes, randomUUID(), names],
+      );
+      await Promise.all(names.map((_, k) => publish(first + k)));
+    }
+  };
+  await Promise.all(Array.from({ length: store.pagesInFlight }, worker));
+}
