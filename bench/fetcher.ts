@@ -29,7 +29,7 @@ import type { BenchFn, BenchRow, BenchSize } from "./types.js";
 import { BENCH_CLIENT, createEnvironment, type Environment } from "./harness/environment.js";
 import { statusName, waitForJob } from "./harness/jobs.js";
 import { startNatsServer } from "./harness/nats-server.js";
-import { jetStreamCeiling } from "./harness/ceilings.js";
+import { jetStreamCeiling, type CeilingRun } from "./harness/ceilings.js";
 import { count, seconds } from "./harness/table.js";
 import { CPU_PARTS, cpuSplit, mainProfile, type CpuPart } from "./harness/cpu-split.js";
 import { cpuMs } from "./harness/process-cpu.js";
@@ -526,22 +526,32 @@ interface Ceiling {
   median: number;
   low: number;
   high: number;
+  /** The median run's Postgres CPU per message, in µs (store and publish, local Postgres). */
+  postgresUs?: number;
 }
 
-/** Three runs of a ceiling (`run` returns its milliseconds for `messages`): median and range, in msg/s. */
-async function measureCeiling(what: string, log: (line: string) => void, run: () => Promise<number>, messages: number): Promise<Ceiling> {
-  const rates: number[] = [];
+/** Three runs of a ceiling for `messages`: median and range, in msg/s. */
+async function measureCeiling(
+  what: string,
+  log: (line: string) => void,
+  run: () => Promise<CeilingRun>,
+  messages: number,
+): Promise<Ceiling> {
+  const runs: { rate: number; postgresUs?: number }[] = [];
   for (let i = 0; i < 3; i++) {
-    const ms = await run();
-    rates.push(messages / (ms / 1000));
-    log(`${what} ${i + 1}/3: ${seconds(ms)} (${count(rates[i]!)} msg/s)`);
+    const { ms, postgresMs } = await run();
+    const postgresUs = postgresMs === undefined ? undefined : (postgresMs * 1000) / messages;
+    runs.push({ rate: messages / (ms / 1000), postgresUs });
+    const cpu = postgresUs === undefined ? "" : `, Postgres CPU ${us(postgresUs)} per message`;
+    log(`${what} ${i + 1}/3: ${seconds(ms)} (${count(runs[i]!.rate)} msg/s${cpu})`);
   }
-  const [low, median, high] = rates.sort((a, b) => a - b) as [number, number, number];
-  return { median, low, high };
+  const [low, median, high] = runs.sort((a, b) => a.rate - b.rate);
+  return { median: median!.rate, low: low!.rate, high: high!.rate, postgresUs: median!.postgresUs };
 }
 
-function ceilingFigure({ median, low, high }: Ceiling): string {
-  return `${count(median)} msg/s (range ${count(low)}–${count(high)})`;
+function ceilingFigure({ median, low, high, postgresUs }: Ceiling): string {
+  const cpu = postgresUs === undefined ? "" : `; Postgres CPU ${us(postgresUs)} per message`;
+  return `${count(median)} msg/s (range ${count(low)}–${count(high)}${cpu})`;
 }
 
 /** The stored reviews' mean size (review_pb), what the store-and-publish ceiling writes. */

@@ -15,6 +15,7 @@ import pg from "pg";
 import { dropDatabase, openDatabase } from "../../lib/db/index.js";
 import { createAckedPublisher } from "../../lib/nats/index.js";
 import { scratchDatabaseUrl } from "./environment.js";
+import { isLocalPostgres, processCpuMs } from "./process-cpu.js";
 
 /** A page of reviews, as Google serves them and the fetcher writes them. */
 const PAGE = 50;
@@ -30,9 +31,16 @@ export interface StoreOptions {
   pagesInFlight: number;
 }
 
+export interface CeilingRun {
+  /** Until the last message was acked. */
+  ms: number;
+  /** With `store`: CPU ms of the Postgres backends that wrote the pages (when Postgres is local). */
+  postgresMs?: number;
+}
+
 /**
  * Publishes `total` messages of `bytes` with a msgID (each page of 50 stored first, with
- * `store`) while one consumer consumes and acks them; the milliseconds until the last is acked.
+ * `store`) while one consumer consumes and acks them.
  */
 export async function jetStreamCeiling(
   natsUrl: string,
@@ -40,7 +48,7 @@ export async function jetStreamCeiling(
   total: number,
   bytes: number,
   store?: StoreOptions,
-): Promise<number> {
+): Promise<CeilingRun> {
   // the same client settings and publisher as the fetcher's (no eager async traces, acks on one
   // subscription: lib/nats/acked-publisher.ts), on a connection of its own
   const nc = await connect({ servers: natsUrl, noAsyncTraces: true });
@@ -75,7 +83,8 @@ export async function jetStreamCeiling(
     if (db) await storeAndPublishPages(db, store!, total, publish);
     else await publishAll(total, publish);
     await consumed;
-    return performance.now() - started;
+    const ms = performance.now() - started;
+    return { ms, postgresMs: db ? await db.backendCpuMs() : undefined };
   } finally {
     publisher.close();
     await jsm.streams.delete(stream).catch(() => undefined);
@@ -100,6 +109,8 @@ async function publishAll(total: number, publish: (i: number) => Promise<unknown
 interface ScratchTables {
   pool: pg.Pool;
   review: Buffer;
+  /** CPU ms so far of the backends serving the scratch database (NaN unless Postgres is local). */
+  backendCpuMs(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -112,6 +123,13 @@ async function scratchReviewTables(store: StoreOptions): Promise<ScratchTables> 
   return {
     pool,
     review: randomBytes(store.reviewBytes),
+    async backendCpuMs() {
+      if (!isLocalPostgres(url)) return Number.NaN;
+      const { rows } = await pool.query<{ pid: number }>(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+      );
+      return rows.reduce((ms, { pid }) => ms + processCpuMs(pid), 0);
+    },
     async close() {
       await pool.end().catch(() => undefined);
       await dropDatabase(url).catch(() => undefined);
