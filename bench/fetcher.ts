@@ -70,6 +70,10 @@ const SIZES: Record<BenchSize, Sizes> = {
 export const runFetcherBench: BenchFn = async ({ size, log = () => undefined }) => {
   const spec = SIZES[size];
   const concurrency = Number(process.env.BENCH_FETCH_CONCURRENCY ?? spec.concurrency);
+  // the end-to-end jobs run at the fetcher's default (FETCH_CONCURRENCY=auto: at Google's
+  // latency here, no quota, FETCH_CONCURRENCY_MAX) unless BENCH_FETCH_CONCURRENCY fixes it; until
+  // stop 26 they ran at a fixed 16 (the other parts still do)
+  const endToEndConcurrency = process.env.BENCH_FETCH_CONCURRENCY ?? "auto";
   // BENCH_FETCHER_PARTS=one,split (say) runs only those parts: one fetcher end to end (with its
   // re-fetches and the deletion job), two fetchers, the quota-bound job, the CPU split by part;
   // BENCH_FETCHER_REFETCHES sets how many unchanged re-fetches follow the first fetch (5)
@@ -84,12 +88,12 @@ export const runFetcherBench: BenchFn = async ({ size, log = () => undefined }) 
         ...(await endToEnd(
           nats.url,
           { ...spec, rssJobs: Number(process.env.BENCH_FETCHER_REFETCHES ?? spec.rssJobs) },
-          concurrency,
+          endToEndConcurrency,
           1,
           log,
         )),
       );
-    if (parts.has("two")) rows.push(...(await endToEnd(nats.url, spec, concurrency, 2, log)));
+    if (parts.has("two")) rows.push(...(await endToEnd(nats.url, spec, endToEndConcurrency, 2, log)));
     if (parts.has("quota")) rows.push(...(await quotaBound(nats.url, spec, concurrency, log)));
     if (parts.has("split")) rows.push(...(await cpuByPart(nats.url, spec, concurrency, log)));
   } finally {
@@ -101,7 +105,7 @@ export const runFetcherBench: BenchFn = async ({ size, log = () => undefined }) 
 async function endToEnd(
   natsUrl: string,
   spec: Sizes,
-  concurrency: number,
+  concurrency: string,
   fetchers: number,
   log: (line: string) => void,
 ): Promise<BenchRow[]> {
@@ -109,7 +113,7 @@ async function endToEnd(
     label: `bench-fetcher-${fetchers}`,
     natsUrl,
     emulator: { seed: spec.seed, quotaPerMinute: 1_000_000 },
-    stack: { fetchers, env: { GOOGLE_QPM: "1000000", FETCH_CONCURRENCY: String(concurrency), FETCH_POLL_MS: "100", LOG_LEVEL: "warn" } },
+    stack: { fetchers, env: { GOOGLE_QPM: "1000000", FETCH_CONCURRENCY: concurrency, FETCH_POLL_MS: "100", LOG_LEVEL: "warn" } },
   });
   const db = new pg.Client({ connectionString: env.databaseUrl });
   try {
@@ -144,7 +148,8 @@ async function endToEnd(
           jetStreamCeiling(natsUrl, env.namespace, published, messageBytes, {
             reviewBytes,
             connections,
-            pagesInFlight: concurrency,
+            // not the limit: 16, 32 and 64 pages in flight gave medians of 20.0k, 18.4k and 20.4k msg/s
+            pagesInFlight: spec.concurrency,
           }),
         published,
       ),
@@ -165,14 +170,14 @@ async function endToEnd(
         figure: ceilingFigure(ceilings.raw),
       },
       {
-        name: `end-to-end job, ${count(total)} reviews, no quota or latency, ${instances}`,
+        name: `end-to-end job, ${count(total)} reviews, no quota or latency, ${instances}, FETCH_CONCURRENCY=${concurrency}`,
         figure: job,
         ...against(ceilings.raw, "raw JetStream"),
       },
       {
         name:
           `store and publish: the same messages, each page of 50 first written as ${reviewBytes} B reviews + review_versions rows ` +
-          `(one statement, ${connections} connections, ${concurrency} pages in flight), median of 3`,
+          `(one statement, ${connections} connections, ${spec.concurrency} pages in flight), median of 3`,
         figure: ceilingFigure(ceilings.store),
       },
       {
