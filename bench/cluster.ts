@@ -94,11 +94,13 @@ function rate(run: Run): number {
 /** A fresh Google (new seed, new client), one full job, timed from creation to its end; the reviews are what REVIEWS holds after it. */
 async function timedJob(env: Environment, replicas: number, seed: SeedSpec): Promise<Run> {
   await env.switchGoogle({ seed, quotaPerMinute: 1_000_000 }, `r${replicas}-${seed.seed}`);
+  const jsm = await jetstreamManager(env.nats);
+  // REVIEWS keeps the earlier jobs' events: this job's are the difference
+  const before = (await jsm.streams.info(env.names.reviews.stream)).state.messages;
   const started = performance.now();
   const created = await env.stack.fetcher.createFetchJob({ target: { case: "clientId", value: env.clientId }, mode: FetchMode.FULL });
   const waited = await waitForJob(created.jobId, { timeoutMs: 1_800_000, client: () => env.stack.fetcher, intervalMs: 25 });
   const ms = performance.now() - started;
-  const jsm = await jetstreamManager(env.nats);
-  const reviews = (await jsm.streams.info(env.names.reviews.stream)).state.messages;
+  const reviews = (await jsm.streams.info(env.names.reviews.stream)).state.messages - before;
   return { replicas, reviews, ms, status: waited.job?.status ?? JobStatus.UNSPECIFIED };
 }

@@ -205,6 +205,7 @@ export async function runDrill<Infra>(
     const expected = env.emulator.controls.data().totalReviews;
     env.emulator.controls.addFault({ kind: "latency", latencyMs: drill.latencyMs?.[size] ?? spec.latencyMs });
     await drill.setup?.(ctx);
+    const before = await reviewsStored(env.nats, env.names);
     const started = Date.now();
     const created = await env.stack.fetcher.createFetchJob({ target: { case: "clientId", value: env.clientId }, mode: FetchMode.FULL });
     ctx.jobId = created.jobId;
@@ -213,7 +214,8 @@ export async function runDrill<Infra>(
       // strike once a fifth of the reviews are out: the job is well under way, far from done
       const threshold = Math.max(1, Math.floor(expected / 5));
       for (;;) {
-        const stored = await reviewsStored(env.nats, env.names).catch(() => 0);
+        // REVIEWS also holds the earlier drills' events (it is not purged between them)
+        const stored = (await reviewsStored(env.nats, env.names).catch(() => before)) - before;
         if (stored >= threshold) {
           note(`${stored}/${expected} reviews published when the fault struck`);
           break;
@@ -243,7 +245,7 @@ export async function runDrill<Infra>(
     }
     // Google's truth is read without the drill's faults (a 5xx or latency there is not the product's)
     env.emulator.controls.clearFaults();
-    const { extra, ...counts } = await compareWithGoogle(env, await readAllReviews(env.nats, env.names));
+    const { extra, ...counts } = await compareWithGoogle(env, await readAllReviews(env.nats, env.names, 30_000, env.clientId));
     if (extra) problem(`${extra} reviews live on REVIEWS that Google does not hold`);
     return {
       name: drill.name,

@@ -59,8 +59,9 @@ export interface Environment {
   nats: NatsConnection;
   logDir: string;
   /**
-   * Replaces Google with a freshly seeded one under a new OAuth client, registers and connects a
-   * new reviewflow client for it, and empties REVIEWS, so what follows counts on its own.
+   * Replaces Google with a freshly seeded one under a new OAuth client, and registers and connects
+   * a new reviewflow client for it: what follows counts on its own by that client's id (REVIEWS
+   * keeps the earlier events).
    */
   switchGoogle(options: GoogleOptions, label: string): Promise<void>;
   /**
@@ -181,8 +182,10 @@ export async function createEnvironment(options: EnvironmentOptions): Promise<En
       emulator = next;
       await previous.close();
       await addClient(label);
-      const jsm = await jetstreamManager(nats!);
-      await jsm.streams.purge(names.reviews.stream);
+      // REVIEWS is not purged: what follows is told apart by its client id. A purge between
+      // cluster drills once came back after a leader's kill -9 on Debian's nats-server 2.9.10
+      // (the previous drill's purged events reappeared), which a deployment that never purges
+      // REVIEWS does not see; the drills measure the product, not purges.
     },
     close,
   };
