@@ -243,10 +243,14 @@ function pageWriteCtes(page: PageWrites, params: unknown[]): { ctes: string[]; s
       UPDATE locations SET pass_until = now() + make_interval(secs => ${p(page.renewLeaseSeconds)})
       WHERE id = ${location}::uuid AND pass_job IS NOT DISTINCT FROM ${job}::uuid RETURNING 1)`);
   }
+  const storedIds = p(page.storedIds);
   const select = `(SELECT COALESCE(json_agg(json_build_array(v.id::text, v.name, v.version, v.type)), '[]')
       FROM (SELECT id, name, version, type FROM changed
             UNION ALL SELECT id, name, version, 'deleted' FROM removed) v) AS versions,
-    EXISTS (SELECT 1 FROM review_versions WHERE review_id = ANY(${p(page.storedIds)}::bigint[]) AND published_at IS NULL) AS stale,
+    -- a page of new reviews (a first fetch) has none to look for; a generic plan went through
+    -- every unpublished version by IDX_review_versions_unpublished_job all the same
+    cardinality(${storedIds}::bigint[]) > 0 AND EXISTS (SELECT 1 FROM review_versions
+      WHERE review_id = ANY(${storedIds}::bigint[]) AND published_at IS NULL) AS stale,
     ${page.lastPage ? `EXISTS (SELECT 1 FROM location_waits WHERE location_id = ${location}::uuid)` : "false"} AS waiters`;
   return { ctes, select };
 }
