@@ -169,7 +169,6 @@ function pageWriteCtes(page: PageWrites, params: unknown[]): { ctes: string[]; s
     offset += w.pb.length;
   }
   const blob = p(Buffer.concat(writes.map((w) => w.pb)));
-  const deletionIds = p(page.deletions.map((d) => d.id));
   const ctes = [
     `upserted AS (
       INSERT INTO reviews (location_id, name, tenant_id, client_id, star_rating, update_time, review_pb, content_hash, last_seen_at, last_seen_job, deleted_at, version, changed_at)
@@ -192,8 +191,8 @@ function pageWriteCtes(page: PageWrites, params: unknown[]): { ctes: string[]; s
     // plan_cache_mode=force_generic_plan on a new database), it scanned all of review_versions
     // for the versions before and all of reviews for the deletions on every page, even a first
     // fetch's (nothing to look up) with no deletions. Now such pages run neither scan (the CASE,
-    // and a one-time filter on an empty list); pages with updates or deletions still do until the
-    // plan is made again (an ANALYZE: autovacuum).
+    // and no deletion UPDATE at all without deletions); pages with updates or deletions still do
+    // until the plan is made again (an ANALYZE: autovacuum).
     `changed AS (
       SELECT u.id, u.name, u.version, u.review_pb, u.update_time,
         CASE WHEN u.inserted THEN 'created'
@@ -201,10 +200,16 @@ function pageWriteCtes(page: PageWrites, params: unknown[]): { ctes: string[]; s
             AND (pv.type = 'deleted' OR octet_length(pv.review_pb) = 0)) THEN 'created'
           ELSE 'updated' END AS type
       FROM upserted u)`,
-    `removed AS (
+    // a page without deletions (most) or without unchanged reviews (every first fetch) gets an
+    // empty CTE instead of the UPDATE: a data-modifying CTE opens and locks the table and all six
+    // of its indexes on every execution, whether or not it writes a row
+    page.deletions.length === 0
+      ? `removed AS (SELECT NULL::bigint AS id, NULL::text AS name, NULL::int AS version, NULL::bytea AS review_pb,
+          NULL::timestamptz AS update_time WHERE false)`
+      : `removed AS (
       UPDATE reviews r SET deleted_at = now(), version = r.version + 1, changed_at = now()
-      FROM unnest(${deletionIds}::bigint[], ${p(page.deletions.map((d) => d.version))}::int[]) AS d(id, version)
-      WHERE cardinality(${deletionIds}::bigint[]) > 0 AND r.id = d.id AND r.version = d.version AND r.deleted_at IS NULL
+      FROM unnest(${p(page.deletions.map((d) => d.id))}::bigint[], ${p(page.deletions.map((d) => d.version))}::int[]) AS d(id, version)
+      WHERE r.id = d.id AND r.version = d.version AND r.deleted_at IS NULL
       RETURNING r.id, r.name, r.version, r.review_pb, r.update_time)`,
     `versioned AS (
       INSERT INTO review_versions (review_id, version, type, review_pb, update_time, job_id)
@@ -214,10 +219,14 @@ function pageWriteCtes(page: PageWrites, params: unknown[]): { ctes: string[]; s
     // last_seen_at (indexed, for the retention purge) moves at most daily, so the every-pass write
     // of an unchanged review touches no index and stays a HOT update: re-reading a large client
     // does not bloat the table (HOT needs room on the row's page: the table's fillfactor, migration 0012)
-    `touched AS (
+    ...(page.unchanged.length === 0
+      ? []
+      : [
+          `touched AS (
       UPDATE reviews SET last_seen_job = ${job}::uuid,
         last_seen_at = CASE WHEN last_seen_at < now() - interval '1 day' THEN now() ELSE last_seen_at END
       WHERE location_id = ${location}::uuid AND name = ANY(${p(page.unchanged)}::text[]) RETURNING 1)`,
+        ]),
   ];
   if (page.lastPage) {
     const advance = p(page.advanceWatermark);
