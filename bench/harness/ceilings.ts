@@ -57,16 +57,17 @@ export async function jetStreamCeiling(
   const publisher = createAckedPublisher(nc);
   const stream = `${namespace}_RAWBENCH`;
   const subject = `${namespace}.rawbench.events`;
-  const db = store ? await scratchReviewTables(store) : undefined;
-  await jsm.streams.add({
-    name: stream,
-    subjects: [subject],
-    retention: RetentionPolicy.Workqueue,
-    storage: StorageType.File,
-    duplicate_window: nanos(30 * 60_000),
-  });
-  await jsm.consumers.add(stream, { durable_name: "raw", ack_policy: AckPolicy.Explicit });
+  let db: ScratchTables | undefined;
   try {
+    db = store ? await scratchReviewTables(store) : undefined;
+    await jsm.streams.add({
+      name: stream,
+      subjects: [subject],
+      retention: RetentionPolicy.Workqueue,
+      storage: StorageType.File,
+      duplicate_window: nanos(30 * 60_000),
+    });
+    await jsm.consumers.add(stream, { durable_name: "raw", ack_policy: AckPolicy.Explicit });
     const payload = randomBytes(bytes);
     const consumer = await js.consumers.get(stream, "raw");
     const started = performance.now();
@@ -117,7 +118,12 @@ interface ScratchTables {
 /** A scratch database with the product's schema, one location per PER_LOCATION reviews to come. */
 async function scratchReviewTables(store: StoreOptions): Promise<ScratchTables> {
   const url = scratchDatabaseUrl("bench-ceiling");
-  await (await openDatabase({ databaseUrl: url, poolSize: 2 })).destroy();
+  try {
+    await (await openDatabase({ databaseUrl: url, poolSize: 2 })).destroy();
+  } catch (err) {
+    await dropDatabase(url).catch(() => undefined);
+    throw err;
+  }
   const pool = new pg.Pool({ connectionString: url, max: store.connections });
   pool.on("error", () => undefined); // an idle connection's end is not the measurement's
   return {
