@@ -3,6 +3,7 @@
 // holds. The goal in every drill: 0 lost, 0 duplicated, the job finished. The single-node drills
 // are here; the cluster drills (three nats-servers, R3 streams) are in cluster-drills.ts, on the
 // same runner.
+import { Code, ConnectError } from "@connectrpc/connect";
 import pg from "pg";
 import { FetchMode, JobStatus } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import type { SeedSpec } from "../emulator/index.js";
@@ -207,7 +208,7 @@ export async function runDrill<Infra>(
     await drill.setup?.(ctx);
     const before = await reviewsStored(env.nats, env.names);
     const started = Date.now();
-    const created = await env.stack.fetcher.createFetchJob({ target: { case: "clientId", value: env.clientId }, mode: FetchMode.FULL });
+    const created = await createJob(env, note);
     ctx.jobId = created.jobId;
     note(`job ${created.jobId} created: ${expected} reviews at Google`);
     if (drill.strike) {
@@ -261,6 +262,25 @@ export async function runDrill<Infra>(
     throw err;
   } finally {
     env.emulator.controls.clearFaults();
+  }
+}
+
+/**
+ * The drill's job, created as a client that reads UNAVAILABLE's "retry in a few seconds" would:
+ * after a node of a cluster came back, a consumer of FETCH can be without a leader for a moment
+ * even though every stream and consumer had one and a current quorum just before (seen once:
+ * "consumer fetch-accounts has no leader"). Up to 30 s, then the answer stands.
+ */
+async function createJob(env: Environment, note: (line: string) => void) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await env.stack.fetcher.createFetchJob({ target: { case: "clientId", value: env.clientId }, mode: FetchMode.FULL });
+    } catch (err) {
+      if (!(err instanceof ConnectError) || err.code !== Code.Unavailable || Date.now() > deadline) throw err;
+      note(`CreateFetchJob answered UNAVAILABLE (${err.rawMessage}); retrying in 1 s`);
+      await sleep(1_000);
+    }
   }
 }
 
