@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -81,7 +81,8 @@ async function startEnvironment(clients: number, log: (line: string) => void): P
   const ports = await freePorts(2);
   const logDir = mkdtempSync(path.join(os.tmpdir(), "rf-tokenbench-"));
   const children: ChildService[] = [];
-  const close = async () => {
+  // the logs stay only when the services failed to start (each run wrote ~0.6 MB to /tmp for good)
+  const close = async (keepLogs = false) => {
     await Promise.all(children.map((c) => c.stop(10_000)));
     const nc = await connectNats({ servers: natsUrl }).catch(() => undefined);
     if (nc) {
@@ -90,6 +91,7 @@ async function startEnvironment(clients: number, log: (line: string) => void): P
     }
     await emulator.close();
     await dropDatabase(databaseUrl).catch(() => undefined);
+    if (!keepLogs) rmSync(logDir, { recursive: true, force: true });
   };
   try {
     const base: NodeJS.ProcessEnv = {
@@ -127,7 +129,7 @@ async function startEnvironment(clients: number, log: (line: string) => void): P
       close,
     };
   } catch (err) {
-    await close();
+    await close(true);
     throw err;
   }
 }
