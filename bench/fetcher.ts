@@ -29,10 +29,11 @@ import type { BenchFn, BenchRow, BenchSize } from "./types.js";
 import { BENCH_CLIENT, createEnvironment, type Environment } from "./harness/environment.js";
 import { statusName, waitForJob } from "./harness/jobs.js";
 import { startNatsServer } from "./harness/nats-server.js";
-import { jetStreamCeiling, type CeilingRun } from "./harness/ceilings.js";
-import { count, seconds } from "./harness/table.js";
+import { ceilingFigure, jetStreamCeiling, measureCeiling, type Ceiling } from "./harness/ceilings.js";
+import { count, seconds, us } from "./harness/table.js";
 import { CPU_PARTS, cpuSplit, mainProfile, type CpuPart } from "./harness/cpu-split.js";
 import { cpuMs } from "./harness/process-cpu.js";
+import { loadConfig } from "../lib/config/index.js";
 
 interface Sizes {
   /** The large job of (1) and (3). */
@@ -132,13 +133,13 @@ async function endToEnd(
       `end to end: ${statusName(first.status)} in ${seconds(first.ms)}, ${count(published)} events (${count(pipelinePerSecond)} reviews/s)`,
     );
 
-    // the ceilings, each measured three times right after on the same server: the box's load
-    // drifts (one run saw it move from 8.4k to 19.2k msg/s), so a ratio uses the median and the
-    // range is printed beside it. Raw JetStream is NATS alone; store and publish adds the rows
-    // every created review needs (harness/ceilings.ts), which the pipeline cannot do without.
+    // the ceilings, measured right after on the same servers (harness/ceilings.ts): raw JetStream
+    // is NATS alone; store and publish adds the rows every created review needs, which no
+    // pipeline keeping a version of every change can do without
     const messageBytes = Math.max(64, Math.round(stored.bytes / Math.max(1, stored.messages)));
     const reviewBytes = await meanReviewBytes(db);
-    const connections = Number(process.env.FETCH_DATABASE_CONNECTIONS ?? 14);
+    // the fetchers' pool size (the services get FETCH_DATABASE_CONNECTIONS from this environment)
+    const connections = loadConfig(process.env).fetcher.databaseConnections;
     const ceilings = {
       raw: await measureCeiling("raw JetStream", log, () => jetStreamCeiling(natsUrl, env.namespace, published, messageBytes), published),
       store: await measureCeiling(
@@ -325,10 +326,6 @@ function median(jobs: TimedJob[]): TimedJob {
 function counterSummary(job: TimedJob): string {
   const c = job.counters;
   return c ? `created ${c.created}, updated ${c.updated}, unchanged ${c.unchanged}, deleted ${c.deleted}` : "no counters";
-}
-
-function us(microseconds: number): string {
-  return Number.isNaN(microseconds) ? "n/a" : `${microseconds.toFixed(microseconds < 10 ? 1 : 0)} µs`;
 }
 
 function signed(n: number): string {
@@ -521,42 +518,6 @@ function cpuSpent(before: CpuSample, after: CpuSample): { fetcherMs: number; pos
   let postgresMs = 0;
   for (const [pid, ms] of after.postgresMs) postgresMs += ms - (before.postgresMs.get(pid) ?? 0);
   return { fetcherMs: after.fetcherMs - before.fetcherMs, postgresMs };
-}
-
-/**
- * The ceiling: one process publishes `total` messages of `bytes` each (a msgID on each, 500
- * PubAcks in flight) into a file-backed stream and, at the same time, consumes and acks them.
- */
-interface Ceiling {
-  median: number;
-  low: number;
-  high: number;
-  /** The median run's Postgres CPU per message, in µs (store and publish, local Postgres). */
-  postgresUs?: number;
-}
-
-/** Three runs of a ceiling for `messages`: median and range, in msg/s. */
-async function measureCeiling(
-  what: string,
-  log: (line: string) => void,
-  run: () => Promise<CeilingRun>,
-  messages: number,
-): Promise<Ceiling> {
-  const runs: { rate: number; postgresUs?: number }[] = [];
-  for (let i = 0; i < 3; i++) {
-    const { ms, postgresMs } = await run();
-    const postgresUs = postgresMs === undefined ? undefined : (postgresMs * 1000) / messages;
-    runs.push({ rate: messages / (ms / 1000), postgresUs });
-    const cpu = postgresUs === undefined ? "" : `, Postgres CPU ${us(postgresUs)} per message`;
-    log(`${what} ${i + 1}/3: ${seconds(ms)} (${count(runs[i]!.rate)} msg/s${cpu})`);
-  }
-  const [low, median, high] = runs.sort((a, b) => a.rate - b.rate);
-  return { median: median!.rate, low: low!.rate, high: high!.rate, postgresUs: median!.postgresUs };
-}
-
-function ceilingFigure({ median, low, high, postgresUs }: Ceiling): string {
-  const cpu = postgresUs === undefined ? "" : `; Postgres CPU ${us(postgresUs)} per message`;
-  return `${count(median)} msg/s (range ${count(low)}–${count(high)}${cpu})`;
 }
 
 /** The stored reviews' mean size (review_pb), what the store-and-publish ceiling writes. */

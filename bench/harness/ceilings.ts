@@ -15,7 +15,8 @@ import pg from "pg";
 import { dropDatabase, openDatabase } from "../../lib/db/index.js";
 import { createAckedPublisher } from "../../lib/nats/index.js";
 import { scratchDatabaseUrl } from "./environment.js";
-import { isLocalPostgres, processCpuMs } from "./process-cpu.js";
+import { createCpuSampler, cpuSpent } from "./process-cpu.js";
+import { count, seconds, us } from "./table.js";
 
 /** A page of reviews, as Google serves them and the fetcher writes them. */
 const PAGE = 50;
@@ -81,11 +82,11 @@ export async function jetStreamCeiling(
       await messages.close();
     })();
     const publish = (i: number) => publisher.publish(subject, payload, { msgID: `raw-${i}` });
-    if (db) await storeAndPublishPages(db, store!, total, publish);
+    if (store && db) await storeAndPublishPages(db, store, total, publish);
     else await publishAll(total, publish);
     await consumed;
     const ms = performance.now() - started;
-    return { ms, postgresMs: db ? await db.backendCpuMs() : undefined };
+    return { ms, postgresMs: await db?.postgresMs() };
   } finally {
     publisher.close();
     await jsm.streams.delete(stream).catch(() => undefined);
@@ -109,13 +110,12 @@ async function publishAll(total: number, publish: (i: number) => Promise<unknown
 
 interface ScratchTables {
   pool: pg.Pool;
-  review: Buffer;
-  /** CPU ms so far of the backends serving the scratch database (NaN unless Postgres is local). */
-  backendCpuMs(): Promise<number>;
+  /** CPU of the backends serving the scratch database since it was made (NaN unless Postgres is local). */
+  postgresMs(): Promise<number>;
   close(): Promise<void>;
 }
 
-/** A scratch database with the product's schema, one location per PER_LOCATION reviews to come. */
+/** A scratch database with the product's schema, and a pool of `store.connections` on it. */
 async function scratchReviewTables(store: StoreOptions): Promise<ScratchTables> {
   const url = scratchDatabaseUrl("bench-ceiling");
   try {
@@ -126,17 +126,13 @@ async function scratchReviewTables(store: StoreOptions): Promise<ScratchTables> 
   }
   const pool = new pg.Pool({ connectionString: url, max: store.connections });
   pool.on("error", () => undefined); // an idle connection's end is not the measurement's
+  const sampler = createCpuSampler(url, () => ({}));
+  const before = await sampler.sample();
   return {
     pool,
-    review: randomBytes(store.reviewBytes),
-    async backendCpuMs() {
-      if (!isLocalPostgres(url)) return Number.NaN;
-      const { rows } = await pool.query<{ pid: number }>(
-        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
-      );
-      return rows.reduce((ms, { pid }) => ms + processCpuMs(pid), 0);
-    },
+    postgresMs: async () => cpuSpent(before, await sampler.sample()).postgres!,
     async close() {
+      await sampler.close();
       await pool.end().catch(() => undefined);
       await dropDatabase(url).catch(() => undefined);
     },
@@ -157,7 +153,7 @@ async function storeAndPublishPages(
     `INSERT INTO locations (id, scope_key, google_name) SELECT id, 'bench', 'accounts/1/locations/' || id FROM unnest($1::uuid[]) AS id`,
     [locations],
   );
-  const blob = Buffer.concat(Array.from({ length: PAGE }, () => db.review));
+  const blob = randomBytes(PAGE * store.reviewBytes);
   let next = 0;
   const worker = async () => {
     for (let page = next++; page < pages; page = next++) {
@@ -178,4 +174,39 @@ async function storeAndPublishPages(
     }
   };
   await Promise.all(Array.from({ length: store.pagesInFlight }, worker));
+}
+
+/** A ceiling measured three times: median and range in msg/s, and the median run's Postgres CPU per message (µs). */
+export interface Ceiling {
+  median: number;
+  low: number;
+  high: number;
+  postgresUs?: number;
+}
+
+/**
+ * Three runs of a ceiling for `messages`: the box's load drifts (one run saw raw JetStream move
+ * from 8.4k to 19.2k msg/s), so a ratio uses the median and the range is printed beside it.
+ */
+export async function measureCeiling(
+  what: string,
+  log: (line: string) => void,
+  run: () => Promise<CeilingRun>,
+  messages: number,
+): Promise<Ceiling> {
+  const runs: { rate: number; postgresUs?: number }[] = [];
+  for (let i = 0; i < 3; i++) {
+    const { ms, postgresMs } = await run();
+    const postgresUs = postgresMs === undefined ? undefined : (postgresMs * 1000) / messages;
+    runs.push({ rate: messages / (ms / 1000), postgresUs });
+    const cpu = postgresUs === undefined ? "" : `, Postgres CPU ${us(postgresUs)} per message`;
+    log(`${what} ${i + 1}/3: ${seconds(ms)} (${count(runs[i]!.rate)} msg/s${cpu})`);
+  }
+  const [low, median, high] = runs.sort((a, b) => a.rate - b.rate);
+  return { median: median!.rate, low: low!.rate, high: high!.rate, postgresUs: median!.postgresUs };
+}
+
+export function ceilingFigure({ median, low, high, postgresUs }: Ceiling): string {
+  const cpu = postgresUs === undefined ? "" : `; Postgres CPU ${us(postgresUs)} per message`;
+  return `${count(median)} msg/s (range ${count(low)}–${count(high)}${cpu})`;
 }

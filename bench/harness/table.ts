@@ -18,3 +18,8 @@ export function count(n: number): string {
 export function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 }
+
+/** 12.3 → "12 µs", 4.56 → "4.6 µs"; "n/a" for NaN. */
+export function us(microseconds: number): string {
+  return Number.isNaN(microseconds) ? "n/a" : `${microseconds.toFixed(microseconds < 10 ? 1 : 0)} µs`;
+}
