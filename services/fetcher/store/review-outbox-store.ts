@@ -40,14 +40,22 @@ export async function loadPendingVersions(sql: Sql, reviewIds: string[]): Promis
   return rows;
 }
 
-/** Reviews with a version still unpublished after `olderThanSeconds` (its publisher died or failed). */
+/**
+ * Reviews with a version still unpublished after `olderThanSeconds` (its publisher died or
+ * failed), oldest first. The sweep asks every second, and the partial index it reads keeps an
+ * entry for every version marked published until VACUUM removes it: read as a bitmap (as a
+ * DISTINCT made it), each sweep visited the heap page of every one of them again (148,842
+ * entries and 10,987 pages a sweep after a first fetch of 149k reviews: 2.3 s of Postgres in 65
+ * sweeps). An ordered index scan marks the entries it finds dead in the index, and the next
+ * sweep skips them without visiting the heap.
+ */
 export async function reviewsWithStalePending(sql: Sql, olderThanSeconds: number, limit: number): Promise<string[]> {
   const { rows } = await sql.query<{ review_id: string }>(
-    `SELECT DISTINCT review_id::text AS review_id FROM review_versions
-     WHERE published_at IS NULL AND observed_at < now() - make_interval(secs => $1) LIMIT $2`,
+    `SELECT review_id::text AS review_id FROM review_versions
+     WHERE published_at IS NULL AND observed_at < now() - make_interval(secs => $1) ORDER BY observed_at LIMIT $2`,
     [olderThanSeconds, limit],
   );
-  return rows.map((r) => r.review_id);
+  return [...new Set(rows.map((r) => r.review_id))];
 }
 
 export async function markPublished(sql: Sql, versions: { reviewId: string; version: number }[]): Promise<void> {
