@@ -1,5 +1,5 @@
 import type { Db, Sql } from "./db.js";
-import { COUNTERS, NUMBER_OF_SHARDS, type FinishResult, type TaskFinish } from "./job-store.js";
+import { COUNTERS, nextShard, type FinishResult, type TaskFinish } from "./job-store.js";
 import { completeIfDone } from "./job-status.js";
 
 /**
@@ -35,7 +35,7 @@ export function finishCtes(f: TaskFinish, params: unknown[]): string {
       SELECT (SELECT count(*) FROM own) AS counted, (SELECT count(*) FROM own WHERE inserted) AS own_inserted, (SELECT count(*) FROM kids) AS new_kids),
     counters AS (
       INSERT INTO fetch_job_counters (job_id, shard, tasks_total, tasks_done, dead_lettered, ${counterList.join(", ")}, progress_at, changed_at)
-      SELECT ${job}, ${p(Math.floor(Math.random() * NUMBER_OF_SHARDS))}::smallint, d.new_kids + d.own_inserted, d.counted, d.counted * ${p(f.state === "dead" ? 1 : 0)}::bigint,
+      SELECT ${job}, ${p(nextShard())}::smallint, d.new_kids + d.own_inserted, d.counted, d.counted * ${p(f.state === "dead" ? 1 : 0)}::bigint,
         ${counterValues.join(", ")}, CASE WHEN d.counted > 0 THEN now() END, now()
       FROM d WHERE d.counted > 0 OR d.new_kids > 0
       ON CONFLICT (job_id, shard) DO UPDATE SET
