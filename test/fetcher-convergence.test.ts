@@ -252,6 +252,42 @@ describe("REVIEWS converges to Google under overlapping jobs", function () {
   });
 });
 
+describe("REVIEWS converges to Google from a new client's first pass", function () {
+  this.timeout(120_000);
+  // three locations of 120–200 reviews: 3–4 pages each, all read with nothing stored
+  const f = useFetcherFixture({
+    tokenService: true,
+    emulator: { seed: { accounts: 1, locationsPerAccount: 3, reviewsPerLocation: [120, 200] } },
+  });
+  let clientId: string;
+  let api: Client<typeof ReviewFetcher>;
+  const c = useConvergence(f, () => ({ id: clientId, api, admin: f.client() }));
+
+  it("pages of new locations compare with nothing stored, while Google changes under them; the next pass sees the rest", async () => {
+    f.emulator.controls.setQuota({ perMinute: 1_000_000 });
+    const tenant = await f.createTenant("fresh");
+    clientId = await f.connectClient(tenant);
+    api = f.client(tenant.operator);
+    f.emulator.controls.addFault({ endpoint: "reviews.list", kind: "latency", latencyMs: 100 });
+    const { jobId } = await api.createFetchJob({ target: { case: "clientId", value: clientId }, mode: FetchMode.FULL });
+    // edits (some keeping their place in the list), additions and deletions, before and after
+    // the pages that hold them are read
+    while (Number((await api.getFetchJob({ jobId })).job!.counters!.pages) < 3) await pause(10);
+    await c.changeGoogle();
+    f.emulator.controls.clearFaults();
+    const first = await waitForJob(api, jobId);
+    assert.equal(first.status, JobStatus.SUCCEEDED, first.error);
+    // a first pass only creates: every version it records is a first one, published once
+    assert.equal(first.counters!.updated, 0n);
+    assert.equal(first.counters!.deleted, 0n);
+    const events = (await readReviewEvents(f.streams.nats)).filter((e) => e.clientId === clientId);
+    assert.equal(BigInt(events.length), first.counters!.created);
+    assert.ok(events.every((e) => e.type === ReviewEventType.CREATED && e.version === 1));
+    assert.equal((await c.full()).status, JobStatus.SUCCEEDED);
+    await c.converged();
+  });
+});
+
 describe("REVIEWS converges to Google through crashes and restarts", function () {
   this.timeout(180_000);
   // registered before the fixtures' hooks: no fetcher outlives the database, streams and NATS it uses

@@ -53,6 +53,8 @@ export interface PipelineContext {
  */
 export interface TaskAttempt {
   signal: AbortSignal;
+  /** A dead letter's replay: the task's message was published again, maybe long after its own. */
+  replay?: boolean;
   heartbeat(): void;
   /** Waits without holding the task's worker slot (the quota, the previous page): see stage-worker.ts. */
   away?<T>(wait: Promise<T>, options?: AwayOptions): Promise<T>;

@@ -43,6 +43,9 @@ export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof Fe
       // call: taken before the wait, ten projects' first pages (2,000 lease writes at once) kept
       // each other from reaching their quota waits, the last project's for up to 2.8 s
       const call: CallOptions = {};
+      // the location had no stored review when the pass took its lease: its pages before the
+      // last have nothing to compare with (FetchReviewsTask.nothing_stored)
+      let nothingStored = task.nothingStored;
       if (task.pageNumber === 1)
         call.beforeCall = async () => {
           const claim = await claimPass(ctx.db, {
@@ -53,6 +56,7 @@ export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof Fe
             leaseSeconds,
           });
           if (!claim.acquired) throw new PassParked();
+          nothingStored = claim.nothingStored;
         };
 
       let fetchedPage: FetchedPage;
@@ -68,22 +72,29 @@ export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof Fe
       const names = reviews.map((r) => r.name);
       const fetched = fingerprint(reviews);
       const lastPage = nextToken === undefined;
+      // a page of a new location's history, before the last, reads nothing: nothing is stored
+      // but what this pass stored itself (a review Google lists twice is checked again by the
+      // write, under the row's lock). 7–12 % more reviews/s on a first fetch (two pairs of runs)
+      // (a replay may run long after its pass, when the location has more than its pass stored)
+      const blind = nothingStored && !lastPage && !task.reviewName && !attempt.replay;
       // the stored reviews, and on a list's last page whether the pass is complete and (full) what
       // it proposes as deleted: one statement
-      const { stored, completePass, candidates } = await readPage(ctx.db, {
-        locationId: task.locationId,
-        names: goneName ? [...names, goneName] : names,
-        hashes: new Map(fetched.map((f) => [f.review.name, f.hash])),
-        lastPage:
-          lastPage && !task.reviewName
-            ? {
-                jobId: job.id,
-                taskPrefix: reviewsTaskPrefix(job.id, task.locationId),
-                jobStartedAt: job.started_at ?? job.created_at,
-                proposeDeletions: job.mode === "full",
-              }
-            : undefined,
-      });
+      const { stored, completePass, candidates } = blind
+        ? { stored: new Map<string, StoredReviewState>(), completePass: false, candidates: [] }
+        : await readPage(ctx.db, {
+            locationId: task.locationId,
+            names: goneName ? [...names, goneName] : names,
+            hashes: new Map(fetched.map((f) => [f.review.name, f.hash])),
+            lastPage:
+              lastPage && !task.reviewName
+                ? {
+                    jobId: job.id,
+                    taskPrefix: reviewsTaskPrefix(job.id, task.locationId),
+                    jobStartedAt: job.started_at ?? job.created_at,
+                    proposeDeletions: job.mode === "full",
+                  }
+                : undefined,
+          });
       const deletions: StoredReviewState[] = [];
       const gone = goneName ? stored.get(goneName) : undefined;
       if (gone && !gone.deleted_at) deletions.push(gone);
@@ -118,6 +129,7 @@ export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof Fe
             pageToken: nextToken,
             pageNumber: task.pageNumber + 1,
             stopAtUpdateTime: task.stopAtUpdateTime,
+            nothingStored,
           },
           id,
         );
@@ -148,7 +160,11 @@ export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof Fe
       attempt.committed?.();
       const recorded = outcome.versions;
 
-      if (outcome.stale) {
+      // a blind page did not look for earlier unpublished versions (`stale`), nor load the bytes
+      // whose update time an updated event carries: when it recorded more than first versions (a
+      // review it stored on an earlier page and found changed on this one; another pass's, had
+      // its lease run out), its reviews' versions are loaded and published in order with them
+      if (outcome.stale || (blind && recorded.some((v) => v.version > 1))) {
         // an earlier attempt's versions of these reviews were never published: all of them, in order
         await publishPending(ctx, [...new Set([...stored.values()].map((s) => s.id).concat(recorded.map((v) => v.reviewId)))]);
       } else if (recorded.length > 0) {

@@ -48,6 +48,7 @@ export function createTaskRunner<Desc extends DescMessage>(ctx: PipelineContext,
     const generation = generationOfMessageId(msg.headers?.get("Nats-Msg-Id"));
     const attempt: TaskAttempt = {
       signal,
+      replay: generation > 0,
       heartbeat: () => msg.working(),
       committed: () => local.end(description.taskId, true),
       away: (wait, options) => slot.away(wait, options),

@@ -13,6 +13,11 @@ import type { Db, Sql } from "./db.js";
 /** What the location row says about its pass, and whether this job may run one now. */
 export interface PassClaim {
   acquired: boolean;
+  /**
+   * Acquired, and the location has no stored review at all (not even a tombstone): the pass's
+   * pages have nothing to compare with (see FetchReviewsTask.nothing_stored).
+   */
+  nothingStored: boolean;
 }
 
 /**
@@ -23,7 +28,7 @@ export async function claimPass(
   sql: Sql,
   input: { locationId: string; jobId: string; taskId: string; task: Uint8Array; leaseSeconds: number },
 ): Promise<PassClaim> {
-  const { rows } = await sql.query<{ acquired: boolean }>(
+  const { rows } = await sql.query<{ acquired: boolean; nothing_stored: boolean }>(
     `WITH cur AS (
        SELECT l.id, l.pass_job, l.pass_until, j.status AS holder_status
        FROM locations l LEFT JOIN fetch_jobs j ON j.id = l.pass_job
@@ -42,10 +47,11 @@ export async function claimPass(
        ON CONFLICT (location_id, job_id) DO NOTHING RETURNING 1),
      unparked AS (
        DELETE FROM location_waits WHERE location_id = $1 AND job_id = $2 AND EXISTS (SELECT 1 FROM acq) RETURNING 1)
-     SELECT EXISTS (SELECT 1 FROM acq) AS acquired`,
+     SELECT EXISTS (SELECT 1 FROM acq) AS acquired,
+       EXISTS (SELECT 1 FROM acq) AND NOT EXISTS (SELECT 1 FROM reviews WHERE location_id = $1) AS nothing_stored`,
     [input.locationId, input.jobId, input.taskId, Buffer.from(input.task), input.leaseSeconds],
   );
-  return { acquired: rows[0]?.acquired ?? false };
+  return { acquired: rows[0]?.acquired ?? false, nothingStored: rows[0]?.nothing_stored ?? false };
 }
 
 /** A parked first page handed the location's lease: publish it again under a fresh message id. */
