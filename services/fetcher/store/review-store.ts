@@ -182,7 +182,7 @@ function pageWriteCtes(page: PageWrites, params: unknown[]): { ctes: string[]; s
   const { owner, writes } = page;
   const location = p(owner.locationId);
   const job = p(owner.jobId);
-  const times = p(writes.map((w) => w.updateTime));
+  const times = writes.map((w) => w.updateTime);
   // the reviews' bytes travel as ONE binary parameter (node-pg sends a Buffer as binary) sliced
   // in SQL, instead of a bytea[] that would be hex-encoded into text and parsed back
   const offsets: number[] = [];
@@ -191,13 +191,17 @@ function pageWriteCtes(page: PageWrites, params: unknown[]): { ctes: string[]; s
     offsets.push(offset);
     offset += w.pb.length;
   }
-  const blob = p(Buffer.concat(writes.map((w) => w.pb)));
   const ctes = [
-    `upserted AS (
+    // a page without writes (an unchanged re-fetch: the steady state of a synced client) inserts
+    // nothing into reviews or review_versions, and runs neither INSERT: see `removed` below
+    writes.length === 0
+      ? `upserted AS (SELECT NULL::bigint AS id, NULL::text AS name, NULL::int AS version, NULL::bytea AS review_pb,
+          NULL::timestamptz AS update_time, NULL::boolean AS inserted WHERE false)`
+      : `upserted AS (
       INSERT INTO reviews (location_id, name, tenant_id, client_id, star_rating, update_time, review_pb, content_hash, last_seen_at, last_seen_job, deleted_at, version, changed_at)
       SELECT ${location}::uuid, r.name, ${p(owner.tenantId)}::uuid, ${p(owner.clientId)}::uuid, r.star, r.ut,
-        substring(${blob}::bytea FROM r.offs + 1 FOR r.len), r.hash, now(), ${job}::uuid, NULL, 1, now()
-      FROM unnest(${p(writes.map((w) => w.name))}::text[], ${p(writes.map((w) => w.starRating))}::int[], ${times}::timestamptz[],
+        substring(${p(Buffer.concat(writes.map((w) => w.pb)))}::bytea FROM r.offs + 1 FOR r.len), r.hash, now(), ${job}::uuid, NULL, 1, now()
+      FROM unnest(${p(writes.map((w) => w.name))}::text[], ${p(writes.map((w) => w.starRating))}::int[], ${p(times)}::timestamptz[],
         ${p(offsets)}::int[], ${p(writes.map((w) => w.pb.length))}::int[], ${p(writes.map((w) => w.hash))}::text[]) AS r(name, star, ut, offs, len, hash)
       ON CONFLICT (location_id, name) DO UPDATE SET
         star_rating = EXCLUDED.star_rating, update_time = EXCLUDED.update_time, review_pb = EXCLUDED.review_pb,
@@ -234,11 +238,15 @@ function pageWriteCtes(page: PageWrites, params: unknown[]): { ctes: string[]; s
       FROM unnest(${p(page.deletions.map((d) => d.id))}::bigint[], ${p(page.deletions.map((d) => d.version))}::int[]) AS d(id, version)
       WHERE r.id = d.id AND r.version = d.version AND r.deleted_at IS NULL
       RETURNING r.id, r.name, r.version, r.review_pb, r.update_time)`,
-    `versioned AS (
+    ...(writes.length === 0 && page.deletions.length === 0
+      ? []
+      : [
+          `versioned AS (
       INSERT INTO review_versions (review_id, version, type, review_pb, update_time, job_id)
       SELECT id, version, type, review_pb, update_time, ${job}::uuid FROM changed
       UNION ALL SELECT id, version, 'deleted', review_pb, update_time, ${job}::uuid FROM removed
       RETURNING 1)`,
+        ]),
     // last_seen_at (indexed, for the retention purge) moves at most daily, so the every-pass write
     // of an unchanged review touches no index and stays a HOT update: re-reading a large client
     // does not bloat the table (HOT needs room on the row's page: the table's fillfactor, migration 0012)
@@ -258,7 +266,7 @@ function pageWriteCtes(page: PageWrites, params: unknown[]): { ctes: string[]; s
         synced_update_time = CASE WHEN ${advance}::boolean THEN LEAST(GREATEST(
           (SELECT max(update_time) FROM reviews WHERE location_id = ${location}::uuid AND deleted_at IS NULL
              AND id <> ALL(SELECT id FROM removed)),
-          (SELECT max(t) FROM unnest(${times}::timestamptz[]) AS t)), COALESCE(CASE WHEN pass_job = ${job}::uuid THEN pass_started_at END, 'infinity'))
+          (SELECT max(t) FROM unnest(${p(times)}::timestamptz[]) AS t)), COALESCE(CASE WHEN pass_job = ${job}::uuid THEN pass_started_at END, 'infinity'))
           ELSE synced_update_time END,
         last_pass_at = now(),
         last_complete_pass_at = CASE WHEN ${advance}::boolean THEN now() ELSE last_complete_pass_at END,
