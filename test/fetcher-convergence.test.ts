@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import type { Client } from "@connectrpc/connect";
 import { FetchMode, JobStatus, type FetchJob, type ReviewFetcher } from "../gen/reviewflow/fetcher/v1/fetcher_pb.js";
 import { ReviewEventSchema, ReviewEventType } from "../gen/reviewflow/reviews/v1/events_pb.js";
@@ -21,6 +22,8 @@ import { create, equals, toBinary } from "@bufbuild/protobuf";
 import { ReviewSchema, type Review } from "../gen/reviewflow/reviews/v1/review_pb.js";
 import { TEST_ADMIN_KEY } from "./helpers/index.js";
 import { pause } from "./helpers/waiting.js";
+import { createDb } from "../services/fetcher/store/db.js";
+import { claimPass } from "../services/fetcher/store/location-pass-store.js";
 
 const STARS: StarRating[] = ["ONE", "TWO", "THREE", "FOUR", "FIVE"];
 
@@ -285,6 +288,25 @@ describe("REVIEWS converges to Google from a new client's first pass", function 
     assert.ok(events.every((e) => e.type === ReviewEventType.CREATED && e.version === 1));
     assert.equal((await c.full()).status, JobStatus.SUCCEEDED);
     await c.converged();
+  });
+
+  it("a pass's lease tells whether its location has nothing stored, a tombstone counting as stored", async () => {
+    const ds = f.db.dataSource;
+    const sql = createDb(ds);
+    const [location] = (await ds.query(
+      `INSERT INTO locations (id, scope_key, google_name) VALUES (gen_random_uuid(), 'lease-test', 'accounts/1/locations/2') RETURNING id`,
+    )) as { id: string }[];
+    const claim = () =>
+      claimPass(sql, { locationId: location!.id, jobId: randomUUID(), taskId: "t", task: new Uint8Array(), leaseSeconds: 60 });
+    assert.deepEqual(await claim(), { acquired: true, nothingStored: true });
+    // the pass ends; a review deleted long ago is all the location holds now
+    await ds.query(`UPDATE locations SET pass_job = NULL WHERE id = $1`, [location!.id]);
+    await ds.query(
+      `INSERT INTO reviews (location_id, name, star_rating, update_time, review_pb, content_hash, deleted_at)
+       VALUES ($1, 'accounts/1/locations/2/reviews/3', 0, now(), ''::bytea, '', now())`,
+      [location!.id],
+    );
+    assert.deepEqual(await claim(), { acquired: true, nothingStored: false });
   });
 });
 

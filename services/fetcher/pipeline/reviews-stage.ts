@@ -74,8 +74,9 @@ export function createReviewsStage(ctx: PipelineContext): StageHandler<typeof Fe
       const lastPage = nextToken === undefined;
       // a page of a new location's history, before the last, reads nothing: nothing is stored
       // but what this pass stored itself (a review Google lists twice is checked again by the
-      // write, under the row's lock). 7–12 % more reviews/s on a first fetch (two pairs of runs)
-      // (a replay may run long after its pass, when the location has more than its pass stored)
+      // write, under the row's lock). A replay reads: it may run long after its pass, when more
+      // is stored. Median of four back-to-back pairs on a 149k-review first fetch: 9,340 vs
+      // 8,680 reviews/s
       const blind = nothingStored && !lastPage && !task.reviewName && !attempt.replay;
       // the stored reviews, and on a list's last page whether the pass is complete and (full) what
       // it proposes as deleted: one statement

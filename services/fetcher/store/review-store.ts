@@ -182,7 +182,10 @@ function pageWriteCtes(page: PageWrites, params: unknown[]): { ctes: string[]; s
   const { owner, writes } = page;
   const location = p(owner.locationId);
   const job = p(owner.jobId);
-  const times = writes.map((w) => w.updateTime);
+  // the page's update times, one parameter for the upsert and the watermark, added only when the
+  // text reads it (a parameter no text reads has no type, and Postgres refuses the statement)
+  let timesParam: string | undefined;
+  const times = () => (timesParam ??= p(writes.map((w) => w.updateTime)));
   // the reviews' bytes travel as ONE binary parameter (node-pg sends a Buffer as binary) sliced
   // in SQL, instead of a bytea[] that would be hex-encoded into text and parsed back
   const offsets: number[] = [];
@@ -201,7 +204,7 @@ function pageWriteCtes(page: PageWrites, params: unknown[]): { ctes: string[]; s
       INSERT INTO reviews (location_id, name, tenant_id, client_id, star_rating, update_time, review_pb, content_hash, last_seen_at, last_seen_job, deleted_at, version, changed_at)
       SELECT ${location}::uuid, r.name, ${p(owner.tenantId)}::uuid, ${p(owner.clientId)}::uuid, r.star, r.ut,
         substring(${p(Buffer.concat(writes.map((w) => w.pb)))}::bytea FROM r.offs + 1 FOR r.len), r.hash, now(), ${job}::uuid, NULL, 1, now()
-      FROM unnest(${p(writes.map((w) => w.name))}::text[], ${p(writes.map((w) => w.starRating))}::int[], ${p(times)}::timestamptz[],
+      FROM unnest(${p(writes.map((w) => w.name))}::text[], ${p(writes.map((w) => w.starRating))}::int[], ${times()}::timestamptz[],
         ${p(offsets)}::int[], ${p(writes.map((w) => w.pb.length))}::int[], ${p(writes.map((w) => w.hash))}::text[]) AS r(name, star, ut, offs, len, hash)
       ON CONFLICT (location_id, name) DO UPDATE SET
         star_rating = EXCLUDED.star_rating, update_time = EXCLUDED.update_time, review_pb = EXCLUDED.review_pb,
@@ -266,7 +269,7 @@ function pageWriteCtes(page: PageWrites, params: unknown[]): { ctes: string[]; s
         synced_update_time = CASE WHEN ${advance}::boolean THEN LEAST(GREATEST(
           (SELECT max(update_time) FROM reviews WHERE location_id = ${location}::uuid AND deleted_at IS NULL
              AND id <> ALL(SELECT id FROM removed)),
-          (SELECT max(t) FROM unnest(${p(times)}::timestamptz[]) AS t)), COALESCE(CASE WHEN pass_job = ${job}::uuid THEN pass_started_at END, 'infinity'))
+          (SELECT max(t) FROM unnest(${times()}::timestamptz[]) AS t)), COALESCE(CASE WHEN pass_job = ${job}::uuid THEN pass_started_at END, 'infinity'))
           ELSE synced_update_time END,
         last_pass_at = now(),
         last_complete_pass_at = CASE WHEN ${advance}::boolean THEN now() ELSE last_complete_pass_at END,
