@@ -3,15 +3,15 @@
 //     then two), next to two ceilings measured right after on the same servers
 //     (harness/ceilings.ts): raw JetStream, one process publishing the same number of messages of
 //     the same size with a msgID and consuming + acking them; and store and publish, the same with
-//     each page of 50 first written to the product's reviews and review_versions tables;
+//     each page of 50 first written to the product's reviews, review_versions and review_publications tables;
 //  2. a quota-bound job's time against the quota's minimum (its Google requests / GOOGLE_QPM),
 //     and whether any 60 s window saw more than the quota;
 //  3. the fetcher's RSS after 5 back-to-back large (full) jobs, against its RSS after the first;
 //  4. what the review history costs: the large job's first fetch (every review created: a review
-//     row, a version row in review_versions, a publish and its published mark) against a full
+//     row, a version row in review_versions and its review_publications row, a publish and its published mark) against a full
 //     re-fetch with nothing changed (one HOT update per review, no version, no publish), in wall
 //     time and CPU (the fetcher's, and Postgres' for this database) per review, and
-//     review_versions' size on disk per review;
+//     the history's size on disk per review (review_versions with review_publications);
 //  5. what deletion confirmation costs: N reviews deleted at Google, then a full job: the
 //     reviews.get calls it made and its extra wall time and CPU per confirmed deletion, once with
 //     no quota (against the unchanged re-fetches of (3)) and once quota-bound (against the same
@@ -177,7 +177,7 @@ async function endToEnd(
       },
       {
         name:
-          `store and publish: the same messages, each page of 50 first written as ${reviewBytes} B reviews + review_versions rows ` +
+          `store and publish: the same messages, each page of 50 first written as ${reviewBytes} B reviews + review_versions + review_publications rows ` +
           `(one statement, ${connections} connections, ${spec.concurrency} pages in flight), median of 3`,
         figure: ceilingFigure(ceilings.store),
       },
@@ -227,11 +227,11 @@ interface TableSizes {
   reviewBytes: number;
 }
 
-/** review_versions' and reviews' size on disk (table, indexes and TOAST), and the versions kept. */
+/** The history's size on disk (review_versions and the outbox, review_publications: tables, indexes, TOAST), reviews', and the versions kept. */
 async function tableSizes(db: pg.Client): Promise<TableSizes> {
   const { rows } = await db.query<{ versions: string; version_bytes: string; review_bytes: string }>(
     `SELECT (SELECT count(*) FROM review_versions) AS versions,
-       pg_total_relation_size('review_versions') AS version_bytes, pg_total_relation_size('reviews') AS review_bytes`,
+       pg_total_relation_size('review_versions') + pg_total_relation_size('review_publications') AS version_bytes, pg_total_relation_size('reviews') AS review_bytes`,
   );
   return { versions: Number(rows[0]!.versions), versionBytes: Number(rows[0]!.version_bytes), reviewBytes: Number(rows[0]!.review_bytes) };
 }
@@ -239,7 +239,7 @@ async function tableSizes(db: pg.Client): Promise<TableSizes> {
 /**
  * (4) The cost per review of the version history: the first full fetch (all created; also the
  * fresh process's first job) against the median of the unchanged re-fetches of the same reviews,
- * plus review_versions' size on disk per review right after the first fetch (one version each).
+ * plus the history's size on disk per review right after the first fetch (one version each).
  */
 function historyCost(
   total: number,
@@ -254,7 +254,7 @@ function historyCost(
     `${perReview(job.ms)} wall, CPU ${perReview(job.cpu?.fetcherMs ?? 0)} fetcher + ${perReview(job.cpu?.postgresMs ?? 0)} Postgres per review`;
   log(
     `history: first fetch ${costs(first)} (${counterSummary(first)}); unchanged re-fetch ${costs(refetch)} (${counterSummary(refetch)}); ` +
-      `review_versions ${mb(versionBytes)} for ${count(versions)} versions, reviews ${mb(reviewBytes)}`,
+      `review_versions + review_publications ${mb(versionBytes)} for ${count(versions)} versions, reviews ${mb(reviewBytes)}`,
   );
   const ratio = (a: number | undefined, b: number | undefined) => ((a ?? 0) / Math.max(1e-9, b ?? 0)).toFixed(2);
   return [
@@ -268,7 +268,7 @@ function historyCost(
       figure: costs(refetch),
     },
     {
-      name: `review_versions on disk (pg_total_relation_size), ${count(versions)} versions`,
+      name: `review_versions + review_publications on disk (pg_total_relation_size), ${count(versions)} versions`,
       figure: `${count(versionBytes / Math.max(1, total))} B per review (${mb(versionBytes)})`,
       ratio: `${(versionBytes / Math.max(1, reviewBytes)).toFixed(2)} × the reviews table (${count(reviewBytes / Math.max(1, total))} B per review)`,
     },

@@ -102,8 +102,11 @@ async function seedReview(
   )) as { id: string }[];
   for (const [i, v] of versions.entries()) {
     await ds.query(
-      `INSERT INTO review_versions (review_id, version, type, review_pb, update_time, job_id, observed_at, published_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      `WITH v AS (
+         INSERT INTO review_versions (review_id, version, type, review_pb, update_time, job_id, observed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING review_id, version, job_id, observed_at)
+       INSERT INTO review_publications (review_id, version, job_id, observed_at, published_at)
+       SELECT review_id, version, job_id, observed_at, $8 FROM v`,
       [
         review.id,
         i + 1,

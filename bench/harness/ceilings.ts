@@ -3,8 +3,9 @@
 //  - raw JetStream: the job's number of messages of its mean size, published with a msgID the way
 //    the fetcher publishes (acks on one subscription), consumed and acked: NATS alone;
 //  - store and publish: the same, but each page of 50 is first written as the product must write
-//    it, a `reviews` row and a `review_versions` row per review (the product's own tables, indexes
-//    and fillfactor: a scratch database migrated like any other), one statement per page, then
+//    it, a `reviews` row, a `review_versions` row and its unpublished `review_publications` row
+//    per review (the product's own tables, indexes and fillfactor: a scratch database migrated
+//    like any other; the publication row since migration 0013), one statement per page, then
 //    published. No Google, no diffing, no task state, no lease, no published mark: the floor of
 //    any pipeline that keeps every change with a version before it publishes it.
 import { randomBytes, randomUUID } from "node:crypto";
@@ -165,9 +166,11 @@ async function storeAndPublishPages(
            INSERT INTO reviews (location_id, name, star_rating, update_time, review_pb, content_hash, last_seen_job, version, changed_at)
            SELECT $1::uuid, r.name, 5, now(), substring($2::bytea FROM (r.k::int - 1) * $3::int + 1 FOR $3::int), md5(r.name), $4::uuid, 1, now()
            FROM unnest($5::text[]) WITH ORDINALITY AS r(name, k)
-           RETURNING id, review_pb, update_time)
-         INSERT INTO review_versions (review_id, version, type, review_pb, update_time, job_id)
-         SELECT id, 1, 'created', review_pb, update_time, $4::uuid FROM stored`,
+           RETURNING id, review_pb, update_time),
+         versioned AS (
+           INSERT INTO review_versions (review_id, version, type, review_pb, update_time, job_id)
+           SELECT id, 1, 'created', review_pb, update_time, $4::uuid FROM stored)
+         INSERT INTO review_publications (review_id, version, job_id) SELECT id, 1, $4::uuid FROM stored`,
         [locations[Math.floor(first / PER_LOCATION)], blob, store.reviewBytes, randomUUID(), names],
       );
       await Promise.all(names.map((_, k) => publish(first + k)));

@@ -10,6 +10,7 @@ import { QuotaLanes1732200000009 } from "./0009-quota-lanes.js";
 import { Notifications1732200000010 } from "./0010-notifications.js";
 import { ConsoleSessions1732200000011 } from "./0011-console-sessions.js";
 import { ReviewsFillfactor1732200000012 } from "./0012-reviews-fillfactor.js";
+import { ReviewPublications1732200000013 } from "./0013-review-publications.js";
 
 /** Every migration, in order. Classes, not globs, so loading does not depend on the runner. */
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   Notifications1732200000010,
   ConsoleSessions1732200000011,
   ReviewsFillfactor1732200000012,
+  ReviewPublications1732200000013,
 ];

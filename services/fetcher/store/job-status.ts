@@ -99,7 +99,7 @@ export async function completeIfDone(sql: Sql, jobId: string): Promise<FinishRes
      FROM c
      WHERE j.id = $1 AND j.status IN ('QUEUED','RUNNING') AND j.tasks_done + c.done >= j.tasks_total + c.total
        -- every change the job recorded is on REVIEWS before anyone is told it is done
-       AND NOT EXISTS (SELECT 1 FROM review_versions v WHERE v.job_id = $1 AND v.published_at IS NULL)
+       AND NOT EXISTS (SELECT 1 FROM review_publications p WHERE p.job_id = $1 AND p.published_at IS NULL)
      RETURNING j.status, j.created_at`,
     [jobId],
   );

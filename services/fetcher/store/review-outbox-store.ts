@@ -1,11 +1,13 @@
 import type { Db, Sql } from "./db.js";
 
 /**
- * review_versions as the REVIEWS outbox: a version is committed with the page that observed it
- * and published after; `published_at` records that JetStream acknowledged it. Whoever publishes
- * a review's versions publishes all its unpublished ones, oldest first, each after the one
- * before was acknowledged: so a review's events reach the stream in version order whichever
- * instance (page or sweep) gets there first, and a second publisher's copies are duplicates.
+ * The REVIEWS outbox: a version is committed with the page that observed it, together with its
+ * row in `review_publications`, and published after; the publication's `published_at` records
+ * that JetStream acknowledged it (a narrow row the mark rewrites, not the version's: migration
+ * 0013). Whoever publishes a review's versions publishes all its unpublished ones, oldest first,
+ * each after the one before was acknowledged: so a review's events reach the stream in version
+ * order whichever instance (page or sweep) gets there first, and a second publisher's copies are
+ * duplicates.
  */
 
 /** An unpublished version with everything its event needs. */
@@ -28,13 +30,14 @@ export interface PendingVersion {
 export async function loadPendingVersions(sql: Sql, reviewIds: string[]): Promise<PendingVersion[]> {
   if (reviewIds.length === 0) return [];
   const { rows } = await sql.query<PendingVersion>(
-    `SELECT v.review_id::text AS review_id, v.version, v.type, v.review_pb, r.name, r.location_id, l.scope_key, r.tenant_id, r.client_id, v.job_id,
+    `SELECT p.review_id::text AS review_id, p.version, v.type, v.review_pb, r.name, r.location_id, l.scope_key, r.tenant_id, r.client_id, p.job_id,
        CASE v.type WHEN 'deleted' THEN v.review_pb WHEN 'updated' THEN pv.review_pb END AS prev_pb
-     FROM review_versions v
-       JOIN reviews r ON r.id = v.review_id JOIN locations l ON l.id = r.location_id
-       LEFT JOIN review_versions pv ON pv.review_id = v.review_id AND pv.version = v.version - 1
-     WHERE v.review_id = ANY($1::bigint[]) AND v.published_at IS NULL
-     ORDER BY v.review_id, v.version`,
+     FROM review_publications p
+       JOIN review_versions v ON v.review_id = p.review_id AND v.version = p.version
+       JOIN reviews r ON r.id = p.review_id JOIN locations l ON l.id = r.location_id
+       LEFT JOIN review_versions pv ON pv.review_id = p.review_id AND pv.version = p.version - 1
+     WHERE p.review_id = ANY($1::bigint[]) AND p.published_at IS NULL
+     ORDER BY p.review_id, p.version`,
     [reviewIds],
   );
   return rows;
@@ -51,7 +54,7 @@ export async function loadPendingVersions(sql: Sql, reviewIds: string[]): Promis
  */
 export async function reviewsWithStalePending(sql: Sql, olderThanSeconds: number, limit: number): Promise<string[]> {
   const { rows } = await sql.query<{ review_id: string }>(
-    `SELECT review_id::text AS review_id FROM review_versions
+    `SELECT review_id::text AS review_id FROM review_publications
      WHERE published_at IS NULL AND observed_at < now() - make_interval(secs => $1) ORDER BY observed_at LIMIT $2`,
     [olderThanSeconds, limit],
   );
@@ -61,9 +64,9 @@ export async function reviewsWithStalePending(sql: Sql, olderThanSeconds: number
 export async function markPublished(sql: Sql, versions: { reviewId: string; version: number }[]): Promise<void> {
   if (versions.length === 0) return;
   await sql.query(
-    `UPDATE review_versions v SET published_at = now()
-     FROM unnest($1::bigint[], $2::int[]) AS p(review_id, version)
-     WHERE v.review_id = p.review_id AND v.version = p.version AND v.published_at IS NULL`,
+    `UPDATE review_publications p SET published_at = now()
+     FROM unnest($1::bigint[], $2::int[]) AS m(review_id, version)
+     WHERE p.review_id = m.review_id AND p.version = m.version AND p.published_at IS NULL`,
     [versions.map((v) => v.reviewId), versions.map((v) => v.version)],
   );
 }
@@ -79,12 +82,19 @@ export async function renumberPending(db: Db, reviewId: string, from: number): P
     const { rows } = await sql.query<{ version: number }>("SELECT version FROM reviews WHERE id = $1 FOR UPDATE", [reviewId]);
     const current = rows[0]?.version ?? from;
     const shift = current - from + 1;
-    // two steps: shifting in place would collide with the primary key midway
+    // two steps: shifting in place would collide with the primary key midway; the versions are
+    // picked by their publications, so those move second
     await sql.query(
-      "UPDATE review_versions SET version = -(version + $3) WHERE review_id = $1 AND version >= $2 AND published_at IS NULL",
+      `UPDATE review_versions v SET version = -(v.version + $3) FROM review_publications p
+       WHERE v.review_id = $1 AND p.review_id = $1 AND p.version = v.version AND v.version >= $2 AND p.published_at IS NULL`,
+      [reviewId, from, shift],
+    );
+    await sql.query(
+      "UPDATE review_publications SET version = -(version + $3) WHERE review_id = $1 AND version >= $2 AND published_at IS NULL",
       [reviewId, from, shift],
     );
     await sql.query("UPDATE review_versions SET version = -version WHERE review_id = $1 AND version < 0", [reviewId]);
+    await sql.query("UPDATE review_publications SET version = -version WHERE review_id = $1 AND version < 0", [reviewId]);
     await sql.query("UPDATE reviews SET version = version + $2 WHERE id = $1", [reviewId, shift]);
     return from + shift;
   });

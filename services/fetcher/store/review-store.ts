@@ -249,6 +249,11 @@ function pageWriteCtes(page: PageWrites, params: unknown[]): { ctes: string[]; s
       SELECT id, version, type, review_pb, update_time, ${job}::uuid FROM changed
       UNION ALL SELECT id, version, 'deleted', review_pb, update_time, ${job}::uuid FROM removed
       RETURNING 1)`,
+          // each version's row in the outbox, unpublished (migration 0013)
+          `outboxed AS (
+      INSERT INTO review_publications (review_id, version, job_id)
+      SELECT id, version, ${job}::uuid FROM changed UNION ALL SELECT id, version, ${job}::uuid FROM removed
+      RETURNING 1)`,
         ]),
     // last_seen_at (indexed, for the retention purge) moves at most daily, so the every-pass write
     // of an unchanged review touches no index and stays a HOT update: re-reading a large client
@@ -291,8 +296,8 @@ function pageWriteCtes(page: PageWrites, params: unknown[]): { ctes: string[]; s
       FROM (SELECT id, name, version, type FROM changed
             UNION ALL SELECT id, name, version, 'deleted' FROM removed) v) AS versions,
     -- a page of new reviews (a first fetch) has none to look for; a generic plan went through
-    -- every unpublished version by IDX_review_versions_unpublished_job all the same
-    cardinality(${storedIds}::bigint[]) > 0 AND EXISTS (SELECT 1 FROM review_versions
+    -- every unpublished version by its partial index on job_id all the same
+    cardinality(${storedIds}::bigint[]) > 0 AND EXISTS (SELECT 1 FROM review_publications
       WHERE review_id = ANY(${storedIds}::bigint[]) AND published_at IS NULL) AS stale,
     ${page.lastPage ? `EXISTS (SELECT 1 FROM location_waits WHERE location_id = ${location}::uuid)` : "false"} AS waiters`;
   return { ctes, select };
@@ -370,14 +375,19 @@ export async function purgeOldReviews(sql: Sql, retentionDays: number): Promise<
      WHERE last_seen_at < now() - make_interval(days => $1) AND content_hash <> ''`,
     [retentionDays],
   );
+  const published = `NOT EXISTS (SELECT 1 FROM review_publications p
+       WHERE p.review_id = v.review_id AND p.version = v.version AND p.published_at IS NULL)`;
   await sql.query(
     `UPDATE review_versions v SET review_pb = ''::bytea FROM reviews r
-     WHERE v.review_id = r.id AND r.content_hash = '' AND octet_length(v.review_pb) > 0 AND v.published_at IS NOT NULL`,
+     WHERE v.review_id = r.id AND r.content_hash = '' AND octet_length(v.review_pb) > 0 AND ${published}`,
   );
   // a review's history keeps the same window; its current version stays while the review does
   await sql.query(
-    `DELETE FROM review_versions v USING reviews r
-     WHERE v.review_id = r.id AND v.version < r.version AND v.published_at IS NOT NULL AND v.observed_at < now() - make_interval(days => $1)`,
+    `WITH gone AS (
+       DELETE FROM review_versions v USING reviews r
+       WHERE v.review_id = r.id AND v.version < r.version AND v.observed_at < now() - make_interval(days => $1) AND ${published}
+       RETURNING v.review_id, v.version)
+     DELETE FROM review_publications p USING gone g WHERE p.review_id = g.review_id AND p.version = g.version`,
     [retentionDays],
   );
   await sql.query(

@@ -80,9 +80,10 @@ export async function listReviewVersions(sql: Sql, q: VersionQuery): Promise<Rev
        LIMIT 1)
      SELECT t.id AS review_id, t.location_id, t.client_id, v.version, v.type, v.review_pb, v.job_id, v.observed_at, v.published_at
      FROM target t LEFT JOIN LATERAL (
-       SELECT version, type, review_pb, job_id, observed_at, published_at FROM review_versions
-       WHERE review_id = t.id AND version > ${after}
-       ORDER BY version LIMIT ${limit}) v ON true
+       SELECT rv.version, rv.type, rv.review_pb, rv.job_id, rv.observed_at, p.published_at
+       FROM review_versions rv LEFT JOIN review_publications p ON p.review_id = rv.review_id AND p.version = rv.version
+       WHERE rv.review_id = t.id AND rv.version > ${after}
+       ORDER BY rv.version LIMIT ${limit}) v ON true
      ORDER BY v.version`,
     params,
   );

@@ -1,0 +1,49 @@
+import type { MigrationInterface, QueryRunner } from "typeorm";
+
+/**
+ * The REVIEWS outbox moves out of `review_versions` into a narrow table of its own. Owned by
+ * services/fetcher.
+ *
+ * A version was marked published by setting `review_versions.published_at`. That column is in the
+ * predicate of the two partial indexes the sweep and the job's completion check read, so the
+ * mark could never be a HOT update: Postgres wrote the whole ~0.6 kB version row again (its bytes
+ * included) with new entries in its indexes, 0.77 kB of WAL per version, about a fifth of a first
+ * fetch's WAL, and WAL was where the fetcher's Postgres waited (WALWrite and WALSync in 145–168 of
+ * ~260 sampled active backends). Now a version's row is written once, and its publication (~70 B,
+ * the same columns the outbox reads) is what the mark rewrites.
+ *
+ * `observed_at` and `job_id` are copies of the version's (same transaction, same now()) so the
+ * sweep and the completion check read this table alone. A publication goes with its review
+ * (ON DELETE CASCADE), and the retention purge deletes it with its version.
+ */
+export class ReviewPublications1732200000013 implements MigrationInterface {
+  name = "ReviewPublications1732200000013";
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE TABLE review_publications (
+      review_id bigint NOT NULL,
+      version integer NOT NULL,
+      job_id uuid NULL,
+      observed_at timestamptz NOT NULL DEFAULT now(),
+      -- when JetStream acknowledged the version's event; NULL until it has
+      published_at timestamptz NULL,
+      CONSTRAINT "PK_review_publications" PRIMARY KEY (review_id, version),
+      CONSTRAINT "FK_review_publications_review" FOREIGN KEY (review_id) REFERENCES reviews(id) ON DELETE CASCADE)`);
+    await q.query(`INSERT INTO review_publications (review_id, version, job_id, observed_at, published_at)
+      SELECT review_id, version, job_id, observed_at, published_at FROM review_versions`);
+    await q.query(`CREATE INDEX "IDX_review_publications_unpublished" ON review_publications (observed_at) WHERE published_at IS NULL`);
+    await q.query(`CREATE INDEX "IDX_review_publications_unpublished_job" ON review_publications (job_id) WHERE published_at IS NULL`);
+    await q.query(`DROP INDEX "IDX_review_versions_unpublished"`);
+    await q.query(`DROP INDEX "IDX_review_versions_unpublished_job"`);
+    await q.query("ALTER TABLE review_versions DROP COLUMN published_at");
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query("ALTER TABLE review_versions ADD COLUMN published_at timestamptz NULL");
+    await q.query(`UPDATE review_versions v SET published_at = p.published_at
+      FROM review_publications p WHERE p.review_id = v.review_id AND p.version = v.version`);
+    await q.query(`CREATE INDEX "IDX_review_versions_unpublished" ON review_versions (observed_at) WHERE published_at IS NULL`);
+    await q.query(`CREATE INDEX "IDX_review_versions_unpublished_job" ON review_versions (job_id) WHERE published_at IS NULL`);
+    await q.query("DROP TABLE review_publications");
+  }
+}
