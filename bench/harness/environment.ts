@@ -115,7 +115,10 @@ export async function createEnvironment(options: EnvironmentOptions): Promise<En
     await proxy?.close().catch(() => undefined);
     await emulator.close().catch(() => undefined);
     await dropDatabase(databaseUrl).catch(() => undefined);
-    if (!closeOptions.keepLogs) rmSync(logDir, { recursive: true, force: true });
+    // BENCH_KEEP_LOGS=1 keeps every run's service logs (a slow run is read after the fact)
+    if (closeOptions.keepLogs) return;
+    if (process.env.BENCH_KEEP_LOGS === "1") process.stderr.write(`services' logs kept in ${logDir}\n`);
+    else rmSync(logDir, { recursive: true, force: true });
   };
   const addClient = async (label: string) => {
     const seed = await seedDemo(stack!.token, {
