@@ -35,6 +35,9 @@ import { CPU_PARTS, cpuSplit, mainProfile, type CpuPart } from "./harness/cpu-sp
 import { cpuMs } from "./harness/process-cpu.js";
 import { loadConfig } from "../lib/config/index.js";
 
+/** The services' log level: info (task retries, the outbox sweep) when the logs are kept to be read, else warn. */
+const BENCH_LOG_LEVEL = process.env.BENCH_KEEP_LOGS === "1" ? "info" : "warn";
+
 interface Sizes {
   /** The large job of (1) and (3). */
   seed: SeedSpec;
@@ -114,7 +117,7 @@ async function endToEnd(
     label: `bench-fetcher-${fetchers}`,
     natsUrl,
     emulator: { seed: spec.seed, quotaPerMinute: 1_000_000 },
-    stack: { fetchers, env: { GOOGLE_QPM: "1000000", FETCH_CONCURRENCY: concurrency, FETCH_POLL_MS: "100", LOG_LEVEL: "warn" } },
+    stack: { fetchers, env: { GOOGLE_QPM: "1000000", FETCH_CONCURRENCY: concurrency, FETCH_POLL_MS: "100", LOG_LEVEL: BENCH_LOG_LEVEL } },
   });
   const db = new pg.Client({ connectionString: env.databaseUrl });
   try {
@@ -340,7 +343,7 @@ async function quotaBound(natsUrl: string, spec: Sizes, concurrency: number, log
     emulator: { seed, quotaPerMinute: qpm },
     stack: {
       fetchers: 1,
-      env: { GOOGLE_QPM: String(qpm), FETCH_CONCURRENCY: String(concurrency), FETCH_POLL_MS: "100", LOG_LEVEL: "warn" },
+      env: { GOOGLE_QPM: String(qpm), FETCH_CONCURRENCY: String(concurrency), FETCH_POLL_MS: "100", LOG_LEVEL: BENCH_LOG_LEVEL },
     },
   });
   try {
@@ -413,7 +416,7 @@ async function cpuByPart(natsUrl: string, spec: Sizes, concurrency: number, log:
     stack: {
       fetchers: 1,
       profileDir,
-      env: { GOOGLE_QPM: "1000000", FETCH_CONCURRENCY: String(concurrency), FETCH_POLL_MS: "100", LOG_LEVEL: "warn" },
+      env: { GOOGLE_QPM: "1000000", FETCH_CONCURRENCY: String(concurrency), FETCH_POLL_MS: "100", LOG_LEVEL: BENCH_LOG_LEVEL },
     },
   });
   const now = () => Number(process.hrtime.bigint() / 1000n);
