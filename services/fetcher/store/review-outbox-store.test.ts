@@ -23,8 +23,8 @@ describe("the REVIEWS outbox in review_publications", () => {
        VALUES ($1, $2, 5, now(), $3, 'h', $4) RETURNING id::text AS id`,
       [location!.id, `accounts/1/locations/${name}/reviews/r`, Buffer.from([current]), current],
     )) as { id: string }[];
+    const observed = `now() - make_interval(secs => ${ageSeconds})`;
     for (let v = 1; v <= current; v++) {
-      const observed = `now() - make_interval(secs => ${ageSeconds})`;
       await ds.query(
         `INSERT INTO review_versions (review_id, version, type, review_pb, update_time, observed_at)
          VALUES ($1, $2, $3, $4, now(), ${observed})`,
@@ -61,6 +61,15 @@ describe("the REVIEWS outbox in review_publications", () => {
     // the sweep takes only what its publisher has had time to publish
     assert.deepEqual(await reviewsWithStalePending(sql, 60, 500), [old]);
 
+    // the version rows are written once: a mark rewrites the publication alone (a row's xmin is
+    // the transaction that wrote its current copy)
+    const writers = async (table: string) =>
+      (await t.dataSource.query(`SELECT version, xmin::text AS writer FROM ${table} WHERE review_id = $1 ORDER BY version`, [old])) as {
+        version: number;
+        writer: string;
+      }[];
+    const versionWriters = await writers("review_versions");
+    const publicationWriters = await writers("review_publications");
     await markPublished(sql, [{ reviewId: old, version: 2 }]);
     assert.deepEqual(
       (await loadPendingVersions(sql, [old])).map((p) => p.version),
@@ -68,12 +77,16 @@ describe("the REVIEWS outbox in review_publications", () => {
     );
     await markPublished(sql, [{ reviewId: old, version: 3 }]);
     assert.deepEqual(await reviewsWithStalePending(sql, 60, 500), []);
-    // the version rows themselves are untouched: the mark wrote the publication only
-    const [{ n }] = (await t.dataSource.query(
-      "SELECT count(*)::int AS n FROM review_publications WHERE review_id = $1 AND published_at IS NOT NULL",
-      [old],
-    )) as { n: number }[];
-    assert.equal(n, 3);
+    assert.deepEqual(await writers("review_versions"), versionWriters);
+    const rewritten = await writers("review_publications");
+    assert.deepEqual(
+      rewritten.map((r, i) => [r.version, r.writer !== publicationWriters[i]!.writer]),
+      [
+        [1, false],
+        [2, true],
+        [3, true],
+      ],
+    );
   });
 
   it("renumbers a review's unpublished versions in both tables, past every number handed out", async () => {
