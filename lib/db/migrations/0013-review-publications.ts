@@ -6,11 +6,11 @@ import type { MigrationInterface, QueryRunner } from "typeorm";
  *
  * A version was marked published by setting `review_versions.published_at`. That column is in the
  * predicate of the two partial indexes the sweep and the job's completion check read, so the
- * mark could never be a HOT update: Postgres wrote the whole ~0.6 kB version row again (its bytes
- * included) with new entries in its indexes, 0.77 kB of WAL per version, about a fifth of a first
+ * mark could never be a HOT update: Postgres wrote the whole version row again (534 B on average
+ * in the demo data by pg_column_size, its bytes included) with new entries in its indexes, 0.77 kB of WAL per version, about a fifth of a first
  * fetch's WAL, and WAL was where the fetcher's Postgres waited (WALWrite and WALSync in 145–168 of
- * ~260 sampled active backends). Now a version's row is written once, and its publication (~70 B,
- * the same columns the outbox reads) is what the mark rewrites.
+ * ~260 sampled active backends). Now a version's row is written once, and its publication (72 B by
+ * the same measure, the columns the outbox reads) is what the mark rewrites.
  *
  * `observed_at` and `job_id` are copies of the version's (same transaction, same now()) so the
  * sweep and the completion check read this table alone; the retention purge deletes a
